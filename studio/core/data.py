@@ -1,0 +1,201 @@
+"""Loading text data into Hugging Face `datasets` (Arrow, memory-mapped) and checking it first.
+
+A 10 GB file is never read into RAM: `datasets` converts it to Arrow files in the cache once and maps
+them. What we read by hand is only the first few kilobytes of each file, to give a person a clear
+sentence (empty, binary, not UTF-8, malformed) before `datasets` would fail with a stack trace.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.core import samples
+from studio.core.errors import DataError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+BUILDERS = {".txt": "text", ".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+_SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which columns feed the task: `text` for language modelling, `source`/`target` for summarization."""
+
+    text: str | None = None
+    source: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class DataSource:
+    builder: str
+    files: tuple[str, ...]
+    label: str
+
+
+def resolve(source: str, cache: Path) -> DataSource:
+    """Turn what a person typed (a file, a folder or `sample:NAME`) into files `datasets` can load."""
+    if samples.is_sample(source):
+        return DataSource("json", (str(samples.sample_path(source, cache)),), source)
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise DataError(f"'{source}' does not exist; check the path, or use a built-in sample such as "
+                        "sample:python-code.")
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in BUILDERS
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not files:
+            raise DataError(f"The folder '{source}' holds no .txt, .csv, .jsonl, .json or .parquet "
+                            "files; put your data there or pick a file.")
+        kinds = {BUILDERS[p.suffix.lower()] for p in files}
+        if len(kinds) > 1:
+            raise DataError(f"The folder '{source}' mixes file types ({', '.join(sorted(kinds))}); "
+                            "keep one kind of file per folder.")
+    else:
+        if path.suffix.lower() not in BUILDERS:
+            raise DataError(f"'{path.name}' is not a supported file; use .txt, .csv, .jsonl, .json "
+                            "or .parquet.")
+        files = [path]
+    builder = BUILDERS[files[0].suffix.lower()]
+    for file in files:
+        _check_file(file, builder)
+    return DataSource(builder, tuple(str(f) for f in files), str(path))
+
+
+def _check_file(path: Path, builder: str) -> None:
+    if path.stat().st_size == 0:
+        raise DataError(f"'{path.name}' is empty; choose a file that contains text.")
+    with path.open("rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    if builder == "parquet":
+        if not head.startswith(b"PAR1"):
+            raise DataError(f"'{path.name}' is not a Parquet file; check the file or its extension.")
+        return
+    if b"\x00" in head:
+        raise DataError(f"'{path.name}' looks like a binary file, not text; choose a .txt, .csv or "
+                        ".jsonl file with UTF-8 text.")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a character cut by the sniff window is not an error
+            raise DataError(f"'{path.name}' is not UTF-8 text (bad byte at offset {exc.start}); "
+                            "save it as UTF-8 and try again.") from None
+        text = head[: exc.start].decode("utf-8")
+    if builder == "json":
+        _check_json_head(path, text)
+    elif builder == "csv":
+        _check_csv_head(path, text)
+
+
+def _check_json_head(path: Path, text: str) -> None:
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        return  # a JSON array; `datasets` validates the rest
+    lines = text.splitlines()
+    complete = lines[:-1] if len(text) >= _SNIFF_BYTES else lines
+    for number, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"'{path.name}' line {number} is not valid JSON ({exc.msg}); each line of a "
+                            "JSON Lines file must be one JSON object.") from None
+        if not isinstance(row, dict):
+            raise DataError(f"'{path.name}' line {number} is not a JSON object; each line must look "
+                            'like {"text": "..."}.')
+
+
+def _check_csv_head(path: Path, text: str) -> None:
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(text) >= _SNIFF_BYTES:
+        rows = rows[:-1]
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise DataError(f"'{path.name}' has no header row; the first line of a CSV file must name the "
+                        "columns.")
+    width = len(rows[0])
+    for number, row in enumerate(rows[1:], start=2):
+        if row and len(row) != width:
+            raise DataError(f"'{path.name}' row {number} has {len(row)} fields but the header has "
+                            f"{width}; fix the quoting or the separators in that row.")
+
+
+def load(source: str, cache: Path) -> Dataset:
+    """Load every row of `source` as one memory-mapped `datasets.Dataset`."""
+    resolved = resolve(source, cache)
+    import datasets
+
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    try:
+        ds = datasets.load_dataset(resolved.builder, data_files=list(resolved.files), split="train",
+                                   cache_dir=str(cache / "datasets"))
+    except Exception as exc:  # datasets wraps parser errors in several types; all mean "bad file"
+        cause = exc.__cause__ or exc
+        raise DataError(f"Could not read '{resolved.label}': {_first_line(cause)}. Check that the file "
+                        "is well-formed.") from exc
+    if len(ds) == 0:
+        raise DataError(f"'{resolved.label}' contains no rows; choose a file that contains text.")
+    return ds
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def string_columns(ds: Dataset) -> list[str]:
+    return [name for name, feature in ds.features.items()
+            if getattr(feature, "dtype", None) in ("string", "large_string")]
+
+
+def map_columns(ds: Dataset, task: str, columns: ColumnMap) -> ColumnMap:
+    """Check (or guess) the column mapping for `task`; returns the mapping that will be used."""
+    available = string_columns(ds)
+
+    def pick(wanted: str | None, role: str, guesses: tuple[str, ...], flag: str) -> str:
+        if wanted:
+            if wanted not in ds.column_names:
+                raise DataError(f"There is no column '{wanted}'; the data has {_names(ds.column_names)}. "
+                                f"Pass one of them with {flag}.")
+            if wanted not in available:
+                raise DataError(f"Column '{wanted}' does not hold text; choose a text column "
+                                f"({_names(available)}) with {flag}.")
+            return wanted
+        for guess in guesses:
+            if guess in available:
+                return guess
+        if task == "lm" and len(available) == 1:
+            return available[0]
+        raise DataError(f"Which column holds the {role}? The data has {_names(ds.column_names)}; "
+                        f"choose one with {flag}.")
+
+    if task == "lm":
+        return ColumnMap(text=pick(columns.text, "text", ("text", "content", "document"), "--text-column"))
+    source = pick(columns.source, "source text", ("source", "document", "article", "text", "input"),
+                  "--source-column")
+    target = pick(columns.target, "target summary", ("target", "summary", "highlights", "output"),
+                  "--target-column")
+    if source == target:
+        raise DataError(f"Source and target are both '{source}'; choose two different columns.")
+    return ColumnMap(source=source, target=target)
+
+
+def _names(columns: list[str]) -> str:
+    return ", ".join(f"'{c}'" for c in columns) if columns else "no text columns"
+
+
+def split(ds: Dataset, validation_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """A deterministic train/validation split; at least one validation row."""
+    if len(ds) < 2:
+        raise DataError("The data has a single row; a run needs at least two (one to validate on).")
+    n_val = max(1, round(len(ds) * validation_fraction))
+    parts = ds.train_test_split(test_size=n_val, seed=seed, shuffle=True)
+    return parts["train"], parts["test"]

@@ -1,0 +1,36 @@
+"""Errors a person can cause, each carrying one sentence that says what is wrong and what to do.
+
+The CLI prints `str(error)` and exits 2; the UI shows it next to the control that caused it.
+"""
+
+
+class StudioError(Exception):
+    """Base for every error whose message is meant for a person, not a traceback."""
+
+
+class DataError(StudioError):
+    """A data file or folder cannot be used as it is."""
+
+
+class TokenizerError(StudioError):
+    """A tokenizer cannot be trained or loaded."""
+
+
+class ModelError(StudioError):
+    """A model cannot be built or loaded."""
+
+
+class ConfigError(StudioError):
+    """A setting is impossible or contradicts another one."""
+
+
+class RunError(StudioError):
+    """A run folder is missing, damaged or cannot be resumed."""
+
+
+class TrainingError(StudioError):
+    """Training could not go on (diverged, out of memory, bad data found late)."""
+
+
+class Cancelled(StudioError):
+    """The person asked a long-running job to stop before it finished."""

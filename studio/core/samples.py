@@ -1,0 +1,144 @@
+"""Built-in samples, made on the person's own machine from the Python standard library's sources.
+
+Nothing is downloaded or copied from elsewhere: the corpus is whatever the running interpreter ships,
+so it is deterministic for a given Python. Each sample is built once and cached as JSON Lines.
+
+- `sample:python-code`: language modelling, one row per source file (`text`).
+- `sample:docstrings`: summarization, `source` (a function without its docstring) and `target` (the
+  first sentence of its docstring).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import sys
+import sysconfig
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from studio.core.errors import DataError
+
+SAMPLE_PREFIX = "sample:"
+_VERSION = 1  # bump when the recipe changes so old caches are rebuilt
+# Sized so a CPU run shows learning within minutes while the text is still varied.
+_CODE_BUDGET_CHARS = 6_000_000
+_MAX_FILE_CHARS = 60_000
+_MAX_PAIRS = 20_000
+_MAX_SOURCE_CHARS = 1_500
+_SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "dist-packages", "lib2to3", "__pycache__",
+              "turtledemo", "tkinter", "ensurepip", "venv"}
+
+SAMPLES = {
+    "python-code": ("lm", "Python standard library source files (language modelling)"),
+    "docstrings": ("summarize", "Python functions -> first sentence of their docstring (summarization)"),
+}
+
+
+def is_sample(source: str) -> bool:
+    return source.startswith(SAMPLE_PREFIX)
+
+
+def sample_task(source: str) -> str:
+    return SAMPLES[_sample_name(source)][0]
+
+
+def _sample_name(source: str) -> str:
+    name = source[len(SAMPLE_PREFIX):]
+    if name not in SAMPLES:
+        known = ", ".join(SAMPLE_PREFIX + n for n in SAMPLES)
+        raise DataError(f"There is no built-in sample called '{source}'; choose one of {known}.")
+    return name
+
+
+def _stdlib_files() -> list[Path]:
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("test"))
+        files.extend(Path(dirpath) / f for f in sorted(filenames)
+                     if f.endswith(".py") and not f.startswith("test_"))
+    # Order by a hash of the relative path so a size budget samples the whole library, not just 'a*'.
+    return sorted(files, key=lambda p: hashlib.sha1(str(p.relative_to(root)).encode()).hexdigest())
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return None
+
+
+def _code_rows() -> Iterator[dict]:
+    used = 0
+    for path in _stdlib_files():
+        text = _read(path)
+        if not text or len(text) > _MAX_FILE_CHARS:
+            continue
+        yield {"text": text}
+        used += len(text)
+        if used >= _CODE_BUDGET_CHARS:
+            return
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def _first_sentence(doc: str) -> str:
+    paragraph = " ".join(doc.strip().split("\n\n")[0].split())
+    return _SENTENCE_END.split(paragraph, maxsplit=1)[0].strip()
+
+
+def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(node)
+
+
+def _docstring_rows() -> Iterator[dict]:
+    count = 0
+    for path in _stdlib_files():
+        text = _read(path)
+        if not text:
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            doc = ast.get_docstring(node)
+            if not doc:
+                continue
+            target = _first_sentence(doc)
+            if len(target.split()) < 3:
+                continue
+            source = _without_docstring(node)
+            if len(source) > _MAX_SOURCE_CHARS:
+                continue
+            yield {"source": source, "target": target}
+            count += 1
+            if count >= _MAX_PAIRS:
+                return
+
+
+def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None = None) -> Path:
+    """The cached JSON Lines file of a built-in sample, built on first use (atomically)."""
+    name = _sample_name(source)
+    version = ".".join(map(str, sys.version_info[:3]))
+    path = cache / "samples" / f"{name}-py{version}-v{_VERSION}.jsonl"
+    if path.exists():
+        return path
+    if progress:
+        progress(f"Building {source} from this Python's standard library (once)...")
+    rows = _code_rows() if name == "python-code" else _docstring_rows()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path

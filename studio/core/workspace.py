@@ -1,0 +1,38 @@
+"""Where runs, built-in samples and caches live.
+
+Resolution order: an explicit path (the `--workspace` flag), then `STUDIO_WORKSPACE`, then the
+platform's per-user data folder. Written by hand rather than with platformdirs because three
+platforms and one folder name do not justify another dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ENV_VAR = "STUDIO_WORKSPACE"
+APP_DIR = "transformer-studio"
+
+
+def default_workspace() -> Path:
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+        return base / "Transformer Studio"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "Transformer Studio"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_DIR
+
+
+def workspace(explicit: str | os.PathLike | None = None) -> Path:
+    chosen = explicit or os.environ.get(ENV_VAR)
+    return Path(chosen).expanduser() if chosen else default_workspace()
+
+
+def runs_dir(root: Path) -> Path:
+    return root / "runs"
+
+
+def cache_dir(root: Path) -> Path:
+    return root / "cache"
