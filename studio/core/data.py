@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studio.core import samples
-from studio.core.errors import DataError
+from studio.core.errors import DataError, first_line
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -139,16 +139,12 @@ def load(source: str, cache: Path) -> Dataset:
                                    cache_dir=str(cache / "datasets"))
     except Exception as exc:  # datasets wraps parser errors in several types; all mean "bad file"
         cause = exc.__cause__ or exc
-        raise DataError(f"Could not read '{resolved.label}': {_first_line(cause)}. Check that the file "
+        raise DataError(f"Could not read '{resolved.label}': {first_line(cause)}. Check that the file "
                         "is well-formed.") from exc
     if len(ds) == 0:
         raise DataError(f"'{resolved.label}' contains no rows; choose a file that contains text.")
     return ds
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
 
 
 def string_columns(ds: Dataset) -> list[str]:

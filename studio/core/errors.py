@@ -34,3 +34,9 @@ class TrainingError(StudioError):
 
 class Cancelled(StudioError):
     """The person asked a long-running job to stop before it finished."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error message, short enough to quote in one sentence."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]

@@ -1,0 +1,167 @@
+"""A run's settings: one dataclass, saved as TOML in the run folder, checked before anything starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from studio.core import samples
+from studio.core.device import DEVICES, PRECISIONS
+from studio.core.errors import ConfigError
+from studio.core.models import MAX_POSITIONS, PRESETS, TASKS
+from studio.core.tokenizer import MAX_VOCAB, MIN_VOCAB
+
+DEFAULT_DATA = {"lm": "sample:python-code", "summarize": "sample:docstrings"}
+DEFAULT_MODEL = {"lm": "gpt-tiny", "summarize": "bart-tiny"}
+
+
+@dataclass
+class RunConfig:
+    task: str = "lm"
+    data: str = ""  # empty: the task's built-in sample
+    text_column: str = ""
+    source_column: str = ""
+    target_column: str = ""
+    model: str = ""  # empty: the task's default preset
+    tokenizer: str = ""  # empty: train one for a preset, or use the model's own
+    vocab_size: int = 4096
+    seq_len: int = 128  # block length for LM; source length limit for summarization
+    target_len: int = 48  # summary length limit
+    max_steps: int = 600
+    batch_size: int = 16
+    grad_accum: int = 1
+    lr: float = 1e-3
+    warmup: float = 0.05  # a fraction of max_steps
+    weight_decay: float = 0.01
+    eval_every: int = 100
+    save_every: int = 200
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    validation_fraction: float = 0.05
+    eval_rows: int = 256  # cap on validation rows; generation for ROUGE is slow
+    seed: int = 42
+    device: str = "auto"
+    precision: str = "auto"
+    trust_remote_code: bool = False
+
+    def resolved(self) -> RunConfig:
+        """Fill in the defaults that depend on the task (data, model)."""
+        out = dataclasses.replace(self)
+        if not out.data:
+            out.data = DEFAULT_DATA.get(out.task, DEFAULT_DATA["lm"])
+        if not out.model:
+            out.model = DEFAULT_MODEL.get(out.task, DEFAULT_MODEL["lm"])
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def validate(config: RunConfig) -> RunConfig:
+    """Raise `ConfigError` for settings that cannot work; return the config with defaults filled in."""
+    c = config.resolved()
+    if c.task not in TASKS:
+        raise ConfigError(f"Unknown task '{c.task}'; choose 'lm' (language modelling) or 'summarize'.")
+    if samples.is_sample(c.data):
+        sample_task = samples.sample_task(c.data)
+        if sample_task != c.task:
+            raise ConfigError(f"{c.data} is a {_task_name(sample_task)} sample but the task is "
+                              f"{_task_name(c.task)}; pass --task {sample_task} or another --data.")
+    if c.model in PRESETS and PRESETS[c.model].task != c.task:
+        want = [n for n, p in PRESETS.items() if p.task == c.task]
+        raise ConfigError(f"The preset '{c.model}' is for {_task_name(PRESETS[c.model].task)}; for "
+                          f"{_task_name(c.task)} choose one of {', '.join(want)}.")
+    _positive(c, "max_steps", "batch_size", "grad_accum", "eval_every", "save_every", "keep_checkpoints",
+              "log_every", "eval_rows")
+    if not MIN_VOCAB <= c.vocab_size <= MAX_VOCAB:
+        raise ConfigError(f"--vocab-size {c.vocab_size} is impossible; choose between {MIN_VOCAB} and {MAX_VOCAB}.")
+    if not 8 <= c.seq_len <= MAX_POSITIONS:
+        raise ConfigError(f"--seq-len {c.seq_len} is impossible; choose between 8 and {MAX_POSITIONS}.")
+    if not 4 <= c.target_len <= MAX_POSITIONS:
+        raise ConfigError(f"target_len {c.target_len} is impossible; choose between 4 and {MAX_POSITIONS}.")
+    if not (math.isfinite(c.lr) and 0 < c.lr < 1):
+        raise ConfigError(f"--lr {c.lr} is impossible; a learning rate is above 0 and below 1 (1e-5 to 1e-3 "
+                          "is usual).")
+    if not 0 <= c.warmup < 1:
+        raise ConfigError(f"warmup {c.warmup} must be a fraction of the steps, from 0 up to (not including) 1.")
+    if not 0 <= c.weight_decay < 1:
+        raise ConfigError(f"weight_decay {c.weight_decay} must be from 0 up to (not including) 1.")
+    if not 0 < c.validation_fraction < 0.5:
+        raise ConfigError(f"validation_fraction {c.validation_fraction} must be above 0 and below 0.5.")
+    if c.device.split(":")[0] not in DEVICES:
+        raise ConfigError(f"Unknown device '{c.device}'; choose one of {', '.join(DEVICES)}.")
+    if c.precision not in PRECISIONS:
+        raise ConfigError(f"Unknown precision '{c.precision}'; choose one of {', '.join(PRECISIONS)}.")
+    return c
+
+
+def _task_name(task: str) -> str:
+    return "summarization" if task == "summarize" else "language modelling"
+
+
+def _positive(c: RunConfig, *names: str) -> None:
+    for name in names:
+        value = getattr(c, name)
+        if value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise ConfigError(f"{flag} {value} is impossible; it must be at least 1.")
+
+
+_TYPES = {f.name: f.type for f in fields(RunConfig)}
+
+
+def from_dict(values: dict[str, Any], base: RunConfig | None = None, origin: str = "the config") -> RunConfig:
+    """Apply `values` over `base`, checking names and types so a typo is an error, not a silent default."""
+    config = dataclasses.replace(base) if base else RunConfig()
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if name not in _TYPES:
+            raise ConfigError(f"{origin} has an unknown setting '{key}'; known settings are "
+                              f"{', '.join(sorted(_TYPES))}.")
+        kind = _TYPES[name]
+        try:
+            if kind == "bool":
+                if not isinstance(value, bool):
+                    raise TypeError
+            elif kind == "int":
+                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                    raise TypeError
+                value = int(value)
+            elif kind == "float":
+                if isinstance(value, bool):
+                    raise TypeError
+                value = float(value)
+            else:
+                value = str(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{origin}: '{key}' should be {_KIND_WORDS[kind]}, not {value!r}.") from None
+        setattr(config, name, value)
+    return config
+
+
+_KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "text"}
+
+
+def load(path: Path, base: RunConfig | None = None) -> RunConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"The config file '{path}' does not exist; check the path.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Cannot read the config file '{path}' ({exc}); it must be UTF-8 TOML.") from None
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"'{path.name}' is not valid TOML ({exc}); fix that line.") from None
+    values = values.get("run", values)
+    return from_dict(values, base, origin=f"'{path.name}'")
+
+
+def dumps(config: RunConfig) -> str:
+    import tomli_w
+
+    return tomli_w.dumps({"run": config.as_dict()})

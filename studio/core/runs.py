@@ -1,0 +1,230 @@
+"""A run is a folder; its metrics live in SQLite so they survive a crash and can be read while training.
+
+    RUN/config.toml          the settings (TOML), written atomically
+    RUN/metrics.sqlite       meta (status, steps, ...) and metrics (step, name, value, time), WAL mode
+    RUN/tokenizer/           the tokenizer the run trains with
+    RUN/checkpoints/checkpoint-N/   complete checkpoints only (written elsewhere, renamed into place)
+    RUN/model/               the final model and tokenizer (save_pretrained, safetensors)
+
+WAL lets the window and `studio runs show` read while the trainer writes; every logged step is its
+own transaction, so a kill loses at most the step being written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.core.errors import RunError
+
+CONFIG_FILE = "config.toml"
+METRICS_FILE = "metrics.sqlite"
+CHECKPOINTS = "checkpoints"
+MODEL = "model"
+TOKENIZER = "tokenizer"
+STATUSES = ("running", "completed", "stopped", "failed")
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS metrics (
+    step INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, time REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS metrics_step ON metrics (step);
+"""
+
+
+def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    else:
+        conn = sqlite3.connect(path, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a crash or kill of the app; only power loss may drop the last commit.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(_SCHEMA)
+    return conn
+
+
+class RunStore:
+    """The writer's handle on a run's metrics store; one per training process."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self._conn = _connect(run_dir / METRICS_FILE)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def set_meta(self, **values: Any) -> None:
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                   [(k, json.dumps(v)) for k, v in values.items()])
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        now = time.time()
+        rows = [(step, name, float(value), now) for name, value in metrics.items()
+                if isinstance(value, (int, float)) and not isinstance(value, bool)]
+        with self._conn:
+            self._conn.executemany("INSERT INTO metrics (step, name, value, time) VALUES (?, ?, ?, ?)", rows)
+            self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('global_step', ?)",
+                               (json.dumps(step),))
+
+    def truncate_after(self, step: int) -> None:
+        """Forget metrics logged after `step`: a resumed run replays those steps from its checkpoint."""
+        with self._conn:
+            self._conn.execute("DELETE FROM metrics WHERE step > ?", (step,))
+
+    def mark_running(self, planned_steps: int) -> None:
+        self.set_meta(status="running", pid=os.getpid(), host=socket.gethostname(), planned_steps=planned_steps,
+                      started=time.time(), error=None)
+
+    def mark_finished(self, status: str, error: str | None = None) -> None:
+        assert status in STATUSES
+        self.set_meta(status=status, ended=time.time(), error=error, pid=None)
+
+
+def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints, oldest first. Half-written ones never carry the final name."""
+    folder = run_dir / CHECKPOINTS
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in folder.iterdir():
+        match = _CHECKPOINT.match(child.name)
+        if match and child.is_dir() and (child / "trainer_state.json").is_file():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def latest_checkpoint(run_dir: Path) -> tuple[int, Path] | None:
+    found = checkpoints(run_dir)
+    return found[-1] if found else None
+
+
+@dataclass
+class RunInfo:
+    path: str
+    name: str
+    status: str
+    task: str
+    model: str
+    data: str
+    global_step: int
+    planned_steps: int
+    started: float | None
+    ended: float | None
+    error: str | None
+    model_dir: str | None
+    checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    last: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def as_dict(self, with_history: bool = True) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        if not with_history:
+            out.pop("history")
+        return out
+
+
+def is_run(path: Path) -> bool:
+    return (path / METRICS_FILE).is_file() or (path / CONFIG_FILE).is_file()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def read(run_dir: Path, with_history: bool = True) -> RunInfo:
+    """Everything known about a run, safe to call while it trains (read-only, no locks held)."""
+    run_dir = run_dir.expanduser()
+    if not run_dir.is_dir() or not is_run(run_dir):
+        raise RunError(f"'{run_dir}' is not a run folder (no {METRICS_FILE}); pick a folder listed by "
+                       "'studio runs list'.")
+    meta: dict[str, Any] = {}
+    history: list[dict[str, float]] = []
+    last: dict[str, float] = {}
+    db = run_dir / METRICS_FILE
+    if db.is_file():
+        try:
+            with closing(_connect(db, readonly=True)) as conn:
+                meta = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+                rows = conn.execute("SELECT step, name, value FROM metrics ORDER BY step, rowid").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise RunError(f"The metrics store of '{run_dir}' cannot be read ({exc}).") from None
+        history, last = _history(rows)
+    status = meta.get("status", "stopped")
+    if status == "running" and meta.get("host") == socket.gethostname() and meta.get("pid") \
+            and not _pid_alive(int(meta["pid"])):
+        status = "stopped"  # the process died without saying so (killed, crashed, power cut)
+    config = _read_config(run_dir)
+    model_dir = run_dir / MODEL
+    return RunInfo(
+        path=str(run_dir), name=run_dir.name, status=status, task=config.get("task", "?"),
+        model=config.get("model", "?"), data=config.get("data", "?"),
+        global_step=int(meta.get("global_step", 0)), planned_steps=int(meta.get("planned_steps",
+                                                                             config.get("max_steps", 0))),
+        started=meta.get("started"), ended=meta.get("ended"), error=meta.get("error"),
+        model_dir=str(model_dir) if (model_dir / "config.json").is_file() else None,
+        checkpoints=[{"step": s, "path": str(p)} for s, p in checkpoints(run_dir)],
+        last=last, history=history if with_history else [])
+
+
+def _history(rows: Iterable[tuple[int, str, float]]) -> tuple[list[dict[str, float]], dict[str, float]]:
+    by_step: dict[int, dict[str, float]] = {}
+    last: dict[str, float] = {}
+    for step, name, value in rows:
+        clean = value if math.isfinite(value) else None
+        by_step.setdefault(step, {"step": step})[name] = clean
+        last[name] = clean
+    return list(by_step.values()), last
+
+
+def _read_config(run_dir: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        values = tomllib.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return values.get("run", values)
+
+
+def list_runs(root: Path) -> list[RunInfo]:
+    """Runs under `root`, newest first; damaged folders are skipped, never raised."""
+    if not root.is_dir():
+        return []
+    infos = []
+    for child in root.iterdir():
+        if child.is_dir() and not child.name.startswith(".") and is_run(child):
+            try:
+                infos.append(read(child, with_history=False))
+            except RunError:
+                continue
+    return sorted(infos, key=lambda i: i.started or 0, reverse=True)
+
+
+def new_run_dir(root: Path, model: str, task: str) -> Path:
+    """A fresh, unused run folder name such as 2026-11-22_153012-gpt-tiny-lm."""
+    stamp = time.strftime("%Y-%m-%d_%H%M%S")
+    base = f"{stamp}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', Path(model).name)}-{task}"
+    candidate, n = root / base, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{base}-{n}"
+    return candidate

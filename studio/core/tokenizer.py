@@ -1,0 +1,112 @@
+"""Byte-level BPE tokenizers trained with `tokenizers` and saved as `transformers` fast tokenizers.
+
+Byte-level so any UTF-8 text (code, emoji, accents) round-trips without an unknown token. No
+post-processor adds special tokens: the data preparation appends `</s>` where a sequence ends, so a
+prompt given to a causal model at generation time is not cut short by an end-of-text token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from studio.core import hub
+from studio.core.control import Control
+from studio.core.errors import TokenizerError, first_line
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
+SPECIAL_TOKENS = [PAD, BOS, EOS, UNK]
+MIN_VOCAB = 256 + len(SPECIAL_TOKENS)  # every byte plus the special tokens
+MAX_VOCAB = 1_000_000
+_BATCH = 1000
+
+
+def check_vocab_size(vocab_size: int) -> None:
+    if not MIN_VOCAB <= vocab_size <= MAX_VOCAB:
+        raise TokenizerError(f"A vocabulary size of {vocab_size} is impossible for a byte-level tokenizer; "
+                             f"choose between {MIN_VOCAB} and {MAX_VOCAB} (8000 to 50000 is usual).")
+
+
+def train_bpe(texts: Iterable[str], vocab_size: int, *, total: int | None = None,
+              progress: Callable[[float], None] | None = None,
+              control: Control | None = None) -> PreTrainedTokenizerBase:
+    """Train a byte-level BPE on `texts`; `progress` gets the fraction of rows read (0..1)."""
+    check_vocab_size(vocab_size)
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+
+    def batches() -> Iterator[list[str]]:
+        seen, batch = 0, []
+        for text in texts:
+            if text:
+                batch.append(text)
+            seen += 1
+            if len(batch) == _BATCH:
+                yield _checked(batch, seen)
+                batch = []
+        if batch:
+            yield _checked(batch, seen)
+
+    def _checked(batch: list[str], seen: int) -> list[str]:
+        # The Rust trainer pulls from this iterator, so raising here is how a stop reaches it.
+        if control is not None:
+            control.checkpoint()
+        if progress is not None and total:
+            progress(min(1.0, seen / total))
+        return batch
+
+    tokenizer.train_from_iterator(batches(), trainer=trainer, length=total)
+    if tokenizer.get_vocab_size() <= MIN_VOCAB:
+        raise TokenizerError("The data is too small to learn any merges; give the tokenizer more text or "
+                             "use a model's own tokenizer.")
+    if progress is not None:
+        progress(1.0)
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD,
+                                   unk_token=UNK, model_max_length=1_000_000)
+
+
+def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
+    """Load a tokenizer folder (or a model folder or hub id that has one) with `AutoTokenizer`."""
+    from transformers import AutoTokenizer
+
+    local = Path(path).expanduser()
+    if local.exists() and not local.is_dir():
+        raise TokenizerError(f"'{path}' is a file; a tokenizer is a folder with tokenizer.json in it.")
+    if local.is_dir() and not any((local / n).exists() for n in ("tokenizer.json", "tokenizer_config.json",
+                                                                  "vocab.json", "spiece.model")):
+        raise TokenizerError(f"'{path}' has no tokenizer files (tokenizer.json); train one with "
+                             "'studio tokenizer train' or pick the folder of a saved model.")
+    extra = {} if local.is_dir() else hub.load_kwargs(str(path))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(local) if local.is_dir() else str(path),
+                                                  trust_remote_code=trust_remote_code, **extra)
+    except Exception as exc:  # noqa: BLE001 - any failure here means "cannot use this tokenizer"
+        raise TokenizerError(f"Could not load a tokenizer from '{path}' ({first_line(exc)}); check the "
+                             "folder, or the name and your network for a hub id.") from exc
+    return ensure_special_tokens(tokenizer)
+
+
+def ensure_special_tokens(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """Give a borrowed tokenizer the pad and end tokens that batching and training need."""
+    if tokenizer.eos_token is None:
+        tokenizer.eos_token = tokenizer.sep_token or EOS
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def save_tokenizer(tokenizer: PreTrainedTokenizerBase, out: Path) -> None:
+    from studio.core.fsutil import atomic_dir
+
+    with atomic_dir(out) as tmp:
+        tokenizer.save_pretrained(str(tmp))
