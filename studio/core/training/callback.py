@@ -1,0 +1,83 @@
+"""The bridge between Hugging Face Trainer and Studio: it reports, and it steers.
+
+Reports: every Trainer log becomes one row per metric in the run store and one `Metrics` event, with
+throughput and memory added. Steers: at each step boundary it honours pause (blocks on an Event, no
+polling), save-now and stop (save a checkpoint, then end the loop through `should_training_stop`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from studio.core.control import Control
+from studio.core.runs import RunStore
+from studio.core.training.events import Checkpoint, Listener, Metrics, Status
+
+_RENAMES = {"loss": "train_loss"}
+_DROP = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",
+         "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "num_input_tokens_seen"}
+
+
+class BridgeCallback(TrainerCallback):
+    def __init__(self, store: RunStore, emit: Listener, control: Control, *, tokens_seen: Callable[[], int],
+                 memory: Callable[[], int], perplexity: bool) -> None:
+        self.store = store
+        self.emit = emit
+        self.control = control
+        self.tokens_seen = tokens_seen
+        self.memory = memory
+        self.perplexity = perplexity
+        self.stopped_at: int | None = None
+        self.diverged_at: int | None = None
+        self._mark: tuple[float, int] = (time.perf_counter(), 0)
+        self._paused_s = 0.0
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        self._mark = (time.perf_counter(), self.tokens_seen())
+        self._paused_s = 0.0
+        self.emit(Status("running", f"Training from step {state.global_step} to {state.max_steps}."))
+
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        if self.control.paused and not self.control.stopped:
+            began = time.perf_counter()
+            self.emit(Status("paused", f"Paused at step {state.global_step}."))
+            self.control.wait_while_paused()
+            self._paused_s += time.perf_counter() - began
+            if not self.control.stopped:
+                self.emit(Status("running", f"Resumed at step {state.global_step}."))
+        if self.control.take_save_request():
+            control.should_save = True
+        if self.control.stopped:
+            self.stopped_at = state.global_step
+            control.should_log = True
+            control.should_save = True
+            control.should_training_stop = True
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+               logs: dict | None = None, **kw) -> None:
+        values = {_RENAMES.get(k, k): float(v) for k, v in (logs or {}).items()
+                  if k not in _DROP and isinstance(v, (int, float)) and not isinstance(v, bool)}
+        if not values.keys() - {"epoch"}:
+            return
+        if "train_loss" in values:
+            now, tokens = time.perf_counter(), self.tokens_seen()
+            elapsed = now - self._mark[0] - self._paused_s
+            if elapsed > 0 and tokens > self._mark[1]:
+                values["tokens_per_second"] = (tokens - self._mark[1]) / elapsed
+            self._mark, self._paused_s = (now, tokens), 0.0
+            values["memory_bytes"] = float(self.memory())
+            if not math.isfinite(values["train_loss"]) and self.diverged_at is None:
+                self.diverged_at = state.global_step
+                control.should_training_stop = True
+                control.should_save = False  # the weights are no longer numbers; keep the last good checkpoint
+        if self.perplexity and "eval_loss" in values:
+            values["eval_perplexity"] = math.exp(min(values["eval_loss"], 50.0))
+        self.store.log(state.global_step, values)
+        self.emit(Metrics(state.global_step, state.max_steps, values))
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))

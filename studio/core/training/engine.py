@@ -1,0 +1,215 @@
+"""Run one training job for a run folder: fresh, or resumed from its latest complete checkpoint.
+
+The caller (CLI or window worker thread) passes listeners and a `Control`; this function blocks until
+training completes, stops on request, or fails, and always leaves the run folder in a state that
+`studio runs show` can read and `--resume` can continue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
+
+from studio.core import config as run_config
+from studio.core import device as devices
+from studio.core import models, runs, workspace
+from studio.core.config import RunConfig
+from studio.core.control import Control
+from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
+from studio.core.fsutil import atomic_dir, atomic_write_text
+from studio.core.tokenizer import save_tokenizer
+from studio.core.training.callback import BridgeCallback
+from studio.core.training.events import Event, Listener, Stage, Status
+from studio.core.training.prepare import Prepared, prepare
+from studio.core.training.rouge import rouge_metrics
+from studio.core.training.trainer import LMCollator, Seq2SeqCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
+
+_RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
+                      "batch_size"}
+_OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+
+
+@dataclass
+class TrainResult:
+    run_dir: str
+    status: str
+    global_step: int
+    model_dir: str | None
+    message: str
+
+
+def train(config: RunConfig, *, root: Path | None = None, out: Path | None = None,
+          listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
+    """Start a new run. `root` is the workspace (runs and caches); `out` an explicit run folder."""
+    root = root or workspace.workspace()
+    c = run_config.validate(config)
+    if out is not None and out.exists() and any(out.iterdir()):
+        raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
+                          "run with --resume.")
+    emit = _fanout(listeners)
+    control = control or Control()
+    device = devices.pick_device(c.device)
+    precision = devices.pick_precision(device, c.precision)
+    prepared = prepare(c, workspace.cache_dir(root), emit, control)
+    run_dir = out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_tokenizer(prepared.tokenizer, run_dir / runs.TOKENIZER)
+    atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+    return _run(prepared, run_dir, device, precision, None, emit, control)
+
+
+def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path | None = None,
+           listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
+    """Continue `run_dir` from its latest complete checkpoint, with its saved config (a few settings,
+    such as max_steps to train longer, may change)."""
+    root = root or workspace.workspace()
+    run_dir = run_dir.expanduser()
+    info = runs.read(run_dir, with_history=False)
+    if info.status == "running":
+        raise RunError(f"'{run_dir.name}' is still training in another process; stop it before resuming.")
+    saved = run_config.load(run_dir / runs.CONFIG_FILE)
+    changed = {k for k, v in (overrides or {}).items() if getattr(saved, k) != v}
+    if changed - _RESUME_CHANGEABLE:
+        names = ", ".join(sorted(changed - _RESUME_CHANGEABLE))
+        raise ConfigError(f"A resumed run keeps its data, model and tokenizer; {names} cannot change. Start a "
+                          "new run instead.")
+    c = run_config.validate(run_config.from_dict(overrides or {}, saved))
+    latest = runs.latest_checkpoint(run_dir)
+    if latest and latest[0] >= c.max_steps:
+        raise RunError(f"'{run_dir.name}' has already trained all {c.max_steps} steps; pass a larger "
+                       "--max-steps to train it further.")
+    emit = _fanout(listeners)
+    control = control or Control()
+    device = devices.pick_device(c.device)
+    precision = devices.pick_precision(device, c.precision)
+    tokenizer_dir = run_dir / runs.TOKENIZER
+    prepared = prepare(c, workspace.cache_dir(root), emit, control,
+                       tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
+    if changed:
+        atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+    return _run(prepared, run_dir, device, precision, latest, emit, control)
+
+
+def _fanout(listeners: Iterable[Listener]) -> Listener:
+    listeners = list(listeners)
+
+    def emit(event: Event) -> None:
+        for listener in listeners:
+            listener(event)
+
+    return emit
+
+
+def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tuple[int, Path] | None,
+         emit: Listener, control: Control) -> TrainResult:
+    c = p.config
+    store = runs.RunStore(run_dir)
+    start_step = checkpoint[0] if checkpoint else 0
+    store.truncate_after(start_step)
+    size = models.estimate(p.model.config, c.task, c.batch_size, c.seq_len, precision,
+                           c.target_len if c.task == "summarize" else 0)
+    store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
+                   parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step)
+    store.mark_running(c.max_steps)
+    emit(Stage("model", f"{c.model}: {size.parameters / 1e6:.2f} M parameters, about "
+                        f"{size.training_bytes / 2**20:.0f} MiB to train on {devices.describe(device)} ({precision})."))
+    counter = TokenCounter()
+    bridge = BridgeCallback(store, emit, control, tokens_seen=counter, memory=lambda: devices.memory_used(device),
+                            perplexity=c.task == "lm")
+    trainer = _trainer(p, run_dir, device, precision, counter, bridge)
+    if checkpoint:
+        emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))
+    try:
+        with _quiet_transformers():
+            trainer.train(resume_from_checkpoint=str(checkpoint[1]) if checkpoint else None)
+        step = trainer.state.global_step
+        if bridge.diverged_at is not None:
+            raise TrainingError(f"Training diverged at step {bridge.diverged_at} (the loss is no longer a number); "
+                                f"lower the learning rate (now {c.lr:g}) and start again, or resume from the last "
+                                "checkpoint.")
+        if bridge.stopped_at is not None:
+            message = f"Stopped at step {step}; a checkpoint was saved. Continue with --resume {run_dir}."
+            store.mark_finished("stopped")
+            emit(Status("stopped", message))
+            return TrainResult(str(run_dir), "stopped", step, None, message)
+        with _quiet_transformers(), atomic_dir(run_dir / runs.MODEL) as tmp:
+            trainer.save_model(str(tmp))
+            p.tokenizer.save_pretrained(str(tmp))
+        message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
+        store.mark_finished("completed")
+        emit(Status("completed", message))
+        return TrainResult(str(run_dir), "completed", step, str(run_dir / runs.MODEL), message)
+    except _OOM:
+        error = TrainingError(f"Out of memory on {device} at batch size {c.batch_size} and sequence length "
+                              f"{c.seq_len}; lower --batch-size (raise grad_accum to keep the effective batch) "
+                              "or --seq-len, then --resume.")
+        _fail(store, emit, error, run_dir)
+        raise error from None
+    except BaseException as exc:
+        _fail(store, emit, exc, run_dir)
+        raise
+    finally:
+        store.close()
+
+
+def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Path) -> None:
+    if isinstance(exc, KeyboardInterrupt):
+        store.mark_finished("stopped", "Interrupted.")
+        return
+    text = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {first_line(exc)}"
+    if not isinstance(exc, StudioError):
+        atomic_write_text(run_dir / "error.log", "".join(traceback.format_exception(exc)))
+    store.mark_finished("failed", text)
+    emit(Status("failed", text))
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Trainer prints its own progress and notices; ours go through listeners instead."""
+    from transformers.utils import logging
+
+    before, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(before)
+        if bars:
+            logging.enable_progress_bar()
+
+
+def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: TokenCounter,
+             bridge: BridgeCallback) -> Any:
+    c = p.config
+    common = dict(
+        output_dir=str(run_dir / runs.CHECKPOINTS), max_steps=c.max_steps, per_device_train_batch_size=c.batch_size,
+        per_device_eval_batch_size=c.batch_size, gradient_accumulation_steps=c.grad_accum, learning_rate=c.lr,
+        weight_decay=c.weight_decay, warmup_steps=c.warmup, lr_scheduler_type="cosine", max_grad_norm=1.0,
+        eval_strategy="steps", eval_steps=c.eval_every, save_strategy="steps", save_steps=c.save_every,
+        save_total_limit=None, logging_steps=c.log_every, logging_first_step=True, report_to="none",
+        seed=c.seed, data_seed=c.seed, bf16=precision == "bf16", fp16=precision == "fp16",
+        use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
+        disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
+    )
+    if c.task == "summarize":
+        args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=c.target_len,
+                                        generation_num_beams=1)
+        trainer = StudioSeq2SeqTrainer(model=p.model, args=args, train_dataset=p.train, eval_dataset=p.validation,
+                                       data_collator=Seq2SeqCollator(p.tokenizer, p.model, counter),
+                                       processing_class=p.tokenizer, callbacks=[bridge],
+                                       compute_metrics=rouge_metrics(p.tokenizer))
+    else:
+        args = TrainingArguments(**common)
+        trainer = StudioTrainer(model=p.model, args=args, train_dataset=p.train, eval_dataset=p.validation,
+                                data_collator=LMCollator(counter), processing_class=p.tokenizer, callbacks=[bridge])
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
+    trainer.keep_checkpoints = c.keep_checkpoints
+    return trainer

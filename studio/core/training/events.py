@@ -1,0 +1,43 @@
+"""What the training engine tells its listeners (the CLI's progress bar, the window's monitor).
+
+Plain dataclasses only, so they cross from the engine's thread to the UI without dragging torch along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Preparation before the first step: `name` is data, tokenizer, tokenize, model or checkpoint."""
+
+    name: str
+    message: str
+    fraction: float | None = None  # None when the stage cannot tell how far it is
+
+
+@dataclass(frozen=True)
+class Metrics:
+    step: int
+    planned_steps: int
+    values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    step: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """running, paused, completed, stopped or failed, with a sentence for the person."""
+
+    status: str
+    message: str = ""
+
+
+Event = Stage | Metrics | Checkpoint | Status
+Listener = Callable[[Event], None]

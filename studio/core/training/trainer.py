@@ -1,0 +1,95 @@
+"""Trainer subclasses that write checkpoints atomically, and the batch collators.
+
+Trainer writes `checkpoint-N` in place, file by file: a kill in the middle leaves a folder that looks
+complete but is not, and resuming from it fails or, worse, loads half a model. We let Trainer write
+into a staging folder and rename the finished checkpoint into place, then prune old ones ourselves
+(Trainer's pruning would run inside the staging folder).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Trainer
+
+from studio.core.fsutil import move_into_place
+from studio.core.runs import checkpoints
+
+STAGING = ".staging"
+
+
+class _AtomicCheckpoints:
+    keep_checkpoints: int = 3
+    _staging: str | None = None
+
+    def _get_output_dir(self, trial: Any) -> str:
+        return self._staging or super()._get_output_dir(trial)  # type: ignore[misc]
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        root = Path(self.args.output_dir)  # type: ignore[attr-defined]
+        staging = root / STAGING
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        self._staging = str(staging)
+        try:
+            super()._save_checkpoint(model, trial)  # type: ignore[misc]
+        finally:
+            self._staging = None
+        name = f"checkpoint-{self.state.global_step}"  # type: ignore[attr-defined]
+        move_into_place(staging / name, root / name)
+        shutil.rmtree(staging, ignore_errors=True)
+        for _, old in checkpoints(root.parent)[: -self.keep_checkpoints]:  # root is RUN/checkpoints
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class StudioTrainer(_AtomicCheckpoints, Trainer):
+    pass
+
+
+class StudioSeq2SeqTrainer(_AtomicCheckpoints, Seq2SeqTrainer):
+    pass
+
+
+class TokenCounter:
+    """Counts the non-padding tokens handed to the model, for tokens/s.
+
+    Counted on the CPU batch in the collator instead of Trainer's `include_num_input_tokens_seen`,
+    which gathers a device tensor and calls `.item()` every step: a GPU sync we do not need.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def __call__(self) -> int:
+        return self.total
+
+
+class LMCollator:
+    """Stack equal-length blocks; labels are the inputs (the model shifts them).
+
+    Written by hand because every block is exactly `seq_len` long: the library collators would pad,
+    mask and copy for nothing on every step.
+    """
+
+    def __init__(self, counter: TokenCounter) -> None:
+        self.counter = counter
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        ids = torch.tensor([f["input_ids"] for f in features], dtype=torch.long)
+        self.counter.total += ids.numel()
+        return {"input_ids": ids, "labels": ids}
+
+
+class Seq2SeqCollator:
+    def __init__(self, tokenizer: Any, model: Any, counter: TokenCounter) -> None:
+        self.inner = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100,
+                                            pad_to_multiple_of=8)
+        self.counter = counter
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.inner(features)
+        self.counter.total += int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
+        return batch
