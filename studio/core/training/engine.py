@@ -7,7 +7,6 @@ training completes, stops on request, or fails, and always leaves the run folder
 
 from __future__ import annotations
 
-import contextlib
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from studio.core.config import RunConfig
 from studio.core.control import Control
 from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
 from studio.core.fsutil import atomic_dir, atomic_write_text
+from studio.core.quiet import quiet_transformers
 from studio.core.tokenizer import save_tokenizer
 from studio.core.training.callback import BridgeCallback
 from studio.core.training.events import Event, Listener, Stage, Status
@@ -127,7 +127,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     if checkpoint:
         emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))
     try:
-        with _quiet_transformers():
+        with quiet_transformers():
             trainer.train(resume_from_checkpoint=str(checkpoint[1]) if checkpoint else None)
         step = trainer.state.global_step
         if bridge.diverged_at is not None:
@@ -139,7 +139,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             store.mark_finished("stopped")
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)
-        with _quiet_transformers(), atomic_dir(run_dir / runs.MODEL) as tmp:
+        with quiet_transformers(), atomic_dir(run_dir / runs.MODEL) as tmp:
             trainer.save_model(str(tmp))
             p.tokenizer.save_pretrained(str(tmp))
         message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
@@ -168,22 +168,6 @@ def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Pat
         atomic_write_text(run_dir / "error.log", "".join(traceback.format_exception(exc)))
     store.mark_finished("failed", text)
     emit(Status("failed", text))
-
-
-@contextlib.contextmanager
-def _quiet_transformers():
-    """Trainer prints its own progress and notices; ours go through listeners instead."""
-    from transformers.utils import logging
-
-    before, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(before)
-        if bars:
-            logging.enable_progress_bar()
 
 
 def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: TokenCounter,

@@ -1,0 +1,58 @@
+"""Loading a trained model and its tokenizer for generation, summarization or attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from studio.core import device as devices
+from studio.core import models, runs
+from studio.core.errors import ModelError
+from studio.core.quiet import quiet_transformers
+from studio.core.tokenizer import load_tokenizer
+
+
+@dataclass
+class LoadedModel:
+    model: Any
+    tokenizer: Any
+    task: str  # "lm" or "summarize"
+    device: str
+    source: str
+
+    @property
+    def max_positions(self) -> int:
+        config = self.model.config
+        for name in ("n_positions", "max_position_embeddings"):
+            value = getattr(config, name, None)
+            if isinstance(value, int) and value > 0:
+                return value
+        return 512  # relative-position models (T5) have no hard limit; keep attention maps a sane size
+
+
+def resolve_model_dir(name: str) -> str:
+    """A run folder stands for its final model, or its latest checkpoint while it has none yet."""
+    path = Path(name).expanduser()
+    if path.is_dir() and runs.is_run(path):
+        if (path / runs.MODEL / "config.json").is_file():
+            return str(path / runs.MODEL)
+        latest = runs.latest_checkpoint(path)
+        if latest is None:
+            raise ModelError(f"The run '{path.name}' has no model or checkpoint yet; wait for its first "
+                             "checkpoint or pick another run.")
+        return str(latest[1])
+    return name
+
+
+def load(name: str, *, device: str = "auto", attn_implementation: str | None = None,
+         trust_remote_code: bool = False) -> LoadedModel:
+    """Load a model folder, run folder or hub id, in eval mode, on `device`."""
+    source = resolve_model_dir(name)
+    with quiet_transformers():
+        model = models.load_pretrained(source, trust_remote_code=trust_remote_code,
+                                       attn_implementation=attn_implementation)
+    tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
+    chosen = devices.pick_device(device)
+    model.to(chosen).eval()
+    return LoadedModel(model, tokenizer, models.task_of_config(model.config), chosen, source)
