@@ -34,7 +34,10 @@ def check_vocab_size(vocab_size: int) -> None:
 def train_bpe(texts: Iterable[str], vocab_size: int, *, total: int | None = None,
               progress: Callable[[float], None] | None = None,
               control: Control | None = None) -> PreTrainedTokenizerBase:
-    """Train a byte-level BPE on `texts`; `progress` gets the fraction of rows read (0..1)."""
+    """Train a byte-level BPE on `texts`; `progress` gets the fraction of rows read (0..1).
+
+    The Rust trainer reads every row before it learns merges, so 100% read is not yet done.
+    """
     check_vocab_size(vocab_size)
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -69,8 +72,6 @@ def train_bpe(texts: Iterable[str], vocab_size: int, *, total: int | None = None
     if tokenizer.get_vocab_size() <= MIN_VOCAB:
         raise TokenizerError("The data is too small to learn any merges; give the tokenizer more text or "
                              "use a model's own tokenizer.")
-    if progress is not None:
-        progress(1.0)
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD,
                                    unk_token=UNK, model_max_length=1_000_000)
 

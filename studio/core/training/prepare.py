@@ -93,7 +93,7 @@ def _tokenizer(c: RunConfig, rows: Any, columns: data.ColumnMap, emit: Listener,
     total = len(rows) * (1 if columns.text else 2)
     emit(Stage("tokenizer", f"Training a {c.vocab_size}-token BPE tokenizer...", 0.0))
     tokenizer = train_bpe(_texts(rows, columns), c.vocab_size, total=total, control=control,
-                          progress=lambda f: emit(Stage("tokenizer", "Training the tokenizer...", f)))
+                          progress=lambda f: emit(Stage("tokenizer", "Reading text for the tokenizer...", f)))
     return tokenizer, True
 
 

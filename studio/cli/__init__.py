@@ -1,0 +1,44 @@
+"""The `studio` command line: a stable, scriptable contract over `studio.core`.
+
+Heavy libraries (torch, transformers) are imported inside the commands, so `studio --help` is instant.
+Errors a person can cause print one sentence and exit 2; Ctrl-C during training exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from studio import __version__
+from studio.core.errors import StudioError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from studio.cli import inspect_commands, train_command
+
+    parser = argparse.ArgumentParser(prog="studio", description="Train, run and look inside transformer "
+                                     "language models on your own machine.")
+    parser.add_argument("--version", action="version", version=f"studio {__version__}")
+    parser.add_argument("--workspace", metavar="DIR", help="where runs and caches live (default: "
+                        "$STUDIO_WORKSPACE or your user data folder)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train_command.register(commands)
+    inspect_commands.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except StudioError as exc:
+        print(f"studio: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("studio: interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
