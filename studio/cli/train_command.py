@@ -133,7 +133,7 @@ class _Progress:
         from tqdm import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=event.planned_steps, initial=0, unit="step", dynamic_ncols=True, mininterval=0.5,
+            self.bar = tqdm(total=event.planned_steps, initial=event.step, unit="step", dynamic_ncols=True, mininterval=0.5,
                             file=sys.stderr)
         v = event.values
         if "train_loss" in v:
