@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Trainer
+from transformers.trainer import TRAINING_ARGS_NAME
 
 from studio.core.fsutil import move_into_place
 from studio.core.runs import checkpoints
@@ -43,6 +44,13 @@ class _AtomicCheckpoints:
         shutil.rmtree(staging, ignore_errors=True)
         for _, old in checkpoints(root.parent)[: -self.keep_checkpoints]:  # root is RUN/checkpoints
             shutil.rmtree(old, ignore_errors=True)
+
+
+    def _save(self, output_dir: str | None = None, state_dict: Any = None) -> None:
+        super()._save(output_dir, state_dict)  # type: ignore[misc]
+        # Trainer pickles its arguments next to the weights; our config.toml already records them, and a
+        # run folder should hold nothing that must be unpickled to be read.
+        (Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME).unlink(missing_ok=True)  # type: ignore[attr-defined]
 
 
 class StudioTrainer(_AtomicCheckpoints, Trainer):
