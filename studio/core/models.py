@@ -153,16 +153,20 @@ def task_of_config(config: PretrainedConfig) -> str:
     return "summarize" if getattr(config, "is_encoder_decoder", False) else "lm"
 
 
-def load_pretrained(name: str, task: str | None = None, *, trust_remote_code: bool = False,
-                    attn_implementation: str | None = None, dtype: Any = None) -> PreTrainedModel:
-    """Load a local folder or hub id for `task` (or for the task its config implies)."""
-    config = load_config(name, trust_remote_code=trust_remote_code)
-    implied = task_of_config(config)
-    task = task or implied
-    if task != implied:
+def check_model(name: str, task: str | None = None, *, trust_remote_code: bool = False) -> str:
+    """Fail fast (before any data is loaded) if `name` cannot serve `task`; returns the task it serves."""
+    implied = task_of_config(load_config(name, trust_remote_code=trust_remote_code))
+    if task is not None and task != implied:
         kind = "an encoder-decoder (summarization)" if implied == "summarize" else "a decoder-only (language)"
         raise ModelError(f"'{name}' is {kind} model, which cannot be trained for task '{task}'; choose "
                          f"--task {implied} or another model.")
+    return implied
+
+
+def load_pretrained(name: str, task: str | None = None, *, trust_remote_code: bool = False,
+                    attn_implementation: str | None = None, dtype: Any = None) -> PreTrainedModel:
+    """Load a local folder or hub id for `task` (or for the task its config implies)."""
+    task = check_model(name, task, trust_remote_code=trust_remote_code)
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation

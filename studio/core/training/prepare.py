@@ -32,6 +32,8 @@ class Prepared:
 def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
             tokenizer_dir: Path | None = None) -> Prepared:
     """Load and tokenize the data and build the model; `tokenizer_dir` reuses a run's own tokenizer."""
+    if not models.is_preset(c.model):
+        models.check_model(c.model, c.task, trust_remote_code=c.trust_remote_code)
     emit(Stage("data", f"Loading {c.data}..."))
     if samples.is_sample(c.data):
         samples.sample_path(c.data, cache, progress=lambda m: emit(Stage("data", m)))

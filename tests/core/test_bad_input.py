@@ -1,0 +1,106 @@
+"""Bad input exits 2 with one sentence, no traceback, and leaves existing runs untouched."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from studio.cli import main
+
+
+def _snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    (tmp / "empty.txt").write_text("")
+    (tmp / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 100)
+    (tmp / "latin1.txt").write_bytes("caf\xe9 cr\xe8me\n".encode("latin-1") * 20)
+    (tmp / "bad.jsonl").write_text('{"text": "fine"}\n{"text": oops}\n')
+    (tmp / "bad.csv").write_text('text,label\n"a",1\n"b",2,3\n')
+    (tmp / "good.csv").write_text("body,label\n" + "".join(f"row {i},x\n" for i in range(40)))
+    (tmp / "notes.docx").write_text("not really")
+    mixed = tmp / "mixed"
+    mixed.mkdir()
+    (mixed / "a.txt").write_text("hello\n")
+    (mixed / "b.csv").write_text("text\nhi\n")
+    not_model = tmp / "not-a-model"
+    not_model.mkdir()
+    (not_model / "readme.txt").write_text("hi")
+    return {p.stem if p.is_file() else p.name: p for p in tmp.iterdir()}
+
+
+def _error_line(stderr: str) -> str:
+    """Progress lines may come first; the error is exactly one line, the last, and has no traceback."""
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("studio: ")]
+    assert len(errors) == 1 and stderr.strip().splitlines()[-1] == errors[0]
+    return errors[0]
+
+
+CASES = [
+    ("missing", ["--data", "{tmp}/nope.txt"], "does not exist"),
+    ("empty", ["--data", "{empty}"], "empty"),
+    ("binary", ["--data", "{binary}"], "binary"),
+    ("latin1", ["--data", "{latin1}"], "UTF-8"),
+    ("bad jsonl", ["--data", "{bad_jsonl}"], "line 2 is not valid JSON"),
+    ("bad csv", ["--data", "{bad_csv}"], "row 3 has 3 fields"),
+    ("unsupported", ["--data", "{notes}"], "not a supported file"),
+    ("mixed folder", ["--data", "{mixed}"], "mixes file types"),
+    ("unknown column", ["--data", "{good}", "--text-column", "nope"], "no column 'nope'"),
+    ("no text column guess", ["--data", "{good}"], "Which column holds the text"),
+    ("not a model", ["--data", "{lm}", "--model", "{not-a-model}"], "not a model folder"),
+    ("missing model dir", ["--data", "{lm}", "--model", "./no/such/model"], "does not exist"),
+    ("hub id offline", ["--data", "{lm}", "--model", "someone/some-model"], "no network"),
+    ("zero steps", ["--data", "{lm}", "--max-steps", "0"], "at least 1"),
+    ("negative lr", ["--data", "{lm}", "--lr", "-1"], "learning rate"),
+    ("huge seq len", ["--data", "{lm}", "--seq-len", "100000"], "--seq-len"),
+    ("tiny vocab", ["--data", "{lm}", "--vocab-size", "10"], "--vocab-size"),
+    ("wrong preset for task", ["--data", "{lm}", "--model", "bart-tiny"], "for summarization"),
+    ("sample task mismatch", ["--data", "sample:docstrings", "--task", "lm"], "summarization sample"),
+    ("unknown sample", ["--data", "sample:nope"], "no built-in sample"),
+    ("no gpu", ["--data", "{lm}", "--device", "cuda"], "No CUDA GPU"),
+    ("block too long", ["--data", "{good}", "--text-column", "body", "--seq-len", "1024"], "less than one block"),
+    ("resume not a run", ["--resume", "{tmp}"], "not a run folder"),
+    ("out exists", ["--data", "{lm}", "--out", "{mixed}"], "already exists"),
+]
+
+
+@pytest.mark.parametrize("name,args,expected", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, lm_text, tmp_path, capsys):
+    files = _files(tmp_path)
+    values = {k.replace(".", "_"): str(v) for k, v in files.items()} | {"tmp": str(tmp_path), "lm": str(lm_text),
+                                                                        "bad_jsonl": str(files["bad"]),
+                                                                        "bad_csv": str(tmp_path / "bad.csv")}
+    before = _snapshot(ws / "runs")
+    runs_before = sorted(p.name for p in (ws / "runs").iterdir())
+    argv = ["train", *[a.format(**values) for a in args], "--max-steps" if "--max-steps" not in args else "--seed",
+            "3" if "--max-steps" not in args else "1"]
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = _error_line(capsys.readouterr().err)
+    assert expected in err
+    assert err.endswith((".", ")"))
+    assert sorted(p.name for p in (ws / "runs").iterdir()) == runs_before
+    assert _snapshot(ws / "runs") == before
+
+
+@pytest.mark.parametrize("argv,expected", [
+    (["generate", "--model", "{tmp}", "--prompt", "hi"], "not a model folder"),
+    (["generate", "--model", "{lm_run}", "--prompt", "hi", "--top-p", "2"], "--top-p"),
+    (["generate", "--model", "{lm_run}", "--prompt", "hi", "--max-new-tokens", "5000"], "--max-new-tokens"),
+    (["summarize", "--model", "{lm_run}", "--text", "some text"], "decoder-only"),
+    (["summarize", "--model", "{lm_run}", "--file", "{tmp}/none.txt"], "does not exist"),
+    (["attention", "--model", "{lm_run}", "--text", "hi", "--out", "{tmp}/a.png"], ".npz"),
+    (["runs", "show", "no-such-run"], "no run"),
+    (["tokenizer", "train", "--data", "{tmp}/none.txt", "--out", "{tmp}/tok"], "does not exist"),
+    (["tokenizer", "train", "--data", "{lm}", "--vocab-size", "5", "--out", "{tmp}/tok"], "vocabulary size"),
+])
+def test_other_commands_reject_bad_input(argv, expected, ws, lm_run, lm_text, tmp_path, capsys):
+    values = {"tmp": str(tmp_path), "lm_run": str(lm_run), "lm": str(lm_text)}
+    capsys.readouterr()
+    assert main([a.format(**values) for a in argv]) == 2
+    assert expected in _error_line(capsys.readouterr().err)
