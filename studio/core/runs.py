@@ -38,7 +38,7 @@ _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metrics (
-    step INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, time REAL NOT NULL);
+    step INTEGER NOT NULL, name TEXT NOT NULL, value REAL, time REAL NOT NULL);  -- NULL: not finite
 CREATE INDEX IF NOT EXISTS metrics_step ON metrics (step);
 """
 
@@ -72,7 +72,7 @@ class RunStore:
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         now = time.time()
-        rows = [(step, name, float(value), now) for name, value in metrics.items()
+        rows = [(step, name, float(value) if math.isfinite(value) else None, now) for name, value in metrics.items()
                 if isinstance(value, (int, float)) and not isinstance(value, bool)]
         with self._conn:
             self._conn.executemany("INSERT INTO metrics (step, name, value, time) VALUES (?, ?, ?, ?)", rows)
@@ -185,11 +185,11 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         last=last, history=history if with_history else [])
 
 
-def _history(rows: Iterable[tuple[int, str, float]]) -> tuple[list[dict[str, float]], dict[str, float]]:
+def _history(rows: Iterable[tuple[int, str, float | None]]) -> tuple[list[dict[str, float | None]], dict[str, float | None]]:
     by_step: dict[int, dict[str, float]] = {}
     last: dict[str, float] = {}
     for step, name, value in rows:
-        clean = value if math.isfinite(value) else None
+        clean = value if value is not None and math.isfinite(value) else None
         by_step.setdefault(step, {"step": step})[name] = clean
         last[name] = clean
     return list(by_step.values()), last

@@ -1,0 +1,116 @@
+"""The run store, the bridge callback (pause, stop, divergence) and configuration checks."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import pytest
+
+from studio.core import config as run_config
+from studio.core import runs
+from studio.core.config import RunConfig
+from studio.core.control import Control
+from studio.core.errors import ConfigError, TrainingError
+from studio.core.training import engine
+from studio.core.training.events import Metrics, Status
+
+
+def test_store_history_truncate_and_dead_process(tmp_path):
+    store = runs.RunStore(tmp_path)
+    store.mark_running(10)
+    for step in (1, 5, 10):
+        store.log(step, {"loss_like": float(step), "nan_one": math.nan})
+    store.truncate_after(5)
+    store.set_meta(pid=2**22 + 12345)  # no such process: the run died without a word
+    info = runs.read(tmp_path)
+    assert info.status == "stopped"
+    assert [r["step"] for r in info.history] == [1, 5] and info.history[0]["nan_one"] is None
+    store.mark_finished("completed")
+    assert runs.read(tmp_path).status == "completed"
+    store.close()
+
+
+def test_list_skips_damaged_runs(tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    runs.RunStore(good).mark_running(3)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / runs.METRICS_FILE).write_bytes(b"this is not sqlite" * 100)
+    assert [r.name for r in runs.list_runs(tmp_path)] == ["good"]
+
+
+def test_config_rejects_typos_and_wrong_types(tmp_path):
+    with pytest.raises(ConfigError, match="unknown setting 'lerning_rate'"):
+        run_config.from_dict({"lerning_rate": 1e-3})
+    with pytest.raises(ConfigError, match="whole number"):
+        run_config.from_dict({"max_steps": 2.5})
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[run\nmax_steps = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        run_config.load(cfg)
+    c = run_config.validate(RunConfig(task="summarize"))
+    assert (c.data, c.model) == ("sample:docstrings", "bart-tiny")
+    cfg.write_text(run_config.dumps(c))
+    assert run_config.load(cfg) == c
+
+
+def _tiny(data) -> RunConfig:
+    return RunConfig(data=str(data), vocab_size=300, seq_len=16, batch_size=4, max_steps=30, eval_every=100,
+                     save_every=100, log_every=1, device="cpu")
+
+
+def test_pause_resume_and_stop_from_another_thread(lm_text, ws, tmp_path):
+    control = Control()
+    events: list = []
+    paused = threading.Event()
+
+    def listen(event) -> None:
+        events.append(event)
+        if isinstance(event, Metrics) and event.step == 3 and not control.paused and not paused.is_set():
+            control.pause()
+        if isinstance(event, Status) and event.status == "paused":
+            paused.set()
+
+    def driver() -> None:
+        paused.wait(60)
+        time.sleep(0.3)
+        control.request_save()
+        control.resume()
+        while not any(isinstance(e, Metrics) and e.step >= 6 for e in events):
+            time.sleep(0.01)
+        control.stop()
+
+    threading.Thread(target=driver, daemon=True).start()
+    result = engine.train(_tiny(lm_text), root=ws, out=tmp_path / "run", listeners=[listen],
+                          control=control)
+    statuses = [e.status for e in events if isinstance(e, Status)]
+    assert statuses[:3] == ["running", "paused", "running"] and statuses[-1] == "stopped"
+    assert result.status == "stopped" and 6 <= result.global_step < 30
+    steps = [s for s, _ in runs.checkpoints(tmp_path / "run")]
+    assert 3 in steps or 4 in steps  # save-now right after the pause
+    assert steps[-1] == result.global_step  # stop saved where it stopped
+    tokens = [e.values["tokens_per_second"] for e in events if isinstance(e, Metrics) and "tokens_per_second" in e.values]
+    assert min(tokens) > 100  # the paused seconds are not counted as slow training
+
+
+def test_divergence_fails_clearly_and_keeps_checkpoints(lm_text, ws, tmp_path, monkeypatch):
+    from studio.core.training import callback
+
+    real = callback.BridgeCallback.on_log
+
+    def poisoned(self, args, state, control, logs=None, **kw):
+        if logs and "loss" in logs and state.global_step >= 5:
+            logs = {**logs, "loss": math.nan}
+        return real(self, args, state, control, logs=logs, **kw)
+
+    monkeypatch.setattr(callback.BridgeCallback, "on_log", poisoned)
+    config = _tiny(lm_text)
+    config.save_every = 2
+    with pytest.raises(TrainingError, match="diverged at step 5"):
+        engine.train(config, root=ws, out=tmp_path / "nan")
+    info = runs.read(tmp_path / "nan")
+    assert info.status == "failed" and "diverged" in info.error
+    assert [s for s, _ in runs.checkpoints(tmp_path / "nan")] == [2, 4]
