@@ -97,16 +97,17 @@ class _Streamer:
     """Receives ids from `generate` as they are chosen and hands out text deltas.
 
     Hand-written instead of TextIteratorStreamer because we need the id with each piece of text and a
-    callback, not a queue; a byte-level token may end inside a UTF-8 character, so text is held back
-    until the character is whole.
+    callback, not a queue. Like TextStreamer it decodes only the ids since the last line break (so a
+    long generation stays linear) and holds text back while a byte-level token ends inside a UTF-8
+    character.
     """
 
     def __init__(self, tokenizer: Any, on_token: OnToken | None) -> None:
         self.tokenizer = tokenizer
         self.on_token = on_token
-        self.ids: list[int] = []
-        self.emitted = ""
         self.first_at: float | None = None
+        self._line: list[int] = []
+        self._emitted = 0  # characters of the current line already handed out
         self._skipped_prompt = False
 
     def put(self, value: Any) -> None:
@@ -116,11 +117,12 @@ class _Streamer:
         if self.first_at is None:
             self.first_at = time.perf_counter()
         for token_id in value.reshape(-1).tolist():
-            self.ids.append(token_id)
-            text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
-            delta = "" if text.endswith("\ufffd") else text[len(self.emitted):]
-            if delta:
-                self.emitted = text
+            self._line.append(token_id)
+            text = self.tokenizer.decode(self._line, skip_special_tokens=True)
+            delta = "" if text.endswith("\ufffd") else text[self._emitted:]
+            self._emitted += len(delta)
+            if text.endswith("\n"):
+                self._line, self._emitted = [], 0
             if self.on_token is not None:
                 self.on_token(Token(delta, token_id))
 

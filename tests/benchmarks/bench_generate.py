@@ -1,0 +1,76 @@
+"""Generation speed: Studio's streaming `generate` against raw `model.generate`, same model and settings.
+
+Greedy decoding of a fixed number of new tokens (min = max, so both sides produce exactly as many).
+`stream_ratio` compares the tokens/s Studio reports (the generation itself, with streaming and the stop
+check) with raw generate; `end_to_end_ratio` also charges Studio's extra forward pass for log-probs.
+Target >= 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _common import median, report, scratch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="gpt-tiny")
+    parser.add_argument("--new-tokens", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+
+    import torch
+
+    from studio.core import generation, inference, models
+    from studio.core.control import Control
+    from studio.core.tokenizer import train_bpe
+
+    root = scratch()
+    tokenizer = train_bpe(["def f(x):\n    return x + 1\n" * 50, "class A:\n    pass\n" * 50] * 20, 512)
+    torch.manual_seed(0)
+    model = models.build_preset(args.model, tokenizer)
+    model.save_pretrained(root / "model")
+    tokenizer.save_pretrained(root / "model")
+    loaded = inference.load(str(root / "model"), device=args.device)
+    prompt = "def add(a, b):\n    return"
+    ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]], device=loaded.device)
+    sampling = generation.Sampling(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, greedy=True)
+    raw_kwargs = dict(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False,
+                      pad_token_id=tokenizer.pad_token_id, attention_mask=torch.ones_like(ids))
+
+    def raw() -> float:
+        started = time.perf_counter()
+        with torch.inference_mode():
+            out = loaded.model.generate(input_ids=ids, **raw_kwargs)
+        assert out.shape[1] - ids.shape[1] == args.new_tokens
+        return args.new_tokens / (time.perf_counter() - started)
+
+    def studio() -> tuple[float, float]:
+        pieces = []
+        started = time.perf_counter()
+        result = generation.generate(loaded, prompt, sampling, on_token=pieces.append, control=Control())
+        wall = time.perf_counter() - started
+        assert len(result.tokens) == args.new_tokens == len(pieces)
+        return result.tokens_per_second, args.new_tokens / wall
+
+    raw(), studio()  # warm-up: kernels, caches, allocator
+    raw_tps, stream_tps, wall_tps = [], [], []
+    for _ in range(args.rounds):
+        raw_tps.append(raw())
+        s, w = studio()
+        stream_tps.append(s)
+        wall_tps.append(w)
+    report("generate_throughput", {
+        "model": args.model, "device": loaded.device, "new_tokens": args.new_tokens, "rounds": args.rounds,
+        "raw_tokens_per_second": round(median(raw_tps), 1),
+        "studio_tokens_per_second": round(median(stream_tps), 1),
+        "studio_end_to_end_tokens_per_second": round(median(wall_tps), 1),
+        "stream_ratio": round(median(stream_tps) / median(raw_tps), 3),
+        "end_to_end_ratio": round(median(wall_tps) / median(raw_tps), 3)})
+
+
+if __name__ == "__main__":
+    main()
