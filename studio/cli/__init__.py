@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from studio import __version__
-from studio.core.errors import StudioError
+from studio.core.errors import Cancelled, StudioError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except Cancelled as exc:  # Ctrl-C before the first step: nothing to save
+        print(f"studio: {exc}", file=sys.stderr)
+        return 130
     except StudioError as exc:
         print(f"studio: {exc}", file=sys.stderr)
         return 2

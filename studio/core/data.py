@@ -188,10 +188,14 @@ def _names(columns: list[str]) -> str:
     return ", ".join(f"'{c}'" for c in columns) if columns else "no text columns"
 
 
-def split(ds: Dataset, validation_fraction: float, seed: int) -> tuple[Dataset, Dataset]:
-    """A deterministic train/validation split; at least one validation row."""
+def split(ds: Dataset, validation_fraction: float, seed: int, *, shuffle: bool = True) -> tuple[Dataset, Dataset]:
+    """A deterministic train/validation split with at least one validation row.
+
+    Rows that are lines of one text (a .txt file) must keep their order, so they are split without
+    shuffling: the last lines validate.
+    """
     if len(ds) < 2:
         raise DataError("The data has a single row; a run needs at least two (one to validate on).")
     n_val = max(1, round(len(ds) * validation_fraction))
-    parts = ds.train_test_split(test_size=n_val, seed=seed, shuffle=True)
+    parts = ds.train_test_split(test_size=n_val, seed=seed if shuffle else None, shuffle=shuffle)
     return parts["train"], parts["test"]

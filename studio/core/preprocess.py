@@ -113,19 +113,24 @@ def _list_array(rows: list[list[int]], tail: int | None = None) -> pa.ListArray:
 
 
 def prepare_lm(ds: Dataset, tokenizer: PreTrainedTokenizerBase, text_column: str, seq_len: int, *,
-               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, TokenStats]:
-    """Blocks of `seq_len` token ids (`input_ids`) and statistics of the rows they came from."""
+               lines: bool = False, progress: Progress | None = None,
+               control: Control | None = None) -> tuple[Dataset, TokenStats]:
+    """Blocks of `seq_len` token ids (`input_ids`) and statistics of the rows they came from.
+
+    Rows are documents ended by `</s>`; with `lines` (a .txt file, one row per line) they are lines of
+    one text, ended by the newline `datasets` took off, so paragraphs and code keep their shape.
+    """
     eos = tokenizer.eos_token_id
     advance = _reporter(len(ds), progress, control)
 
     def encode(batch: pa.Table) -> pa.Table:
         texts = batch.column(text_column).to_pylist()
-        ids = _encode(tokenizer, texts)
+        ids = _encode(tokenizer, [(t or "") + "\n" for t in texts] if lines else texts)
         advance(len(texts))
-        return pa.table({"ids": _list_array(ids, tail=eos), "chars": pa.array([len(t or "") for t in texts], pa.int64())})
+        return pa.table({"ids": _list_array(ids, tail=None if lines else eos), "chars": pa.array([len(t or "") for t in texts], pa.int64())})
 
     tok_fp = tokenizer_fingerprint(tokenizer)
-    encoded = _map(ds, encode, _fingerprint(ds._fingerprint, tok_fp, text_column, "encode"), ds.column_names)
+    encoded = _map(ds, encode, _fingerprint(ds._fingerprint, tok_fp, text_column, lines, "encode"), ds.column_names)
     row_stats = stats(_list_lengths(encoded, "ids"), _column_sum(encoded, "chars"), seq_len)
 
     def group(batch: pa.Table) -> pa.Table:

@@ -117,3 +117,15 @@ def test_docstring_pairs_drop_the_docstring(tmp_path, monkeypatch):
     for row in rows[:50]:
         assert "def " in row["source"] and row["target"] not in row["source"]
         assert len(row["target"].split()) >= 3
+
+
+def test_text_file_lines_keep_their_order_and_newlines(tmp_path):
+    lines = [f"line {i}" for i in range(50)]
+    (tmp_path / "t.txt").write_text("\n".join(lines) + "\n")
+    ds = data.load(str(tmp_path / "t.txt"), tmp_path / "cache")
+    train, val = data.split(ds, 0.1, seed=1, shuffle=False)
+    assert list(val["text"]) == lines[-5:]
+    tok = train_bpe(lines * 3, 280)
+    blocks, _ = preprocess.prepare_lm(train, tok, "text", 4, lines=True)
+    text = tok.decode([i for block in blocks["input_ids"] for i in block])
+    assert text.startswith("line 0\nline 1\nline 2\n") and tok.eos_token not in text

@@ -50,7 +50,7 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
     """Start a new run. `root` is the workspace (runs and caches); `out` an explicit run folder."""
     root = root or workspace.workspace()
     c = run_config.validate(config)
-    if out is not None and out.exists() and any(out.iterdir()):
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
     emit = _fanout(listeners)

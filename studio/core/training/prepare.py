@@ -38,9 +38,10 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     if samples.is_sample(c.data):
         samples.sample_path(c.data, cache, progress=lambda m: emit(Stage("data", m)))
     ds = data.load(c.data, cache)
+    lines = data.resolve(c.data, cache).builder == "text"
     columns = data.map_columns(ds, c.task, data.ColumnMap(c.text_column or None, c.source_column or None,
                                                           c.target_column or None))
-    train_rows, val_rows = data.split(ds, c.validation_fraction, c.seed)
+    train_rows, val_rows = data.split(ds, c.validation_fraction, c.seed, shuffle=not lines)
     control.checkpoint()
 
     tokenizer, trained = _tokenizer(c, train_rows, columns, emit, control, tokenizer_dir)
@@ -52,9 +53,9 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
         return lambda f: emit(Stage("tokenize", f"Tokenizing the {name} split...", f))
 
     if c.task == "lm":
-        train, train_stats = preprocess.prepare_lm(train_rows, tokenizer, columns.text, c.seq_len,
+        train, train_stats = preprocess.prepare_lm(train_rows, tokenizer, columns.text, c.seq_len, lines=lines,
                                                    progress=report("training"), control=control)
-        val, _ = preprocess.prepare_lm(val_rows, tokenizer, columns.text, c.seq_len,
+        val, _ = preprocess.prepare_lm(val_rows, tokenizer, columns.text, c.seq_len, lines=lines,
                                        progress=report("validation"), control=control)
         stats = {"train": train_stats.as_dict()}
     else:
