@@ -53,10 +53,7 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
-    emit = _fanout(listeners)
-    control = control or Control()
-    device = devices.pick_device(c.device)
-    precision = devices.pick_precision(device, c.precision)
+    emit, control, device, precision = _setup(c, listeners, control)
     prepared = prepare(c, workspace.cache_dir(root), emit, control)
     run_dir = out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -85,10 +82,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
     if latest and latest[0] >= c.max_steps:
         raise RunError(f"'{run_dir.name}' has already trained all {c.max_steps} steps; pass a larger "
                        "--max-steps to train it further.")
-    emit = _fanout(listeners)
-    control = control or Control()
-    device = devices.pick_device(c.device)
-    precision = devices.pick_precision(device, c.precision)
+    emit, control, device, precision = _setup(c, listeners, control)
     tokenizer_dir = run_dir / runs.TOKENIZER
     prepared = prepare(c, workspace.cache_dir(root), emit, control,
                        tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
@@ -97,14 +91,17 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
     return _run(prepared, run_dir, device, precision, latest, emit, control)
 
 
-def _fanout(listeners: Iterable[Listener]) -> Listener:
+def _setup(c: RunConfig, listeners: Iterable[Listener],
+           control: Control | None) -> tuple[Listener, Control, str, str]:
+    """One listener that fans out, a control, and the device and precision (checked before any work)."""
     listeners = list(listeners)
 
     def emit(event: Event) -> None:
         for listener in listeners:
             listener(event)
 
-    return emit
+    device = devices.pick_device(c.device)
+    return emit, control or Control(), device, devices.pick_precision(device, c.precision)
 
 
 def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tuple[int, Path] | None,
