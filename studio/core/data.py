@@ -129,7 +129,10 @@ def _check_csv_head(path: Path, text: str) -> None:
 
 def load(source: str, cache: Path) -> Dataset:
     """Load every row of `source` as one memory-mapped `datasets.Dataset`."""
-    resolved = resolve(source, cache)
+    return load_resolved(resolve(source, cache), cache)
+
+
+def load_resolved(resolved: DataSource, cache: Path) -> Dataset:
     import datasets
 
     datasets.logging.set_verbosity_error()

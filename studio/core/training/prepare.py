@@ -37,8 +37,9 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     emit(Stage("data", f"Loading {c.data}..."))
     if samples.is_sample(c.data):
         samples.sample_path(c.data, cache, progress=lambda m: emit(Stage("data", m)))
-    ds = data.load(c.data, cache)
-    lines = data.resolve(c.data, cache).builder == "text"
+    source = data.resolve(c.data, cache)
+    ds = data.load_resolved(source, cache)
+    lines = source.builder == "text"
     columns = data.map_columns(ds, c.task, data.ColumnMap(c.text_column or None, c.source_column or None,
                                                           c.target_column or None))
     train_rows, val_rows = data.split(ds, c.validation_fraction, c.seed, shuffle=not lines)
