@@ -61,16 +61,6 @@ def memory_used(device: str) -> int:
     return int(psutil.Process(os.getpid()).memory_info().rss)
 
 
-def memory_total(device: str) -> int:
-    import torch
-
-    if device.startswith("cuda") and torch.cuda.is_available():
-        return int(torch.cuda.get_device_properties(torch.device(device)).total_memory)
-    import psutil
-
-    return int(psutil.virtual_memory().total)
-
-
 def describe(device: str) -> str:
     import torch
 

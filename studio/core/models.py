@@ -77,7 +77,7 @@ def _special_ids(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
     return {"bos_token_id": bos, "eos_token_id": eos, "pad_token_id": pad}
 
 
-def model_class(task: str, config: PretrainedConfig | None = None) -> Any:
+def model_class(task: str) -> Any:
     from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
     return AutoModelForSeq2SeqLM if task == "summarize" else AutoModelForCausalLM
