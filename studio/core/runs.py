@@ -164,7 +164,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         try:
             with closing(_connect(db, readonly=True)) as conn:
                 meta = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
-                rows = conn.execute("SELECT step, name, value FROM metrics ORDER BY step, rowid").fetchall()
+                rows = conn.execute("SELECT step, name, value, time FROM metrics ORDER BY step, rowid").fetchall()
         except sqlite3.DatabaseError as exc:
             raise RunError(f"The metrics store of '{run_dir}' cannot be read ({exc}).") from None
         history, last = _history(rows)
@@ -185,12 +185,16 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         last=last, history=history if with_history else [])
 
 
-def _history(rows: Iterable[tuple[int, str, float | None]]) -> tuple[list[dict[str, float | None]], dict[str, float | None]]:
-    by_step: dict[int, dict[str, float]] = {}
-    last: dict[str, float] = {}
-    for step, name, value in rows:
+def _history(rows: Iterable[tuple[int, str, float | None, float]]) -> tuple[list[dict[str, float | None]],
+                                                                          dict[str, float | None]]:
+    """One row per step: `step`, `time` (when it was logged, Unix seconds) and each metric logged then."""
+    by_step: dict[int, dict[str, float | None]] = {}
+    last: dict[str, float | None] = {}
+    for step, name, value, logged in rows:
         clean = value if value is not None and math.isfinite(value) else None
-        by_step.setdefault(step, {"step": step})[name] = clean
+        row = by_step.setdefault(step, {"step": step})
+        row[name] = clean
+        row["time"] = logged
         last[name] = clean
     return list(by_step.values()), last
 

@@ -115,6 +115,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step)
     store.mark_running(c.max_steps)
+    emit(Stage("run", str(run_dir)))
     emit(Stage("model", f"{c.model}: {size.parameters / 1e6:.2f} M parameters, about "
                         f"{size.training_bytes / 2**20:.0f} MiB to train on {devices.describe(device)} ({precision})."))
     counter = TokenCounter()

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Stage:
-    """Preparation before the first step: `name` is data, tokenizer, tokenize, model or checkpoint."""
+    """Preparation before the first step: `name` is data, tokenizer, tokenize, model or checkpoint;
+    `run` carries the run folder's path as its message once the folder exists."""
 
     name: str
     message: str

@@ -1,0 +1,74 @@
+"""Starting the window: Qt first, everything heavy after the window is on screen.
+
+Only PySide6 is imported before `show()`. pyqtgraph, torch and transformers follow on the next turns
+of the event loop and in a background thread, so the window appears in well under a second.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+from studio.ui import resources
+
+APP_NAME = "Transformer Studio"
+ORG_NAME = "Transformer Studio"
+
+
+class Warmup(QObject):
+    """Imports the engine off the UI thread and reports the device it found."""
+
+    device_found = Signal(str)
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="studio-warmup", daemon=True).start()
+
+    def _run(self) -> None:
+        from studio.core import device as devices
+
+        import studio.core.training.engine  # noqa: F401 - the import itself is the work
+
+        chosen = devices.pick_device("auto")
+        text = devices.describe(chosen)
+        if chosen.startswith("cuda"):
+            import torch
+
+            total = torch.cuda.get_device_properties(0).total_memory / 2**30
+            text = f"{text}, {total:.0f} GiB"
+        self.device_found.emit(text)
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setWindowIcon(QIcon(str(resources.icon_path())))
+    app.setStyle("Fusion")  # Fusion follows the system's light or dark colour scheme on every platform
+    return app
+
+
+def is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "colorScheme"):
+        return hints.colorScheme() == Qt.ColorScheme.Dark
+    return QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def run(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    app = make_app(argv)
+    from studio.ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    window.startup_seconds = time.perf_counter() - started
+    warmup = Warmup()
+    warmup.device_found.connect(window.set_device)
+    QTimer.singleShot(0, window.finish_setup)
+    QTimer.singleShot(0, warmup.start)
+    return app.exec()

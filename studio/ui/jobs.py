@@ -1,0 +1,67 @@
+"""Running core work off the UI thread, with throttled progress, cancel, and errors as sentences.
+
+Built on superqt's thread-pool workers. Progress is throttled at the source (at most ~10 signals a
+second), so a tokenizer reporting every batch cannot flood the event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.core.control import Control
+from studio.core.errors import Cancelled
+from studio.ui.errors import describe
+
+_MIN_INTERVAL_S = 0.1
+
+
+class Job(QObject):
+    """`fn(progress, control)` in a worker thread; `progress(fraction, message)` may be called from it."""
+
+    progress = Signal(float, str)
+    done = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, fn: Callable[[Callable[[float, str], None], Control], Any],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self.control = Control()
+        self._last = 0.0
+        self._worker: Any = None
+
+    def _report(self, fraction: float, message: str = "") -> None:
+        now = time.monotonic()
+        if fraction >= 1.0 or now - self._last >= _MIN_INTERVAL_S:
+            self._last = now
+            self.progress.emit(fraction, message)
+
+    def _call(self) -> Any:
+        return self._fn(self._report, self.control)
+
+    def start(self) -> Job:
+        from superqt.utils import create_worker
+
+        self._worker = create_worker(self._call, _start_thread=False)
+        self._worker.returned.connect(self.done.emit)
+        self._worker.errored.connect(self._errored)
+        self._worker.start()
+        return self
+
+    def cancel(self) -> None:
+        self.control.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.is_running
+
+    def _errored(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.cancelled.emit()
+        else:
+            self.failed.emit(describe(exc))

@@ -1,0 +1,296 @@
+"""The training wizard: task and data, model, hyperparameters, review. Checked as the person types.
+
+The settings are a `RunConfig` validated by the same core function the command line uses, so the
+window cannot start a run that `studio train` would refuse, and the review page shows that command.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from studio.core import config as run_config
+from studio.core.config import RunConfig
+from studio.core.errors import StudioError
+from studio.core.models import PRESETS
+from studio.ui.jobs import Job
+from studio.ui.widgets.messages import ErrorLabel
+
+PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
+
+
+class Wizard(QWidget):
+    start_requested = Signal(object)  # a validated RunConfig
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("trainWizard")
+        self.data_selection: dict[str, Any] = {}
+        self._estimate_job: Job | None = None
+        self.pages = QStackedWidget(objectName="wizardPages")
+        self.title = QLabel(objectName="wizardTitle")
+        self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
+        for build in (self._task_page, self._model_page, self._settings_page, self._review_page):
+            self.pages.addWidget(build())
+        self.error = ErrorLabel("wizardError")
+        self.back = QPushButton("Back", objectName="wizardBack", clicked=lambda: self.go(self.pages.currentIndex() - 1))
+        self.next = QPushButton("Next", objectName="wizardNext", clicked=lambda: self.go(self.pages.currentIndex() + 1))
+        self.start = QPushButton("Start Training", objectName="startButton", clicked=self._start)
+        self.start.setToolTip("Start this run in the background (Ctrl+Return)")
+        nav = QHBoxLayout()
+        nav.addWidget(self.back)
+        nav.addStretch(1)
+        nav.addWidget(self.next)
+        nav.addWidget(self.start)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.error)
+        layout.addLayout(nav)
+        self.go(0)
+
+    # ---- pages --------------------------------------------------------------------------------------
+    def _task_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.task = QComboBox(objectName="wizardTask")
+        self.task.addItem("Language modelling", "lm")
+        self.task.addItem("Summarization", "summarize")
+        self.data = QLineEdit(objectName="wizardData", placeholderText="sample:python-code")
+        self.data.setToolTip("A file, a folder or sample:NAME; the Data panel fills this in")
+        self.data_note = QLabel(objectName="wizardDataNote", wordWrap=True)
+        form.addRow("Task", self.task)
+        form.addRow("Data", self.data)
+        form.addRow(self.data_note)
+        self.task.currentIndexChanged.connect(self._task_changed)
+        self.data.textChanged.connect(self.validate)
+        return page
+
+    def _model_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.kind_group = QButtonGroup(self)
+        self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
+                                        checked=True)
+        self.kind_local = QRadioButton("Local model folder", objectName="modelKindLocal")
+        self.kind_hub = QRadioButton("Hugging Face Hub id (needs a network the first time)", objectName="modelKindHub")
+        self.preset = QComboBox(objectName="modelPreset")
+        self.local = QLineEdit(objectName="modelLocal", placeholderText="a folder written by save_pretrained")
+        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse_model)
+        local_row = QHBoxLayout()
+        local_row.addWidget(self.local, 1)
+        local_row.addWidget(browse)
+        self.hub = QLineEdit(objectName="modelHub", placeholderText="owner/name")
+        self.estimate = QLabel(objectName="modelEstimate", wordWrap=True)
+        for i, button in enumerate((self.kind_preset, self.kind_local, self.kind_hub)):
+            self.kind_group.addButton(button, i)
+        form.addRow(self.kind_preset)
+        form.addRow("Preset", self.preset)
+        form.addRow(self.kind_local)
+        form.addRow("Folder", local_row)
+        form.addRow(self.kind_hub)
+        form.addRow("Hub id", self.hub)
+        form.addRow(self.estimate)
+        self.kind_group.idToggled.connect(lambda *_: self.validate())
+        self.preset.currentIndexChanged.connect(self.validate)
+        self.local.textChanged.connect(self.validate)
+        self.hub.textChanged.connect(self.validate)
+        self._fill_presets()
+        return page
+
+    def _settings_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        d = RunConfig()
+
+        def spin(name: str, value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
+            box = QSpinBox(objectName=name, minimum=low, maximum=high, value=value, singleStep=step, toolTip=tip)
+            box.valueChanged.connect(self.validate)
+            return box
+
+        self.max_steps = spin("maxSteps", d.max_steps, 1, 10_000_000, "Optimizer steps to train", 100)
+        self.batch = spin("batchSize", d.batch_size, 1, 4096, "Sequences per step (lower it if memory runs out)")
+        self.grad_accum = spin("gradAccum", d.grad_accum, 1, 1024, "Steps of gradients summed per update")
+        self.seq = spin("wizardSeqLen", d.seq_len, 8, 1024, "Tokens per sequence (source limit for summaries)", 32)
+        self.eval_every = spin("evalEvery", d.eval_every, 1, 10_000_000, "Steps between validation passes", 50)
+        self.save_every = spin("saveEvery", d.save_every, 1, 10_000_000, "Steps between checkpoints", 50)
+        self.seed = spin("seed", d.seed, 0, 2**31 - 1, "Same seed, same data order and initial weights")
+        self.lr = QDoubleSpinBox(objectName="learningRate", decimals=6, minimum=0.0, maximum=0.999999,
+                                 singleStep=1e-4, value=d.lr, toolTip="Peak learning rate (cosine schedule)")
+        self.lr.valueChanged.connect(self.validate)
+        self.device = QComboBox(objectName="deviceCombo")
+        for name in ("auto", "cuda", "mps", "cpu"):
+            self.device.addItem(name, name)
+        self.precision = QComboBox(objectName="precisionCombo")
+        for name in ("auto", "bf16", "fp16", "fp32"):
+            self.precision.addItem(name, name)
+        for combo in (self.device, self.precision):
+            combo.currentIndexChanged.connect(self.validate)
+        for label, widget in (("Max steps", self.max_steps), ("Batch size", self.batch),
+                              ("Gradient accumulation", self.grad_accum), ("Sequence length", self.seq),
+                              ("Learning rate", self.lr), ("Evaluate every", self.eval_every),
+                              ("Checkpoint every", self.save_every), ("Seed", self.seed), ("Device", self.device),
+                              ("Precision", self.precision)):
+            form.addRow(label, widget)
+        return page
+
+    def _review_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(QLabel("The same run from a terminal:"))
+        self.command = QPlainTextEdit(objectName="reviewCommand", readOnly=True)
+        self.command.setMaximumHeight(110)
+        self.review = QLabel(objectName="reviewSummary", wordWrap=True)
+        save = QPushButton("Save Config…", objectName="saveConfigButton", clicked=self._save_config)
+        save.setToolTip("Write these settings as a TOML file for `studio train --config`")
+        layout.addWidget(self.command)
+        layout.addWidget(self.review)
+        layout.addWidget(save)
+        layout.addStretch(1)
+        return page
+
+    # ---- behaviour ----------------------------------------------------------------------------------
+    def _fill_presets(self) -> None:
+        task = self.task.currentData()
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        for name, preset in PRESETS.items():
+            if preset.task == task:
+                self.preset.addItem(f"{name} — {preset.description}", name)
+        self.preset.blockSignals(False)
+
+    def _task_changed(self) -> None:
+        self._fill_presets()
+        self.validate()
+
+    def _browse_model(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if path:
+            self.local.setText(path)
+            self.kind_local.setChecked(True)
+
+    def use_data(self, selection: dict[str, Any]) -> None:
+        """Take the data, task, columns and tokenizer chosen in the Data panel."""
+        self.data_selection = dict(selection)
+        if selection.get("data"):
+            self.data.setText(selection["data"])
+        self.task.setCurrentIndex(max(0, self.task.findData(selection.get("task", "lm"))))
+        self.seq.setValue(int(selection.get("seq_len", self.seq.value())))
+        parts = [f"column {selection['text_column']}" if selection.get("text_column") else "",
+                 f"{selection['source_column']} → {selection['target_column']}" if selection.get("source_column")
+                 else "", "its own trained tokenizer" if selection.get("tokenizer") else ""]
+        self.data_note.setText("From the Data panel: " + ", ".join(p for p in parts if p) if any(parts) else "")
+        self.validate()
+
+    def model_name(self) -> str:
+        kind = self.kind_group.checkedId()
+        return [self.preset.currentData() or "", self.local.text().strip(), self.hub.text().strip()][kind]
+
+    def config(self) -> RunConfig:
+        sel = self.data_selection if self.data_selection.get("data") == self.data.text().strip() else {}
+        values = {k: sel[k] for k in ("text_column", "source_column", "target_column", "validation_fraction",
+                                      "vocab_size") if sel.get(k)}
+        if sel.get("tokenizer") and self.kind_group.checkedId() == 0:
+            values["tokenizer"] = sel["tokenizer"]
+        return run_config.from_dict({
+            **values, "task": self.task.currentData(), "data": self.data.text().strip(), "model": self.model_name(),
+            "max_steps": self.max_steps.value(), "batch_size": self.batch.value(),
+            "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "lr": self.lr.value(),
+            "eval_every": self.eval_every.value(), "save_every": self.save_every.value(), "seed": self.seed.value(),
+            "device": self.device.currentData(), "precision": self.precision.currentData()})
+
+    def validate(self, *_: Any) -> RunConfig | None:
+        try:
+            checked = run_config.validate(self.config())
+        except StudioError as exc:
+            self.error.show_message(str(exc))
+            self._set_ok(False)
+            return None
+        self.error.clear_message()
+        self._set_ok(True)
+        self.command.setPlainText(command_line(checked))
+        self.review.setText(f"{checked.model} on {checked.data}, {checked.max_steps:,} steps of "
+                            f"{checked.batch_size * checked.grad_accum} × {checked.seq_len} tokens.")
+        self._estimate(checked)
+        return checked
+
+    def _set_ok(self, ok: bool) -> None:
+        last = self.pages.currentIndex() == self.pages.count() - 1
+        self.next.setEnabled(ok and not last)
+        self.start.setEnabled(ok)
+
+    def _estimate(self, c: RunConfig) -> None:
+        if c.model not in PRESETS:
+            self.estimate.setText("Size is shown once the model is loaded.")
+            return
+        vocab, precision = c.vocab_size, c.precision
+
+        def work(progress: Any, control: Any) -> Any:
+            from studio.core import device as devices
+            from studio.core import models
+            from studio.core.tokenizer import SPECIAL_TOKENS
+
+            device = devices.pick_device(c.device)
+            chosen = devices.pick_precision(device, precision)
+            config = models.preset_config(c.model, _SizedVocab(vocab, len(SPECIAL_TOKENS)))
+            target = c.target_len if c.task == "summarize" else 0
+            return models.estimate(config, c.task, c.batch_size, c.seq_len, chosen, target), device, chosen
+
+        job = Job(work, self)
+        self._estimate_job = job
+        job.done.connect(lambda r: job is self._estimate_job and self.estimate.setText(
+            f"{r[0].parameters / 1e6:.2f} M parameters; about {r[0].training_bytes / 2**20:,.0f} MiB to train "
+            f"on {r[1]} ({r[2]})."))
+        job.failed.connect(lambda text: job is self._estimate_job and self.estimate.setText(text))
+        job.start()
+
+    def go(self, index: int) -> None:
+        index = max(0, min(index, self.pages.count() - 1))
+        self.pages.setCurrentIndex(index)
+        self.title.setText(PAGES[index])
+        self.back.setEnabled(index > 0)
+        self.validate()
+
+    def _start(self) -> None:
+        checked = self.validate()
+        if checked is not None:
+            self.start_requested.emit(checked)
+
+    def _save_config(self) -> None:
+        checked = self.validate()
+        if checked is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the run's settings", "run.toml", "TOML (*.toml)")
+        if path:
+            from studio.core.fsutil import atomic_write_text
+
+            atomic_write_text(Path(path), run_config.dumps(checked))
+
+
+class _SizedVocab:
+    """Enough of a tokenizer for `preset_config`: its length and special ids (<pad> <s> </s> <unk>)."""
+
+    pad_token_id, bos_token_id, eos_token_id = 0, 1, 2
+
+    def __init__(self, size: int, specials: int) -> None:
+        self._size = max(size, specials)
+
+    def __len__(self) -> int:
+        return self._size
+
+
+def command_line(c: RunConfig) -> str:
+    default = RunConfig().resolved()
+    flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
+    for name in ("text_column", "source_column", "target_column", "tokenizer", "vocab_size", "seq_len", "max_steps",
+                 "batch_size", "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision"):
+        value = getattr(c, name)
+        if value not in ("", None) and value != getattr(default, name):
+            flags += ["--" + name.replace("_", "-"), str(value)]
+    return shlex.join(flags)
