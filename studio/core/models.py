@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 TASKS = ("lm", "summarize")
+# transformers resolves model classes through lazy module imports that are not safe to run from two
+# threads at once (the window estimates sizes in the background while it may also be training).
+_BUILD_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ def model_class(task: str) -> Any:
 
 def build_preset(name: str, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
     config = preset_config(name, tokenizer)
-    model = model_class(PRESETS[name].task).from_config(config)
+    with _BUILD_LOCK:
+        model = model_class(PRESETS[name].task).from_config(config)
     _sync_generation_config(model, tokenizer)
     return model
 
@@ -198,7 +203,7 @@ def estimate(config: PretrainedConfig, task: str, batch_size: int, seq_len: int,
     """
     import torch
 
-    with torch.device("meta"):
+    with _BUILD_LOCK, torch.device("meta"):
         model = model_class(task).from_config(config)
     params = sum(p.numel() for p in model.parameters())
     hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", 0)

@@ -30,9 +30,9 @@ class Warmup(QObject):
 
     def _run(self) -> None:
         from studio.core import device as devices
+        from studio.core.warm import warm_up
 
-        import studio.core.training.engine  # noqa: F401 - the import itself is the work
-
+        warm_up()
         chosen = devices.pick_device("auto")
         text = devices.describe(chosen)
         if chosen.startswith("cuda"):

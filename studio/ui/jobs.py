@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.control import Control
@@ -19,18 +20,24 @@ from studio.ui.errors import describe
 _MIN_INTERVAL_S = 0.1
 
 
+_RUNNING: set[Job] = set()  # jobs live until their worker ends, even if the widget that asked is gone
+
+
 class Job(QObject):
-    """`fn(progress, control)` in a worker thread; `progress(fraction, message)` may be called from it."""
+    """`fn(progress, control)` in a worker thread; `progress(fraction, message)` may be called from it.
+
+    Results are delivered only while `owner` still exists, so closing a panel mid-job is harmless.
+    """
 
     progress = Signal(float, str)
     done = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, fn: Callable[[Callable[[float, str], None], Control], Any],
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, fn: Callable[[Callable[[float, str], None], Control], Any], owner: QObject) -> None:
+        super().__init__()
         self._fn = fn
+        self._owner = owner
         self.control = Control()
         self._last = 0.0
         self._worker: Any = None
@@ -39,19 +46,32 @@ class Job(QObject):
         now = time.monotonic()
         if fraction >= 1.0 or now - self._last >= _MIN_INTERVAL_S:
             self._last = now
-            self.progress.emit(fraction, message)
+            if self._alive():
+                self.progress.emit(fraction, message)
 
     def _call(self) -> Any:
+        from studio.core.warm import warm_up
+
+        warm_up()
         return self._fn(self._report, self.control)
 
     def start(self) -> Job:
         from superqt.utils import create_worker
 
-        self._worker = create_worker(self._call, _start_thread=False)
-        self._worker.returned.connect(self.done.emit)
+        self._worker = create_worker(self._call, _start_thread=False, _ignore_errors=True)  # we report them
+        self._worker.returned.connect(self._returned)
         self._worker.errored.connect(self._errored)
+        self._worker.finished.connect(lambda: _RUNNING.discard(self))
+        _RUNNING.add(self)
         self._worker.start()
         return self
+
+    def _alive(self) -> bool:
+        return shiboken6.isValid(self._owner)
+
+    def _returned(self, result: Any) -> None:
+        if self._alive():
+            self.done.emit(result)
 
     def cancel(self) -> None:
         self.control.stop()
@@ -61,6 +81,8 @@ class Job(QObject):
         return self._worker is not None and self._worker.is_running
 
     def _errored(self, exc: BaseException) -> None:
+        if not self._alive():
+            return
         if isinstance(exc, Cancelled):
             self.cancelled.emit()
         else:

@@ -37,9 +37,12 @@ class TrainingThread(QThread):
         self.events.append((time.monotonic(), event))
 
     def run(self) -> None:  # runs in the new thread
-        from studio.core.training import engine
+        from studio.core.warm import warm_up
 
         try:
+            warm_up()
+            from studio.core.training import engine
+
             if self.resume_dir is not None:
                 result = engine.resume(self.resume_dir, self.overrides, listeners=[self._listen],
                                        control=self.control)

@@ -114,7 +114,8 @@ class DataPanel(QWidget):
         form.addRow("Target column", self.target_column)
         form.addRow("Validation", self.validation)
         form.addRow(self.mapping_error)
-        for combo in (self.task, self.text_column, self.source_column, self.target_column):
+        self.task.currentIndexChanged.connect(self._guess_columns)
+        for combo in (self.text_column, self.source_column, self.target_column):
             combo.currentIndexChanged.connect(self._mapping_changed)
         self.validation.valueChanged.connect(lambda _: self.changed.emit())
 
@@ -217,7 +218,7 @@ class DataPanel(QWidget):
             combo.blockSignals(False)
         self._guess_columns()
 
-    def _guess_columns(self) -> None:
+    def _guess_columns(self, *_: Any) -> None:
         if self.preview is None:
             self._update_column_visibility()
             return
@@ -243,9 +244,6 @@ class DataPanel(QWidget):
 
     def _mapping_changed(self, *_: Any) -> None:
         self._update_column_visibility()
-        if self.sender() is self.task:
-            self._guess_columns()
-            return
         self.mapping_error.clear_message()
         if self.preview is not None:
             try:
@@ -263,7 +261,7 @@ class DataPanel(QWidget):
                          target=self.target_column.currentData() or None)
 
     def mapping_ok(self) -> bool:
-        return self.preview is not None and not self.mapping_error.isVisible()
+        return self.preview is not None and self.mapping_error.isHidden()
 
     def selection(self) -> dict[str, Any]:
         """What the training wizard takes from this panel, as RunConfig fields."""

@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
@@ -33,6 +33,9 @@ class Wizard(QWidget):
         self.setObjectName("trainWizard")
         self.data_selection: dict[str, Any] = {}
         self._estimate_job: Job | None = None
+        self._estimate_timer = QTimer(self, singleShot=True, interval=300)
+        self._estimate_timer.timeout.connect(self._estimate)
+        self._pending: RunConfig | None = None
         self.pages = QStackedWidget(objectName="wizardPages")
         self.title = QLabel(objectName="wizardTitle")
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
@@ -217,7 +220,8 @@ class Wizard(QWidget):
         self.command.setPlainText(command_line(checked))
         self.review.setText(f"{checked.model} on {checked.data}, {checked.max_steps:,} steps of "
                             f"{checked.batch_size * checked.grad_accum} × {checked.seq_len} tokens.")
-        self._estimate(checked)
+        self._pending = checked
+        self._estimate_timer.start()  # typing quickly asks for one estimate, not one per keystroke
         return checked
 
     def _set_ok(self, ok: bool) -> None:
@@ -225,7 +229,13 @@ class Wizard(QWidget):
         self.next.setEnabled(ok and not last)
         self.start.setEnabled(ok)
 
-    def _estimate(self, c: RunConfig) -> None:
+    def _estimate(self) -> None:
+        c = self._pending
+        if c is None:
+            return
+        if self._estimate_job is not None and self._estimate_job.running:
+            self._estimate_timer.start()
+            return
         if c.model not in PRESETS:
             self.estimate.setText("Size is shown once the model is loaded.")
             return

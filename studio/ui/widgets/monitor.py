@@ -97,10 +97,10 @@ class Monitor(QWidget):
         self.pause = QPushButton("Pause", objectName="pauseButton", checkable=True, enabled=False)
         self.pause.setToolTip("Pause after the current step; the model and optimizer stay in memory")
         self.pause.toggled.connect(self._pause_toggled)
-        self.stop = QPushButton("Stop", objectName="stopButton", enabled=False, clicked=self.stop_requested.emit)
+        self.stop = QPushButton("Stop", objectName="stopButton", enabled=False, clicked=lambda: self.stop_requested.emit())
         self.stop.setToolTip("Save a checkpoint and end the run; you can resume it later")
         self.save_now = QPushButton("Save Now", objectName="saveNowButton", enabled=False,
-                                    clicked=self.save_requested.emit)
+                                    clicked=lambda: self.save_requested.emit())
         self.save_now.setToolTip("Write a checkpoint after the current step and keep training")
         buttons = QHBoxLayout()
         for w in (self.progress, self.pause, self.save_now, self.stop):

@@ -1,0 +1,128 @@
+"""The window as a person uses it: open data, map columns, walk the wizard, train, pause, stop, reopen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from studio.ui.main_window import PANEL_NAMES
+
+TIMEOUT = 120_000
+
+
+def _open(window, qtbot, source) -> None:
+    panel = window.data_panel
+    panel.open_source(str(source))
+    qtbot.waitUntil(lambda: panel.preview is not None and not panel.busy, timeout=TIMEOUT)
+
+
+def test_window_has_its_panels_and_named_controls(window):
+    for name in PANEL_NAMES:
+        assert window.findChild(QWidget, name) is not None
+    for name in ("openFileButton", "previewTable", "taskCombo", "wizardNext", "startButton", "runsTable"):
+        assert window.findChild(QWidget, name) is not None
+    assert window.findChild(QWidget, "dataEmpty").isVisible()
+
+
+def test_open_file_preview_and_column_mapping(window, qtbot, pairs_jsonl, tmp_path):
+    _open(window, qtbot, pairs_jsonl)
+    panel = window.data_panel
+    assert panel.model.rowCount() == 300 and panel.model.columnCount() == 2
+    assert panel.model.data(panel.model.index(0, 1)).startswith("Return the")
+    panel.task.setCurrentIndex(1)  # summarization: source and target are guessed
+    assert panel.columns().source == "source" and panel.columns().target == "target"
+    assert panel.mapping_error.isHidden()
+    panel.target_column.setCurrentIndex(panel.target_column.findData("source"))
+    assert not panel.mapping_error.isHidden() and "different columns" in panel.mapping_error.text()
+    assert window.train_panel.wizard.data.text() == str(pairs_jsonl)
+
+
+def test_bad_file_shows_a_message_and_the_window_stays_usable(window, qtbot, tmp_path, lm_text):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": 1}\n{oops\n')
+    window.data_panel.open_source(str(bad))
+    qtbot.waitUntil(lambda: not window.data_panel.error.isHidden(), timeout=TIMEOUT)
+    assert "line 2 is not valid JSON" in window.data_panel.error.text()
+    _open(window, qtbot, lm_text)
+    assert window.data_panel.error.isHidden() and window.data_panel.model.rowCount() == 1200
+
+
+def test_tokenizer_statistics_and_coloured_tokens(window, qtbot, lm_text):
+    _open(window, qtbot, lm_text)
+    panel = window.data_panel
+    panel.vocab.setValue(300)
+    panel.train_tokenizer_button.click()
+    qtbot.waitUntil(lambda: panel.tokenizer_dir != "" and not panel.busy, timeout=TIMEOUT)
+    assert "1,200 rows" in panel.stats.text()
+    assert "<span" in panel.tokens_view.toHtml()
+    assert window.train_panel.wizard.config().tokenizer == panel.tokenizer_dir
+
+
+def test_wizard_validates_as_typed(window, qtbot):
+    wizard = window.train_panel.wizard
+    wizard.go(2)
+    wizard.data.setText("sample:docstrings")  # a summarization sample with the LM task
+    assert not wizard.error.isHidden() and "summarization sample" in wizard.error.text()
+    assert not wizard.start.isEnabled()
+    wizard.task.setCurrentIndex(1)
+    assert wizard.error.isHidden() and wizard.start.isEnabled()
+    wizard.go(3)
+    assert "studio train --task summarize --data sample:docstrings --model bart-tiny" in wizard.command.toPlainText()
+
+
+def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
+    _open(window, qtbot, lm_text)
+    window.data_panel.vocab.setValue(300)
+    wizard = window.train_panel.wizard
+    wizard.seq.setValue(32)
+    wizard.batch.setValue(4)
+    wizard.max_steps.setValue(100_000)
+    wizard.save_every.setValue(1000)
+    wizard.eval_every.setValue(1000)
+    wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
+    wizard.go(3)
+    qtbot.mouseClick(wizard.start, Qt.MouseButton.LeftButton)
+    panel = window.train_panel
+    monitor = panel.monitor
+    qtbot.waitUntil(lambda: len(monitor.series.train_loss) >= 2, timeout=TIMEOUT)
+    assert monitor.train_curve.getData()[0] is not None and len(monitor.train_curve.getData()[0]) >= 2
+    qtbot.mouseClick(monitor.pause, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Paused" in monitor.status.text(), timeout=TIMEOUT)
+    steps = len(monitor.series.train_loss)
+    qtbot.wait(600)
+    assert len(monitor.series.train_loss) <= steps + 1  # at most the step that was under way
+    qtbot.mouseClick(monitor.pause, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(monitor.series.train_loss) > steps + 1, timeout=TIMEOUT)
+    qtbot.mouseClick(monitor.stop, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
+    assert "Stopped at step" in monitor.status.text()
+    panel.tabs.setCurrentIndex(2)
+    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, 1).text() == "stopped"
+    panel.runs_table.selectRow(0)
+    assert panel.resume_button.isEnabled()
+    panel.open_selected()
+    assert len(monitor.series.train_loss) >= 2 and panel.tabs.currentIndex() == 1
+
+
+def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text):
+    from studio.core import runs
+
+    wizard = window.train_panel.wizard
+    wizard.data.setText(str(lm_text))
+    wizard.max_steps.setValue(100_000)
+    wizard.seq.setValue(32)
+    wizard.batch.setValue(4)
+    wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
+    window.data_panel.vocab.setValue(300)
+    wizard.start.click()
+    monitor = window.train_panel.monitor
+    qtbot.waitUntil(lambda: len(monitor.series.train_loss) >= 1, timeout=TIMEOUT)
+    run_dir = window.train_panel.thread.run_dir
+    window.close()
+    assert not window.train_panel.training
+    info = runs.read(Path(run_dir))
+    assert info.status == "stopped" and info.checkpoints and info.checkpoints[-1]["step"] == info.global_step
+    json.dumps(info.as_dict())
