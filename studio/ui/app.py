@@ -6,12 +6,13 @@ of the event loop and in a background thread, so the window appears in well unde
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 from studio.ui import resources
@@ -48,11 +49,41 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setWindowIcon(QIcon(str(resources.icon_path())))
-    app.setStyle("Fusion")  # Fusion follows the system's light or dark colour scheme on every platform
+    app.setStyle("Fusion")
+    apply_palette(app)
+    hints = QGuiApplication.styleHints()
+    if hasattr(hints, "colorSchemeChanged"):
+        hints.colorSchemeChanged.connect(lambda *_: apply_palette(app))
     return app
 
 
+def apply_palette(app: QApplication) -> None:
+    """Light or dark to match the system. Set explicitly because not every platform plugin hands Fusion
+    a dark palette when the system is dark."""
+    app.setPalette(dark_palette() if is_dark() else app.style().standardPalette())
+
+
+def dark_palette() -> QPalette:
+    colours = {QPalette.ColorRole.Window: "#202225", QPalette.ColorRole.WindowText: "#e6e6e6",
+               QPalette.ColorRole.Base: "#16181b", QPalette.ColorRole.AlternateBase: "#24272b",
+               QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#2b2e33",
+               QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#4f8cff",
+               QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#2b2e33",
+               QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#8a8f98",
+               QPalette.ColorRole.Link: "#7aa7ff"}
+    palette = QPalette()
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6b7079"))
+    return palette
+
+
 def is_dark() -> bool:
+    """The system's scheme, unless STUDIO_THEME=light or dark overrides it."""
+    forced = os.environ.get("STUDIO_THEME", "").lower()
+    if forced in ("light", "dark"):
+        return forced == "dark"
     hints = QGuiApplication.styleHints()
     if hasattr(hints, "colorScheme"):
         return hints.colorScheme() == Qt.ColorScheme.Dark

@@ -18,6 +18,7 @@ from studio.ui import settings
 from studio.ui.jobs import Job
 from studio.ui.widgets.dataset_model import DatasetTableModel
 from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.plot_theme import new_plot
 
 TASKS = [("Language modelling", "lm"), ("Summarization", "summarize")]
 _NONE = "(none)"
@@ -310,7 +311,7 @@ class DataPanel(QWidget):
         import pyqtgraph as pg
 
         if self._histogram is None:
-            self._histogram = pg.PlotWidget(objectName="lengthHistogram")
+            self._histogram = new_plot("lengthHistogram")
             self._histogram.setMinimumHeight(140)
             self._histogram.setLabel("bottom", "tokens per row")
             self._histogram.setLabel("left", "rows")

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, Q
 
 from studio.core.smoothing import ema
 from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.plot_theme import new_plot
 
 _DRAIN_MS = 100
 _OVERLAY_COLOURS = ("#e0a33a", "#3fb37f", "#c65bd1", "#37b6c4", "#e05a5a")
@@ -134,7 +135,7 @@ class Monitor(QWidget):
         for signal in (self.smoothing.valueChanged, self.log_scale.toggled, self.x_axis.currentIndexChanged):
             signal.connect(self.redraw)
 
-        self.loss_plot = pg.PlotWidget(objectName="lossPlot")
+        self.loss_plot = new_plot("lossPlot")
         self.loss_plot.setLabel("left", "loss")
         self.loss_plot.addLegend(offset=(-10, 10))
         self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
@@ -145,8 +146,11 @@ class Monitor(QWidget):
         self.train_curve = item.plot(pen=pg.mkPen("#4f8cff", width=2), name="train")
         self.val_curve = item.plot(pen=pg.mkPen("#e0a33a", width=2), symbol="o", symbolSize=6,
                                    symbolBrush="#e0a33a", name="validation")
-        self.lr_plot = pg.PlotWidget(objectName="lrPlot")
-        self.lr_plot.setLabel("left", "learning rate")
+        self.lr_plot = new_plot("lrPlot")
+        self.lr_plot.getAxis("left").setWidth(60)
+        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.loss_plot.getAxis("left").setWidth(60)
+        self.lr_plot.setLabel("left", "lr")
         self.lr_plot.setMaximumHeight(150)
         self.lr_plot.setXLink(self.loss_plot)
         self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
