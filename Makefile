@@ -1,11 +1,11 @@
-# Two commands set up everything on a fresh machine: `make run` and `make test`.
+# Two commands set up everything on a fresh machine: `make run` (the window) and `make test`.
 # torch is pinned through constraints.txt: an unpinned torch pulls a multi-GB CUDA build.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run train test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,9 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/studio
+
+train: $(STAMP)
 	$(BIN)/studio train
 
 test: $(STAMP)
@@ -25,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_train.py
 	$(BIN)/python tests/benchmarks/bench_generate.py
 	$(BIN)/python tests/benchmarks/bench_tokenize.py
+	$(BIN)/python tests/benchmarks/bench_startup.py
+	$(BIN)/python tests/benchmarks/bench_ui_training.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

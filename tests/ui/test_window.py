@@ -126,3 +126,46 @@ def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text)
     info = runs.read(Path(run_dir))
     assert info.status == "stopped" and info.checkpoints and info.checkpoints[-1]["step"] == info.global_step
     json.dumps(info.as_dict())
+
+
+def test_a_run_that_fails_late_shows_its_error_in_the_monitor(window, qtbot, tmp_path):
+    wizard = window.train_panel.wizard
+    wizard.data.setText(str(tmp_path / "gone.txt"))  # valid settings, missing file: found by the engine
+    wizard.start.click()
+    panel = window.train_panel
+    qtbot.waitUntil(lambda: not panel.training and not panel.monitor.error.isHidden(), timeout=TIMEOUT)
+    assert "does not exist" in panel.monitor.error.text()
+    assert wizard.start.isEnabled()  # the window is still usable
+
+
+def test_compare_overlays_selected_runs(window, qtbot, lm_run):
+    import shutil
+
+    from studio.core import workspace
+
+    target = workspace.runs_dir(workspace.workspace())
+    for name in ("a", "b"):
+        shutil.copytree(lm_run, target / name)
+    panel = window.train_panel
+    panel.refresh_runs()
+    panel.select_runs(["a", "b"])
+    panel.compare_selected()
+    assert set(panel.monitor.overlays) == {"a", "b"}
+    assert len(panel.monitor.overlay_curves["a"].getData()[0]) >= 2
+
+
+def test_recent_files_and_layout_persist(qtbot, lm_text):
+    from studio.ui import settings
+    from studio.ui.main_window import MainWindow
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.data_panel.open_source(str(lm_text))
+    qtbot.waitUntil(lambda: first.data_panel.preview is not None, timeout=TIMEOUT)
+    first.tabs.setCurrentIndex(1)
+    first.close()
+    assert settings.recent_files() == [str(lm_text)]
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.tabs.currentIndex() == 1
+    assert [a.text() for a in second.recent_menu.actions()] == [str(lm_text)]
