@@ -215,8 +215,7 @@ def tokenizer_train(args: argparse.Namespace) -> int:
     ds = data.load(args.data, cache)
     columns = _tokenizer_columns(ds, args.text_column)
     started = time.perf_counter()
-    texts = (row for batch in ds.select_columns(columns).iter(batch_size=1000) for c in columns for row in batch[c])
-    tokenizer = train_bpe(texts, args.vocab_size, total=len(ds) * len(columns))
+    tokenizer = train_bpe(data.iter_texts(ds, columns), args.vocab_size, total=len(ds) * len(columns))
     save_tokenizer(tokenizer, out)
     print(f"Trained a {len(tokenizer)}-token tokenizer on {len(ds)} rows in {time.perf_counter() - started:.1f} s; "
           f"saved to {out}.", file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -155,15 +156,22 @@ def string_columns(ds: Dataset) -> list[str]:
             if getattr(feature, "dtype", None) in ("string", "large_string")]
 
 
-def map_columns(ds: Dataset, task: str, columns: ColumnMap) -> ColumnMap:
-    """Check (or guess) the column mapping for `task`; returns the mapping that will be used."""
+CLI_CONTROLS = {"text": "--text-column", "source": "--source-column", "target": "--target-column"}
+
+
+def map_columns(ds: Dataset, task: str, columns: ColumnMap, controls: dict[str, str] = CLI_CONTROLS) -> ColumnMap:
+    """Check (or guess) the column mapping for `task`; returns the mapping that will be used.
+
+    `controls` names where the person picks each column (flags here, boxes in the window), so the
+    error says what to change in their own terms.
+    """
     available = string_columns(ds)
 
     def pick(wanted: str | None, role: str, guesses: tuple[str, ...], flag: str) -> str:
         if wanted:
             if wanted not in ds.column_names:
                 raise DataError(f"There is no column '{wanted}'; the data has {_names(ds.column_names)}. "
-                                f"Pass one of them with {flag}.")
+                                f"Choose one of them with {flag}.")
             if wanted not in available:
                 raise DataError(f"Column '{wanted}' does not hold text; choose a text column "
                                 f"({_names(available)}) with {flag}.")
@@ -177,11 +185,11 @@ def map_columns(ds: Dataset, task: str, columns: ColumnMap) -> ColumnMap:
                         f"choose one with {flag}.")
 
     if task == "lm":
-        return ColumnMap(text=pick(columns.text, "text", ("text", "content", "document"), "--text-column"))
+        return ColumnMap(text=pick(columns.text, "text", ("text", "content", "document"), controls["text"]))
     source = pick(columns.source, "source text", ("source", "document", "article", "text", "input"),
-                  "--source-column")
+                  controls["source"])
     target = pick(columns.target, "target summary", ("target", "summary", "highlights", "output"),
-                  "--target-column")
+                  controls["target"])
     if source == target:
         raise DataError(f"Source and target are both '{source}'; choose two different columns.")
     return ColumnMap(source=source, target=target)
@@ -189,6 +197,13 @@ def map_columns(ds: Dataset, task: str, columns: ColumnMap) -> ColumnMap:
 
 def _names(columns: list[str]) -> str:
     return ", ".join(f"'{c}'" for c in columns) if columns else "no text columns"
+
+
+def iter_texts(ds: Dataset, columns: list[str]) -> Iterator[str]:
+    """Every text of `columns`, a batch at a time from the Arrow files (never the whole column in RAM)."""
+    for batch in ds.select_columns(columns).iter(batch_size=1000):
+        for name in columns:
+            yield from (t or "" for t in batch[name])
 
 
 def split(ds: Dataset, validation_fraction: float, seed: int, *, shuffle: bool = True) -> tuple[Dataset, Dataset]:

@@ -36,6 +36,6 @@ def reachable() -> bool:
     return ok
 
 
-def load_kwargs(name: str) -> dict[str, bool]:
+def load_kwargs() -> dict[str, bool]:
     """Extra `from_pretrained` arguments for a hub id: cache only when the hub cannot be reached."""
     return {} if reachable() else {"local_files_only": True}

@@ -23,12 +23,8 @@ class LoadedModel:
 
     @property
     def max_positions(self) -> int:
-        config = self.model.config
-        for name in ("n_positions", "max_position_embeddings"):
-            value = getattr(config, name, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return 512  # relative-position models (T5) have no hard limit; keep attention maps a sane size
+        # relative-position models (T5) have no hard limit; 512 keeps attention maps a sane size
+        return models.max_positions(self.model.config) or 512
 
 
 def resolve_model_dir(name: str) -> str:

@@ -151,7 +151,16 @@ def _load_error(name: str, local: bool, exc: Exception) -> ModelError:
 
 
 def _hub(name: str) -> dict[str, bool]:
-    return {} if is_local_model(name) else hub.load_kwargs(name)
+    return {} if is_local_model(name) else hub.load_kwargs()
+
+
+def max_positions(config: PretrainedConfig) -> int | None:
+    """The longest input the model's position embeddings allow; None for relative positions (T5)."""
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 def task_of_config(config: PretrainedConfig) -> str:

@@ -5,7 +5,7 @@ Plain Python in and out, so the window never touches `datasets` or `tokenizers` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,12 @@ class TablePreview:
         rows = self._ds.select(range(min(limit, len(self._ds)))) if len(self._ds) > limit else self._ds
         return [t or "" for t in rows[column]]
 
-    def mapping(self, task: str, columns: data.ColumnMap) -> data.ColumnMap:
-        return data.map_columns(self._ds, task, columns)
+    def iter_texts(self, columns: list[str]) -> Iterator[str]:
+        return data.iter_texts(self._ds, columns)
+
+    def mapping(self, task: str, columns: data.ColumnMap, controls: dict[str, str] = data.CLI_CONTROLS
+                ) -> data.ColumnMap:
+        return data.map_columns(self._ds, task, columns, controls)
 
 
 def _cell(value: Any) -> str:

@@ -87,7 +87,7 @@ def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False) -> PreT
                                                                   "vocab.json", "spiece.model")):
         raise TokenizerError(f"'{path}' has no tokenizer files (tokenizer.json); train one with "
                              "'studio tokenizer train' or pick the folder of a saved model.")
-    extra = {} if local.is_dir() else hub.load_kwargs(str(path))
+    extra = {} if local.is_dir() else hub.load_kwargs()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(local) if local.is_dir() else str(path),
                                                   trust_remote_code=trust_remote_code, **extra)

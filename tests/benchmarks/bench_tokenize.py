@@ -29,7 +29,6 @@ def main() -> None:
     characters = sum(map(len, texts))
     tokenizer = train_bpe(texts, 4096)
     backend = tokenizer.backend_tokenizer
-    eos = tokenizer.eos_token_id
 
     def raw() -> float:
         started = time.perf_counter()

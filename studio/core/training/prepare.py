@@ -5,7 +5,6 @@ All of it is checked before a run folder is created, so bad input never leaves a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,13 +76,6 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     return Prepared(c, tokenizer, model, train, val, stats, trained)
 
 
-def _texts(ds: Any, columns: data.ColumnMap) -> Iterator[str]:
-    names = [columns.text] if columns.text else [columns.source, columns.target]
-    for batch in ds.select_columns(names).iter(batch_size=1000):
-        for name in names:
-            yield from batch[name]
-
-
 def _tokenizer(c: RunConfig, rows: Any, columns: data.ColumnMap, emit: Listener, control: Control,
                run_tokenizer: Path | None) -> tuple[Any, bool]:
     if run_tokenizer is not None:
@@ -94,9 +86,10 @@ def _tokenizer(c: RunConfig, rows: Any, columns: data.ColumnMap, emit: Listener,
     if not models.is_preset(c.model):
         emit(Stage("tokenizer", f"Loading the tokenizer of {c.model}..."))
         return load_tokenizer(c.model, trust_remote_code=c.trust_remote_code), False
-    total = len(rows) * (1 if columns.text else 2)
+    names = [columns.text] if columns.text else [columns.source, columns.target]
+    total = len(rows) * len(names)
     emit(Stage("tokenizer", f"Training a {c.vocab_size}-token BPE tokenizer...", 0.0))
-    tokenizer = train_bpe(_texts(rows, columns), c.vocab_size, total=total, control=control,
+    tokenizer = train_bpe(data.iter_texts(rows, names), c.vocab_size, total=total, control=control,
                           progress=lambda f: emit(Stage("tokenizer", "Reading text for the tokenizer...", f)))
     return tokenizer, True
 
@@ -105,17 +98,10 @@ def _model(c: RunConfig, tokenizer: Any) -> Any:
     if models.is_preset(c.model):
         return models.build_preset(c.model, tokenizer)
     model = models.load_pretrained(c.model, c.task, trust_remote_code=c.trust_remote_code)
-    limit = _max_positions(model.config)
+    limit = models.max_positions(model.config)
     if limit and c.seq_len > limit:
         raise ConfigError(f"{c.model} reads at most {limit} tokens at a time; lower --seq-len to {limit} or less.")
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))
     return model
 
-
-def _max_positions(config: Any) -> int | None:
-    for name in ("n_positions", "max_position_embeddings"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None

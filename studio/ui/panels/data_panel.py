@@ -22,6 +22,8 @@ from studio.ui.widgets.plot_theme import new_plot
 
 TASKS = [("Language modelling", "lm"), ("Summarization", "summarize")]
 _NONE = "(none)"
+_COLUMN_BOXES = {"text": "the Text column box", "source": "the Source column box",
+                 "target": "the Target column box"}
 _TOKEN_COLOURS = ("#4f8cff", "#e0a33a", "#3fb37f", "#c65bd1", "#e05a5a", "#37b6c4")
 
 
@@ -248,11 +250,9 @@ class DataPanel(QWidget):
         self.mapping_error.clear_message()
         if self.preview is not None:
             try:
-                self.preview.mapping(self.current_task(), self.columns())
+                self.preview.mapping(self.current_task(), self.columns(), _COLUMN_BOXES)
             except StudioError as exc:
-                self.mapping_error.show_message(str(exc).replace("--text-column", "the Text column box")
-                                                .replace("--source-column", "the Source column box")
-                                                .replace("--target-column", "the Target column box"))
+                self.mapping_error.show_message(str(exc))
         self.changed.emit()
 
     def columns(self) -> ColumnMap:
@@ -285,8 +285,7 @@ class DataPanel(QWidget):
             from studio.core.preview import token_pieces, token_stats
             from studio.core.tokenizer import save_tokenizer, train_bpe
 
-            texts = (t for name in names for t in preview.texts(name, len(preview)))
-            tok = train_bpe(texts, vocab, total=len(preview) * len(names), control=control,
+            tok = train_bpe(preview.iter_texts(names), vocab, total=len(preview) * len(names), control=control,
                             progress=lambda f: progress(f * 0.8, "Training the tokenizer…"))
             save_tokenizer(tok, out)
             progress(0.9, "Counting tokens…")
