@@ -127,7 +127,7 @@ def runs_show(args: argparse.Namespace) -> int:
 
 
 def _sampling(args: argparse.Namespace) -> Any:
-    from studio.core.generation import Sampling
+    from studio.core.sampling import Sampling
 
     return Sampling(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
                     top_p=args.top_p, repetition_penalty=args.repetition_penalty, seed=args.seed,

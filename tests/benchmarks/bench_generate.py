@@ -25,6 +25,7 @@ def main() -> None:
     import torch
 
     from studio.core import generation, inference, models
+    from studio.core.sampling import Sampling
     from studio.core.control import Control
     from studio.core.tokenizer import train_bpe
 
@@ -37,7 +38,7 @@ def main() -> None:
     loaded = inference.load(str(root / "model"), device=args.device)
     prompt = "def add(a, b):\n    return"
     ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]], device=loaded.device)
-    sampling = generation.Sampling(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, greedy=True)
+    sampling = Sampling(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, greedy=True)
     raw_kwargs = dict(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False,
                       pad_token_id=tokenizer.pad_token_id, attention_mask=torch.ones_like(ids))
 

@@ -52,11 +52,12 @@ def test_core_trains_and_generates_with_pyside6_blocked(tmp_path, lm_text):
         from studio.core.config import RunConfig
         from studio.core.training import engine
         from studio.core import generation, inference
+        from studio.core.sampling import Sampling
         config = RunConfig(data={str(lm_text)!r}, vocab_size=300, seq_len=16, batch_size=4, max_steps=3,
                            eval_every=3, save_every=3, device="cpu")
         result = engine.train(config, root=Path({str(tmp_path)!r}), out=Path({str(tmp_path / 'run')!r}))
         text = generation.generate(inference.load(result.model_dir), "def",
-                                   generation.Sampling(max_new_tokens=3, greedy=True)).text
+                                   Sampling(max_new_tokens=3, greedy=True)).text
         assert result.status == "completed", result
         loaded = [m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "superqt")
                   and sys.modules[m] is not None]

@@ -1,0 +1,80 @@
+"""Decoding settings for generation and summarization, their checks, and named presets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from studio.core.errors import ConfigError
+
+# Sampling settings a person can pick by name; greedy and length settings are left as they are.
+PRESETS: dict[str, dict[str, float | int]] = {
+    "precise": {"temperature": 0.3, "top_k": 20, "top_p": 0.9, "repetition_penalty": 1.1},
+    "balanced": {"temperature": 0.8, "top_k": 50, "top_p": 0.95, "repetition_penalty": 1.0},
+    "creative": {"temperature": 1.1, "top_k": 0, "top_p": 0.98, "repetition_penalty": 1.0},
+}
+
+
+@dataclass
+class Sampling:
+    max_new_tokens: int = 64
+    temperature: float = 0.8
+    top_k: int = 50
+    top_p: float = 0.95
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+    greedy: bool = False
+    num_beams: int = 1
+    length_penalty: float = 1.0
+    min_new_tokens: int = 0
+    no_repeat_ngram_size: int = 0
+
+    def with_preset(self, name: str) -> Sampling:
+        if name not in PRESETS:
+            raise ConfigError(f"There is no preset '{name}'; choose one of {', '.join(PRESETS)}.")
+        return replace(self, **PRESETS[name])
+
+    def preset_name(self) -> str | None:
+        """The preset these settings match, or None when a person has changed one of them."""
+        mine = asdict(self)
+        for name, values in PRESETS.items():
+            if all(abs(float(mine[key]) - float(value)) < 1e-9 for key, value in values.items()):
+                return name
+        return None
+
+    def check(self) -> None:
+        if not 1 <= self.max_new_tokens <= 4096:
+            raise ConfigError(f"--max-new-tokens {self.max_new_tokens} is impossible; choose 1 to 4096.")
+        if self.temperature <= 0 and not self.greedy:
+            raise ConfigError("--temperature must be above 0; for deterministic output use --greedy.")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"--top-p {self.top_p} must be above 0 and at most 1.")
+        if self.top_k < 0:
+            raise ConfigError(f"--top-k {self.top_k} must be 0 (off) or more.")
+        if self.repetition_penalty <= 0:
+            raise ConfigError(f"--repetition-penalty {self.repetition_penalty} must be above 0 (1 is off).")
+        if self.num_beams < 1:
+            raise ConfigError(f"--num-beams {self.num_beams} must be at least 1.")
+        if self.min_new_tokens > self.max_new_tokens:
+            raise ConfigError("--min-new-tokens cannot exceed --max-new-tokens.")
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        # max_length/min_length are cleared so a saved generation config cannot cap the new-token counts.
+        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "max_length": None, "min_length": None,
+                                  "num_beams": self.num_beams, "repetition_penalty": self.repetition_penalty}
+        if self.min_new_tokens:
+            kwargs["min_new_tokens"] = self.min_new_tokens
+        if self.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = self.no_repeat_ngram_size
+        if self.num_beams > 1:
+            kwargs["length_penalty"] = self.length_penalty
+            kwargs["early_stopping"] = True
+        if self.greedy or self.num_beams > 1:
+            kwargs["do_sample"] = False
+        else:
+            kwargs.update(do_sample=True, temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
+        return kwargs
+
+    @property
+    def samples(self) -> bool:
+        return not self.greedy and self.num_beams == 1
