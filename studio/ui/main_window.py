@@ -10,6 +10,7 @@ from studio import __version__
 from studio.ui import settings
 from studio.ui.panels.coming_panel import ComingPanel
 from studio.ui.panels.data_panel import DataPanel
+from studio.ui.panels.playground.panel import PlaygroundPanel
 from studio.ui.panels.train_panel import TrainPanel
 
 PANEL_NAMES = ("dataPanel", "trainPanel", "playgroundPanel", "attentionPanel")
@@ -23,8 +24,7 @@ class MainWindow(QMainWindow):
         self.startup_seconds: float | None = None
         self.data_panel = DataPanel()
         self.train_panel = TrainPanel()
-        self.playground_panel = ComingPanel("playgroundPanel", "Playground", "Talk to a model: streaming "
-                                            "generation, summarization, per-token probabilities.")
+        self.playground_panel = PlaygroundPanel()
         self.attention_panel = ComingPanel("attentionPanel", "Attention", "Heatmaps of every layer and head, "
                                            "cross-attention, and how heads formed during training.")
         self.tabs = QTabWidget(objectName="panelTabs", documentMode=True)

@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from tests.core.conftest import lm_run, lm_text, pairs_jsonl, workspace_dir  # noqa: E402,F401 - shared fixtures
+from tests.core.conftest import lm_run, lm_text, pairs_jsonl, sum_run, workspace_dir  # noqa: E402,F401 - shared fixtures
 
 
 @pytest.fixture(autouse=True)

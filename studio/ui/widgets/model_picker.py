@@ -1,0 +1,140 @@
+"""Pick and load a model: a run's final model or checkpoint, a local folder, or a hub id.
+
+Shared by the Playground and the Attention panel. Loading runs in a background job; only the latest
+request's result is kept, so clicking Load twice never shows the wrong model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                               QWidget)
+
+from studio.core import workspace
+from studio.core.catalog import model_choices
+from studio.ui.jobs import Job
+from studio.ui.widgets.messages import ErrorLabel
+
+
+class ModelPicker(QWidget):
+    """`loaded(LoadedModel)` after a successful load; `load_started()` when a load begins."""
+
+    loaded = Signal(object)
+    load_started = Signal()
+
+    def __init__(self, name: str, title: str = "Model", attn_implementation: str | None = None) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.attn_implementation = attn_implementation
+        self.model: Any = None
+        self._job: Job | None = None
+        self._request = 0
+        self.combo = QComboBox(objectName=f"{name}Combo", editable=True)
+        self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.combo.setMinimumContentsLength(24)
+        self.combo.lineEdit().setPlaceholderText("A run, a model folder, or a hub id such as gpt2")
+        self.combo.setToolTip("Pick a trained run or checkpoint, or type a model folder or a Hugging Face hub "
+                              "id (hub ids need a network connection).")
+        self.combo.lineEdit().returnPressed.connect(self.load)
+        browse = QPushButton("Browse…", objectName=f"{name}Browse", clicked=self.browse)
+        browse.setToolTip("Choose a model folder (one with config.json, such as a run's model/ folder)")
+        self.load_button = QPushButton("Load", objectName=f"{name}Load", clicked=self.load)
+        self.load_button.setToolTip("Load this model (in the background; the window stays usable)")
+        self.busy = QProgressBar(objectName=f"{name}Busy", maximum=0, visible=False, maximumHeight=8,
+                                 textVisible=False)
+        self.info = QLabel("No model loaded.", objectName=f"{name}Info", wordWrap=True)
+        self.info.setProperty("muted", True)
+        self.error = ErrorLabel(f"{name}Error")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(QLabel(f"<b>{title}</b>"), 0, 0, 1, 3)
+        grid.addWidget(self.combo, 1, 0)
+        grid.addWidget(browse, 1, 1)
+        grid.addWidget(self.load_button, 1, 2)
+        grid.addWidget(self.busy, 2, 0, 1, 3)
+        grid.addWidget(self.info, 3, 0, 1, 3)
+        grid.addWidget(self.error, 4, 0, 1, 3)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.refresh()  # runs appear and gain checkpoints while the app is open; listing them costs a read each
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        """Re-list the workspace's runs, keeping what the person has typed or picked."""
+        current = self.combo.currentText()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for choice in model_choices(workspace.runs_dir(workspace.workspace())):
+            self.combo.addItem(choice.label, choice.path)
+        self.combo.setCurrentIndex(-1)
+        self.combo.setEditText(current)
+        self.combo.blockSignals(False)
+
+    def choose(self, source: str) -> None:
+        index = self.combo.findData(source)
+        if index >= 0:
+            self.combo.setCurrentIndex(index)
+        else:
+            self.combo.setEditText(source)
+
+    def source(self) -> str:
+        text = self.combo.currentText().strip()
+        index = self.combo.findText(text)
+        return str(self.combo.itemData(index)) if index >= 0 else text
+
+    def browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if folder:
+            self.combo.setEditText(folder)
+            self.load()
+
+    def load(self) -> None:
+        source = self.source()
+        self.error.clear_message()
+        if not source:
+            self.error.show_message("Pick a run from the list, or type a model folder or hub id, then Load.")
+            return
+        self._request += 1
+        request = self._request
+        attn = self.attn_implementation
+
+        def work(progress: Any, control: Any) -> Any:
+            from studio.core import inference
+
+            progress(0.0, f"Loading {source}…")
+            loaded = inference.load(source, attn_implementation=attn)
+            return loaded, sum(p.numel() for p in loaded.model.parameters())
+
+        self.busy.show()
+        self.load_button.setEnabled(False)
+        self.info.setText(f"Loading {source}…")
+        self.load_started.emit()
+        job = Job(work, self)
+        self._job = job
+        job.done.connect(lambda result: request == self._request and self._loaded(*result))
+        job.failed.connect(lambda text: request == self._request and self._failed(text))
+        job.start()
+
+    def _idle(self) -> None:
+        self.busy.hide()
+        self.load_button.setEnabled(True)
+
+    def _loaded(self, model: Any, parameters: int) -> None:
+        self._idle()
+        self.model = model
+        kind = "encoder-decoder (summarizes)" if model.task == "summarize" else "language model (continues text)"
+        self.info.setText(f"{model.model.config.model_type} · {kind} · {parameters / 1e6:.2f} M parameters · "
+                          f"{model.device}")
+        self.info.setToolTip(model.source)
+        self.loaded.emit(model)
+
+    def _failed(self, text: str) -> None:
+        self._idle()
+        self.info.setText("No model loaded." if self.model is None else self.info.text())
+        self.error.show_message(text)
+
+    @property
+    def loading(self) -> bool:
+        return self._job is not None and self._job.running

@@ -1,0 +1,247 @@
+"""The Playground as a person uses it: pick models, generate and summarize, stop, compare, export."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import pytest
+import torch
+from PySide6.QtWidgets import QApplication, QWidget
+
+from studio.cli import main
+from studio.core import generation
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def panel(window, monkeypatch, workspace_dir):
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
+    window.tabs.setCurrentIndex(2)
+    return window.playground_panel
+
+
+def _load(qtbot, picker, source) -> None:
+    picker.choose(str(source))
+    picker.load()
+    qtbot.waitUntil(lambda: not picker.loading and (picker.model is not None or not picker.error.isHidden()),
+                    timeout=TIMEOUT)
+
+
+def _run(qtbot, panel) -> None:
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: not panel.generating and panel.run_button.isEnabled(), timeout=TIMEOUT)
+
+
+@pytest.fixture
+def slow_stream(monkeypatch):
+    """Each streamed piece takes 20 ms, so a test can act while a generation is still running."""
+    calls = {"n": 0}
+    add = generation._Pieces.add
+
+    def slow(self, token_id):
+        calls["n"] += 1
+        time.sleep(0.02)
+        return add(self, token_id)
+
+    monkeypatch.setattr(generation._Pieces, "add", slow)
+    return calls
+
+
+def test_controls_are_named_and_explained(panel):
+    for name in ("modelACombo", "modelABrowse", "modelALoad", "compareCheck", "presetCombo", "greedyCheck",
+                 "temperatureSpin", "topKSpin", "topPSpin", "repetitionSpin", "maxTokensSpin", "seedSpin",
+                 "beamsSpin", "minTokensSpin", "lengthPenaltySpin", "colourCheck", "promptEdit", "openTextButton",
+                 "runButton", "stopButton", "historyList", "copyHistoryButton", "exportHistoryButton"):
+        widget = panel.findChild(QWidget, name)
+        assert widget is not None, name
+        if name not in ("promptEdit", "historyList"):
+            assert widget.toolTip(), f"{name} has no tooltip"
+
+
+def test_picker_lists_runs_and_their_checkpoints(panel, lm_run):
+    picker = panel.pickers[0]
+    picker.refresh()
+    labels = [picker.combo.itemText(i) for i in range(picker.combo.count())]
+    assert any(label.startswith("lm-run — final model") for label in labels)
+    assert any(label.startswith("lm-run — checkpoint 24") for label in labels)
+    picker.combo.setCurrentIndex(labels.index(next(x for x in labels if "checkpoint 16" in x)))
+    assert picker.source().endswith("checkpoint-16")
+
+
+def test_run_without_a_model_says_what_to_do(panel):
+    panel.run_button.click()
+    assert "Load a model first" in panel.run_error.text() and panel.run_button.isEnabled()
+
+
+def test_greedy_output_equals_the_cli_and_plain_generate(panel, qtbot, lm_run, capsys):
+    _load(qtbot, panel.pickers[0], lm_run)
+    assert "language model" in panel.pickers[0].info.text() and panel.run_button.text() == "Generate"
+    panel.form.greedy.setChecked(True)
+    panel.form.max_tokens.setValue(12)
+    panel.prompt.setPlainText("def ")
+    _run(qtbot, panel)
+    shown = [t.id for t in panel.columns[0].result.tokens]
+    capsys.readouterr()
+    assert main(["generate", "--model", str(lm_run), "--prompt", "def ", "--max-new-tokens", "12", "--greedy",
+                 "--json"]) == 0
+    cli = [t["id"] for t in json.loads(capsys.readouterr().out)["tokens"]]
+    loaded = panel.pickers[0].model
+    ids = loaded.tokenizer("def ", add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        plain = loaded.model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                      do_sample=False, max_new_tokens=12, pad_token_id=loaded.tokenizer.pad_token_id)
+    assert shown == cli == plain[0, len(ids):].tolist()
+    view = panel.columns[0].view.toPlainText()
+    assert view == "def " + panel.columns[0].result.text
+    assert "tokens/s" in panel.columns[0].figures.text() and "first token" in panel.columns[0].figures.text()
+
+
+def test_stop_mid_stream_keeps_what_was_shown(panel, qtbot, lm_run, slow_stream):
+    _load(qtbot, panel.pickers[0], lm_run)
+    panel.form.greedy.setChecked(True)
+    panel.form.max_tokens.setValue(80)
+    panel.prompt.setPlainText("def ")
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: len(panel.columns[0].view.toPlainText()) > len("def ") + 3, timeout=TIMEOUT)
+    assert panel.stop_button.isEnabled() and not panel.run_button.isEnabled()
+    emitted = slow_stream["n"]
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: not panel.generating and panel.run_button.isEnabled(), timeout=TIMEOUT)
+    result = panel.columns[0].result
+    assert result.finish_reason == "stopped" and "stopped" in panel.columns[0].figures.text()
+    assert len(result.tokens) <= emitted + 1 < 80
+
+
+def test_switching_models_during_generation(panel, qtbot, lm_run, sum_run, slow_stream):
+    _load(qtbot, panel.pickers[0], lm_run)
+    panel.form.max_tokens.setValue(80)
+    panel.form.greedy.setChecked(True)
+    panel.prompt.setPlainText("def ")
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: len(panel.columns[0].view.toPlainText()) > len("def ") + 2, timeout=TIMEOUT)
+    _load(qtbot, panel.pickers[0], sum_run)
+    qtbot.waitUntil(lambda: not panel.generating, timeout=TIMEOUT)
+    assert panel.columns[0].result.finish_reason == "stopped"
+    assert panel.mode == "summarize" and panel.run_button.text() == "Summarize"
+    assert panel.form.beams.isVisible() and panel.prompt_label.text() == "<b>Text to summarize</b>"
+    panel.prompt.setPlainText("def add(x, y):\n    return x + y")
+    _run(qtbot, panel)
+    assert panel.columns[0].result.finish_reason in ("eos", "length") and panel.columns[0].title.text()
+
+
+def test_a_model_folder_that_fails_to_load(panel, qtbot, tmp_path, lm_run):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    picker = panel.pickers[0]
+    _load(qtbot, picker, broken)
+    assert picker.model is None and not picker.error.isHidden() and picker.error.text()
+    assert picker.load_button.isEnabled()
+    _load(qtbot, picker, tmp_path / "missing")
+    assert picker.model is None and picker.error.text()
+    _load(qtbot, picker, lm_run)
+    assert picker.model is not None and picker.error.isHidden()
+
+
+def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp_path):
+    _load(qtbot, panel.pickers[0], sum_run)
+    form = panel.form
+    assert form.greedy.isChecked() and form.beams.value() == 4
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    panel.open_text_file(binary)
+    assert "not UTF-8" in panel.run_error.text()
+    source = tmp_path / "source.txt"
+    source.write_text("def total(x, y):\n    total = x + y\n    return total * 2\n", encoding="utf-8")
+    panel.open_text_file(source)
+    assert panel.run_error.isHidden() and panel.prompt.toPlainText().startswith("def total")
+    form.beams.setValue(2)
+    form.min_tokens.setValue(3)
+    form.max_tokens.setValue(8)
+    form.length_penalty.setValue(1.5)
+    sampling = form.sampling()
+    assert (sampling.num_beams, sampling.min_new_tokens, sampling.max_new_tokens, sampling.length_penalty) == \
+        (2, 3, 8, 1.5)
+    _run(qtbot, panel)
+    result = panel.columns[0].result
+    assert 3 <= len(result.tokens) <= 8 and panel.columns[0].view.toPlainText() == result.text
+    assert " s ·" in panel.columns[0].figures.text()
+    panel.prompt.setPlainText("   ")
+    panel.run_button.click()
+    assert "no text to summarize" in panel.run_error.text()
+
+
+def test_token_probabilities_hover_and_regenerate_from_an_alternative(panel, qtbot, lm_run):
+    _load(qtbot, panel.pickers[0], lm_run)
+    panel.form.greedy.setChecked(True)
+    panel.form.max_tokens.setValue(10)
+    panel.prompt.setPlainText("def ")
+    _run(qtbot, panel)
+    view = panel.columns[0].view
+    assert "background-color" not in view.toHtml()
+    panel.colour.setChecked(True)
+    assert "background-color" in view.toHtml()
+    tip = view.alternatives_html(0)
+    assert "%" in tip and "Click to continue" in tip
+    # the point where the first output token is drawn maps back to that token
+    cursor = view.textCursor()
+    cursor.setPosition(len("def ") + max(0, len(view.tokens[0].text) // 2))
+    rect = view.cursorRect(cursor)
+    index = view.token_at(rect.center())
+    assert index in (0, 1)
+    first = panel.columns[0].result.tokens
+    menu = view.alternatives_menu(2)
+    actions = [a for a in menu.actions() if not a.isSeparator()]
+    assert actions and "%" in actions[0].text()
+    chosen = first[2].alternatives[1].id
+    actions[0].trigger()
+    qtbot.waitUntil(lambda: not panel.generating and panel.columns[0].result is not first and
+                    panel.columns[0].result is not None, timeout=TIMEOUT)
+    again = panel.columns[0].result.tokens
+    assert [t.id for t in again[:2]] == [t.id for t in first[:2]] and again[2].id == chosen
+    assert "background-color" in view.toHtml()
+    assert len(panel.history.entries) == 2 and panel.history.entries[0].outputs
+
+
+def test_side_by_side_history_copy_and_export(panel, qtbot, lm_run, tmp_path):
+    panel.compare.setChecked(True)
+    assert panel.columns[1].isVisible() and panel.pickers[1].isVisible()
+    _load(qtbot, panel.pickers[0], lm_run)
+    _load(qtbot, panel.pickers[1], lm_run / "checkpoints" / "checkpoint-8")
+    panel.form.greedy.setChecked(True)
+    panel.form.max_tokens.setValue(8)
+    panel.prompt.setPlainText("def ")
+    _run(qtbot, panel)
+    a, b = (c.result for c in panel.columns)
+    assert a is not None and b is not None and a.finish_reason != "stopped"
+    entry = panel.history.entries[-1]
+    assert len(entry.outputs) == 2 and {o.model for o in entry.outputs} == {"model", "checkpoint-8"}
+    panel.history.list.setCurrentRow(0)
+    panel.history.copy_button.click()
+    assert "def " in QApplication.clipboard().text() and "checkpoint-8" in QApplication.clipboard().text()
+    assert panel.history.export_to(tmp_path / "s.json") and panel.history.export_to(tmp_path / "s.txt")
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data[0]["prompt"] == "def " and len(data[0]["outputs"]) == 2 and data[0]["settings"]["greedy"]
+    assert "checkpoint-8" in (tmp_path / "s.txt").read_text()
+    assert not panel.history.export_to(tmp_path / "no" / "such" / "s.txt")
+    assert "does not exist" in panel.history.error.text() and not (tmp_path / "no").exists()
+    panel.prompt.setPlainText("")
+    panel.history.reuse.emit(entry)
+    assert panel.prompt.toPlainText() == "def "
+
+
+def test_presets_greedy_and_seed(panel):
+    form = panel.form
+    form.preset.setCurrentIndex(form.preset.findData("precise"))
+    assert math.isclose(form.temperature.value(), 0.3) and form.top_k.value() == 20
+    form.temperature.setValue(0.55)
+    assert form.preset.currentData() == "custom"
+    form.seed.setValue(5)
+    assert form.sampling().seed == 5 and form.seed.text() == "5"
+    form.seed.setValue(-1)
+    assert form.sampling().seed is None and form.seed.text() == "random"
+    form.greedy.setChecked(True)
+    assert not form.temperature.isEnabled() and form.sampling().greedy
