@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 TASKS = ("lm", "summarize")
-# transformers resolves model classes through lazy module imports that are not safe to run from two
-# threads at once (the window estimates sizes in the background while it may also be training).
+# transformers resolves model classes through lazy module imports, and from_pretrained builds on the
+# meta device through process-wide state; neither is safe from two threads at once (the window loads
+# two models side by side, and estimates sizes in the background while it may also be training).
 _BUILD_LOCK = threading.RLock()
 
 
@@ -188,7 +189,8 @@ def load_pretrained(name: str, task: str | None = None, *, trust_remote_code: bo
         kwargs["dtype"] = dtype
     source = str(Path(name).expanduser()) if is_local_model(name) else name
     try:
-        return model_class(task).from_pretrained(source, **kwargs, **_hub(name))
+        with _BUILD_LOCK:
+            return model_class(task).from_pretrained(source, **kwargs, **_hub(name))
     except Exception as exc:  # noqa: BLE001
         raise _load_error(name, is_local_model(name), exc) from exc
 

@@ -209,8 +209,11 @@ def test_token_probabilities_hover_and_regenerate_from_an_alternative(panel, qtb
 def test_side_by_side_history_copy_and_export(panel, qtbot, lm_run, tmp_path):
     panel.compare.setChecked(True)
     assert panel.columns[1].isVisible() and panel.pickers[1].isVisible()
-    _load(qtbot, panel.pickers[0], lm_run)
-    _load(qtbot, panel.pickers[1], lm_run / "checkpoints" / "checkpoint-8")
+    for picker, source in zip(panel.pickers, (lm_run, lm_run / "checkpoints" / "checkpoint-8")):
+        picker.choose(str(source))
+        picker.load()  # both at once, as a person clicking the two Load buttons quickly
+    qtbot.waitUntil(lambda: not any(p.loading for p in panel.pickers), timeout=TIMEOUT)
+    assert all(p.model is not None for p in panel.pickers), [p.error.text() for p in panel.pickers]
     panel.form.greedy.setChecked(True)
     panel.form.max_tokens.setValue(8)
     panel.prompt.setPlainText("def ")
