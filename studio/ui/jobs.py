@@ -41,6 +41,7 @@ class Job(QObject):
         self.control = Control()
         self._last = 0.0
         self._worker: Any = None
+        self._active = False  # from start() until the worker ends; the pool may not have begun it yet
 
     def _report(self, fraction: float, message: str = "") -> None:
         now = time.monotonic()
@@ -61,8 +62,9 @@ class Job(QObject):
         self._worker = create_worker(self._call, _start_thread=False, _ignore_errors=True)  # we report them
         self._worker.returned.connect(self._returned)
         self._worker.errored.connect(self._errored)
-        self._worker.finished.connect(lambda: _RUNNING.discard(self))
+        self._worker.finished.connect(self._finished)
         _RUNNING.add(self)
+        self._active = True
         self._worker.start()
         return self
 
@@ -76,9 +78,13 @@ class Job(QObject):
     def cancel(self) -> None:
         self.control.stop()
 
+    def _finished(self) -> None:
+        self._active = False
+        _RUNNING.discard(self)
+
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.is_running
+        return self._active
 
     def _errored(self, exc: BaseException) -> None:
         if not self._alive():

@@ -221,14 +221,14 @@ def test_side_by_side_history_copy_and_export(panel, qtbot, lm_run, tmp_path):
     a, b = (c.result for c in panel.columns)
     assert a is not None and b is not None and a.finish_reason != "stopped"
     entry = panel.history.entries[-1]
-    assert len(entry.outputs) == 2 and {o.model for o in entry.outputs} == {"model", "checkpoint-8"}
+    assert len(entry.outputs) == 2 and {o.model for o in entry.outputs} == {"lm-run", "lm-run — checkpoint 8"}
     panel.history.list.setCurrentRow(0)
     panel.history.copy_button.click()
-    assert "def " in QApplication.clipboard().text() and "checkpoint-8" in QApplication.clipboard().text()
+    assert "def " in QApplication.clipboard().text() and "checkpoint 8" in QApplication.clipboard().text()
     assert panel.history.export_to(tmp_path / "s.json") and panel.history.export_to(tmp_path / "s.txt")
     data = json.loads((tmp_path / "s.json").read_text())
     assert data[0]["prompt"] == "def " and len(data[0]["outputs"]) == 2 and data[0]["settings"]["greedy"]
-    assert "checkpoint-8" in (tmp_path / "s.txt").read_text()
+    assert "checkpoint 8" in (tmp_path / "s.txt").read_text()
     assert not panel.history.export_to(tmp_path / "no" / "such" / "s.txt")
     assert "does not exist" in panel.history.error.text() and not (tmp_path / "no").exists()
     panel.prompt.setPlainText("")

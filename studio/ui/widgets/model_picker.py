@@ -6,6 +6,7 @@ request's result is kept, so clicking Load twice never shows the wrong model.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -29,6 +30,7 @@ class ModelPicker(QWidget):
         self.setObjectName(name)
         self.attn_implementation = attn_implementation
         self.model: Any = None
+        self.label = ""  # a short name for the loaded model, for column titles and history
         self._job: Job | None = None
         self._request = 0
         self.combo = QComboBox(objectName=f"{name}Combo", editable=True)
@@ -98,6 +100,8 @@ class ModelPicker(QWidget):
             return
         self._request += 1
         request = self._request
+        index = self.combo.findText(self.combo.currentText().strip())
+        label = self.combo.itemText(index).split(" (")[0] if index >= 0 else Path(source).name or source
         attn = self.attn_implementation
 
         def work(progress: Any, control: Any) -> Any:
@@ -113,7 +117,7 @@ class ModelPicker(QWidget):
         self.load_started.emit()
         job = Job(work, self)
         self._job = job
-        job.done.connect(lambda result: request == self._request and self._loaded(*result))
+        job.done.connect(lambda result: request == self._request and self._loaded(*result, label))
         job.failed.connect(lambda text: request == self._request and self._failed(text))
         job.start()
 
@@ -121,9 +125,10 @@ class ModelPicker(QWidget):
         self.busy.hide()
         self.load_button.setEnabled(True)
 
-    def _loaded(self, model: Any, parameters: int) -> None:
+    def _loaded(self, model: Any, parameters: int, label: str) -> None:
         self._idle()
         self.model = model
+        self.label = label
         kind = "encoder-decoder (summarizes)" if model.task == "summarize" else "language model (continues text)"
         self.info.setText(f"{model.model.config.model_type} · {kind} · {parameters / 1e6:.2f} M parameters · "
                           f"{model.device}")

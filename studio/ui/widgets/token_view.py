@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFontDatabase, QMouseEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextEdit, QToolTip
 
 
@@ -36,6 +36,7 @@ class TokenView(QTextEdit):
         super().__init__()
         self.setObjectName(name)
         self.setReadOnly(True)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))  # token edges line up
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
         self.tokens: list[Any] = []

@@ -68,6 +68,13 @@ class PlaygroundPanel(QWidget):
                                "(certain). Hover a token for its alternatives; click to continue from one.")
         self.colour.toggled.connect(lambda on: [c.set_coloured(on) for c in self.columns])
         layout.addWidget(self.colour)
+        self.legend = QLabel("<span style='background:#f26d6d'>&nbsp;unlikely&nbsp;</span> "
+                             "<span style='background:#f2c46d'>&nbsp;unsure&nbsp;</span> "
+                             "<span style='background:#7fdc7f'>&nbsp;certain&nbsp;</span> — hover a token for "
+                             "its alternatives, click one to continue from it.", objectName="colourLegend",
+                             wordWrap=True, visible=False)
+        self.colour.toggled.connect(self.legend.setVisible)
+        layout.addWidget(self.legend)
         layout.addStretch(1)
         scroll = QScrollArea(widgetResizable=True, objectName="playgroundSide")
         scroll.setWidget(inner)
@@ -133,7 +140,7 @@ class PlaygroundPanel(QWidget):
         self._update_mode()
 
     def _model_loaded(self, i: int, model: Any) -> None:
-        self.columns[i].show_model(Path(model.source).name or model.source)
+        self.columns[i].show_model(self.pickers[i].label)
         self._update_mode()
 
     def _update_mode(self) -> None:
@@ -204,7 +211,7 @@ class PlaygroundPanel(QWidget):
     def _column_done(self, i: int, result: Any) -> None:
         entry = self._entry
         if entry is not None and result is not None:
-            name = self.columns[i].title.text().replace("<b>", "").replace("</b>", "")
+            name = self.pickers[i].label
             entry.outputs.append(Output(name, result.text, len(result.tokens), round(result.seconds, 4),
                                         round(result.tokens_per_second, 2), round(result.time_to_first_token, 4),
                                         result.finish_reason))
