@@ -1,6 +1,6 @@
 """One model's output: streamed text, then tokens coloured by probability, and the figures under it.
 
-Tokens arrive from the generation job through a deque that a ~30 Hz timer drains, so a fast model
+Tokens arrive from the generation job through a deque that a ~60 Hz timer drains, so a fast model
 never sends the event loop one signal per token.
 """
 
@@ -16,7 +16,7 @@ from studio.ui.jobs import Job
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.token_view import TokenView
 
-_DRAIN_MS = 33
+_DRAIN_MS = 16
 
 
 class OutputColumn(QWidget):
