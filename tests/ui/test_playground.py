@@ -8,6 +8,7 @@ import time
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from studio.cli import main
@@ -82,7 +83,9 @@ def test_greedy_output_equals_the_cli_and_plain_generate(panel, qtbot, lm_run, c
     panel.form.greedy.setChecked(True)
     panel.form.max_tokens.setValue(12)
     panel.prompt.setPlainText("def ")
-    _run(qtbot, panel)
+    panel.prompt.setFocus()
+    qtbot.keyClick(panel.prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # the Run shortcut
+    qtbot.waitUntil(lambda: panel.columns[0].result is not None and not panel.generating, timeout=TIMEOUT)
     shown = [t.id for t in panel.columns[0].result.tokens]
     capsys.readouterr()
     assert main(["generate", "--model", str(lm_run), "--prompt", "def ", "--max-new-tokens", "12", "--greedy",

@@ -45,7 +45,7 @@ class Wizard(QWidget):
         self.back = QPushButton("Back", objectName="wizardBack", clicked=lambda: self.go(self.pages.currentIndex() - 1))
         self.next = QPushButton("Next", objectName="wizardNext", clicked=lambda: self.go(self.pages.currentIndex() + 1))
         self.start = QPushButton("Start Training", objectName="startButton", clicked=self._start)
-        self.start.setToolTip("Start this run in the background (Ctrl+Return)")
+        self.start.setToolTip("Start this run in the background (Ctrl+Shift+Return)")
         nav = QHBoxLayout()
         nav.addWidget(self.back)
         nav.addStretch(1)

@@ -92,8 +92,8 @@ class PlaygroundPanel(QWidget):
         self.run_button.setToolTip("Generate (or summarize) with the settings on the left  (Ctrl+Return)")
         self.stop_button = QPushButton("Stop", objectName="stopButton", clicked=self.stop, enabled=False)
         self.stop_button.setToolTip("Stop now; what has been generated so far is kept  (Esc)")
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
-        QShortcut(QKeySequence("Escape"), self, self.stop)
+        for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.stop)):
+            QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.run_error = ErrorLabel("runError")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_text)
