@@ -19,7 +19,8 @@ _FLAGS = {"task": "task", "data": "data", "text_column": "text_column", "source_
           "target_column": "target_column", "model": "model", "tokenizer": "tokenizer", "vocab_size": "vocab_size",
           "seq_len": "seq_len", "target_len": "target_len", "max_steps": "max_steps", "batch_size": "batch_size",
           "grad_accum": "grad_accum", "lr": "lr", "eval_every": "eval_every", "save_every": "save_every",
-          "seed": "seed", "device": "device", "precision": "precision", "trust_remote_code": "trust_remote_code"}
+          "seed": "seed", "device": "device", "precision": "precision", "trust_remote_code": "trust_remote_code",
+          "validation_fraction": "validation_fraction", "probe_text": "probe_text"}
 
 
 def register(commands: Any) -> None:
@@ -44,6 +45,9 @@ def register(commands: Any) -> None:
     p.add_argument("--lr", type=float, metavar="X", help="peak learning rate")
     p.add_argument("--eval-every", type=int, metavar="N")
     p.add_argument("--save-every", type=int, metavar="N")
+    p.add_argument("--validation-fraction", type=float, metavar="X", help="share of rows held out (0.05)")
+    p.add_argument("--probe-text", metavar="TEXT", help="record this text's attention at every evaluation, "
+                   "to watch heads form in the Attention panel")
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--device", metavar="D", help="auto, cuda, mps or cpu")
     p.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])

@@ -46,10 +46,31 @@ class Attention:
             out[name] = np.array(value, dtype=np.str_) if isinstance(value, list) else value
         return out
 
-    def save_npz(self, path: Path) -> None:
+    def save_npz(self, path: Path, dtype: Any = np.float32) -> None:
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **self.arrays())
+        arrays = {k: v.astype(dtype) if v.dtype.kind == "f" else v for k, v in self.arrays().items()}
+        np.savez_compressed(buffer, **arrays)
         atomic_write_bytes(path, buffer.getvalue())
+
+    @classmethod
+    def load_npz(cls, path: Path) -> Attention:
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                values = {k: npz[k] for k in npz.files if k in cls.__dataclass_fields__}
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"'{path}' is not a readable attention file ({exc}).") from None
+        return cls(**{k: v.tolist() if v.dtype.kind == "U" else v.astype(np.float32) for k, v in values.items()})
+
+    def views(self) -> dict[str, tuple[np.ndarray, list[str], list[str]]]:
+        """Each kind of attention as (weights [layers, heads, rows, columns], row tokens, column tokens).
+
+        Rows are the tokens that attend ("from"), columns the tokens attended to ("to").
+        """
+        if not self.is_encoder_decoder:
+            return {"self": (self.attentions, self.tokens, self.tokens)}
+        return {"encoder": (self.encoder_attentions, self.encoder_tokens, self.encoder_tokens),
+                "decoder": (self.decoder_attentions, self.decoder_tokens, self.decoder_tokens),
+                "cross": (self.cross_attentions, self.decoder_tokens, self.encoder_tokens)}
 
 
 def _stack(per_layer: Any) -> np.ndarray:
@@ -63,8 +84,29 @@ def _token_strings(tokenizer: Any, ids: list[int]) -> list[str]:
     return [tokenizer.decode([i], skip_special_tokens=False) for i in ids]
 
 
+def forward(model: Any, tokenizer: Any, device: str, ids: list[int], decoder_ids: list[int] | None = None) -> Attention:
+    """One forward pass of an eager-attention model over `ids` (and `decoder_ids` for encoder-decoders)."""
+    import torch
+
+    with torch.inference_mode():
+        if not model.config.is_encoder_decoder:
+            out = model(input_ids=torch.tensor([ids], device=device), output_attentions=True)
+            return Attention(tokens=_token_strings(tokenizer, ids), attentions=_stack(out.attentions))
+        out = model(input_ids=torch.tensor([ids], device=device),
+                    decoder_input_ids=torch.tensor([decoder_ids], device=device), output_attentions=True)
+    return Attention(encoder_tokens=_token_strings(tokenizer, ids),
+                     decoder_tokens=_token_strings(tokenizer, decoder_ids or []),
+                     encoder_attentions=_stack(out.encoder_attentions),
+                     decoder_attentions=_stack(out.decoder_attentions),
+                     cross_attentions=_stack(out.cross_attentions))
+
+
 def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attention:
-    """Run `text` through the model once and return every layer's and head's attention weights."""
+    """Run `text` through the model once and return every layer's and head's attention weights.
+
+    For an encoder-decoder model the decoder reads `target`, or, without one, the model's own greedy
+    answer (so encoder, decoder and cross-attention are all there to see).
+    """
     import torch
 
     if loaded.model.config._attn_implementation != "eager":
@@ -74,23 +116,15 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     tok, model = loaded.tokenizer, loaded.model
     ids = tok(text, add_special_tokens=False)["input_ids"][: loaded.max_positions]
     if not model.config.is_encoder_decoder:
-        with torch.inference_mode():
-            out = model(input_ids=torch.tensor([ids], device=loaded.device), output_attentions=True)
-        return Attention(tokens=_token_strings(tok, ids), attentions=_stack(out.attentions))
+        return forward(model, tok, loaded.device, ids)
     ids = ids[: loaded.max_positions - 1] + [tok.eos_token_id]
-    encoder_input = torch.tensor([ids], device=loaded.device)
     start = model.generation_config.decoder_start_token_id
-    if target is None:
+    if target is None or not target.strip():
         with torch.inference_mode():
-            generated = model.generate(input_ids=encoder_input, max_new_tokens=_MAX_TARGET_TOKENS, max_length=None, do_sample=False,
+            generated = model.generate(input_ids=torch.tensor([ids], device=loaded.device),
+                                       max_new_tokens=_MAX_TARGET_TOKENS, max_length=None, do_sample=False,
                                        num_beams=1)[0].tolist()
         decoder_ids = generated if generated and generated[0] == start else [start] + generated
     else:
         decoder_ids = [start] + tok(target, add_special_tokens=False)["input_ids"][: loaded.max_positions - 1]
-    with torch.inference_mode():
-        out = model(input_ids=encoder_input, decoder_input_ids=torch.tensor([decoder_ids], device=loaded.device),
-                    output_attentions=True)
-    return Attention(encoder_tokens=_token_strings(tok, ids), decoder_tokens=_token_strings(tok, decoder_ids),
-                     encoder_attentions=_stack(out.encoder_attentions),
-                     decoder_attentions=_stack(out.decoder_attentions),
-                     cross_attentions=_stack(out.cross_attentions))
+    return forward(model, tok, loaded.device, ids, decoder_ids)

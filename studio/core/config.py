@@ -16,6 +16,7 @@ from studio.core.models import MAX_POSITIONS, PRESETS, TASKS
 from studio.core.tokenizer import MAX_VOCAB, MIN_VOCAB
 
 DEFAULT_DATA = {"lm": "sample:python-code", "summarize": "sample:docstrings"}
+MAX_PROBE_CHARS = 2000
 DEFAULT_MODEL = {"lm": "gpt-tiny", "summarize": "bart-tiny"}
 
 
@@ -47,6 +48,7 @@ class RunConfig:
     device: str = "auto"
     precision: str = "auto"
     trust_remote_code: bool = False
+    probe_text: str = ""  # recorded as attention at each evaluation; empty: none
 
     def resolved(self) -> RunConfig:
         """Fill in the defaults that depend on the task (data, model)."""
@@ -92,6 +94,9 @@ def validate(config: RunConfig) -> RunConfig:
         raise ConfigError(f"weight_decay {c.weight_decay} must be from 0 up to (not including) 1.")
     if not 0 < c.validation_fraction < 0.5:
         raise ConfigError(f"validation_fraction {c.validation_fraction} must be above 0 and below 0.5.")
+    if len(c.probe_text) > MAX_PROBE_CHARS:
+        raise ConfigError(f"The attention probe text is {len(c.probe_text):,} characters; keep it under "
+                          f"{MAX_PROBE_CHARS} (only its first 64 tokens are recorded).")
     if c.device.split(":")[0] not in DEVICES:
         raise ConfigError(f"Unknown device '{c.device}'; choose one of {', '.join(DEVICES)}.")
     if c.precision not in PRECISIONS:

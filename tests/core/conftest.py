@@ -70,6 +70,7 @@ def pairs_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 TINY_LM = ["--vocab-size", "400", "--seq-len", "32", "--batch-size", "8", "--max-steps", "24",
            "--eval-every", "8", "--save-every", "8", "--lr", "3e-3", "--device", "cpu"]
+PROBE = ["--probe-text", "def total(x, y):\n    return x + y"]
 TINY_SUM = ["--task", "summarize", "--model", "bart-tiny", "--vocab-size", "400", "--seq-len", "48",
             "--target-len", "16", "--batch-size", "8", "--max-steps", "16", "--eval-every", "8",
             "--save-every", "8", "--lr", "3e-3", "--device", "cpu"]
@@ -82,12 +83,12 @@ def train_cli(workspace: Path, out: Path, data: Path | str, extra: list[str]) ->
 @pytest.fixture(scope="session")
 def lm_run(workspace_dir: Path, lm_text: Path) -> Path:
     out = workspace_dir / "runs" / "lm-run"
-    assert train_cli(workspace_dir, out, lm_text, TINY_LM) == 0
+    assert train_cli(workspace_dir, out, lm_text, TINY_LM + PROBE) == 0
     return out
 
 
 @pytest.fixture(scope="session")
 def sum_run(workspace_dir: Path, pairs_jsonl: Path) -> Path:
     out = workspace_dir / "runs" / "sum-run"
-    assert train_cli(workspace_dir, out, pairs_jsonl, TINY_SUM) == 0
+    assert train_cli(workspace_dir, out, pairs_jsonl, TINY_SUM + PROBE) == 0
     return out

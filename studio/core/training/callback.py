@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
@@ -81,3 +83,33 @@ class BridgeCallback(TrainerCallback):
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))
+
+
+class ProbeCallback(TrainerCallback):
+    """Records the probe text's attention at the start and after every evaluation (see attention_probe)."""
+
+    def __init__(self, run_dir: Path, tokenizer: Any, text: str, emit: Listener) -> None:
+        self.run_dir = run_dir
+        self.tokenizer = tokenizer
+        self.text = text
+        self.emit = emit
+
+    def _record(self, state: TrainerState, model: Any) -> None:
+        from studio.core import attention_probe
+
+        if model is None or any(step == state.global_step for step, _ in attention_probe.recorded(self.run_dir)):
+            return
+        try:
+            attention_probe.record(model, self.tokenizer, self.text, state.global_step, self.run_dir)
+        except Exception as exc:  # noqa: BLE001 - a probe must never end a training run
+            self.emit(Status("running", f"Could not record the attention probe at step {state.global_step} "
+                                        f"({type(exc).__name__}: {exc}); training goes on."))
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        self._record(state, kw.get("model"))
+
+    def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        self._record(state, kw.get("model"))
+
+    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        self._record(state, kw.get("model"))

@@ -25,7 +25,7 @@ from studio.core.errors import ConfigError, RunError, StudioError, TrainingError
 from studio.core.fsutil import atomic_dir, atomic_write_text
 from studio.core.quiet import quiet_transformers
 from studio.core.tokenizer import save_tokenizer
-from studio.core.training.callback import BridgeCallback
+from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.events import Event, Listener, Stage, Status
 from studio.core.training.prepare import Prepared, prepare
 from studio.core.training.rouge import rouge_metrics
@@ -192,6 +192,8 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         args = TrainingArguments(**common)
         trainer = StudioTrainer(model=p.model, args=args, train_dataset=p.train, eval_dataset=p.validation,
                                 data_collator=LMCollator(counter), processing_class=p.tokenizer, callbacks=[bridge])
+    if c.probe_text.strip():
+        trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
     trainer.keep_checkpoints = c.keep_checkpoints
     return trainer

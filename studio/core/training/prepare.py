@@ -96,6 +96,9 @@ def _tokenizer(c: RunConfig, rows: Any, columns: data.ColumnMap, emit: Listener,
 
 def _model(c: RunConfig, tokenizer: Any) -> Any:
     if models.is_preset(c.model):
+        from transformers import set_seed
+
+        set_seed(c.seed)  # the initial weights follow the run's seed, not whatever ran before in this process
         return models.build_preset(c.model, tokenizer)
     model = models.load_pretrained(c.model, c.task, trust_remote_code=c.trust_remote_code)
     limit = models.max_positions(model.config)

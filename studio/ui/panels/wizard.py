@@ -135,11 +135,15 @@ class Wizard(QWidget):
             self.precision.addItem(name, name)
         for combo in (self.device, self.precision):
             combo.currentIndexChanged.connect(self.validate)
+        self.probe = QLineEdit(objectName="probeText", placeholderText="optional, e.g. def add(a, b): return a + b")
+        self.probe.setToolTip("At every evaluation, record where the model attends on this text (first 64 "
+                              "tokens), so the Attention panel can show the heads forming step by step")
+        self.probe.textChanged.connect(self.validate)
         for label, widget in (("Max steps", self.max_steps), ("Batch size", self.batch),
                               ("Gradient accumulation", self.grad_accum), ("Sequence length", self.seq),
                               ("Learning rate", self.lr), ("Evaluate every", self.eval_every),
                               ("Checkpoint every", self.save_every), ("Seed", self.seed), ("Device", self.device),
-                              ("Precision", self.precision)):
+                              ("Precision", self.precision), ("Attention probe", self.probe)):
             form.addRow(label, widget)
         return page
 
@@ -206,7 +210,8 @@ class Wizard(QWidget):
             "max_steps": self.max_steps.value(), "batch_size": self.batch.value(),
             "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "lr": self.lr.value(),
             "eval_every": self.eval_every.value(), "save_every": self.save_every.value(), "seed": self.seed.value(),
-            "device": self.device.currentData(), "precision": self.precision.currentData()})
+            "device": self.device.currentData(), "precision": self.precision.currentData(),
+            "probe_text": self.probe.text()})
 
     def validate(self, *_: Any) -> RunConfig | None:
         try:
@@ -299,7 +304,8 @@ def command_line(c: RunConfig) -> str:
     default = RunConfig().resolved()
     flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
     for name in ("text_column", "source_column", "target_column", "tokenizer", "vocab_size", "seq_len", "max_steps",
-                 "batch_size", "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision"):
+                 "batch_size", "grad_accum", "lr", "eval_every", "save_every", "validation_fraction", "seed", "device",
+                 "precision", "probe_text"):
         value = getattr(c, name)
         if value not in ("", None) and value != getattr(default, name):
             flags += ["--" + name.replace("_", "-"), str(value)]
