@@ -128,3 +128,15 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     else:
         decoder_ids = [start] + tok(target, add_special_tokens=False)["input_ids"][: loaded.max_positions - 1]
     return forward(model, tok, loaded.device, ids, decoder_ids)
+
+
+def write_csv(path: Path, matrix: np.ndarray, rows: list[str], columns: list[str]) -> None:
+    """One matrix as CSV: a header of the attended tokens, then one row per attending token."""
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["from \\ to", *columns])
+    for token, values in zip(rows, matrix):
+        writer.writerow([token, *(f"{v:.6g}" for v in values)])
+    atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -92,3 +92,19 @@ def induction(model: Any, tokenizer: Any, device: str) -> np.ndarray:
     start = model.generation_config.decoder_start_token_id
     att = forward(model, tokenizer, device, ids[:2], [start] + ids)
     return induction_scores(att.decoder_attentions, length, offset=1)
+
+
+def thumbnails(weights: np.ndarray, size: int = 48) -> np.ndarray:
+    """Every head shrunk to at most size x size by averaging blocks, each scaled to its own maximum so a
+    faint head still shows its pattern. [layers, heads, rows', columns']."""
+    out = weights
+    for axis in (2, 3):
+        n = out.shape[axis]
+        if n > size:
+            edges = np.linspace(0, n, size + 1).astype(int)[:-1]
+            counts = np.diff(np.append(edges, n)).astype(np.float32)
+            shape = [1, 1, 1, 1]
+            shape[axis] = size
+            out = np.add.reduceat(out, edges, axis=axis) / counts.reshape(shape)
+    peak = out.max(axis=(2, 3), keepdims=True)
+    return (out / np.where(peak > 0, peak, 1)).astype(np.float32)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QProgress
 
 from studio import __version__
 from studio.ui import settings
-from studio.ui.panels.coming_panel import ComingPanel
+from studio.ui.panels.attention.panel import AttentionPanel
 from studio.ui.panels.data_panel import DataPanel
 from studio.ui.panels.playground.panel import PlaygroundPanel
 from studio.ui.panels.train_panel import TrainPanel
@@ -25,8 +25,7 @@ class MainWindow(QMainWindow):
         self.data_panel = DataPanel()
         self.train_panel = TrainPanel()
         self.playground_panel = PlaygroundPanel()
-        self.attention_panel = ComingPanel("attentionPanel", "Attention", "Heatmaps of every layer and head, "
-                                           "cross-attention, and how heads formed during training.")
+        self.attention_panel = AttentionPanel()
         self.tabs = QTabWidget(objectName="panelTabs", documentMode=True)
         for panel, title in ((self.data_panel, "Data"), (self.train_panel, "Train"),
                              (self.playground_panel, "Playground"), (self.attention_panel, "Attention")):

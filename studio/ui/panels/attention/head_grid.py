@@ -1,0 +1,106 @@
+"""Every layer x head at once as thumbnails in one image (a mosaic), clickable, sortable, filterable.
+
+One ImageItem for the whole grid instead of one plot per head: 144 plots take seconds to build, one
+image of 144 tiles takes milliseconds. Tiles are ordered by layer, or by a head statistic; heads that
+fall below the filter are dimmed, not hidden, so the grid keeps its shape.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.ui.widgets.plot_theme import new_plot
+
+_GAP = 2
+_DIM = 0.15
+STAT_NAMES = {"entropy": "entropy", "previous": "previous-token share", "first": "first-token share",
+              "induction": "induction score"}
+
+
+class HeadGrid(QWidget):
+    head_chosen = Signal(int, int)  # layer, head
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("headGrid")
+        import pyqtgraph as pg
+
+        self.plot = new_plot("headGridPlot")
+        self.plot.setMenuEnabled(False)
+        item = self.plot.getPlotItem()
+        item.invertY(True)
+        item.setAspectLocked(True)
+        item.hideAxis("bottom")
+        item.hideAxis("left")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        item.addItem(self.image)
+        self.info = QLabel("Every layer and head; click one to open it.", objectName="headGridInfo", wordWrap=True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.info)
+        self.order: list[tuple[int, int]] = []
+        self.columns = 1
+        self.tile = 1
+        self.stats: dict[str, np.ndarray] = {}
+        self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+
+    def show_heads(self, thumbs: np.ndarray, stats: dict[str, np.ndarray], sort: str | None = None,
+                   threshold: float | None = None) -> None:
+        """`thumbs` [layers, heads, s, s] in 0..1; `sort` a key of `stats` (descending) or None for layers."""
+        layers, heads, size, _ = thumbs.shape
+        self.stats, self.tile, self.columns = stats, size + _GAP, heads
+        pairs = [(layer, head) for layer in range(layers) for head in range(heads)]
+        if sort:
+            values = stats[sort]
+            pairs.sort(key=lambda p: -np.nan_to_num(values[p], nan=-np.inf))
+        self.order = pairs
+        rows = math.ceil(len(pairs) / heads)
+        mosaic = np.full((rows * self.tile, heads * self.tile), np.nan, dtype=np.float32)
+        for i, (layer, head) in enumerate(pairs):
+            r, c = divmod(i, heads)
+            tile = thumbs[layer, head]
+            if threshold is not None and sort and not (stats[sort][layer, head] >= threshold):
+                tile = tile * _DIM
+            mosaic[r * self.tile:r * self.tile + size, c * self.tile:c * self.tile + size] = tile
+        self.image.setImage(mosaic, levels=(0.0, 1.0), autoLevels=False)
+        self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0.01)
+        how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else "rows are layers, columns heads"
+        self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it.")
+
+    def head_at(self, x: float, y: float) -> tuple[int, int] | None:
+        if x < 0 or y < 0:
+            return None
+        r, c = int(y // self.tile), int(x // self.tile)
+        i = r * self.columns + c
+        if c >= self.columns or i >= len(self.order):
+            return None
+        return self.order[i]
+
+    def describe(self, layer: int, head: int) -> str:
+        parts = [f"layer {layer}, head {head}"]
+        for key, name in STAT_NAMES.items():
+            value = self.stats.get(key, np.full((layer + 1, head + 1), np.nan))[layer, head]
+            parts.append(f"{name} {value:.2f}" if np.isfinite(value) else f"{name} –")
+        return " · ".join(parts)
+
+    def _scene_to_head(self, pos: Any) -> tuple[int, int] | None:
+        point = self.plot.getPlotItem().vb.mapSceneToView(pos)
+        return self.head_at(point.x(), point.y())
+
+    def _clicked(self, event: Any) -> None:
+        chosen = self._scene_to_head(event.scenePos())
+        if chosen is not None:
+            self.head_chosen.emit(*chosen)
+
+    def _hover(self, pos: Any) -> None:
+        chosen = self._scene_to_head(pos)
+        if chosen is not None:
+            self.plot.setToolTip(self.describe(*chosen))

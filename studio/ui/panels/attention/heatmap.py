@@ -1,0 +1,89 @@
+"""One attention matrix as an image: tokens on both axes, hover read-out, zoom and pan, colour bar.
+
+pyqtgraph's ImageItem takes the float32 matrix as it is (row-major, explicit levels), so switching
+head or layer is one `setImage` of at most T x T values, with no copies through other libraries.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.ui.widgets.plot_theme import new_plot
+
+COLOUR_MAPS = ("viridis", "inferno", "cividis", "CET-L4")
+LOG_FLOOR = 1e-4  # log colour scale: weights below this all look the same
+_MAX_TICKS = {"left": 40, "bottom": 24}  # token labels sit side by side on the bottom axis
+
+
+def shown(token: str) -> str:
+    return token.replace("\n", "⏎").replace(" ", "·") or "∅"
+
+
+class Heatmap(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("attentionHeatmap")
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.plot = new_plot("heatmapPlot")
+        self.plot.setMenuEnabled(False)
+        item = self.plot.getPlotItem()
+        item.invertY(True)  # row 0 (the first token) at the top, as in every attention figure
+        item.setAspectLocked(False)
+        item.showAxes(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        item.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False, width=14)
+        self.bar.setImageItem(self.image, insert_in=item)
+        self.readout = QLabel("Hover the map to read a weight.", objectName="heatmapReadout")
+        self.readout.setToolTip("from token → to token: weight (rows attend, columns are attended to)")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.readout)
+        self.matrix = np.zeros((1, 1), np.float32)
+        self.rows: list[str] = []
+        self.columns: list[str] = []
+        self.log = False
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+
+    def show_matrix(self, matrix: np.ndarray, rows: list[str], columns: list[str], title: str, log: bool,
+                    colour_map: str) -> None:
+        new_shape = matrix.shape != self.matrix.shape
+        self.matrix, self.rows, self.columns, self.log = matrix, rows, columns, log
+        peak = float(matrix.max()) if matrix.size else 1.0
+        if log:
+            data = np.log10(np.maximum(matrix, LOG_FLOOR))
+            levels = (math.log10(LOG_FLOOR), math.log10(max(peak, LOG_FLOOR * 10)))
+        else:
+            data, levels = matrix, (0.0, max(peak, 1e-6))
+        self.image.setImage(data, levels=levels, autoLevels=False)
+        self.bar.setColorMap(self._pg.colormap.get(colour_map))
+        self.bar.setLevels(levels)
+        self.bar.setLabel("right", "log10 weight" if log else "weight")
+        item = self.plot.getPlotItem()
+        item.setTitle(title)
+        if new_shape:
+            item.getAxis("bottom").setTicks([_ticks(columns, _MAX_TICKS["bottom"])])
+            item.getAxis("left").setTicks([_ticks(rows, _MAX_TICKS["left"])])
+            item.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]), padding=0)
+
+    def _hover(self, pos: Any) -> None:
+        point = self.plot.getPlotItem().vb.mapSceneToView(pos)
+        row, column = int(math.floor(point.y())), int(math.floor(point.x()))
+        if 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]:
+            self.readout.setText(self.describe(row, column))
+
+    def describe(self, row: int, column: int) -> str:
+        return (f"{shown(self.rows[row])} [{row}] → {shown(self.columns[column])} [{column}]: "
+                f"{self.matrix[row, column]:.4f}")
+
+
+def _ticks(tokens: list[str], most: int) -> list[tuple[float, str]]:
+    step = max(1, math.ceil(len(tokens) / most))
+    return [(i + 0.5, shown(tokens[i])[:12]) for i in range(0, len(tokens), step)]

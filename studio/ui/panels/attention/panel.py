@@ -1,0 +1,366 @@
+"""The Attention inspector: one head as a heatmap, every head as a grid, a token's focus, head
+statistics, and the probe's attention at each recorded training step.
+
+Extraction and everything computed over all heads (statistics, thumbnails, induction) run in a
+background job; switching layer or head only slices arrays already in memory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from studio.core.errors import StudioError
+from studio.ui.jobs import Job
+from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
+from studio.ui.panels.attention.heatmap import COLOUR_MAPS, Heatmap
+from studio.ui.panels.attention.token_strip import TokenFocus
+from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.model_picker import ModelPicker
+
+_KIND_TITLES = {"self": "Self-attention", "encoder": "Encoder self-attention", "decoder": "Decoder self-attention",
+                "cross": "Cross-attention (decoder → encoder)"}
+_AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
+
+
+def summarise(att: Any, induction: np.ndarray | None) -> dict[str, dict[str, Any]]:
+    """Per kind of attention: weights, tokens, thumbnails and head statistics (numpy only, any thread)."""
+    from studio.core import attention_stats as stats
+
+    out = {}
+    for kind, (weights, rows, columns) in att.views().items():
+        ind = induction if kind in ("self", "decoder") else None
+        out[kind] = {"weights": weights, "rows": rows, "columns": columns,
+                     "thumbs": stats.thumbnails(weights), "stats": stats.head_stats(weights, ind), "cache": {}}
+    return out
+
+
+class AttentionPanel(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("attentionPanel")
+        self.picker = ModelPicker("attentionModel", "Model", attn_implementation="eager")
+        self.data: dict[str, dict[str, Any]] = {}
+        self.attention: Any = None
+        self.probes: list[tuple[int, Path]] = []
+        self._job: Job | None = None
+        self.heatmap: Heatmap | None = None
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._side())
+        splitter.addWidget(self._main())
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.picker.loaded.connect(self._model_loaded)
+        self._enable_view(False)
+
+    # ---- layout -------------------------------------------------------------------------------------
+    def _side(self) -> QWidget:
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addWidget(self.picker)
+        layout.addWidget(QLabel("<b>Text</b>"))
+        self.text = QPlainTextEdit(objectName="attentionText")
+        self.text.setPlaceholderText("The text to look at (up to the model's length).")
+        self.text.setMaximumHeight(110)
+        layout.addWidget(self.text)
+        self.target_label = QLabel("<b>Target</b> (decoder side)")
+        self.target = QPlainTextEdit(objectName="attentionTarget")
+        self.target.setPlaceholderText("Empty: the model writes its own answer (greedy) and that is shown.")
+        self.target.setMaximumHeight(70)
+        layout.addWidget(self.target_label)
+        layout.addWidget(self.target)
+        self.extract_button = QPushButton("Show Attention", objectName="extractButton", clicked=self.extract)
+        self.extract_button.setToolTip("Run the text through the model once and keep every layer's and head's "
+                                       "attention (in the background)")
+        layout.addWidget(self.extract_button)
+        self.busy = QProgressBar(objectName="attentionBusy", maximum=0, visible=False, maximumHeight=8,
+                                 textVisible=False)
+        layout.addWidget(self.busy)
+        self.error = ErrorLabel("attentionError")
+        layout.addWidget(self.error)
+        self.view_box = QWidget()
+        form = QFormLayout(self.view_box)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.kind = QComboBox(objectName="attentionKind", toolTip="Which attention of the model to show")
+        self.layer = QSpinBox(objectName="layerSpin", toolTip="The layer (0 is nearest the input)")
+        self.head = QComboBox(objectName="headCombo",
+                              toolTip="One head, or all heads combined: mean, max, or rollout (attention "
+                                      "multiplied through the layers, with the residual stream)")
+        self.colour_map = QComboBox(objectName="colourMapCombo", toolTip="The colours of the map")
+        self.colour_map.addItems(COLOUR_MAPS)
+        self.log = QCheckBox("Log colour scale", objectName="logScaleCheck")
+        self.log.setToolTip("Colour by log10 of the weight, so small weights are told apart too")
+        self.sort = QComboBox(objectName="sortCombo", toolTip="Order the head grid by a statistic, highest first")
+        self.sort.addItem("layer order", None)
+        for key, name in STAT_NAMES.items():
+            self.sort.addItem(name, key)
+        self.threshold = QDoubleSpinBox(objectName="filterSpin", minimum=0.0, maximum=10.0, singleStep=0.05,
+                                        decimals=2, toolTip="With a sort: dim the heads whose statistic is "
+                                                            "below this")
+        form.addRow("Attention", self.kind)
+        form.addRow("Layer", self.layer)
+        form.addRow("Head", self.head)
+        form.addRow("Colours", self.colour_map)
+        form.addRow(self.log)
+        form.addRow("Sort heads by", self.sort)
+        form.addRow("Dim heads below", self.threshold)
+        layout.addWidget(self.view_box)
+        self.probe_box = QWidget(objectName="probeBox", visible=False)
+        probe_layout = QVBoxLayout(self.probe_box)
+        probe_layout.setContentsMargins(0, 0, 0, 0)
+        self.probe_label = QLabel(objectName="probeLabel", wordWrap=True)
+        self.probe_slider = QSlider(Qt.Orientation.Horizontal, objectName="probeSlider")
+        self.probe_slider.setToolTip("The run recorded its probe text's attention at these training steps; "
+                                     "slide to watch the heads form")
+        self.probe_slider.valueChanged.connect(self.show_probe)
+        probe_layout.addWidget(QLabel("<b>During training</b>"))
+        probe_layout.addWidget(self.probe_slider)
+        probe_layout.addWidget(self.probe_label)
+        layout.addWidget(self.probe_box)
+        exports = QHBoxLayout()
+        for label, name, slot, tip in (("PNG", "exportPngButton", self.choose_png, "Save the map as shown"),
+                                       ("CSV", "exportCsvButton", self.choose_csv, "Save the matrix shown, with "
+                                                                                   "its tokens"),
+                                       ("NPZ", "exportNpzButton", self.choose_npz, "Save every layer and head "
+                                                                                   "(numpy .npz)")):
+            button = QPushButton(label, objectName=name, clicked=slot, toolTip=tip)
+            exports.addWidget(button)
+        self.export_buttons = exports
+        layout.addWidget(QLabel("<b>Export</b>"))
+        layout.addLayout(exports)
+        layout.addStretch(1)
+        for widget in (self.kind, self.head, self.colour_map):
+            widget.currentIndexChanged.connect(self.redraw)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.layer.valueChanged.connect(self.redraw)
+        self.log.toggled.connect(self.redraw)
+        self.sort.currentIndexChanged.connect(self.redraw_grid)
+        self.threshold.valueChanged.connect(self.redraw_grid)
+        scroll = QScrollArea(widgetResizable=True, objectName="attentionSide")
+        scroll.setWidget(inner)
+        scroll.setMinimumWidth(320)
+        return scroll
+
+    def _main(self) -> QWidget:
+        self.main = QSplitter(Qt.Orientation.Vertical)
+        self.placeholder = QLabel("Load a model, type a text and press Show Attention.\n\nThe map shows where each "
+                                  "token (row) looks (columns); the grid shows every layer and head at once.",
+                                  alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True, objectName="attentionEmpty")
+        self.main.addWidget(self.placeholder)
+        return self.main
+
+    def _build_views(self) -> None:
+        """pyqtgraph is imported on first use, not at window start."""
+        if self.heatmap is not None:
+            return
+        self.heatmap = Heatmap()
+        self.grid = HeadGrid()
+        self.grid.head_chosen.connect(self.open_head)
+        self.focus = TokenFocus()
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.heatmap)
+        top.addWidget(self.grid)
+        top.setSizes([600, 400])
+        self.placeholder.hide()
+        self.main.addWidget(top)
+        self.main.addWidget(self.focus)
+        self.main.setSizes([0, 560, 300])
+
+    # ---- models and extraction ------------------------------------------------------------------------
+    def _model_loaded(self, model: Any) -> None:
+        seq2seq = model.task == "summarize"
+        self.target_label.setVisible(seq2seq)
+        self.target.setVisible(seq2seq)
+        from studio.core import attention_probe
+
+        run = attention_probe.run_of(model.source)
+        self.probes = attention_probe.recorded(run) if run else []
+        self.probe_box.setVisible(bool(self.probes))
+        if self.probes:
+            self.probe_slider.blockSignals(True)
+            self.probe_slider.setRange(0, len(self.probes) - 1)
+            self.probe_slider.setValue(len(self.probes) - 1)
+            self.probe_slider.blockSignals(False)
+            self.probe_label.setText(f"{len(self.probes)} recorded steps ({self.probes[0][0]:,} to "
+                                     f"{self.probes[-1][0]:,}). Slide to show the probe text at a step.")
+
+    def extract(self) -> None:
+        self.error.clear_message()
+        model = self.picker.model
+        if model is None:
+            self.error.show_message("Load a model first: pick it above and press Load.")
+            return
+        text, target = self.text.toPlainText(), self.target.toPlainText()
+
+        def work(progress: Any, control: Any) -> Any:
+            from studio.core import attention, attention_stats
+
+            att = attention.extract(model, text, target if model.task == "summarize" else None)
+            induction = attention_stats.induction(model.model, model.tokenizer, model.device)
+            return att, summarise(att, induction)
+
+        self._start(work)
+
+    def _start(self, work: Any) -> None:
+        if self._job is not None and self._job.running:
+            self._job.cancel()
+        job = Job(work, self)
+        self._job = job
+        self.busy.show()
+        self.extract_button.setEnabled(False)
+        job.done.connect(lambda result: job is self._job and self._extracted(*result))
+        job.failed.connect(lambda text: job is self._job and self._failed(text))
+        job.start()
+
+    def _failed(self, text: str) -> None:
+        self.busy.hide()
+        self.extract_button.setEnabled(True)
+        self.error.show_message(text)
+
+    def _extracted(self, att: Any, data: dict[str, dict[str, Any]], title: str = "") -> None:
+        self.busy.hide()
+        self.extract_button.setEnabled(True)
+        self._build_views()
+        self.attention, self.data, self.source_title = att, data, title
+        kind = self.kind.currentData()
+        self.kind.blockSignals(True)
+        self.kind.clear()
+        for name in data:
+            self.kind.addItem(_KIND_TITLES[name], name)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
+        self.kind.blockSignals(False)
+        self._enable_view(True)
+        self._kind_changed()
+
+    def show_probe(self, index: int) -> None:
+        """Show the probe's attention at the `index`-th recorded step, keeping the layer and head chosen."""
+        from studio.core import attention_probe
+
+        step, path = self.probes[index]
+        try:
+            att = attention_probe.load(path)
+        except StudioError as exc:
+            self.error.show_message(str(exc))
+            return
+        self.probe_label.setText(f"Step {step:,} of {self.probes[-1][0]:,} (the run's probe text).")
+        self._extracted(att, summarise(att, None), f" · training step {step:,}")
+
+    # ---- drawing --------------------------------------------------------------------------------------
+    def _enable_view(self, on: bool) -> None:
+        self.view_box.setEnabled(on)
+        for i in range(self.export_buttons.count()):
+            self.export_buttons.itemAt(i).widget().setEnabled(on)
+
+    def _kind_changed(self, *_: Any) -> None:
+        current = self.current_kind()
+        if current is None:
+            return
+        layers, heads = current["weights"].shape[:2]
+        head = self.head.currentData()
+        self.head.blockSignals(True)
+        self.head.clear()
+        for h in range(heads):
+            self.head.addItem(f"head {h}", h)
+        square = current["weights"].shape[2] == current["weights"].shape[3] and self.kind.currentData() != "cross"
+        for label, how in _AGGREGATES:
+            if how != "rollout" or square:
+                self.head.addItem(label, how)
+        self.head.setCurrentIndex(max(0, self.head.findData(head)))
+        self.head.blockSignals(False)
+        self.layer.blockSignals(True)
+        self.layer.setRange(0, layers - 1)
+        self.layer.blockSignals(False)
+        self.redraw()
+        self.redraw_grid()
+
+    def current_kind(self) -> dict[str, Any] | None:
+        return self.data.get(self.kind.currentData())
+
+    def current_matrix(self) -> np.ndarray:
+        from studio.core import attention_stats
+
+        current = self.current_kind()
+        head, layer = self.head.currentData(), self.layer.value()
+        if isinstance(head, int):
+            return current["weights"][layer, head]
+        cache = current["cache"]
+        if head not in cache:
+            weights = current["weights"]
+            cache[head] = attention_stats.rollout(weights) if head == "rollout" else \
+                attention_stats.aggregate(weights, head)
+        return cache[head][layer]
+
+    def redraw(self, *_: Any) -> None:
+        current = self.current_kind()
+        if current is None or self.heatmap is None:
+            return
+        matrix = self.current_matrix()
+        title = f"{_KIND_TITLES[self.kind.currentData()]} · layer {self.layer.value()} · {self.head.currentText()}"
+        self.heatmap.show_matrix(matrix, current["rows"], current["columns"], title + getattr(self, "source_title", ""),
+                                 self.log.isChecked(), self.colour_map.currentText())
+        self.focus.set_matrix(matrix, current["rows"], current["columns"])
+
+    def redraw_grid(self, *_: Any) -> None:
+        current = self.current_kind()
+        if current is None or self.heatmap is None:
+            return
+        sort = self.sort.currentData()
+        self.threshold.setEnabled(sort is not None)
+        self.grid.show_heads(current["thumbs"], current["stats"], sort,
+                             self.threshold.value() if sort and self.threshold.value() > 0 else None)
+
+    def open_head(self, layer: int, head: int) -> None:
+        self.layer.setValue(layer)
+        self.head.setCurrentIndex(self.head.findData(head))
+
+    # ---- export ---------------------------------------------------------------------------------------
+    def _save_path(self, title: str, default: str, filters: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, default, filters)
+        return Path(path) if path else None
+
+    def choose_png(self) -> None:
+        if (path := self._save_path("Save the map as PNG", "attention.png", "PNG (*.png)")) is not None:
+            self.export_png(path)
+
+    def choose_csv(self) -> None:
+        if (path := self._save_path("Save the matrix as CSV", "attention.csv", "CSV (*.csv)")) is not None:
+            self.export_csv(path)
+
+    def choose_npz(self) -> None:
+        if (path := self._save_path("Save all layers and heads", "attention.npz", "NumPy (*.npz)")) is not None:
+            self.export_npz(path)
+
+    def _export(self, write: Any, path: Path) -> bool:
+        self.error.clear_message()
+        if not path.parent.is_dir():
+            self.error.show_message(f"The folder '{path.parent}' does not exist; choose another.")
+            return False
+        try:
+            write(path)
+        except (OSError, StudioError) as exc:
+            self.error.show_message(f"Cannot write '{path.name}': {getattr(exc, 'strerror', None) or exc}.")
+            return False
+        return True
+
+    def export_png(self, path: Path) -> bool:
+        return self._export(lambda p: self.heatmap.grab().save(str(p)) or _raise(p), path)
+
+    def export_csv(self, path: Path) -> bool:
+        from studio.core.attention import write_csv
+
+        current = self.current_kind()
+        return self._export(lambda p: write_csv(p, self.current_matrix(), current["rows"], current["columns"]), path)
+
+    def export_npz(self, path: Path) -> bool:
+        return self._export(self.attention.save_npz, path)
+
+
+def _raise(path: Path) -> None:
+    raise OSError(0, "the image could not be written", str(path))

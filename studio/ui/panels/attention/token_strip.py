@@ -1,0 +1,132 @@
+"""The text as tokens: click one to pick it; shade the tokens by a weight (where it attends, or what
+attends to it), with a bar chart of the same weights beside."""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QMouseEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QVBoxLayout, QWidget
+
+from studio.ui.panels.attention.heatmap import shown
+from studio.ui.widgets.plot_theme import new_plot
+
+
+class TokenStrip(QTextEdit):
+    token_clicked = Signal(int)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setReadOnly(True)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
+        self.tokens: list[str] = []
+        self._starts: list[int] = []
+
+    def set_tokens(self, tokens: list[str], weights: np.ndarray | None = None, selected: int | None = None) -> None:
+        self.clear()
+        self.tokens, self._starts = list(tokens), []
+        cursor = QTextCursor(self.document())
+        peak = float(weights.max()) if weights is not None and weights.size and weights.max() > 0 else 1.0
+        position = 0
+        for i, token in enumerate(tokens):
+            fmt = QTextCharFormat()
+            if weights is not None:
+                colour = QColor(255, 140, 0)
+                colour.setAlphaF(float(min(1.0, weights[i] / peak)) * 0.85)
+                fmt.setBackground(colour)
+                fmt.setToolTip(f"{shown(token)}: {weights[i]:.4f}")
+            if i == selected:
+                fmt.setFontWeight(700)
+                fmt.setFontUnderline(True)
+            text = shown(token) + " "
+            cursor.insertText(text, fmt)
+            self._starts.append(position)
+            position += len(text)
+
+    def token_at_position(self, position: int) -> int | None:
+        index = bisect.bisect_right(self._starts, position) - 1
+        return index if 0 <= index < len(self.tokens) else None
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        index = self.token_at_position(self.cursorForPosition(event.position().toPoint()).position())
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.token_clicked.emit(index)
+        super().mouseReleaseEvent(event)
+
+
+class TokenFocus(QWidget):
+    """Pick a token; see where it attends ("attends to": its row) or what attends to it (its column)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("tokenFocus")
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.direction = QComboBox(objectName="directionCombo")
+        self.direction.addItem("where it attends", "row")
+        self.direction.addItem("what attends to it", "column")
+        self.direction.setToolTip("Attends to: the chosen token's row of the map. Attended by: its column.")
+        self.direction.currentIndexChanged.connect(lambda _: self.refresh())
+        self.pick = TokenStrip("tokenPickStrip")
+        self.pick.setToolTip("Click a token")
+        self.pick.token_clicked.connect(self.choose)
+        self.shaded = TokenStrip("tokenShadeStrip")
+        self.bars = new_plot("tokenBars")
+        self.bars.setMenuEnabled(False)
+        self.bars.setMaximumHeight(130)
+        self.caption = QLabel("Click a token above.", objectName="tokenFocusCaption")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Token:"))
+        top.addWidget(self.direction)
+        top.addWidget(self.caption, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.pick, 1)
+        layout.addWidget(self.shaded, 1)
+        layout.addWidget(self.bars, 1)
+        self.matrix = np.zeros((0, 0), np.float32)
+        self.rows: list[str] = []
+        self.columns: list[str] = []
+        self.selected: int | None = None
+
+    def set_matrix(self, matrix: np.ndarray, rows: list[str], columns: list[str]) -> None:
+        same = rows == self.rows and columns == self.columns
+        self.matrix, self.rows, self.columns = matrix, rows, columns
+        if not same:
+            self.selected = None
+        self.refresh()
+
+    def choose(self, index: int) -> None:
+        self.selected = index
+        self.refresh()
+
+    def weights(self) -> np.ndarray | None:
+        if self.selected is None:
+            return None
+        return self.matrix[self.selected] if self.direction.currentData() == "row" else self.matrix[:, self.selected]
+
+    def refresh(self) -> None:
+        by_row = self.direction.currentData() == "row"
+        pick_tokens, other = (self.rows, self.columns) if by_row else (self.columns, self.rows)
+        if self.selected is not None and self.selected >= len(pick_tokens):
+            self.selected = None
+        self.pick.set_tokens(pick_tokens, selected=self.selected)
+        weights = self.weights()
+        self.shaded.set_tokens(other, weights)
+        plot = self.bars.getPlotItem()
+        plot.clear()
+        if weights is None:
+            self.caption.setText("Click a token above.")
+            return
+        token = shown(pick_tokens[self.selected])
+        self.caption.setText(f"'{token}' [{self.selected}] {'attends to' if by_row else 'is attended by'} "
+                             "the tokens shaded below.")
+        plot.addItem(self._pg.BarGraphItem(x=np.arange(len(weights)), height=weights, width=0.8, brush="#ff8c00"))
+        step = max(1, len(other) // 30)
+        plot.getAxis("bottom").setTicks([[(i, shown(other[i])[:8]) for i in range(0, len(other), step)]])
