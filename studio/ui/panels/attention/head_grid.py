@@ -47,7 +47,7 @@ class HeadGrid(QWidget):
         layout.addWidget(self.info)
         self.order: list[tuple[int, int]] = []
         self.columns = 1
-        self.tile = 1
+        self.tile = (1, 1)  # height, width of a tile and its gap
         self.stats: dict[str, np.ndarray] = {}
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.plot.scene().sigMouseMoved.connect(self._hover)
@@ -55,21 +55,22 @@ class HeadGrid(QWidget):
     def show_heads(self, thumbs: np.ndarray, stats: dict[str, np.ndarray], sort: str | None = None,
                    threshold: float | None = None) -> None:
         """`thumbs` [layers, heads, s, s] in 0..1; `sort` a key of `stats` (descending) or None for layers."""
-        layers, heads, size, _ = thumbs.shape
-        self.stats, self.tile, self.columns = stats, size + _GAP, heads
+        layers, heads, height, width = thumbs.shape  # cross-attention tiles are not square
+        self.stats, self.tile, self.columns = stats, (height + _GAP, width + _GAP), heads
         pairs = [(layer, head) for layer in range(layers) for head in range(heads)]
         if sort:
             values = stats[sort]
             pairs.sort(key=lambda p: -np.nan_to_num(values[p], nan=-np.inf))
         self.order = pairs
         rows = math.ceil(len(pairs) / heads)
-        mosaic = np.full((rows * self.tile, heads * self.tile), np.nan, dtype=np.float32)
+        mosaic = np.full((rows * self.tile[0], heads * self.tile[1]), np.nan, dtype=np.float32)
         for i, (layer, head) in enumerate(pairs):
             r, c = divmod(i, heads)
             tile = thumbs[layer, head]
             if threshold is not None and sort and not (stats[sort][layer, head] >= threshold):
                 tile = tile * _DIM
-            mosaic[r * self.tile:r * self.tile + size, c * self.tile:c * self.tile + size] = tile
+            top, left = r * self.tile[0], c * self.tile[1]
+            mosaic[top:top + height, left:left + width] = tile
         self.image.setImage(mosaic, levels=(0.0, 1.0), autoLevels=False)
         self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0.01)
         how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else "rows are layers, columns heads"
@@ -78,7 +79,7 @@ class HeadGrid(QWidget):
     def head_at(self, x: float, y: float) -> tuple[int, int] | None:
         if x < 0 or y < 0:
             return None
-        r, c = int(y // self.tile), int(x // self.tile)
+        r, c = int(y // self.tile[0]), int(x // self.tile[1])
         i = r * self.columns + c
         if c >= self.columns or i >= len(self.order):
             return None

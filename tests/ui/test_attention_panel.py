@@ -1,0 +1,178 @@
+"""The Attention inspector: what it shows equals plain transformers; every control; probes; export."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtWidgets import QWidget
+
+from studio.core import attention_probe, inference
+
+TIMEOUT = 60_000
+TEXT = "def total(x, y):\n    return x + y"
+
+
+@pytest.fixture
+def panel(window, monkeypatch, workspace_dir):
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
+    window.tabs.setCurrentIndex(3)
+    return window.attention_panel
+
+
+def _load(qtbot, panel, source) -> None:
+    picker = panel.picker
+    picker.choose(str(source))
+    picker.load()
+    qtbot.waitUntil(lambda: not picker.loading and (picker.model is not None or not picker.error.isHidden()),
+                    timeout=TIMEOUT)
+
+
+def _extract(qtbot, panel, text=TEXT, target="") -> None:
+    panel.text.setPlainText(text)
+    panel.target.setPlainText(target)
+    panel.extract_button.click()
+    qtbot.waitUntil(lambda: panel._job is not None and not panel._job.running and panel.extract_button.isEnabled(),
+                    timeout=TIMEOUT)
+
+
+def test_controls_are_named_and_explained(panel):
+    for name in ("attentionModelCombo", "attentionText", "extractButton", "attentionKind", "layerSpin", "headCombo",
+                 "colourMapCombo", "logScaleCheck", "sortCombo", "filterSpin", "probeSlider", "exportPngButton",
+                 "exportCsvButton", "exportNpzButton"):
+        widget = panel.findChild(QWidget, name)
+        assert widget is not None, name
+        if name != "attentionText":
+            assert widget.toolTip(), name
+    assert panel.findChild(QWidget, "attentionEmpty").isVisible()
+
+
+def test_extract_without_a_model_or_text_says_what_to_do(panel, qtbot, lm_run):
+    panel.extract_button.click()
+    assert "Load a model first" in panel.error.text()
+    _load(qtbot, panel, lm_run)
+    _extract(qtbot, panel, text="   ")
+    assert "no text to look at" in panel.error.text() and panel.extract_button.isEnabled()
+
+
+def test_gpt_maps_equal_plain_transformers_for_every_layer_and_head(panel, qtbot, lm_run):
+    _load(qtbot, panel, lm_run)
+    assert not panel.target.isVisible()
+    _extract(qtbot, panel)
+    assert panel.error.isHidden() and panel.kind.count() == 1
+    plain_model = inference.load(str(lm_run), attn_implementation="eager")
+    ids = plain_model.tokenizer(TEXT, add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        plain = plain_model.model(input_ids=torch.tensor([ids]), output_attentions=True).attentions
+    for layer in range(2):
+        panel.layer.setValue(layer)
+        for head in range(4):
+            panel.head.setCurrentIndex(panel.head.findData(head))
+            shown = panel.heatmap.image.image
+            np.testing.assert_allclose(shown, plain[layer][0, head].numpy(), atol=1e-6)
+            np.testing.assert_allclose(shown.sum(-1), 1.0, atol=1e-5)
+    assert len(panel.heatmap.rows) == len(ids)
+    assert "→" in panel.heatmap.describe(3, 1) and ": 0." in panel.heatmap.describe(3, 1)
+
+
+def test_bart_encoder_decoder_and_cross_equal_plain_transformers(panel, qtbot, sum_run):
+    _load(qtbot, panel, sum_run)
+    assert panel.target.isVisibleTo(panel)
+    _extract(qtbot, panel, target="Return the total.")
+    kinds = [panel.kind.itemData(i) for i in range(panel.kind.count())]
+    assert kinds == ["encoder", "decoder", "cross"]
+    model = inference.load(str(sum_run), attn_implementation="eager")
+    tok = model.tokenizer
+    enc = tok(TEXT, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    dec = [model.model.generation_config.decoder_start_token_id] + tok("Return the total.",
+                                                                        add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        out = model.model(input_ids=torch.tensor([enc]), decoder_input_ids=torch.tensor([dec]), output_attentions=True)
+    plain = {"encoder": out.encoder_attentions, "decoder": out.decoder_attentions, "cross": out.cross_attentions}
+    for kind, arrays in plain.items():
+        panel.kind.setCurrentIndex(panel.kind.findData(kind))
+        panel.layer.setValue(1)
+        panel.head.setCurrentIndex(panel.head.findData(2))
+        np.testing.assert_allclose(panel.heatmap.image.image, arrays[1][0, 2].numpy(), atol=1e-6)
+    rollouts = [panel.head.itemData(i) for i in range(panel.head.count())]
+    assert "rollout" not in rollouts  # cross-attention has no rollout
+    _extract(qtbot, panel, target="")  # no target: the model's own answer is the decoder side
+    assert panel.error.isHidden() and len(panel.current_kind()["rows"]) >= 1
+
+
+def test_aggregates_log_scale_colours_and_grid(panel, qtbot, lm_run):
+    _load(qtbot, panel, lm_run)
+    _extract(qtbot, panel)
+    weights = panel.current_kind()["weights"]
+    panel.layer.setValue(1)
+    panel.head.setCurrentIndex(panel.head.findData("mean"))
+    np.testing.assert_allclose(panel.heatmap.image.image, weights[1].mean(0), atol=1e-6)
+    panel.head.setCurrentIndex(panel.head.findData("max"))
+    np.testing.assert_allclose(panel.heatmap.image.image, weights[1].max(0), atol=1e-6)
+    panel.head.setCurrentIndex(panel.head.findData("rollout"))
+    np.testing.assert_allclose(panel.heatmap.image.image.sum(-1), 1.0, atol=1e-5)
+    panel.head.setCurrentIndex(panel.head.findData(1))
+    panel.log.setChecked(True)
+    assert panel.heatmap.image.image.max() <= 0 and panel.heatmap.image.image.min() >= -4.0001
+    panel.colour_map.setCurrentText("inferno")
+    assert panel.heatmap.bar.colorMap().name == "inferno"
+    grid = panel.grid
+    assert grid.order == [(layer, head) for layer in range(2) for head in range(4)]
+    panel.sort.setCurrentIndex(panel.sort.findData("previous"))
+    values = [panel.current_kind()["stats"]["previous"][p] for p in grid.order]
+    assert values == sorted(values, reverse=True)
+    panel.threshold.setValue(float(np.median(values)))
+    assert np.nanmax(grid.image.image) <= 1.0
+    layer, head = grid.order[0]
+    assert grid.head_at(1, 1) == (layer, head) and grid.head_at(grid.tile[1] + 1, 1) == grid.order[1]
+    assert grid.head_at(1, 1) and "previous-token share" in grid.describe(layer, head)
+    grid.head_chosen.emit(0, 3)
+    assert panel.layer.value() == 0 and panel.head.currentData() == 3
+
+
+def test_token_focus_row_and_column(panel, qtbot, lm_run):
+    _load(qtbot, panel, lm_run)
+    _extract(qtbot, panel)
+    focus = panel.focus
+    matrix = panel.current_matrix()
+    focus.choose(4)
+    np.testing.assert_allclose(focus.weights(), matrix[4])
+    assert "attends to" in focus.caption.text()
+    focus.direction.setCurrentIndex(1)
+    np.testing.assert_allclose(focus.weights(), matrix[:, 4])
+    assert "attended by" in focus.caption.text()
+    assert focus.pick.token_at_position(0) == 0 and focus.shaded.toHtml().count("background-color") >= 1
+
+
+def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
+    _load(qtbot, panel, lm_run / "checkpoints" / "checkpoint-16")
+    assert panel.probe_box.isVisibleTo(panel)
+    steps = [s for s, _ in attention_probe.recorded(lm_run)]
+    assert panel.probe_slider.maximum() == len(steps) - 1
+    panel.probe_slider.setValue(0)
+    first = panel.heatmap.image.image.copy()
+    assert "training step 0" in panel.heatmap.plot.getPlotItem().titleLabel.text
+    panel.layer.setValue(1)
+    panel.head.setCurrentIndex(panel.head.findData(2))
+    panel.probe_slider.setValue(len(steps) - 1)
+    assert panel.layer.value() == 1 and panel.head.currentData() == 2  # the chosen head stays while sliding
+    stored = attention_probe.load(attention_probe.recorded(lm_run)[-1][1])
+    np.testing.assert_allclose(panel.heatmap.image.image, stored.attentions[1, 2])
+    assert not np.allclose(first, panel.heatmap.image.image)
+
+
+def test_exports(panel, qtbot, lm_run, tmp_path):
+    _load(qtbot, panel, lm_run)
+    _extract(qtbot, panel)
+    assert panel.export_png(tmp_path / "a.png") and (tmp_path / "a.png").stat().st_size > 1000
+    assert panel.export_csv(tmp_path / "a.csv")
+    rows = list(csv.reader((tmp_path / "a.csv").open(encoding="utf-8")))
+    matrix = panel.current_matrix()
+    assert len(rows) == matrix.shape[0] + 1 and len(rows[0]) == matrix.shape[1] + 1
+    np.testing.assert_allclose(np.array(rows[1:])[:, 1:].astype(float), matrix, atol=1e-5)
+    assert panel.export_npz(tmp_path / "a.npz")
+    with np.load(tmp_path / "a.npz") as npz:
+        assert npz["attentions"].shape == panel.current_kind()["weights"].shape
+    assert not panel.export_csv(tmp_path / "missing" / "a.csv") and "does not exist" in panel.error.text()
