@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_startup.py
 	$(BIN)/python tests/benchmarks/bench_ui_training.py
 	$(BIN)/python tests/benchmarks/bench_playground.py
+	$(BIN)/python tests/benchmarks/bench_attention.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -168,13 +168,15 @@ class AttentionPanel(QWidget):
         top.addWidget(self.heatmap)
         top.addWidget(self.grid)
         top.setSizes([600, 400])
-        self.placeholder.hide()
         self.main.addWidget(top)
         self.main.addWidget(self.focus)
-        self.main.setSizes([0, 560, 300])
+        self.views = (top, self.focus)
+        for view in self.views:
+            view.hide()
 
     # ---- models and extraction ------------------------------------------------------------------------
     def _model_loaded(self, model: Any) -> None:
+        self._build_views()  # now, while the person types, so the first map appears without this cost
         seq2seq = model.task == "summarize"
         self.target_label.setVisible(seq2seq)
         self.target.setVisible(seq2seq)
@@ -228,6 +230,11 @@ class AttentionPanel(QWidget):
         self.busy.hide()
         self.extract_button.setEnabled(True)
         self._build_views()
+        if self.placeholder.isVisible():
+            self.placeholder.hide()
+            for view in self.views:
+                view.show()
+            self.main.setSizes([0, 560, 300])
         self.attention, self.data, self.source_title = att, data, title
         kind = self.kind.currentData()
         self.kind.blockSignals(True)

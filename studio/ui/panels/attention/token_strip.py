@@ -4,10 +4,11 @@ attends to it), with a bar chart of the same weights beside."""
 from __future__ import annotations
 
 import bisect
+import html
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QMouseEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QFontDatabase, QMouseEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QVBoxLayout, QWidget
 
 from studio.ui.panels.attention.heatmap import shown
@@ -25,27 +26,28 @@ class TokenStrip(QTextEdit):
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
         self.tokens: list[str] = []
         self._starts: list[int] = []
+        self._key: tuple | None = None
 
     def set_tokens(self, tokens: list[str], weights: np.ndarray | None = None, selected: int | None = None) -> None:
-        self.clear()
-        self.tokens, self._starts = list(tokens), []
-        cursor = QTextCursor(self.document())
+        """One setHtml for the whole strip: inserting 512 formatted fragments one by one takes ~100 ms."""
+        pieces = [shown(token) + " " for token in tokens]
+        key = (tuple(pieces), None if weights is None else weights.tobytes(), selected)
+        if key == self._key:
+            return
+        self._key = key
+        self.tokens = list(tokens)
+        self._starts = np.cumsum([0] + [len(p) for p in pieces[:-1]]).tolist() if pieces else []
         peak = float(weights.max()) if weights is not None and weights.size and weights.max() > 0 else 1.0
-        position = 0
-        for i, token in enumerate(tokens):
-            fmt = QTextCharFormat()
+        spans = []
+        for i, piece in enumerate(pieces):
+            style = []
             if weights is not None:
-                colour = QColor(255, 140, 0)
-                colour.setAlphaF(float(min(1.0, weights[i] / peak)) * 0.85)
-                fmt.setBackground(colour)
-                fmt.setToolTip(f"{shown(token)}: {weights[i]:.4f}")
+                style.append(f"background-color: rgba(255, 140, 0, {min(1.0, weights[i] / peak) * 0.85:.3f})")
             if i == selected:
-                fmt.setFontWeight(700)
-                fmt.setFontUnderline(True)
-            text = shown(token) + " "
-            cursor.insertText(text, fmt)
-            self._starts.append(position)
-            position += len(text)
+                style.append("font-weight: 700; text-decoration: underline")
+            spans.append(f'<span style="{"; ".join(style)}">{html.escape(piece)}</span>' if style
+                         else html.escape(piece))
+        self.setHtml(f'<div style="white-space: pre-wrap">{"".join(spans)}</div>')
 
     def token_at_position(self, position: int) -> int | None:
         index = bisect.bisect_right(self._starts, position) - 1
