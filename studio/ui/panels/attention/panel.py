@@ -190,8 +190,7 @@ class AttentionPanel(QWidget):
             self.probe_slider.setRange(0, len(self.probes) - 1)
             self.probe_slider.setValue(len(self.probes) - 1)
             self.probe_slider.blockSignals(False)
-            self.probe_label.setText(f"{len(self.probes)} recorded steps ({self.probes[0][0]:,} to "
-                                     f"{self.probes[-1][0]:,}). Slide to show the probe text at a step.")
+            self.show_probe(len(self.probes) - 1)  # something to look at at once: the probe at its last step
 
     def extract(self) -> None:
         self.error.clear_message()
@@ -256,7 +255,10 @@ class AttentionPanel(QWidget):
         except StudioError as exc:
             self.error.show_message(str(exc))
             return
-        self.probe_label.setText(f"Step {step:,} of {self.probes[-1][0]:,} (the run's probe text).")
+        if not self.text.toPlainText().strip():
+            self.text.setPlainText("".join(att.views()[next(iter(att.views()))][1]))  # the probe, to re-extract
+        self.probe_label.setText(f"Step {step:,} of {self.probes[-1][0]:,}: the run's probe text, "
+                                 f"{len(self.probes)} recorded steps. Slide to watch the heads form.")
         self._extracted(att, summarise(att, None), f" · training step {step:,}")
 
     # ---- drawing --------------------------------------------------------------------------------------
