@@ -102,4 +102,8 @@ def run(argv: list[str] | None = None) -> int:
     warmup.device_found.connect(window.set_device)
     QTimer.singleShot(0, window.finish_setup)
     QTimer.singleShot(0, warmup.start)
-    return app.exec()
+    code = app.exec()
+    from studio.ui.jobs import shutdown
+
+    shutdown()
+    return code

@@ -93,3 +93,13 @@ class Job(QObject):
             self.cancelled.emit()
         else:
             self.failed.emit(describe(exc))
+
+
+def shutdown(wait_ms: int = 3000) -> None:
+    """At quit: ask every background job to stop and give them a moment, so none reports to a window
+    that is gone. Work that cannot stop in time (a model still loading) is abandoned with the process."""
+    from PySide6.QtCore import QThreadPool
+
+    for job in list(_RUNNING):
+        job.cancel()
+    QThreadPool.globalInstance().waitForDone(wait_ms)

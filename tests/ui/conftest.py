@@ -35,3 +35,6 @@ def window(qtbot):
     yield w
     if w.train_panel.training:
         w.train_panel.stop_and_wait()
+    from studio.ui.jobs import shutdown
+
+    shutdown()  # background jobs end before the next test's window, as at quit

@@ -176,3 +176,14 @@ def test_exports(panel, qtbot, lm_run, tmp_path):
     with np.load(tmp_path / "a.npz") as npz:
         assert npz["attentions"].shape == panel.current_kind()["weights"].shape
     assert not panel.export_csv(tmp_path / "missing" / "a.csv") and "does not exist" in panel.error.text()
+
+
+def test_wizard_probe_text_reaches_the_config_and_command(window):
+    wizard = window.train_panel.wizard
+    wizard.probe.setText("def add(a, b): return a + b")
+    assert wizard.config().probe_text == "def add(a, b): return a + b"
+    from studio.ui.panels.wizard import command_line
+
+    assert "--probe-text 'def add(a, b): return a + b'" in command_line(wizard.validate())
+    wizard.probe.setText("x" * 2001)
+    assert wizard.validate() is None and "probe text" in wizard.error.text()
