@@ -1,3 +1,4 @@
 from studio.launcher import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a training child process (spawn) imports this module again; it must not launch
+    raise SystemExit(main())

@@ -1,7 +1,8 @@
-"""Training in a QThread: the engine runs there, its events go into a deque the monitor drains.
+"""Following a training child process from the window: its events go into a deque the monitor drains.
 
-No Qt signal per step: the listener only appends (thread-safe in CPython) and the monitor reads the
-deque on a ~10 Hz timer. Only the end of the run is signalled.
+The engine runs in a child process (see studio.core.training.child); this QThread only waits on its
+pipe. No Qt signal per step: the monitor reads the deque on a ~10 Hz timer, and only the end of the
+run is signalled.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
-from studio.core.control import Control
-from studio.core.errors import Cancelled
-from studio.ui.errors import describe
+from studio.core.training.child import TrainingProcess
 
 
 class TrainingThread(QThread):
@@ -25,32 +24,34 @@ class TrainingThread(QThread):
     def __init__(self, config: Any = None, *, resume_dir: Path | None = None, overrides: dict | None = None,
                  out: Path | None = None) -> None:
         super().__init__()
-        self.config = config
-        self.resume_dir = resume_dir
-        self.overrides = overrides or {}
-        self.out = out
-        self.control = Control()
+        self.process = TrainingProcess(config, resume_dir=resume_dir, overrides=overrides, out=out)
+        self.control = self.process.control
         self.events: collections.deque = collections.deque()
         self.run_dir: str | None = str(resume_dir) if resume_dir else None
 
-    def _listen(self, event: Any) -> None:
-        self.events.append((time.monotonic(), event))
-
     def run(self) -> None:  # runs in the new thread
-        from studio.core.warm import warm_up
-
         try:
-            warm_up()
-            from studio.core.training import engine
-
-            if self.resume_dir is not None:
-                result = engine.resume(self.resume_dir, self.overrides, listeners=[self._listen],
-                                       control=self.control)
+            self.process.start()
+        except OSError as exc:
+            self.failed.emit(f"The training process could not start ({exc.strerror or exc}).")
+            return
+        while True:
+            message = self.process.receive(0.2)
+            if message is None:
+                if not self.process.alive:
+                    message = ("lost", self.process.join())
+                else:
+                    continue
+            kind, value = message
+            if kind == "event":
+                self.events.append((time.monotonic(), value))
+                continue
+            self.process.join(30)
+            if kind == "done":
+                self.finished_ok.emit(value)
+            elif kind == "lost":
+                self.failed.emit(f"The training process ended unexpectedly (exit code {value}). Checkpoints "
+                                 "saved before that are kept; resume the run from Runs.")
             else:
-                result = engine.train(self.config, out=self.out, listeners=[self._listen], control=self.control)
-        except Cancelled:
-            self.failed.emit("Stopped before training began; nothing was saved.")
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the panel, never kill the app
-            self.failed.emit(describe(exc))
-        else:
-            self.finished_ok.emit(result)
+                self.failed.emit(value)
+            return

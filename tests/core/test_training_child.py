@@ -1,0 +1,56 @@
+"""Training in a child process: steered through a pipe, stopped with a checkpoint when its parent goes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from studio.core import runs
+from studio.core.config import RunConfig
+from studio.core.training.child import TrainingProcess
+from studio.core.training.events import Metrics
+
+
+def _config(lm_text) -> RunConfig:
+    return RunConfig(data=str(lm_text), vocab_size=400, seq_len=32, batch_size=8, max_steps=2000, eval_every=10**6,
+                     save_every=10**6, log_every=1, lr=3e-3, device="cpu")
+
+
+def _until(process: TrainingProcess, predicate, timeout: float = 120) -> tuple[str, object]:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        message = process.receive(0.2)
+        if message is not None and predicate(message):
+            return message
+    raise AssertionError("the child did not report in time")
+
+
+def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, tmp_path):
+    out = tmp_path / "run"
+    process = TrainingProcess(_config(lm_text), out=out)
+    process.start()
+    _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step >= 3)
+    process.control.pause()
+    _until(process, lambda m: m[0] == "event" and getattr(m[1], "status", "") == "paused")
+    paused_at = runs.read(out).global_step
+    time.sleep(1.0)
+    assert runs.read(out).global_step == paused_at
+    process.control.resume()
+    _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step > paused_at + 1)
+    process.control._connection.close()  # what the parent's death looks like from the child
+    kind, result = _until(process, lambda m: m[0] in ("done", "failed", "lost"))
+    assert kind == "done" and result.status == "stopped"
+    assert process.join(30) == 0
+    info = runs.read(out)
+    assert info.status == "stopped" and info.checkpoints[-1]["step"] == info.global_step > paused_at
+
+
+def test_a_killed_child_is_reported_not_hung(lm_text, ws, tmp_path):
+    process = TrainingProcess(_config(lm_text), out=tmp_path / "run")
+    process.start()
+    _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics))
+    os.kill(process._process.pid, signal.SIGKILL)
+    _until(process, lambda m: m[0] == "lost", timeout=30)  # the pipe closed: reported, not waited on forever
+    assert process.join(10) == -signal.SIGKILL
+    assert runs.read(tmp_path / "run").status == "stopped"  # its pid is gone, so the store reads as stopped
