@@ -18,10 +18,13 @@ class Control:
         self._running = threading.Event()
         self._running.set()
         self._save = threading.Event()
+        self._wake = threading.Condition()
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()  # wake a paused job so it can see the stop
+        with self._wake:
+            self._wake.notify_all()
 
     def pause(self) -> None:
         if not self._stop.is_set():
@@ -29,9 +32,13 @@ class Control:
 
     def resume(self) -> None:
         self._running.set()
+        with self._wake:
+            self._wake.notify_all()
 
     def request_save(self) -> None:
         self._save.set()
+        with self._wake:
+            self._wake.notify_all()
 
     @property
     def stopped(self) -> bool:
@@ -50,6 +57,12 @@ class Control:
 
     def wait_while_paused(self) -> None:
         self._running.wait()
+
+    def wait_while_paused_or_until_save(self) -> None:
+        """Like `wait_while_paused`, but also returns when a save is requested, so a paused run can
+        write a checkpoint (a person pauses, saves, and tries the model in the Playground)."""
+        with self._wake:
+            self._wake.wait_for(lambda: self._running.is_set() or self._save.is_set())
 
     def checkpoint(self) -> None:
         """Block while paused; raise `Cancelled` if stopped. For jobs that end by unwinding."""

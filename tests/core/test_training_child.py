@@ -9,7 +9,7 @@ import time
 from studio.core import runs
 from studio.core.config import RunConfig
 from studio.core.training.child import TrainingProcess
-from studio.core.training.events import Metrics
+from studio.core.training.events import Checkpoint, Metrics
 
 
 def _config(lm_text) -> RunConfig:
@@ -33,9 +33,12 @@ def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, 
     _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step >= 3)
     process.control.pause()
     _until(process, lambda m: m[0] == "event" and getattr(m[1], "status", "") == "paused")
-    paused_at = runs.read(out).global_step
+    process.control.request_save()  # Save Now while paused: a checkpoint of this step, and still paused
+    _, saved = _until(process, lambda m: m[0] == "event" and isinstance(m[1], Checkpoint))
+    paused_at = saved.step
     time.sleep(1.0)
-    assert runs.read(out).global_step == paused_at
+    info = runs.read(out)
+    assert info.global_step == paused_at and info.checkpoints[-1]["step"] == paused_at
     process.control.resume()
     _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step > paused_at + 1)
     process.control._connection.close()  # what the parent's death looks like from the child

@@ -43,15 +43,24 @@ class BridgeCallback(TrainerCallback):
         self._paused_s = 0.0
         self.emit(Status("running", f"Training from step {state.global_step} to {state.max_steps}."))
 
+    def _hold(self, state: TrainerState) -> bool:
+        """Block while paused; True when the pause ended because a save was requested."""
+        if not self.control.paused or self.control.stopped:
+            return False
+        began = time.perf_counter()
+        self.emit(Status("paused", f"Paused at step {state.global_step}."))
+        while self.control.paused and not self.control.stopped:
+            self.control.wait_while_paused_or_until_save()
+            if self.control.paused and self.control.take_save_request():
+                self._paused_s += time.perf_counter() - began
+                return True  # the trainer saves now; on_save holds the pause again
+        self._paused_s += time.perf_counter() - began
+        if not self.control.stopped:
+            self.emit(Status("running", f"Resumed at step {state.global_step}."))
+        return False
+
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
-        if self.control.paused and not self.control.stopped:
-            began = time.perf_counter()
-            self.emit(Status("paused", f"Paused at step {state.global_step}."))
-            self.control.wait_while_paused()
-            self._paused_s += time.perf_counter() - began
-            if not self.control.stopped:
-                self.emit(Status("running", f"Resumed at step {state.global_step}."))
-        if self.control.take_save_request():
+        if self._hold(state) or self.control.take_save_request():
             control.should_save = True
         if self.control.stopped:
             self.stopped_at = state.global_step
@@ -83,6 +92,8 @@ class BridgeCallback(TrainerCallback):
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))
+        while self._hold(state):
+            pass  # saved while paused: stay paused; this step's checkpoint already exists
 
 
 class ProbeCallback(TrainerCallback):
