@@ -34,6 +34,8 @@ class MainWindow(QMainWindow):
         self.data_panel.changed.connect(self._data_changed)
         self.data_panel.file_opened.connect(lambda _: self._fill_recent())
         self.train_panel.run_changed.connect(self.set_run)
+        self.train_panel.progress.connect(lambda value, most: (self.run_progress.setMaximum(max(1, most)),
+                                                               self.run_progress.setValue(value)))
         self._status_bar()
         self._menus()
         self._restore()

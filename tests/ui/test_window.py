@@ -89,6 +89,8 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     monitor = panel.monitor
     qtbot.waitUntil(lambda: len(monitor.series.train_loss) >= 2, timeout=TIMEOUT)
     assert monitor.train_curve.getData()[0] is not None and len(monitor.train_curve.getData()[0]) >= 2
+    status_bar = window.run_progress
+    assert status_bar.isVisible() and status_bar.maximum() == 100_000 and status_bar.value() >= 1
     qtbot.mouseClick(monitor.pause, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Paused" in monitor.status.text(), timeout=TIMEOUT)
     steps = len(monitor.series.train_loss)

@@ -22,6 +22,7 @@ class TrainPanel(QWidget):
     """Emits `run_changed(text)` for the status bar: the active run and its state."""
 
     run_changed = Signal(str)
+    progress = Signal(int, int)  # step, planned steps: for the status bar
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,6 +83,8 @@ class TrainPanel(QWidget):
             self.monitor.pause_toggled.connect(self._pause)
             self.monitor.stop_requested.connect(self.stop)
             self.monitor.save_requested.connect(lambda: self.thread and self.thread.control.request_save())
+            bar = self.monitor.progress
+            bar.valueChanged.connect(lambda value: self.progress.emit(value, bar.maximum()))
             self.monitor_placeholder.hide()
             self.monitor_layout.addWidget(self.monitor)
         return self.monitor
@@ -110,8 +113,8 @@ class TrainPanel(QWidget):
         monitor.attach(thread, planned)
         self.tabs.setCurrentIndex(1)
         self.wizard.start.setEnabled(False)
-        self.run_changed.emit(label)
         thread.start()
+        self.run_changed.emit(label)  # after start(): the status bar shows progress only while training
 
     def _pause(self, paused: bool) -> None:
         if self.thread is None:
