@@ -1,17 +1,13 @@
-"""Where the app's files (icons) are, in a source checkout and in an installed package."""
+"""Where the app's files (icons) are: package data in studio/ui/assets (the top-level resources/
+of a checkout links there), so an installed wheel carries them too."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_CANDIDATES = (Path(__file__).resolve().parents[2] / "resources", Path(__file__).resolve().parent / "resources")
-
 
 def resources_dir() -> Path:
-    for candidate in _CANDIDATES:
-        if candidate.is_dir():
-            return candidate
-    return _CANDIDATES[0]
+    return Path(__file__).resolve().parent / "assets"
 
 
 def icon_path(name: str = "transformer-studio.svg") -> Path:
