@@ -75,6 +75,11 @@ def test_gpt_maps_equal_plain_transformers_for_every_layer_and_head(panel, qtbot
             np.testing.assert_allclose(shown.sum(-1), 1.0, atol=1e-5)
     assert len(panel.heatmap.rows) == len(ids)
     assert "→" in panel.heatmap.describe(3, 1) and ": 0." in panel.heatmap.describe(3, 1)
+    from PySide6.QtCore import QPointF
+
+    view_box = panel.heatmap.plot.getPlotItem().vb
+    panel.heatmap.plot.scene().sigMouseMoved.emit(view_box.mapViewToScene(QPointF(1.5, 3.5)))  # column 1, row 3
+    assert panel.heatmap.readout.text() == panel.heatmap.describe(3, 1)
 
 
 def test_bart_encoder_decoder_and_cross_equal_plain_transformers(panel, qtbot, sum_run):

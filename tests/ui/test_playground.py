@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from studio.cli import main
 from studio.core import generation
@@ -195,6 +195,8 @@ def test_token_probabilities_hover_and_regenerate_from_an_alternative(panel, qtb
     rect = view.cursorRect(cursor)
     index = view.token_at(rect.center())
     assert index in (0, 1)
+    qtbot.mouseMove(view.viewport(), rect.center())  # hovering shows the alternatives as a tooltip
+    qtbot.waitUntil(lambda: "Click to continue" in QToolTip.text(), timeout=5000)
     first = panel.columns[0].result.tokens
     menu = view.alternatives_menu(2)
     actions = [a for a in menu.actions() if not a.isSeparator()]
