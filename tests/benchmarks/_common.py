@@ -34,3 +34,26 @@ def report(name: str, figures: dict[str, Any]) -> None:
     figures = {"benchmark": name, **figures, "torch": torch.__version__, "python": platform.python_version(),
                "threads": torch.get_num_threads()}
     print(json.dumps(figures, indent=2))
+
+
+def tiny_tokenizer() -> Any:
+    """A 512-token BPE tokenizer on a few lines of code, trained in well under a second."""
+    from studio.core.tokenizer import train_bpe
+
+    return train_bpe(["def f(x):\n    return x + 1\n" * 50, "class A:\n    pass\n" * 50] * 20, 512)
+
+
+def saved_preset(root: Path, preset: str = "gpt-tiny", positions: int | None = None) -> tuple[Path, Any]:
+    """A preset with fresh weights (seed 0) saved as a model folder; `positions` widens its context."""
+    import torch
+
+    from studio.core import models
+
+    tokenizer = tiny_tokenizer()
+    torch.manual_seed(0)
+    model = models.build_preset(preset, tokenizer)
+    if positions is not None:
+        model.config.n_positions = max(model.config.n_positions, positions)
+    model.save_pretrained(root / "model")
+    tokenizer.save_pretrained(root / "model")
+    return root / "model", tokenizer

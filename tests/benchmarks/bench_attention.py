@@ -17,7 +17,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from _common import median, report, scratch  # noqa: E402
+from _common import median, report, scratch, tiny_tokenizer  # noqa: E402
 
 
 def main() -> None:
@@ -35,12 +35,11 @@ def main() -> None:
 
     QStandardPaths.setTestModeEnabled(True)
     from studio.core import attention, attention_stats, inference
-    from studio.core.tokenizer import train_bpe
     from studio.ui.app import make_app
     from studio.ui.main_window import MainWindow
     from studio.ui.panels.attention.panel import summarise
 
-    tokenizer = train_bpe(["def f(x):\n    return x + 1\n" * 50, "class A:\n    pass\n" * 50] * 20, 512)
+    tokenizer = tiny_tokenizer()
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=args.tokens, n_layer=12, n_head=12, n_embd=384,
                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
     torch.manual_seed(0)

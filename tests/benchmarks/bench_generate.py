@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import median, report, scratch
+from _common import median, report, saved_preset, scratch
 
 
 def main() -> None:
@@ -24,18 +24,12 @@ def main() -> None:
 
     import torch
 
-    from studio.core import generation, inference, models
-    from studio.core.sampling import Sampling
+    from studio.core import generation, inference
     from studio.core.control import Control
-    from studio.core.tokenizer import train_bpe
+    from studio.core.sampling import Sampling
 
-    root = scratch()
-    tokenizer = train_bpe(["def f(x):\n    return x + 1\n" * 50, "class A:\n    pass\n" * 50] * 20, 512)
-    torch.manual_seed(0)
-    model = models.build_preset(args.model, tokenizer)
-    model.save_pretrained(root / "model")
-    tokenizer.save_pretrained(root / "model")
-    loaded = inference.load(str(root / "model"), device=args.device)
+    model_dir, tokenizer = saved_preset(scratch(), args.model)
+    loaded = inference.load(str(model_dir), device=args.device)
     prompt = "def add(a, b):\n    return"
     ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]], device=loaded.device)
     sampling = Sampling(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, greedy=True)

@@ -17,7 +17,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from _common import median, report, scratch  # noqa: E402
+from _common import median, report, saved_preset, scratch  # noqa: E402
 
 
 def main() -> None:
@@ -33,17 +33,10 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, QStandardPaths
 
     QStandardPaths.setTestModeEnabled(True)
-    from studio.core import models
-    from studio.core.tokenizer import train_bpe
     from studio.ui.app import make_app
     from studio.ui.main_window import MainWindow
 
-    tokenizer = train_bpe(["def f(x):\n    return x + 1\n" * 50, "class A:\n    pass\n" * 50] * 20, 512)
-    torch.manual_seed(0)
-    model = models.build_preset(args.model, tokenizer)
-    model.config.n_positions = max(model.config.n_positions, args.new_tokens + 16)
-    model.save_pretrained(root / "model")
-    tokenizer.save_pretrained(root / "model")
+    model_dir, tokenizer = saved_preset(root, args.model, positions=args.new_tokens + 16)
 
     app = make_app([])
     window = MainWindow()
@@ -53,7 +46,7 @@ def main() -> None:
     picker, column = panel.pickers[0], panel.columns[0]
     loop = QEventLoop()
     picker.loaded.connect(lambda _: loop.quit())
-    picker.choose(str(root / "model"))
+    picker.choose(str(model_dir))
     picker.load()
     loop.exec()
     loaded = picker.model

@@ -10,8 +10,8 @@ import torch
 from PySide6.QtWidgets import QWidget
 
 from studio.core import attention_probe, inference
+from tests.ui.helpers import TIMEOUT, load_model
 
-TIMEOUT = 60_000
 TEXT = "def total(x, y):\n    return x + y"
 
 
@@ -20,14 +20,6 @@ def panel(window, monkeypatch, workspace_dir):
     monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
     window.tabs.setCurrentIndex(3)
     return window.attention_panel
-
-
-def _load(qtbot, panel, source) -> None:
-    picker = panel.picker
-    picker.choose(str(source))
-    picker.load()
-    qtbot.waitUntil(lambda: not picker.loading and (picker.model is not None or not picker.error.isHidden()),
-                    timeout=TIMEOUT)
 
 
 def _extract(qtbot, panel, text=TEXT, target="") -> None:
@@ -52,13 +44,13 @@ def test_controls_are_named_and_explained(panel):
 def test_extract_without_a_model_or_text_says_what_to_do(panel, qtbot, lm_run):
     panel.extract_button.click()
     assert "Load a model first" in panel.error.text()
-    _load(qtbot, panel, lm_run)
+    load_model(qtbot, panel.picker, lm_run)
     _extract(qtbot, panel, text="   ")
     assert "no text to look at" in panel.error.text() and panel.extract_button.isEnabled()
 
 
 def test_gpt_maps_equal_plain_transformers_for_every_layer_and_head(panel, qtbot, lm_run):
-    _load(qtbot, panel, lm_run)
+    load_model(qtbot, panel.picker, lm_run)
     assert not panel.target.isVisible()
     _extract(qtbot, panel)
     assert panel.error.isHidden() and panel.kind.count() == 1
@@ -83,7 +75,7 @@ def test_gpt_maps_equal_plain_transformers_for_every_layer_and_head(panel, qtbot
 
 
 def test_bart_encoder_decoder_and_cross_equal_plain_transformers(panel, qtbot, sum_run):
-    _load(qtbot, panel, sum_run)
+    load_model(qtbot, panel.picker, sum_run)
     assert panel.target.isVisibleTo(panel)
     _extract(qtbot, panel, target="Return the total.")
     kinds = [panel.kind.itemData(i) for i in range(panel.kind.count())]
@@ -108,7 +100,7 @@ def test_bart_encoder_decoder_and_cross_equal_plain_transformers(panel, qtbot, s
 
 
 def test_aggregates_log_scale_colours_and_grid(panel, qtbot, lm_run):
-    _load(qtbot, panel, lm_run)
+    load_model(qtbot, panel.picker, lm_run)
     _extract(qtbot, panel)
     weights = panel.current_kind()["weights"]
     panel.layer.setValue(1)
@@ -138,7 +130,7 @@ def test_aggregates_log_scale_colours_and_grid(panel, qtbot, lm_run):
 
 
 def test_token_focus_row_and_column(panel, qtbot, lm_run):
-    _load(qtbot, panel, lm_run)
+    load_model(qtbot, panel.picker, lm_run)
     _extract(qtbot, panel)
     focus = panel.focus
     matrix = panel.current_matrix()
@@ -152,7 +144,7 @@ def test_token_focus_row_and_column(panel, qtbot, lm_run):
 
 
 def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
-    _load(qtbot, panel, lm_run / "checkpoints" / "checkpoint-16")
+    load_model(qtbot, panel.picker, lm_run / "checkpoints" / "checkpoint-16")
     assert panel.probe_box.isVisibleTo(panel)
     steps = [s for s, _ in attention_probe.recorded(lm_run)]
     assert panel.probe_slider.maximum() == len(steps) - 1
@@ -169,7 +161,7 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
 
 
 def test_exports(panel, qtbot, lm_run, tmp_path):
-    _load(qtbot, panel, lm_run)
+    load_model(qtbot, panel.picker, lm_run)
     _extract(qtbot, panel)
     assert panel.export_png(tmp_path / "a.png") and (tmp_path / "a.png").stat().st_size > 1000
     assert panel.export_csv(tmp_path / "a.csv")

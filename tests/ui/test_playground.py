@@ -13,8 +13,7 @@ from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from studio.cli import main
 from studio.core import generation
-
-TIMEOUT = 60_000
+from tests.ui.helpers import TIMEOUT, load_model
 
 
 @pytest.fixture
@@ -22,13 +21,6 @@ def panel(window, monkeypatch, workspace_dir):
     monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
     window.tabs.setCurrentIndex(2)
     return window.playground_panel
-
-
-def _load(qtbot, picker, source) -> None:
-    picker.choose(str(source))
-    picker.load()
-    qtbot.waitUntil(lambda: not picker.loading and (picker.model is not None or not picker.error.isHidden()),
-                    timeout=TIMEOUT)
 
 
 def _run(qtbot, panel) -> None:
@@ -78,7 +70,7 @@ def test_run_without_a_model_says_what_to_do(panel):
 
 
 def test_greedy_output_equals_the_cli_and_plain_generate(panel, qtbot, lm_run, capsys):
-    _load(qtbot, panel.pickers[0], lm_run)
+    load_model(qtbot, panel.pickers[0], lm_run)
     assert "language model" in panel.pickers[0].info.text() and panel.run_button.text() == "Generate"
     panel.form.greedy.setChecked(True)
     panel.form.max_tokens.setValue(12)
@@ -103,7 +95,7 @@ def test_greedy_output_equals_the_cli_and_plain_generate(panel, qtbot, lm_run, c
 
 
 def test_stop_mid_stream_keeps_what_was_shown(panel, qtbot, lm_run, slow_stream):
-    _load(qtbot, panel.pickers[0], lm_run)
+    load_model(qtbot, panel.pickers[0], lm_run)
     panel.form.greedy.setChecked(True)
     panel.form.max_tokens.setValue(80)
     panel.prompt.setPlainText("def ")
@@ -119,13 +111,13 @@ def test_stop_mid_stream_keeps_what_was_shown(panel, qtbot, lm_run, slow_stream)
 
 
 def test_switching_models_during_generation(panel, qtbot, lm_run, sum_run, slow_stream):
-    _load(qtbot, panel.pickers[0], lm_run)
+    load_model(qtbot, panel.pickers[0], lm_run)
     panel.form.max_tokens.setValue(80)
     panel.form.greedy.setChecked(True)
     panel.prompt.setPlainText("def ")
     panel.run_button.click()
     qtbot.waitUntil(lambda: len(panel.columns[0].view.toPlainText()) > len("def ") + 2, timeout=TIMEOUT)
-    _load(qtbot, panel.pickers[0], sum_run)
+    load_model(qtbot, panel.pickers[0], sum_run)
     qtbot.waitUntil(lambda: not panel.generating, timeout=TIMEOUT)
     assert panel.columns[0].result.finish_reason == "stopped"
     assert panel.mode == "summarize" and panel.run_button.text() == "Summarize"
@@ -140,17 +132,17 @@ def test_a_model_folder_that_fails_to_load(panel, qtbot, tmp_path, lm_run):
     broken.mkdir()
     (broken / "config.json").write_text("{not json")
     picker = panel.pickers[0]
-    _load(qtbot, picker, broken)
+    load_model(qtbot, picker, broken)
     assert picker.model is None and not picker.error.isHidden() and picker.error.text()
     assert picker.load_button.isEnabled()
-    _load(qtbot, picker, tmp_path / "missing")
+    load_model(qtbot, picker, tmp_path / "missing")
     assert picker.model is None and picker.error.text()
-    _load(qtbot, picker, lm_run)
+    load_model(qtbot, picker, lm_run)
     assert picker.model is not None and picker.error.isHidden()
 
 
 def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp_path):
-    _load(qtbot, panel.pickers[0], sum_run)
+    load_model(qtbot, panel.pickers[0], sum_run)
     form = panel.form
     assert form.greedy.isChecked() and form.beams.value() == 4
     binary = tmp_path / "bin.txt"
@@ -178,7 +170,7 @@ def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp
 
 
 def test_token_probabilities_hover_and_regenerate_from_an_alternative(panel, qtbot, lm_run):
-    _load(qtbot, panel.pickers[0], lm_run)
+    load_model(qtbot, panel.pickers[0], lm_run)
     panel.form.greedy.setChecked(True)
     panel.form.max_tokens.setValue(10)
     panel.prompt.setPlainText("def ")

@@ -17,16 +17,14 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QMouseEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextEdit, QToolTip
 
+from studio.ui.widgets.token_text import visible
+
 
 def probability_colour(p: float) -> QColor:
     """Red (unlikely) through amber to green (certain), translucent so text stays readable."""
     colour = QColor.fromHsvF(max(0.0, min(1.0, p)) * 0.33, 0.75, 0.95)
     colour.setAlphaF(0.45)
     return colour
-
-
-def shown(text: str) -> str:
-    return text.replace("\n", "⏎").replace(" ", "·") or "∅"
 
 
 class TokenView(QTextEdit):
@@ -92,9 +90,9 @@ class TokenView(QTextEdit):
     def alternatives_html(self, index: int) -> str:
         token = self.tokens[index]
         p = math.exp(token.logprob) if token.logprob is not None else float("nan")
-        rows = "".join(f"<tr><td>{'▶ ' if a.id == token.id else ''}{html.escape(shown(a.text))}</td>"
+        rows = "".join(f"<tr><td>{'▶ ' if a.id == token.id else ''}{html.escape(visible(a.text))}</td>"
                        f"<td align='right'>{math.exp(a.logprob):.1%}</td></tr>" for a in token.alternatives)
-        return (f"<b>{html.escape(shown(token.text))}</b> {p:.1%}<br><table>{rows}</table>"
+        return (f"<b>{html.escape(visible(token.text))}</b> {p:.1%}<br><table>{rows}</table>"
                 "<i>Click to continue from another choice</i>")
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
@@ -122,6 +120,6 @@ class TokenView(QTextEdit):
         menu.setObjectName("alternativesMenu")
         menu.addSection(f"Continue from token {index + 1} with…")
         for alt in others:
-            action = menu.addAction(f"{shown(alt.text)}    {math.exp(alt.logprob):.1%}")
+            action = menu.addAction(f"{visible(alt.text)}    {math.exp(alt.logprob):.1%}")
             action.triggered.connect(lambda _=False, i=index, a=alt.id: self.alternative_chosen.emit(i, a))
         return menu

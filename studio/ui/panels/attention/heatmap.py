@@ -13,14 +13,11 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.widgets.plot_theme import new_plot
+from studio.ui.widgets.token_text import visible
 
 COLOUR_MAPS = ("viridis", "inferno", "cividis", "CET-L4")
 LOG_FLOOR = 1e-4  # log colour scale: weights below this all look the same
 _MAX_TICKS = {"left": 40, "bottom": 24}  # token labels sit side by side on the bottom axis
-
-
-def shown(token: str) -> str:
-    return token.replace("\n", "⏎").replace(" ", "·") or "∅"
 
 
 class Heatmap(QWidget):
@@ -80,10 +77,10 @@ class Heatmap(QWidget):
             self.readout.setText(self.describe(row, column))
 
     def describe(self, row: int, column: int) -> str:
-        return (f"{shown(self.rows[row])} [{row}] → {shown(self.columns[column])} [{column}]: "
+        return (f"{visible(self.rows[row])} [{row}] → {visible(self.columns[column])} [{column}]: "
                 f"{self.matrix[row, column]:.4f}")
 
 
 def _ticks(tokens: list[str], most: int) -> list[tuple[float, str]]:
     step = max(1, math.ceil(len(tokens) / most))
-    return [(i + 0.5, shown(tokens[i])[:12]) for i in range(0, len(tokens), step)]
+    return [(i + 0.5, visible(tokens[i])[:12]) for i in range(0, len(tokens), step)]

@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QMouseEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QVBoxLayout, QWidget
 
-from studio.ui.panels.attention.heatmap import shown
 from studio.ui.widgets.plot_theme import new_plot
+from studio.ui.widgets.token_text import visible
 
 
 class TokenStrip(QTextEdit):
@@ -30,7 +30,7 @@ class TokenStrip(QTextEdit):
 
     def set_tokens(self, tokens: list[str], weights: np.ndarray | None = None, selected: int | None = None) -> None:
         """One setHtml for the whole strip: inserting 512 formatted fragments one by one takes ~100 ms."""
-        pieces = [shown(token) + " " for token in tokens]
+        pieces = [visible(token) + " " for token in tokens]
         key = (tuple(pieces), None if weights is None else weights.tobytes(), selected)
         if key == self._key:
             return
@@ -126,9 +126,9 @@ class TokenFocus(QWidget):
         if weights is None:
             self.caption.setText("Click a token above.")
             return
-        token = shown(pick_tokens[self.selected])
+        token = visible(pick_tokens[self.selected])
         self.caption.setText(f"'{token}' [{self.selected}] {'attends to' if by_row else 'is attended by'} "
                              "the tokens shaded below.")
         plot.addItem(self._pg.BarGraphItem(x=np.arange(len(weights)), height=weights, width=0.8, brush="#ff8c00"))
         step = max(1, len(other) // 30)
-        plot.getAxis("bottom").setTicks([[(i, shown(other[i])[:8]) for i in range(0, len(other), step)]])
+        plot.getAxis("bottom").setTicks([[(i, visible(other[i])[:8]) for i in range(0, len(other), step)]])

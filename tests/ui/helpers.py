@@ -1,0 +1,13 @@
+"""Helpers shared by the window tests."""
+
+from __future__ import annotations
+
+TIMEOUT = 60_000
+
+
+def load_model(qtbot, picker, source) -> None:
+    """Pick `source` in a ModelPicker, press Load, and wait until it has loaded or said why not."""
+    picker.choose(str(source))
+    picker.load()
+    qtbot.waitUntil(lambda: not picker.loading and (picker.model is not None or not picker.error.isHidden()),
+                    timeout=TIMEOUT)
