@@ -48,6 +48,7 @@ class AttentionPanel(QWidget):
         self.picker = ModelPicker("attentionModel", "Model", attn_implementation="eager")
         self.data: dict[str, dict[str, Any]] = {}
         self.attention: Any = None
+        self.source_title = ""  # " · training step N" while a recorded probe is shown
         self.probes: list[tuple[int, Path]] = []
         self._job: Job | None = None
         self.heatmap: Heatmap | None = None
@@ -312,7 +313,7 @@ class AttentionPanel(QWidget):
             return
         matrix = self.current_matrix()
         title = f"{_KIND_TITLES[self.kind.currentData()]} · layer {self.layer.value()} · {self.head.currentText()}"
-        self.heatmap.show_matrix(matrix, current["rows"], current["columns"], title + getattr(self, "source_title", ""),
+        self.heatmap.show_matrix(matrix, current["rows"], current["columns"], title + self.source_title,
                                  self.log.isChecked(), self.colour_map.currentText())
         self.focus.set_matrix(matrix, current["rows"], current["columns"])
 
@@ -359,7 +360,11 @@ class AttentionPanel(QWidget):
         return True
 
     def export_png(self, path: Path) -> bool:
-        return self._export(lambda p: self.heatmap.grab().save(str(p)) or _raise(p), path)
+        def write(target: Path) -> None:
+            if not self.heatmap.grab().save(str(target)):
+                raise OSError(0, "the image could not be written")
+
+        return self._export(write, path)
 
     def export_csv(self, path: Path) -> bool:
         from studio.core.attention import write_csv
@@ -369,7 +374,3 @@ class AttentionPanel(QWidget):
 
     def export_npz(self, path: Path) -> bool:
         return self._export(self.attention.save_npz, path)
-
-
-def _raise(path: Path) -> None:
-    raise OSError(0, "the image could not be written", str(path))
