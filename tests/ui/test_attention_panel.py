@@ -184,3 +184,19 @@ def test_wizard_probe_text_reaches_the_config_and_command(window):
     assert "--probe-text 'def add(a, b): return a + b'" in command_line(wizard.validate())
     wizard.probe.setText("x" * 2001)
     assert wizard.validate() is None and "probe text" in wizard.error.text()
+
+
+def test_probe_steps_recorded_later_appear_when_the_panel_is_shown_again(window, panel, qtbot, lm_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(lm_run, run)
+    load_model(qtbot, panel.picker, run / "model")
+    before = panel.probe_slider.maximum()
+    last = attention_probe.recorded(run)[-1][1]
+    shutil.copy(last, last.with_name("step-00000999.npz"))  # what a running run writes at its next evaluation
+    window.tabs.setCurrentIndex(1)
+    window.tabs.setCurrentIndex(3)
+    assert panel.probe_slider.maximum() == before + 1
+    panel.probe_slider.setValue(panel.probe_slider.maximum())
+    assert "Step 999" in panel.probe_label.text()

@@ -181,17 +181,31 @@ class AttentionPanel(QWidget):
         seq2seq = model.task == "summarize"
         self.target_label.setVisible(seq2seq)
         self.target.setVisible(seq2seq)
-        from studio.core import attention_probe
-
-        run = attention_probe.run_of(model.source)
-        self.probes = attention_probe.recorded(run) if run else []
-        self.probe_box.setVisible(bool(self.probes))
-        if self.probes:
+        self.probes = []
+        if self.refresh_probes():
             self.probe_slider.blockSignals(True)
-            self.probe_slider.setRange(0, len(self.probes) - 1)
             self.probe_slider.setValue(len(self.probes) - 1)
             self.probe_slider.blockSignals(False)
             self.show_probe(len(self.probes) - 1)  # something to look at at once: the probe at its last step
+
+    def refresh_probes(self) -> bool:
+        """Re-read the loaded model's run for recorded probe steps (a running run keeps adding them)."""
+        from studio.core import attention_probe
+
+        model = self.picker.model
+        run = attention_probe.run_of(model.source) if model is not None else None
+        found = attention_probe.recorded(run) if run else []
+        if found != self.probes:
+            self.probes = found
+            self.probe_slider.blockSignals(True)
+            self.probe_slider.setRange(0, max(0, len(found) - 1))
+            self.probe_slider.blockSignals(False)
+        self.probe_box.setVisible(bool(found))
+        return bool(found)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.refresh_probes()  # coming back from the Train panel: the steps recorded meanwhile are there
+        super().showEvent(event)
 
     def extract(self) -> None:
         self.error.clear_message()
