@@ -37,8 +37,11 @@ def rollout(weights: np.ndarray) -> np.ndarray:
 
 def entropy(weights: np.ndarray) -> np.ndarray:
     """Mean entropy (nats) of each head's rows: low is focused, high is spread out. [layers, heads]."""
-    p = np.clip(weights, 1e-12, 1.0)
-    return -(weights * np.log(p)).sum(axis=-1).mean(axis=-1)
+    # one temporary, worked in place: 12 layers x 12 heads x 512^2 is 150 MB per full-size copy
+    terms = np.maximum(weights, 1e-12)
+    np.log(terms, out=terms)
+    terms *= weights
+    return -terms.sum(axis=-1).mean(axis=-1)
 
 
 def previous_token(weights: np.ndarray) -> np.ndarray:
@@ -108,3 +111,14 @@ def thumbnails(weights: np.ndarray, size: int = 48) -> np.ndarray:
             out = np.add.reduceat(out, edges, axis=axis) / counts.reshape(shape)
     peak = out.max(axis=(2, 3), keepdims=True)
     return (out / np.where(peak > 0, peak, 1)).astype(np.float32)
+
+
+def summarise(att: Any, induction: np.ndarray | None) -> dict[str, dict[str, Any]]:
+    """Per kind of attention (see Attention.views): weights, row and column tokens, thumbnails and head
+    statistics. `induction` belongs to decoder self-attention (the only attention of a decoder-only model)."""
+    out = {}
+    for kind, (weights, rows, columns) in att.views().items():
+        scores = induction if kind in ("self", "decoder") else None
+        out[kind] = {"weights": weights, "rows": rows, "columns": columns, "thumbs": thumbnails(weights),
+                     "stats": head_stats(weights, scores)}
+    return out

@@ -12,6 +12,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,32 @@ def saved_preset(root: Path, preset: str = "gpt-tiny", positions: int | None = N
     model.save_pretrained(root / "model")
     tokenizer.save_pretrained(root / "model")
     return root / "model", tokenizer
+
+
+def open_window(root: Path) -> tuple[Any, Any]:
+    """The whole window on a scratch workspace, offscreen, with settings in Qt's test location."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["STUDIO_WORKSPACE"] = str(root)
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)
+    from studio.ui.app import make_app
+    from studio.ui.main_window import MainWindow
+
+    app = make_app([])
+    window = MainWindow()
+    window.resize(1400, 950)
+    window.show()
+    return app, window
+
+
+def raw_generate_rate(model: Any, ids: Any, new_tokens: int, pad_token_id: int, **kwargs: Any) -> float:
+    """Tokens per second of plain greedy `model.generate`, the baseline the generation benchmarks compare to."""
+    import torch
+
+    started = time.perf_counter()
+    with torch.inference_mode():
+        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                             max_new_tokens=new_tokens, pad_token_id=pad_token_id, **kwargs)
+    assert out.shape[1] - ids.shape[1] == new_tokens
+    return new_tokens / (time.perf_counter() - started)

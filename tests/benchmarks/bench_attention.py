@@ -15,9 +15,7 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from _common import median, report, scratch, tiny_tokenizer  # noqa: E402
+from _common import median, open_window, report, scratch, tiny_tokenizer
 
 
 def main() -> None:
@@ -26,18 +24,13 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=30)
     args = parser.parse_args()
     root = scratch()
-    os.environ["STUDIO_WORKSPACE"] = str(root)
 
     import numpy as np
     import torch
-    from PySide6.QtCore import QStandardPaths
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    QStandardPaths.setTestModeEnabled(True)
     from studio.core import attention, attention_stats, inference
-    from studio.ui.app import make_app
-    from studio.ui.main_window import MainWindow
-    from studio.ui.panels.attention.panel import summarise
+    from studio.core.attention_stats import summarise
 
     tokenizer = tiny_tokenizer()
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=args.tokens, n_layer=12, n_head=12, n_embd=384,
@@ -49,10 +42,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     text = tokenizer.decode(rng.integers(10, len(tokenizer), args.tokens * 2).tolist())
 
-    app = make_app([])
-    window = MainWindow()
-    window.resize(1400, 950)
-    window.show()
+    app, window = open_window(root)
     panel = window.attention_panel
     window.tabs.setCurrentWidget(panel)
     settle = time.perf_counter() + 2.0  # start-up work (device probe, the wizard's estimate) ends first,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import median, report, saved_preset, scratch
+from _common import median, raw_generate_rate, report, saved_preset, scratch
 
 
 def main() -> None:
@@ -33,15 +33,10 @@ def main() -> None:
     prompt = "def add(a, b):\n    return"
     ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]], device=loaded.device)
     sampling = Sampling(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, greedy=True)
-    raw_kwargs = dict(max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, do_sample=False,
-                      pad_token_id=tokenizer.pad_token_id, attention_mask=torch.ones_like(ids))
 
     def raw() -> float:
-        started = time.perf_counter()
-        with torch.inference_mode():
-            out = loaded.model.generate(input_ids=ids, **raw_kwargs)
-        assert out.shape[1] - ids.shape[1] == args.new_tokens
-        return args.new_tokens / (time.perf_counter() - started)
+        return raw_generate_rate(loaded.model, ids, args.new_tokens, tokenizer.pad_token_id,
+                                 min_new_tokens=args.new_tokens)
 
     def studio() -> tuple[float, float]:
         pieces = []

@@ -12,12 +12,9 @@ Target: view_ratio >= 0.9.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from _common import median, report, saved_preset, scratch  # noqa: E402
+from _common import median, open_window, raw_generate_rate, report, saved_preset, scratch
 
 
 def main() -> None:
@@ -27,20 +24,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     root = scratch()
-    os.environ["STUDIO_WORKSPACE"] = str(root)
-
-    import torch
-    from PySide6.QtCore import QEventLoop, QStandardPaths
-
-    QStandardPaths.setTestModeEnabled(True)
-    from studio.ui.app import make_app
-    from studio.ui.main_window import MainWindow
-
     model_dir, tokenizer = saved_preset(root, args.model, positions=args.new_tokens + 16)
 
-    app = make_app([])
-    window = MainWindow()
-    window.show()
+    import torch
+    from PySide6.QtCore import QEventLoop
+
+    app, window = open_window(root)  # noqa: F841 - the application must outlive the run
     panel = window.playground_panel
     window.tabs.setCurrentWidget(panel)
     picker, column = panel.pickers[0], panel.columns[0]
@@ -61,12 +50,7 @@ def main() -> None:
     ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]], device=loaded.device)
 
     def raw() -> float:
-        started = time.perf_counter()
-        with torch.inference_mode():
-            out = loaded.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
-                                        max_new_tokens=args.new_tokens, pad_token_id=tokenizer.pad_token_id)
-        assert out.shape[1] - ids.shape[1] == args.new_tokens
-        return args.new_tokens / (time.perf_counter() - started)
+        return raw_generate_rate(loaded.model, ids, args.new_tokens, tokenizer.pad_token_id)
 
     shown = {"at": 0.0, "chars": 0}
     append = column.view.append

@@ -7,13 +7,10 @@ Targets: heartbeat lag p99 under 30 ms; throughput with the window >= 0.95 of th
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-import numpy as np  # noqa: E402
-from _common import median, report, scratch  # noqa: E402
+import numpy as np
+from _common import median, open_window, report, scratch
 
 
 def tokens_per_second(steps: list[float], times: list[float], tokens_per_step: int) -> float:
@@ -28,21 +25,14 @@ def main() -> None:
     parser.add_argument("--heartbeat-ms", type=int, default=10, help="0: no heartbeat (throughput only)")
     args = parser.parse_args()
     root = scratch()
-    os.environ["STUDIO_WORKSPACE"] = str(root)
+    app, window = open_window(root)
+    window.finish_setup()
 
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QStandardPaths, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    QStandardPaths.setTestModeEnabled(True)
     from studio.core.config import RunConfig, validate
     from studio.core.training import engine
     from studio.core.training.events import Metrics
-    from studio.ui.app import make_app
-    from studio.ui.main_window import MainWindow
-
-    app = make_app([])
-    window = MainWindow()
-    window.show()
-    window.finish_setup()
     config = validate(RunConfig(data="sample:python-code", max_steps=args.steps, eval_every=10**6,
                                 save_every=10**6, device="cpu"))
     per_step = config.batch_size * config.seq_len * config.grad_accum

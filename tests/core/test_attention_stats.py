@@ -110,3 +110,13 @@ def test_npz_round_trip(tmp_path):
     (tmp_path / "bad.npz").write_text(json.dumps({"no": 1}))
     with pytest.raises(Exception, match="not a readable attention file"):
         attention.Attention.load_npz(tmp_path / "bad.npz")
+
+
+def test_summarise_gives_every_kind_its_thumbnails_and_statistics():
+    att = attention.Attention(encoder_tokens=list("abc"), decoder_tokens=list("xy"), encoder_attentions=_rows(3),
+                              decoder_attentions=_rows(2), cross_attentions=np.full((2, 3, 2, 3), 1 / 3, np.float32))
+    summary = attention_stats.summarise(att, np.ones((2, 3), np.float32))
+    assert set(summary) == {"encoder", "decoder", "cross"}
+    assert summary["cross"]["thumbs"].shape == (2, 3, 2, 3) and summary["cross"]["rows"] == list("xy")
+    assert np.all(summary["decoder"]["stats"]["induction"] == 1)  # induction belongs to the decoder only
+    assert np.all(np.isnan(summary["encoder"]["stats"]["induction"]))

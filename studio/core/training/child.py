@@ -27,8 +27,6 @@ class RemoteControl:
     def __init__(self, connection: Any) -> None:
         self._connection = connection
         self._lock = threading.Lock()
-        self.stopped = False
-        self.paused = False
 
     def _send(self, command: str) -> None:
         with self._lock:
@@ -38,15 +36,12 @@ class RemoteControl:
                 pass  # the child has ended; there is nothing left to steer
 
     def stop(self) -> None:
-        self.stopped = True
         self._send("stop")
 
     def pause(self) -> None:
-        self.paused = True
         self._send("pause")
 
     def resume(self) -> None:
-        self.paused = False
         self._send("resume")
 
     def request_save(self) -> None:

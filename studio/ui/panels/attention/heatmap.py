@@ -47,6 +47,7 @@ class Heatmap(QWidget):
         self.rows: list[str] = []
         self.columns: list[str] = []
         self.log = False
+        self.colour_map = "viridis"
         self.plot.scene().sigMouseMoved.connect(self._hover)
 
     def show_matrix(self, matrix: np.ndarray, rows: list[str], columns: list[str], title: str, log: bool,
@@ -60,7 +61,9 @@ class Heatmap(QWidget):
         else:
             data, levels = matrix, (0.0, max(peak, 1e-6))
         self.image.setImage(data, levels=levels, autoLevels=False)
-        self.bar.setColorMap(self._pg.colormap.get(colour_map))
+        if colour_map != self.colour_map:
+            self.colour_map = colour_map
+            self.bar.setColorMap(self._pg.colormap.get(colour_map))
         self.bar.setLevels(levels)
         self.bar.setLabel("right", "log10 weight" if log else "weight")
         item = self.plot.getPlotItem()

@@ -29,24 +29,13 @@ _KIND_TITLES = {"self": "Self-attention", "encoder": "Encoder self-attention", "
 _AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
 
 
-def summarise(att: Any, induction: np.ndarray | None) -> dict[str, dict[str, Any]]:
-    """Per kind of attention: weights, tokens, thumbnails and head statistics (numpy only, any thread)."""
-    from studio.core import attention_stats as stats
-
-    out = {}
-    for kind, (weights, rows, columns) in att.views().items():
-        ind = induction if kind in ("self", "decoder") else None
-        out[kind] = {"weights": weights, "rows": rows, "columns": columns,
-                     "thumbs": stats.thumbnails(weights), "stats": stats.head_stats(weights, ind), "cache": {}}
-    return out
-
-
 class AttentionPanel(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("attentionPanel")
         self.picker = ModelPicker("attentionModel", "Model", attn_implementation="eager")
         self.data: dict[str, dict[str, Any]] = {}
+        self._combined: dict[tuple[str, str], np.ndarray] = {}
         self.attention: Any = None
         self.source_title = ""  # " · training step N" while a recorded probe is shown
         self.probes: list[tuple[int, Path]] = []
@@ -220,7 +209,7 @@ class AttentionPanel(QWidget):
 
             att = attention.extract(model, text, target if model.task == "summarize" else None)
             induction = attention_stats.induction(model.model, model.tokenizer, model.device)
-            return att, summarise(att, induction)
+            return att, attention_stats.summarise(att, induction)
 
         self._start(work)
 
@@ -250,6 +239,7 @@ class AttentionPanel(QWidget):
                 view.show()
             self.main.setSizes([0, 560, 300])
         self.attention, self.data, self.source_title = att, data, title
+        self._combined: dict[tuple[str, str], np.ndarray] = {}  # (kind, mean|max|rollout), made on first view
         kind = self.kind.currentData()
         self.kind.blockSignals(True)
         self.kind.clear()
@@ -274,6 +264,8 @@ class AttentionPanel(QWidget):
             self.text.setPlainText("".join(att.views()[next(iter(att.views()))][1]))  # the probe, to re-extract
         self.probe_label.setText(f"Step {step:,} of {self.probes[-1][0]:,}: the run's probe text, "
                                  f"{len(self.probes)} recorded steps. Slide to watch the heads form.")
+        from studio.core.attention_stats import summarise
+
         self._extracted(att, summarise(att, None), f" · training step {step:,}")
 
     # ---- drawing --------------------------------------------------------------------------------------
@@ -314,12 +306,12 @@ class AttentionPanel(QWidget):
         head, layer = self.head.currentData(), self.layer.value()
         if isinstance(head, int):
             return current["weights"][layer, head]
-        cache = current["cache"]
-        if head not in cache:
+        key = (self.kind.currentData(), head)
+        if key not in self._combined:
             weights = current["weights"]
-            cache[head] = attention_stats.rollout(weights) if head == "rollout" else \
+            self._combined[key] = attention_stats.rollout(weights) if head == "rollout" else \
                 attention_stats.aggregate(weights, head)
-        return cache[head][layer]
+        return self._combined[key][layer]
 
     def redraw(self, *_: Any) -> None:
         current = self.current_kind()

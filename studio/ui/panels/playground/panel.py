@@ -192,7 +192,7 @@ class PlaygroundPanel(QWidget):
             return
         request = previous.request
         forced = [t.id for t in previous.result.tokens[:index]] + [token_id]
-        settings = {**self.form.settings(), "forced_tokens": len(forced)}
+        settings = {**request["sampling"].__dict__, "forced_tokens": len(forced)}
         self._start(Entry(request["mode"], request["prompt"], settings),
                     [(column, request["loaded"], request["prompt"], request["sampling"], forced)])
 
