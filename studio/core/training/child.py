@@ -1,6 +1,6 @@
 """Training in a child process, steered and followed from the parent (the window).
 
-Why a process and not a thread: the same run trained 9-14% slower in a Python thread of the window
+Why a process and not a thread: the same run trained 9-15% slower in a Python thread of the window
 than in the main thread of the command line (measured on 2 cores, also with a plain threading.Thread
 and no window), and a crash in native code would take the window with it. The child trains in its
 own main thread, exactly like `studio train`.
