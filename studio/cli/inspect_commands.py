@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.core import runs, workspace
+from studio.core.runs import store as runs
+from studio.core.system import workspace
 from studio.core.errors import ConfigError, DataError, RunError
 
 
@@ -127,7 +128,7 @@ def runs_show(args: argparse.Namespace) -> int:
 
 
 def _sampling(args: argparse.Namespace) -> Any:
-    from studio.core.sampling import Sampling
+    from studio.core.playground.sampling import Sampling
 
     return Sampling(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_k=args.top_k,
                     top_p=args.top_p, repetition_penalty=args.repetition_penalty, seed=args.seed,
@@ -153,7 +154,8 @@ def _stream(args: argparse.Namespace) -> Any:
 
 
 def generate(args: argparse.Namespace) -> int:
-    from studio.core import generation, inference
+    from studio.core.playground import generation
+    from studio.core.tasks import loaded as inference
 
     sampling = _sampling(args)
     sampling.check()
@@ -167,7 +169,8 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def summarize(args: argparse.Namespace) -> int:
-    from studio.core import generation, inference
+    from studio.core.playground import generation
+    from studio.core.tasks import loaded as inference
 
     text = args.text if args.text is not None else _read_text(Path(args.file).expanduser())
     sampling = _sampling(args)
@@ -189,8 +192,8 @@ def _read_text(path: Path) -> str:
 
 
 def attention(args: argparse.Namespace) -> int:
-    from studio.core import attention as attn
-    from studio.core import inference
+    from studio.core.attention import extract as attn
+    from studio.core.tasks import loaded as inference
 
     out = Path(args.out).expanduser()
     if out.suffix != ".npz":
@@ -204,8 +207,8 @@ def attention(args: argparse.Namespace) -> int:
 
 
 def tokenizer_train(args: argparse.Namespace) -> int:
-    from studio.core import data
-    from studio.core.tokenizer import check_vocab_size, save_tokenizer, train_bpe
+    from studio.core.data import sources as data
+    from studio.core.data.tokenizer import check_vocab_size, save_tokenizer, train_bpe
 
     check_vocab_size(args.vocab_size)
     out = Path(args.out).expanduser()
@@ -223,7 +226,7 @@ def tokenizer_train(args: argparse.Namespace) -> int:
 
 
 def _tokenizer_columns(ds: Any, wanted: str | None) -> list[str]:
-    from studio.core import data
+    from studio.core.data import sources as data
 
     if wanted:
         return [data.map_columns(ds, "lm", data.ColumnMap(text=wanted)).text]

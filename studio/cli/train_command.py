@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.core import config as run_config
-from studio.core import samples, workspace
+from studio.core.training import config as run_config
+from studio.core.data import samples
+from studio.core.system import workspace
 from studio.core.control import Control
 from studio.core.errors import ConfigError
 

@@ -30,8 +30,8 @@ class Warmup(QObject):
         threading.Thread(target=self._run, name="studio-warmup", daemon=True).start()
 
     def _run(self) -> None:
-        from studio.core import device as devices
-        from studio.core.warm import warm_up
+        from studio.core.system import device as devices
+        from studio.core.system.warm import warm_up
 
         warm_up()
         chosen = devices.pick_device("auto")

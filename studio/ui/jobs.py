@@ -51,7 +51,7 @@ class Job(QObject):
                 self.progress.emit(fraction, message)
 
     def _call(self) -> Any:
-        from studio.core.warm import warm_up
+        from studio.core.system.warm import warm_up
 
         warm_up()
         return self._fn(self._report, self.control)

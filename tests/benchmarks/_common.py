@@ -39,7 +39,7 @@ def report(name: str, figures: dict[str, Any]) -> None:
 
 def tiny_tokenizer() -> Any:
     """A 512-token BPE tokenizer on a few lines of code, trained in well under a second."""
-    from studio.core.tokenizer import train_bpe
+    from studio.core.data.tokenizer import train_bpe
 
     return train_bpe(["def f(x):\n    return x + 1\n" * 50, "class A:\n    pass\n" * 50] * 20, 512)
 
@@ -48,7 +48,7 @@ def saved_preset(root: Path, preset: str = "gpt-tiny", positions: int | None = N
     """A preset with fresh weights (seed 0) saved as a model folder; `positions` widens its context."""
     import torch
 
-    from studio.core import models
+    from studio.core.modeling import models
 
     tokenizer = tiny_tokenizer()
     torch.manual_seed(0)

@@ -29,8 +29,10 @@ def main() -> None:
     import torch
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    from studio.core import attention, attention_stats, inference
-    from studio.core.attention_stats import summarise
+    from studio.core.attention import extract as attention
+    from studio.core.attention import stats as attention_stats
+    from studio.core.tasks import loaded as inference
+    from studio.core.attention.stats import summarise
 
     tokenizer = tiny_tokenizer()
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=args.tokens, n_layer=12, n_head=12, n_embd=384,

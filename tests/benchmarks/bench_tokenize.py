@@ -19,8 +19,10 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=128)
     args = parser.parse_args()
 
-    from studio.core import data, preprocess, samples
-    from studio.core.tokenizer import train_bpe
+    from studio.core.data import sources as data
+    from studio.core.data import encoding as preprocess
+    from studio.core.data import samples
+    from studio.core.data.tokenizer import train_bpe
 
     root = scratch()
     path = samples.sample_path("sample:python-code", root / "cache")

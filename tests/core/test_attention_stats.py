@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from studio.core import attention, attention_probe, attention_stats, inference, runs
+from studio.core.attention import extract as attention
+from studio.core.attention import probe as attention_probe
+from studio.core.attention import stats as attention_stats
+from studio.core.tasks import loaded as inference
+from studio.core.runs import store as runs
 from tests.core.conftest import PROBE, TINY_LM, train_cli
 
 

@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from studio.core import data, preprocess, samples
+from studio.core.data import sources as data
+from studio.core.data import encoding as preprocess
+from studio.core.data import samples
 from studio.core.control import Control
 from studio.core.errors import Cancelled, DataError
-from studio.core.tokenizer import train_bpe
+from studio.core.data.tokenizer import train_bpe
 
 
 def _write_all(tmp):

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from studio.cli import main
-from studio.core import attention, generation, inference
+from studio.core.attention import extract as attention
+from studio.core.playground import generation
+from studio.core.tasks import loaded as inference
 from studio.core.control import Control
-from studio.core.sampling import Sampling
+from studio.core.playground.sampling import Sampling
 
 
 def _json(capsys: pytest.CaptureFixture, argv: list[str]) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core import runs
+from studio.core.runs import store as runs
 from studio.core.training import trainer as trainer_module
 from tests.core.conftest import TINY_LM, train_cli
 

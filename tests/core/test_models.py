@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from studio.cli import main
-from studio.core import models
-from studio.core.tokenizer import train_bpe
+from studio.core.modeling import models
+from studio.core.data.tokenizer import train_bpe
 from tests.core.conftest import TINY_SUM, train_cli
 
 

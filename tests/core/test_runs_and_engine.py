@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from studio.core import config as run_config
-from studio.core import runs
-from studio.core.config import RunConfig
+from studio.core.training import config as run_config
+from studio.core.runs import store as runs
+from studio.core.training.config import RunConfig
 from studio.core.control import Control
 from studio.core.errors import ConfigError, TrainingError
 from studio.core.training import engine

@@ -6,8 +6,8 @@ import os
 import signal
 import time
 
-from studio.core import runs
-from studio.core.config import RunConfig
+from studio.core.runs import store as runs
+from studio.core.training.config import RunConfig
 from studio.core.training.child import TrainingProcess
 from studio.core.training.events import Checkpoint, Metrics
 

@@ -9,7 +9,8 @@ import pytest
 import torch
 from PySide6.QtWidgets import QWidget
 
-from studio.core import attention_probe, inference
+from studio.core.attention import probe as attention_probe
+from studio.core.tasks import loaded as inference
 from tests.ui.helpers import TIMEOUT, load_model
 
 TEXT = "def total(x, y):\n    return x + y"

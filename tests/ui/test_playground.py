@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from studio.cli import main
-from studio.core import generation
+from studio.core.playground import generation
 from tests.ui.helpers import TIMEOUT, load_model
 
 

@@ -110,7 +110,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
 
 
 def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text):
-    from studio.core import runs
+    from studio.core.runs import store as runs
 
     wizard = window.train_panel.wizard
     wizard.data.setText(str(lm_text))
@@ -143,7 +143,7 @@ def test_a_run_that_fails_late_shows_its_error_in_the_monitor(window, qtbot, tmp
 def test_compare_overlays_selected_runs(window, qtbot, lm_run):
     import shutil
 
-    from studio.core import workspace
+    from studio.core.system import workspace
 
     target = workspace.runs_dir(workspace.workspace())
     for name in ("a", "b"):

@@ -16,7 +16,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from studio.core.control import Control
-from studio.core.runs import RunStore
+from studio.core.runs.store import RunStore
 from studio.core.training.events import Checkpoint, Listener, Metrics, Status
 
 _RENAMES = {"loss": "train_loss"}
@@ -106,7 +106,7 @@ class ProbeCallback(TrainerCallback):
         self.emit = emit
 
     def _record(self, state: TrainerState, model: Any) -> None:
-        from studio.core import attention_probe
+        from studio.core.attention import probe as attention_probe
 
         if model is None or any(step == state.global_step for step, _ in attention_probe.recorded(self.run_dir)):
             return

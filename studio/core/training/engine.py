@@ -16,19 +16,21 @@ from typing import Any
 import torch
 from transformers import PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
 
-from studio.core import config as run_config
-from studio.core import device as devices
-from studio.core import models, runs, workspace
-from studio.core.config import RunConfig
+from studio.core.training import config as run_config
+from studio.core.system import device as devices
+from studio.core.modeling import models
+from studio.core.runs import store as runs
+from studio.core.system import workspace
+from studio.core.training.config import RunConfig
 from studio.core.control import Control
 from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
-from studio.core.fsutil import atomic_dir, atomic_write_text
-from studio.core.quiet import quiet_transformers
-from studio.core.tokenizer import save_tokenizer
+from studio.core.system.files import atomic_dir, atomic_write_text
+from studio.core.system.quiet import quiet_transformers
+from studio.core.data.tokenizer import save_tokenizer
 from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.events import Event, Listener, Stage, Status
 from studio.core.training.prepare import Prepared, prepare
-from studio.core.training.rouge import rouge_metrics
+from studio.core.tasks.rouge import rouge_metrics
 from studio.core.training.trainer import LMCollator, Seq2SeqCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
 
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",

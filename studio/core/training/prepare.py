@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core import data, models, preprocess, samples
-from studio.core.config import RunConfig
+from studio.core.data import sources as data
+from studio.core.modeling import models
+from studio.core.data import encoding as preprocess
+from studio.core.data import samples
+from studio.core.training.config import RunConfig
 from studio.core.control import Control
 from studio.core.errors import ConfigError, DataError
-from studio.core.tokenizer import load_tokenizer, train_bpe
+from studio.core.data.tokenizer import load_tokenizer, train_bpe
 from studio.core.training.events import Listener, Stage
 
 

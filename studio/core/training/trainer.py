@@ -16,8 +16,8 @@ import torch
 from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Trainer
 from transformers.trainer import TRAINING_ARGS_NAME
 
-from studio.core.fsutil import move_into_place
-from studio.core.runs import checkpoints
+from studio.core.system.files import move_into_place
+from studio.core.runs.store import checkpoints
 
 STAGING = ".staging"
 

@@ -11,8 +11,9 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, Q
                                QProgressBar, QPushButton, QSpinBox, QSplitter, QTableView, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-from studio.core import samples, workspace
-from studio.core.data import ColumnMap
+from studio.core.data import samples
+from studio.core.system import workspace
+from studio.core.data.sources import ColumnMap
 from studio.core.errors import StudioError
 from studio.ui import settings
 from studio.ui.jobs import Job
@@ -182,7 +183,7 @@ class DataPanel(QWidget):
         cache = workspace.cache_dir(workspace.workspace())
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core.preview import open_preview
+            from studio.core.data.preview import open_preview
 
             progress(0.0, f"Loading {source}…")
             if samples.is_sample(source):
@@ -282,8 +283,8 @@ class DataPanel(QWidget):
         out = workspace.workspace() / "tokenizers" / f"{Path(preview.label).stem or 'data'}-{vocab}"
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core.preview import token_pieces, token_stats
-            from studio.core.tokenizer import save_tokenizer, train_bpe
+            from studio.core.data.preview import token_pieces, token_stats
+            from studio.core.data.tokenizer import save_tokenizer, train_bpe
 
             tok = train_bpe(preview.iter_texts(names), vocab, total=len(preview) * len(names), control=control,
                             progress=lambda f: progress(f * 0.8, "Training the tokenizer…"))

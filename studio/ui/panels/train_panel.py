@@ -9,8 +9,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from studio.core import runs, workspace
-from studio.core.config import RunConfig
+from studio.core.runs import store as runs
+from studio.core.system import workspace
+from studio.core.training.config import RunConfig
 from studio.core.errors import StudioError
 from studio.ui.panels.wizard import Wizard
 from studio.ui.training_thread import TrainingThread

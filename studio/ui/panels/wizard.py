@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDia
                                QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
                                QStackedWidget, QVBoxLayout, QWidget)
 
-from studio.core import config as run_config
-from studio.core.config import RunConfig
+from studio.core.training import config as run_config
+from studio.core.training.config import RunConfig
 from studio.core.errors import StudioError
-from studio.core.models import PRESETS
+from studio.core.modeling.models import PRESETS
 from studio.ui.jobs import Job
 from studio.ui.widgets.messages import ErrorLabel
 
@@ -247,9 +247,9 @@ class Wizard(QWidget):
         vocab, precision = c.vocab_size, c.precision
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core import device as devices
-            from studio.core import models
-            from studio.core.tokenizer import SPECIAL_TOKENS
+            from studio.core.system import device as devices
+            from studio.core.modeling import models
+            from studio.core.data.tokenizer import SPECIAL_TOKENS
 
             device = devices.pick_device(c.device)
             chosen = devices.pick_precision(device, precision)
@@ -283,7 +283,7 @@ class Wizard(QWidget):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save the run's settings", "run.toml", "TOML (*.toml)")
         if path:
-            from studio.core.fsutil import atomic_write_text
+            from studio.core.system.files import atomic_write_text
 
             atomic_write_text(Path(path), run_config.dumps(checked))
 

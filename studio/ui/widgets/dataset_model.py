@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
-from studio.core.preview import TablePreview
+from studio.core.data.preview import TablePreview
 
 _CHUNK = 200
 _CACHED_CHUNKS = 16

@@ -13,8 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QWidget)
 
-from studio.core import workspace
-from studio.core.catalog import model_choices
+from studio.core.system import workspace
+from studio.core.runs.catalog import model_choices
 from studio.ui.jobs import Job
 from studio.ui.widgets.messages import ErrorLabel
 
@@ -105,7 +105,7 @@ class ModelPicker(QWidget):
         attn = self.attn_implementation
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core import inference
+            from studio.core.tasks import loaded as inference
 
             progress(0.0, f"Loading {source}…")
             loaded = inference.load(source, attn_implementation=attn)

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QSlider, QVBoxLayout, QWidget)
 
-from studio.core.smoothing import ema
+from studio.core.runs.smoothing import ema
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.plot_theme import new_plot
 

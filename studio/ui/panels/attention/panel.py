@@ -179,7 +179,7 @@ class AttentionPanel(QWidget):
 
     def refresh_probes(self) -> bool:
         """Re-read the loaded model's run for recorded probe steps (a running run keeps adding them)."""
-        from studio.core import attention_probe
+        from studio.core.attention import probe as attention_probe
 
         model = self.picker.model
         run = attention_probe.run_of(model.source) if model is not None else None
@@ -205,7 +205,8 @@ class AttentionPanel(QWidget):
         text, target = self.text.toPlainText(), self.target.toPlainText()
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core import attention, attention_stats
+            from studio.core.attention import extract as attention
+            from studio.core.attention import stats as attention_stats
 
             att = attention.extract(model, text, target if model.task == "summarize" else None)
             induction = attention_stats.induction(model.model, model.tokenizer, model.device)
@@ -252,7 +253,7 @@ class AttentionPanel(QWidget):
 
     def show_probe(self, index: int) -> None:
         """Show the probe's attention at the `index`-th recorded step, keeping the layer and head chosen."""
-        from studio.core import attention_probe
+        from studio.core.attention import probe as attention_probe
 
         step, path = self.probes[index]
         try:
@@ -264,7 +265,7 @@ class AttentionPanel(QWidget):
             self.text.setPlainText("".join(att.views()[next(iter(att.views()))][1]))  # the probe, to re-extract
         self.probe_label.setText(f"Step {step:,} of {self.probes[-1][0]:,}: the run's probe text, "
                                  f"{len(self.probes)} recorded steps. Slide to watch the heads form.")
-        from studio.core.attention_stats import summarise
+        from studio.core.attention.stats import summarise
 
         self._extracted(att, summarise(att, None), f" · training step {step:,}")
 
@@ -300,7 +301,7 @@ class AttentionPanel(QWidget):
         return self.data.get(self.kind.currentData())
 
     def current_matrix(self) -> np.ndarray:
-        from studio.core import attention_stats
+        from studio.core.attention import stats as attention_stats
 
         current = self.current_kind()
         head, layer = self.head.currentData(), self.layer.value()
@@ -373,7 +374,7 @@ class AttentionPanel(QWidget):
         return self._export(write, path)
 
     def export_csv(self, path: Path) -> bool:
-        from studio.core.attention import write_csv
+        from studio.core.attention.extract import write_csv
 
         current = self.current_kind()
         return self._export(lambda p: write_csv(p, self.current_matrix(), current["rows"], current["columns"]), path)

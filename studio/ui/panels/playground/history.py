@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
                                QPushButton, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
-from studio.core.transcript import Entry, export
+from studio.core.playground.transcript import Entry, export
 from studio.ui.widgets.messages import ErrorLabel
 
 

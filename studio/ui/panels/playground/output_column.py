@@ -55,7 +55,7 @@ class OutputColumn(QWidget):
         return self._job is not None and self._job.running
 
     def run(self, loaded: Any, mode: str, prompt: str, sampling: Any, forced: list[int] | None = None) -> None:
-        from studio.core import generation
+        from studio.core.playground import generation
 
         self.stop()
         self.request = {"loaded": loaded, "mode": mode, "prompt": prompt, "sampling": sampling}

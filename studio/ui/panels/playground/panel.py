@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPla
                                QSplitter, QVBoxLayout, QWidget)
 
 from studio.core.errors import ConfigError, StudioError
-from studio.core.transcript import Entry, Output
+from studio.core.playground.transcript import Entry, Output
 from studio.ui.panels.playground.history import History
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.sampling_form import SamplingForm

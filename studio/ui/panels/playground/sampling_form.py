@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from studio.core.sampling import PRESETS, Sampling
+from studio.core.playground.sampling import PRESETS, Sampling
 
 _CUSTOM = "custom"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core import runs
+from studio.core.runs import store as runs
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studio.core import hub
+from studio.core.system import hub
 from studio.core.errors import ModelError, first_line
 
 if TYPE_CHECKING:

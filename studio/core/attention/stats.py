@@ -87,7 +87,7 @@ def induction_scores(weights: np.ndarray, length: int, offset: int = 0) -> np.nd
 
 def induction(model: Any, tokenizer: Any, device: str) -> np.ndarray:
     """Induction score of every decoder self-attention head (a decoder-only model's only attention)."""
-    from studio.core.attention import forward
+    from studio.core.attention.extract import forward
 
     ids, length = induction_probe(model, tokenizer, device)
     if not model.config.is_encoder_decoder:

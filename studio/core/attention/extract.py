@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from studio.core.errors import ConfigError
-from studio.core.fsutil import atomic_write_bytes
-from studio.core.inference import LoadedModel
+from studio.core.system.files import atomic_write_bytes
+from studio.core.tasks.loaded import LoadedModel
 
 _MAX_TARGET_TOKENS = 48
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.attention import Attention, forward
+from studio.core.attention.extract import Attention, forward
 
 FOLDER = "attention"
 MAX_PROBE_TOKENS = 64

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.core import samples
+from studio.core.data import samples
 from studio.core.errors import DataError, first_line
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from typing import Any
 
 from studio.core.control import Control
 from studio.core.errors import ConfigError, ModelError
-from studio.core.inference import LoadedModel
-from studio.core.sampling import Sampling
-from studio.core.token_probs import Alternative, score
+from studio.core.tasks.loaded import LoadedModel
+from studio.core.playground.sampling import Sampling
+from studio.core.playground.scoring import Alternative, score
 
 # torch samples from one global generator; two seeded generations at once (side by side) would
 # interleave their draws, so seeded sampling takes turns to stay reproducible.

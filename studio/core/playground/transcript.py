@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import ConfigError
-from studio.core.fsutil import atomic_write_text
+from studio.core.system.files import atomic_write_text
 
 
 @dataclass

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from studio.core import device as devices
-from studio.core import models, runs
+from studio.core.system import device as devices
+from studio.core.modeling import models
+from studio.core.runs import store as runs
 from studio.core.errors import ModelError
-from studio.core.quiet import quiet_transformers
-from studio.core.tokenizer import load_tokenizer
+from studio.core.system.quiet import quiet_transformers
+from studio.core.data.tokenizer import load_tokenizer
 
 
 @dataclass

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.core import hub
+from studio.core.system import hub
 from studio.core.control import Control
 from studio.core.errors import TokenizerError, first_line
 
@@ -107,7 +107,7 @@ def ensure_special_tokens(tokenizer: PreTrainedTokenizerBase) -> PreTrainedToken
 
 
 def save_tokenizer(tokenizer: PreTrainedTokenizerBase, out: Path) -> None:
-    from studio.core.fsutil import atomic_dir
+    from studio.core.system.files import atomic_dir
 
     with atomic_dir(out) as tmp:
         tokenizer.save_pretrained(str(tmp))

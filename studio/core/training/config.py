@@ -9,11 +9,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from studio.core import samples
-from studio.core.device import DEVICES, PRECISIONS
+from studio.core.data import samples
+from studio.core.system.device import DEVICES, PRECISIONS
 from studio.core.errors import ConfigError
-from studio.core.models import MAX_POSITIONS, PRESETS, TASKS
-from studio.core.tokenizer import MAX_VOCAB, MIN_VOCAB
+from studio.core.modeling.models import MAX_POSITIONS, PRESETS, TASKS
+from studio.core.data.tokenizer import MAX_VOCAB, MIN_VOCAB
 
 DEFAULT_DATA = {"lm": "sample:python-code", "summarize": "sample:docstrings"}
 MAX_PROBE_CHARS = 2000

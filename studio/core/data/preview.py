@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from studio.core import data
+from studio.core.data import sources as data
 from studio.core.control import Control
-from studio.core.preprocess import TokenStats, stats
+from studio.core.data.encoding import TokenStats, stats
 
 _CELL_CHARS = 300
 _STATS_ROWS = 20_000
