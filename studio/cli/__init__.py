@@ -14,7 +14,15 @@ from studio.core.errors import Cancelled, StudioError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from studio.cli import inspect_commands, train_command
+    from studio.cli import (
+        attention_command,
+        classify_command,
+        evaluate_command,
+        runs_commands,
+        text_commands,
+        tokenizer_command,
+        train_command,
+    )
 
     parser = argparse.ArgumentParser(prog="studio", description="Train, run and look inside transformer "
                                      "language models on your own machine.")
@@ -22,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", metavar="DIR", help="where runs and caches live (default: "
                         "$STUDIO_WORKSPACE or your user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    train_command.register(commands)
-    inspect_commands.register(commands)
+    for module in (train_command, runs_commands, text_commands, classify_command, evaluate_command,
+                   attention_command, tokenizer_command):
+        module.register(commands)
     return parser
 
 

@@ -9,36 +9,37 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.core.training import config as run_config
-from studio.core.data import samples
-from studio.core.system import workspace
+from studio.cli.common import column_flags
 from studio.core.control import Control
+from studio.core.data import samples
 from studio.core.errors import ConfigError
+from studio.core.modeling.presets import PRESETS
+from studio.core.system import workspace
+from studio.core.tasks import registry
+from studio.core.training import config as run_config
 
-# flag -> RunConfig field, for the flags that map one to one
-_FLAGS = {"task": "task", "data": "data", "text_column": "text_column", "source_column": "source_column",
-          "target_column": "target_column", "model": "model", "tokenizer": "tokenizer", "vocab_size": "vocab_size",
-          "seq_len": "seq_len", "target_len": "target_len", "max_steps": "max_steps", "batch_size": "batch_size",
-          "grad_accum": "grad_accum", "lr": "lr", "eval_every": "eval_every", "save_every": "save_every",
-          "seed": "seed", "device": "device", "precision": "precision", "trust_remote_code": "trust_remote_code",
-          "validation_fraction": "validation_fraction", "probe_text": "probe_text"}
+# flags that map one to one onto RunConfig fields (the column flags come from the tasks)
+_FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "batch_size",
+          "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
+          "validation_fraction", "probe_text")
 
 
 def register(commands: Any) -> None:
     p = commands.add_parser("train", help="train or fine-tune a model (a new run, or --resume one)",
                             description="Train a model. With no options: a tiny GPT on sample:python-code.")
     p.add_argument("--config", metavar="FILE.toml", help="settings file; flags given here override it")
-    p.add_argument("--task", choices=["lm", "summarize"], help="lm (language modelling) or summarize")
+    p.add_argument("--task", choices=list(registry.TASKS), help="; ".join(
+        f"{t.name}: {t.title.lower()} (default data {t.default_data}, model {t.default_preset})"
+        for t in registry.all_tasks()) + ". Default: lm, or the task of the sample given as --data")
     p.add_argument("--data", metavar="PATH|sample:NAME", help="a file, a folder, or " +
                    ", ".join("sample:" + n for n in samples.SAMPLES))
-    p.add_argument("--text-column", metavar="C")
-    p.add_argument("--source-column", metavar="S")
-    p.add_argument("--target-column", metavar="T")
-    p.add_argument("--model", metavar="PRESET|DIR|HUB_ID", help="gpt-tiny, gpt-small, bart-tiny, bart-small, "
-                   "t5-tiny, a model folder, or a hub id")
+    column_flags(p)
+    p.add_argument("--model", metavar="PRESET|RUN_DIR|DIR|HUB_ID", help=f"a preset ({', '.join(PRESETS)}), a "
+                   "finished run, a model folder, or a hub id")
     p.add_argument("--tokenizer", metavar="DIR", help="use this tokenizer instead of training one")
     p.add_argument("--vocab-size", type=int, metavar="N")
-    p.add_argument("--seq-len", type=int, metavar="N", help="tokens per block (lm) or source limit (summarize)")
+    p.add_argument("--seq-len", type=int, metavar="N", help="tokens per block (lm), source limit (summarize) or "
+                   "text limit (classify)")
     p.add_argument("--target-len", type=int, metavar="N", help="summary length limit in tokens")
     p.add_argument("--max-steps", type=int, metavar="N")
     p.add_argument("--batch-size", type=int, metavar="N")
@@ -60,14 +61,16 @@ def register(commands: Any) -> None:
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
-    return {field: getattr(args, flag) for flag, field in _FLAGS.items() if getattr(args, flag) is not None}
+    names = list(_FLAGS) + [c.field for c in registry.column_roles()]
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def _config(args: argparse.Namespace) -> run_config.RunConfig:
     base = run_config.load(Path(args.config).expanduser()) if args.config else run_config.RunConfig()
     given = _given(args)
-    if "task" not in given and not args.config and samples.is_sample(given.get("data", "")):
-        given["task"] = samples.sample_task(given["data"])  # --data sample:docstrings implies summarize
+    made_for = registry.for_sample(given.get("data", ""))
+    if "task" not in given and not args.config and made_for is not None:
+        given["task"] = made_for.name  # --data sample:docstrings implies its task
     return run_config.from_dict(given, base, origin="the command line")
 
 
@@ -103,6 +106,9 @@ def _install_sigint(control: Control, progress: _Progress) -> Any:
         progress.note("Stopping: saving a checkpoint after this step (Ctrl-C again to quit at once)...")
 
     return signal.signal(signal.SIGINT, handler)
+
+
+_HEADLINE = {m.name: m for t in registry.all_tasks() for m in t.headline}.values()
 
 
 class _Progress:
@@ -147,8 +153,9 @@ class _Progress:
             self._postfix["tok/s"] = f"{v['tokens_per_second']:,.0f}"
         if "eval_loss" in v:
             self._postfix["val"] = f"{v['eval_loss']:.3f}"
-        if "eval_rougeL" in v:
-            self._postfix["rougeL"] = f"{v['eval_rougeL']:.3f}"
+        for metric in _HEADLINE:
+            if v.get(metric.name) is not None:
+                self._postfix[metric.title] = f"{v[metric.name]:.3f}"
         self.bar.n = event.step
         self.bar.set_postfix(self._postfix, refresh=False)
         self.bar.refresh()

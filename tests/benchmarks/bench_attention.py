@@ -55,7 +55,7 @@ def main() -> None:
 
     started = time.perf_counter()
     att = attention.extract(loaded, text)
-    induction = attention_stats.induction(loaded.model, loaded.tokenizer, loaded.device)
+    induction = attention_stats.induction(loaded.model, loaded.tokenizer)
     extract_ms = (time.perf_counter() - started) * 1000
     shape = att.attentions.shape
 

@@ -8,8 +8,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from tests.core.conftest import lm_run, lm_text, pairs_jsonl, sum_run, workspace_dir  # noqa: E402,F401 - shared fixtures
-
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch, qapp):

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.data.encoding import encode
 from studio.core.errors import ConfigError
+from studio.core.modeling import shapes
 from studio.core.system.files import atomic_write_bytes
 from studio.core.tasks.loaded import LoadedModel
 
@@ -84,16 +86,14 @@ def _token_strings(tokenizer: Any, ids: list[int]) -> list[str]:
     return [tokenizer.decode([i], skip_special_tokens=False) for i in ids]
 
 
-def forward(model: Any, tokenizer: Any, device: str, ids: list[int], decoder_ids: list[int] | None = None) -> Attention:
+def forward(model: Any, tokenizer: Any, ids: list[int], decoder_ids: list[int] | None = None) -> Attention:
     """One forward pass of an eager-attention model over `ids` (and `decoder_ids` for encoder-decoders)."""
     import torch
 
     with torch.inference_mode():
-        if not model.config.is_encoder_decoder:
-            out = model(input_ids=torch.tensor([ids], device=device), output_attentions=True)
-            return Attention(tokens=_token_strings(tokenizer, ids), attentions=_stack(out.attentions))
-        out = model(input_ids=torch.tensor([ids], device=device),
-                    decoder_input_ids=torch.tensor([decoder_ids], device=device), output_attentions=True)
+        out = shapes.forward(model, ids, decoder_ids, output_attentions=True)
+    if not model.config.is_encoder_decoder:
+        return Attention(tokens=_token_strings(tokenizer, ids), attentions=_stack(out.attentions))
     return Attention(encoder_tokens=_token_strings(tokenizer, ids),
                      decoder_tokens=_token_strings(tokenizer, decoder_ids or []),
                      encoder_attentions=_stack(out.encoder_attentions),
@@ -104,8 +104,9 @@ def forward(model: Any, tokenizer: Any, device: str, ids: list[int], decoder_ids
 def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attention:
     """Run `text` through the model once and return every layer's and head's attention weights.
 
-    For an encoder-decoder model the decoder reads `target`, or, without one, the model's own greedy
-    answer (so encoder, decoder and cross-attention are all there to see).
+    The text is encoded with the tokenizer's own template, as the model read it in training. For an
+    encoder-decoder model the decoder reads `target`, or, without one, the model's own greedy answer
+    (so encoder, decoder and cross-attention are all there to see).
     """
     import torch
 
@@ -114,20 +115,19 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     if not text.strip():
         raise ConfigError("There is no text to look at; give --text with a few words in it.")
     tok, model = loaded.tokenizer, loaded.model
-    ids = tok(text, add_special_tokens=False)["input_ids"][: loaded.max_positions]
+    ids = encode(tok, [text], limit=loaded.max_positions)[0]
     if not model.config.is_encoder_decoder:
-        return forward(model, tok, loaded.device, ids)
-    ids = ids[: loaded.max_positions - 1] + [tok.eos_token_id]
-    start = model.generation_config.decoder_start_token_id
+        return forward(model, tok, ids)
     if target is None or not target.strip():
         with torch.inference_mode():
             generated = model.generate(input_ids=torch.tensor([ids], device=loaded.device),
                                        max_new_tokens=_MAX_TARGET_TOKENS, max_length=None, do_sample=False,
                                        num_beams=1)[0].tolist()
+        start = shapes.decoder_start(model)
         decoder_ids = generated if generated and generated[0] == start else [start] + generated
     else:
-        decoder_ids = [start] + tok(target, add_special_tokens=False)["input_ids"][: loaded.max_positions - 1]
-    return forward(model, tok, loaded.device, ids, decoder_ids)
+        decoder_ids = shapes.decoder_sequence(model, encode(tok, [target], limit=loaded.max_positions - 1)[0])
+    return forward(model, tok, ids, decoder_ids)
 
 
 def write_csv(path: Path, matrix: np.ndarray, rows: list[str], columns: list[str]) -> None:

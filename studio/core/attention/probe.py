@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 
 from studio.core.attention.extract import Attention, forward
+from studio.core.data.encoding import encode
+from studio.core.modeling import shapes
+from studio.core.runs import store as runs
 
 FOLDER = "attention"
 MAX_PROBE_TOKENS = 64
@@ -21,24 +24,24 @@ _NAME = re.compile(r"^step-(\d+)\.npz$")
 
 
 def probe_ids(tokenizer: Any, text: str) -> list[int]:
-    return tokenizer(text, add_special_tokens=False)["input_ids"][:MAX_PROBE_TOKENS]
+    """The probe as the model reads it: through the tokenizer's template, cut to MAX_PROBE_TOKENS."""
+    return encode(tokenizer, [text], limit=MAX_PROBE_TOKENS)[0]
 
 
 def record(model: Any, tokenizer: Any, text: str, step: int, run_dir: Path) -> Path:
-    """Save the probe's attention at `step`; the model is left as it was (mode and attention kernel)."""
-    device = str(next(model.parameters()).device)
+    """Save the probe's attention at `step`; the model is left as it was (mode and attention kernel).
+
+    An encoder-decoder reads the probe on both sides: in the encoder, and teacher-forced in the decoder.
+    """
     ids = probe_ids(tokenizer, text)
-    decoder = None
-    if model.config.is_encoder_decoder:
-        decoder = [model.generation_config.decoder_start_token_id] + ids
-        ids = ids + [tokenizer.eos_token_id]
+    decoder = shapes.decoder_sequence(model, ids) if model.config.is_encoder_decoder else None
     was_training = model.training
     kernel = model.config._attn_implementation
     model.eval()
     try:
         if kernel != "eager":
             model.set_attn_implementation("eager")
-        att = forward(model, tokenizer, device, ids, decoder)
+        att = forward(model, tokenizer, ids, decoder)
     finally:
         if kernel != "eager":
             model.set_attn_implementation(kernel)
@@ -58,12 +61,9 @@ def recorded(run_dir: Path) -> list[tuple[int, Path]]:
 
 
 def run_of(model_dir: str | Path) -> Path | None:
-    """The run a model folder belongs to (RUN/model or RUN/checkpoints/checkpoint-N), if any."""
-    path = Path(model_dir)
-    for candidate in (path, path.parent, path.parent.parent):
-        if (candidate / FOLDER).is_dir():
-            return candidate
-    return None
+    """The run a model folder belongs to, if that run recorded a probe."""
+    run = runs.run_of(model_dir)
+    return run if run is not None and (run / FOLDER).is_dir() else None
 
 
 def load(path: Path) -> Attention:

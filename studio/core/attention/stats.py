@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from studio.core.modeling import shapes
+
 INDUCTION_LENGTH = 48  # random tokens in the probe, which is read twice
 
 
@@ -64,7 +66,7 @@ def head_stats(weights: np.ndarray, induction: np.ndarray | None = None) -> dict
     return stats
 
 
-def induction_probe(model: Any, tokenizer: Any, device: str, seed: int = 0) -> tuple[list[int], int]:
+def induction_probe(model: Any, tokenizer: Any, seed: int = 0) -> tuple[list[int], int]:
     """Random ordinary tokens read twice: an induction head, at the second copy, attends to the token that
     followed the current one the first time. Returns the ids and the length of one copy."""
     rng = np.random.default_rng(seed)
@@ -85,15 +87,14 @@ def induction_scores(weights: np.ndarray, length: int, offset: int = 0) -> np.nd
     return weights[:, :, rows, rows - length + 1].mean(axis=-1)
 
 
-def induction(model: Any, tokenizer: Any, device: str) -> np.ndarray:
+def induction(model: Any, tokenizer: Any) -> np.ndarray:
     """Induction score of every decoder self-attention head (a decoder-only model's only attention)."""
     from studio.core.attention.extract import forward
 
-    ids, length = induction_probe(model, tokenizer, device)
+    ids, length = induction_probe(model, tokenizer)
     if not model.config.is_encoder_decoder:
-        return induction_scores(forward(model, tokenizer, device, ids).attentions, length)
-    start = model.generation_config.decoder_start_token_id
-    att = forward(model, tokenizer, device, ids[:2], [start] + ids)
+        return induction_scores(forward(model, tokenizer, ids).attentions, length)
+    att = forward(model, tokenizer, ids[:2], shapes.decoder_sequence(model, ids))
     return induction_scores(att.decoder_attentions, length, offset=1)
 
 

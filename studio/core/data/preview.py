@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from studio.core.data import sources as data
 from studio.core.control import Control
-from studio.core.data.encoding import TokenStats, stats
+from studio.core.data import labels
+from studio.core.data import sources as data
+from studio.core.data.columns import TEXT, Column, kind_of, map_columns
+from studio.core.data.encoding import TokenStats, encode, stats
 
 _CELL_CHARS = 300
 _STATS_ROWS = 20_000
@@ -27,7 +29,7 @@ class TablePreview:
         self.label = label
         self.builder = builder
         self.columns: list[str] = list(dataset.column_names)
-        self.text_columns: list[str] = data.string_columns(dataset)
+        self.text_columns: list[str] = [c for c in self.columns if kind_of(dataset, c) == TEXT]
 
     def __len__(self) -> int:
         return len(self._ds)
@@ -44,9 +46,19 @@ class TablePreview:
     def iter_texts(self, columns: list[str]) -> Iterator[str]:
         return data.iter_texts(self._ds, columns)
 
-    def mapping(self, task: str, columns: data.ColumnMap, controls: dict[str, str] = data.CLI_CONTROLS
-                ) -> data.ColumnMap:
-        return data.map_columns(self._ds, task, columns, controls)
+    def mapping(self, roles: tuple[Column, ...], wanted: dict[str, str], controls: dict[str, str]
+                ) -> dict[str, str]:
+        """The columns for a task's roles (see data.columns.map_columns)."""
+        return map_columns(self._ds, roles, wanted, controls)
+
+    def label_set(self, column: str, control: str) -> labels.LabelSet:
+        """The classes of a label column and their counts (the whole column, read from Arrow)."""
+        return labels.label_set(self._ds, column, control)
+
+    @property
+    def dataset(self) -> Any:
+        """The loaded rows, for a task's own checks (the window never reads them directly)."""
+        return self._ds
 
 
 def _cell(value: Any) -> str:
@@ -67,8 +79,7 @@ def token_stats(preview: TablePreview, tokenizer: Any, column: str, limit: int,
     for i in range(0, len(texts), 1000):
         if control is not None:
             control.checkpoint()
-        batch = tokenizer.backend_tokenizer.encode_batch(texts[i:i + 1000], add_special_tokens=False)
-        lengths.extend(len(e.ids) + 1 for e in batch)
+        lengths.extend(len(ids) for ids in encode(tokenizer, texts[i:i + 1000]))
     return stats(np.asarray(lengths, dtype=np.int64), sum(map(len, texts)), limit)
 
 

@@ -6,6 +6,10 @@ so it is deterministic for a given Python. Each sample is built once and cached 
 - `sample:python-code`: language modelling, one row per source file (`text`).
 - `sample:docstrings`: summarization, `source` (a function without its docstring) and `target` (the
   first sentence of its docstring).
+- `sample:packages`: text classification, `text` (a function's source) and `label` (the standard-library
+  package it comes from, such as asyncio or email).
+
+Which task a sample serves is declared by the task (its `default_data`), not here.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import re
 import sys
 import sysconfig
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,9 +37,15 @@ _MAX_SOURCE_CHARS = 1_500
 _SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "dist-packages", "lib2to3", "__pycache__",
               "turtledemo", "tkinter", "ensurepip", "venv"}
 
+# Packages present in every supported Python, each with hundreds of functions of its own vocabulary.
+_PACKAGES = ("asyncio", "email", "http", "importlib", "logging", "multiprocessing", "unittest", "xml")
+_PER_PACKAGE = 400
+_MIN_FUNCTION_CHARS = 80
+
 SAMPLES = {
-    "python-code": ("lm", "Python standard library source files (language modelling)"),
-    "docstrings": ("summarize", "Python functions -> first sentence of their docstring (summarization)"),
+    "python-code": "Python standard library source files (language modelling)",
+    "docstrings": "Python functions -> first sentence of their docstring (summarization)",
+    "packages": "Python functions -> the standard-library package they come from (text classification)",
 }
 
 
@@ -42,8 +53,9 @@ def is_sample(source: str) -> bool:
     return source.startswith(SAMPLE_PREFIX)
 
 
-def sample_task(source: str) -> str:
-    return SAMPLES[_sample_name(source)][0]
+def check(source: str) -> None:
+    """Raise `DataError` unless `source` names a built-in sample."""
+    _sample_name(source)
 
 
 def _sample_name(source: str) -> str:
@@ -125,6 +137,34 @@ def _docstring_rows() -> Iterator[dict]:
                 return
 
 
+def _package_rows() -> Iterator[dict]:
+    root = Path(sysconfig.get_paths()["stdlib"])
+    taken = dict.fromkeys(_PACKAGES, 0)
+    for path in _stdlib_files():
+        package = path.relative_to(root).parts[0]
+        if package not in taken or taken[package] >= _PER_PACKAGE:
+            continue
+        text = _read(path) or ""
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = text.splitlines(keepends=True)  # ast.get_source_segment splits the file again on every call
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            source = textwrap.dedent("".join(lines[node.lineno - 1:node.end_lineno]))
+            if len(source) < _MIN_FUNCTION_CHARS:
+                continue
+            yield {"text": source[:_MAX_SOURCE_CHARS], "label": package}
+            taken[package] += 1
+            if taken[package] >= _PER_PACKAGE:
+                break
+
+
+_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows}
+
+
 def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None = None) -> Path:
     """The cached JSON Lines file of a built-in sample, built on first use (atomically)."""
     name = _sample_name(source)
@@ -134,7 +174,7 @@ def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None
         return path
     if progress:
         progress(f"Building {source} from this Python's standard library (once)...")
-    rows = _code_rows() if name == "python-code" else _docstring_rows()
+    rows = _BUILDERS[name]()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as out:

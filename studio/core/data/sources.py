@@ -26,15 +26,6 @@ _SNIFF_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
-class ColumnMap:
-    """Which columns feed the task: `text` for language modelling, `source`/`target` for summarization."""
-
-    text: str | None = None
-    source: str | None = None
-    target: str | None = None
-
-
-@dataclass(frozen=True)
 class DataSource:
     builder: str
     files: tuple[str, ...]
@@ -148,55 +139,6 @@ def load_resolved(resolved: DataSource, cache: Path) -> Dataset:
     if len(ds) == 0:
         raise DataError(f"'{resolved.label}' contains no rows; choose a file that contains text.")
     return ds
-
-
-
-def string_columns(ds: Dataset) -> list[str]:
-    return [name for name, feature in ds.features.items()
-            if getattr(feature, "dtype", None) in ("string", "large_string")]
-
-
-CLI_CONTROLS = {"text": "--text-column", "source": "--source-column", "target": "--target-column"}
-
-
-def map_columns(ds: Dataset, task: str, columns: ColumnMap, controls: dict[str, str] = CLI_CONTROLS) -> ColumnMap:
-    """Check (or guess) the column mapping for `task`; returns the mapping that will be used.
-
-    `controls` names where the person picks each column (flags here, boxes in the window), so the
-    error says what to change in their own terms.
-    """
-    available = string_columns(ds)
-
-    def pick(wanted: str | None, role: str, guesses: tuple[str, ...], flag: str) -> str:
-        if wanted:
-            if wanted not in ds.column_names:
-                raise DataError(f"There is no column '{wanted}'; the data has {_names(ds.column_names)}. "
-                                f"Choose one of them with {flag}.")
-            if wanted not in available:
-                raise DataError(f"Column '{wanted}' does not hold text; choose a text column "
-                                f"({_names(available)}) with {flag}.")
-            return wanted
-        for guess in guesses:
-            if guess in available:
-                return guess
-        if task == "lm" and len(available) == 1:
-            return available[0]
-        raise DataError(f"Which column holds the {role}? The data has {_names(ds.column_names)}; "
-                        f"choose one with {flag}.")
-
-    if task == "lm":
-        return ColumnMap(text=pick(columns.text, "text", ("text", "content", "document"), controls["text"]))
-    source = pick(columns.source, "source text", ("source", "document", "article", "text", "input"),
-                  controls["source"])
-    target = pick(columns.target, "target summary", ("target", "summary", "highlights", "output"),
-                  controls["target"])
-    if source == target:
-        raise DataError(f"Source and target are both '{source}'; choose two different columns.")
-    return ColumnMap(source=source, target=target)
-
-
-def _names(columns: list[str]) -> str:
-    return ", ".join(f"'{c}'" for c in columns) if columns else "no text columns"
 
 
 def iter_texts(ds: Dataset, columns: list[str]) -> Iterator[str]:

@@ -1,26 +1,48 @@
 """Byte-level BPE tokenizers trained with `tokenizers` and saved as `transformers` fast tokenizers.
 
-Byte-level so any UTF-8 text (code, emoji, accents) round-trips without an unknown token. No
-post-processor adds special tokens: the data preparation appends `</s>` where a sequence ends, so a
-prompt given to a causal model at generation time is not cut short by an end-of-text token.
+Byte-level so any UTF-8 text (code, emoji, accents) round-trips without an unknown token. Each model
+family gets its own special tokens and the special-token template its real checkpoints use, held in the
+post-processor: `[CLS] x [SEP]` for BERT, `<s> x </s>` for BART, `x </s>` for T5 and none for GPT-2 (a
+prompt must not end in an end-of-text token). So `tokenizer(text)` encodes the same way here, in plain
+transformers and in its pipelines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from studio.core.system import hub
 from studio.core.control import Control
 from studio.core.errors import TokenizerError, first_line
+from studio.core.system import hub
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
 
 PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
-SPECIAL_TOKENS = [PAD, BOS, EOS, UNK]
-MIN_VOCAB = 256 + len(SPECIAL_TOKENS)  # every byte plus the special tokens
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family's special tokens (role -> token, in id order) and its template for one text."""
+
+    specials: dict[str, str]
+    template: str | None  # e.g. "[CLS] $A [SEP]"; None adds nothing
+    pair: str | None = None
+
+
+FAMILIES = {
+    "gpt2": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK}, None),
+    "bart": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK, "mask": "<mask>"}, "<s> $A </s>",
+                   "<s> $A </s> </s> $B </s>"),
+    "t5": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK}, "$A </s>", "$A </s> $B </s>"),
+    "bert": Family({"pad": "[PAD]", "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "mask": "[MASK]"},
+                   "[CLS] $A [SEP]", "[CLS] $A [SEP] $B:1 [SEP]:1"),
+}
+SPECIAL_TOKENS = list(FAMILIES["gpt2"].specials.values())
+MIN_VOCAB = 256 + max(len(f.specials) for f in FAMILIES.values())  # every byte plus the special tokens
 MAX_VOCAB = 1_000_000
 _BATCH = 1000
 
@@ -31,21 +53,22 @@ def check_vocab_size(vocab_size: int) -> None:
                              f"choose between {MIN_VOCAB} and {MAX_VOCAB} (8000 to 50000 is usual).")
 
 
-def train_bpe(texts: Iterable[str], vocab_size: int, *, total: int | None = None,
+def train_bpe(texts: Iterable[str], vocab_size: int, *, family: str = "gpt2", total: int | None = None,
               progress: Callable[[float], None] | None = None,
               control: Control | None = None) -> PreTrainedTokenizerBase:
-    """Train a byte-level BPE on `texts`; `progress` gets the fraction of rows read (0..1).
+    """Train a byte-level BPE for a model `family` on `texts`; `progress` gets the fraction of rows read.
 
     The Rust trainer reads every row before it learns merges, so 100% read is not yet done.
     """
     check_vocab_size(vocab_size)
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer(models.BPE(unk_token=UNK))
+    kind = FAMILIES[family]
+    specials = list(kind.specials.values())
+    tokenizer = Tokenizer(models.BPE(unk_token=kind.specials["unk"]))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, min_frequency=2,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials, min_frequency=2,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
 
     def batches() -> Iterator[list[str]]:
@@ -72,8 +95,20 @@ def train_bpe(texts: Iterable[str], vocab_size: int, *, total: int | None = None
     if tokenizer.get_vocab_size() <= MIN_VOCAB:
         raise TokenizerError("The data is too small to learn any merges; give the tokenizer more text or "
                              "use a model's own tokenizer.")
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=BOS, eos_token=EOS, pad_token=PAD,
-                                   unk_token=UNK, model_max_length=1_000_000)
+    return _wrap(tokenizer, kind)
+
+
+def _wrap(tokenizer: Any, kind: Family) -> PreTrainedTokenizerBase:
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+
+    if kind.template is not None:
+        used = {t for t in (kind.template + " " + (kind.pair or "")).split() if not t.startswith("$")}
+        ids = [(t.split(":")[0], tokenizer.token_to_id(t.split(":")[0])) for t in sorted(used)]
+        tokenizer.post_processor = processors.TemplateProcessing(single=kind.template, pair=kind.pair,
+                                                                 special_tokens=sorted(set(ids)))
+    names = {f"{role}_token": token for role, token in kind.specials.items()}
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=1_000_000, **names)
 
 
 def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from studio.core.control import Control
+from studio.core.data.encoding import cut, encode
 from studio.core.errors import ConfigError, ModelError
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.modeling import shapes
 from studio.core.playground.sampling import Sampling
 from studio.core.playground.scoring import Alternative, score
+from studio.core.tasks.loaded import LoadedModel
 
 # torch samples from one global generator; two seeded generations at once (side by side) would
 # interleave their draws, so seeded sampling takes turns to stay reproducible.
@@ -152,19 +154,21 @@ def generate(loaded: LoadedModel, prompt: str, sampling: Sampling, *, on_token: 
     streamed first and the model continues after them.
     """
     sampling.check()
+    if loaded.task.output != "text":
+        raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not write text. Use "
+                         f"'studio {loaded.task.command}' instead.")
     tok = loaded.tokenizer
     forced = list(forced or [])
-    ids = tok(prompt, add_special_tokens=False)["input_ids"] if prompt else []
-    if loaded.task == "summarize":
-        ids = ids + [tok.eos_token_id]
-    budget = loaded.max_positions - (0 if loaded.task == "summarize" else sampling.max_new_tokens + len(forced))
+    seq2seq = loaded.model.config.is_encoder_decoder
+    budget = loaded.max_positions - (0 if seq2seq else sampling.max_new_tokens + len(forced))
     if budget < 1:
         raise ConfigError(f"--max-new-tokens {sampling.max_new_tokens} leaves no room for a prompt in a model "
                           f"that reads {loaded.max_positions} tokens; lower it.")
+    ids = encode(tok, [prompt])[0] if prompt or seq2seq else []
     truncated = len(ids) > budget
-    ids = ids[-budget:] if loaded.task == "lm" else ids[:budget]
+    ids = cut(tok, [ids], budget, keep="start" if seq2seq else "end")[0]
     if not ids:
-        ids = [tok.eos_token_id]  # an empty prompt starts where a document would
+        ids = [tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id]  # where a document starts
     if sampling.seed is not None and sampling.samples:
         with _SEEDED:
             return _run(loaded, ids, forced, sampling, on_token, control, truncated)
@@ -173,9 +177,9 @@ def generate(loaded: LoadedModel, prompt: str, sampling: Sampling, *, on_token: 
 
 def summarize(loaded: LoadedModel, text: str, sampling: Sampling, *, on_token: OnToken | None = None,
               control: Control | None = None, forced: list[int] | None = None) -> Generation:
-    if loaded.task != "summarize":
-        raise ModelError(f"'{loaded.source}' is a decoder-only language model; summarization needs an "
-                         "encoder-decoder model, such as one trained with --task summarize.")
+    if not loaded.model.config.is_encoder_decoder:
+        raise ModelError(f"'{loaded.source}' is a {loaded.shape} {loaded.task.title.lower()} model; summarization "
+                         "needs an encoder-decoder model, such as one trained with --task summarize.")
     if not text.strip():
         raise ConfigError("There is no text to summarize; give --text or a --file with text in it.")
     return generate(loaded, text, sampling, on_token=on_token, control=control, forced=forced)
@@ -197,8 +201,7 @@ def _run(loaded: LoadedModel, ids: list[int], forced: list[int], sampling: Sampl
     input_ids = torch.tensor([ids if seq2seq else ids + forced], device=loaded.device)
     extra: dict[str, Any] = {}
     if seq2seq and forced:
-        start = model.generation_config.decoder_start_token_id
-        extra["decoder_input_ids"] = torch.tensor([[start] + forced], device=loaded.device)
+        extra["decoder_input_ids"] = torch.tensor([shapes.decoder_sequence(model, forced)], device=loaded.device)
     kwargs = sampling.generate_kwargs()
     streamer = _Streamer(pieces, on_token, control) if sampling.num_beams == 1 else None
     started = time.perf_counter()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from studio.core.modeling import shapes
+
 TOP_ALTERNATIVES = 5
 
 
@@ -29,14 +31,7 @@ def score(loaded: Any, prompt: list[int], new: list[int],
 
     model, tok = loaded.model, loaded.tokenizer
     with torch.inference_mode():
-        if model.config.is_encoder_decoder:
-            start = model.generation_config.decoder_start_token_id
-            decoder = torch.tensor([[start] + new[:-1]], device=loaded.device)
-            logits = model(input_ids=torch.tensor([prompt], device=loaded.device), decoder_input_ids=decoder).logits[0]
-        else:
-            full = torch.tensor([prompt + new[:-1]], device=loaded.device)
-            logits = model(input_ids=full).logits[0, len(prompt) - 1:]
-        logp = torch.log_softmax(logits.float(), dim=-1)
+        logp = torch.log_softmax(shapes.continuation_logits(model, prompt, new).float(), dim=-1)
         picked = logp.gather(1, torch.tensor(new, device=loaded.device)[:, None])[:, 0].cpu().tolist()
         best = logp.topk(min(top, logp.shape[-1]), dim=-1)
         best_values, best_ids = best.values.cpu().tolist(), best.indices.cpu().tolist()

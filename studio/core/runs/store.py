@@ -1,7 +1,8 @@
 """A run is a folder; its metrics live in SQLite so they survive a crash and can be read while training.
 
     RUN/config.toml          the settings (TOML), written atomically
-    RUN/metrics.sqlite       meta (status, steps, ...) and metrics (step, name, value, time), WAL mode
+    RUN/metrics.sqlite       meta (status, steps, ...), metrics (step, name, value, time) and reports
+                             (an evaluation's JSON findings, such as a confusion matrix), WAL mode
     RUN/tokenizer/           the tokenizer the run trains with
     RUN/checkpoints/checkpoint-N/   complete checkpoints only (written elsewhere, renamed into place)
     RUN/model/               the final model and tokenizer (save_pretrained, safetensors)
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS metrics (
     step INTEGER NOT NULL, name TEXT NOT NULL, value REAL, time REAL NOT NULL);  -- NULL: not finite
 CREATE INDEX IF NOT EXISTS metrics_step ON metrics (step);
+CREATE TABLE IF NOT EXISTS reports (step INTEGER PRIMARY KEY, body TEXT NOT NULL, time REAL NOT NULL);
 """
 
 
@@ -79,10 +81,17 @@ class RunStore:
             self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('global_step', ?)",
                                (json.dumps(step),))
 
+    def report(self, step: int, body: dict[str, Any]) -> None:
+        """Keep an evaluation's report (replacing one of the same step, which a resumed run re-evaluates)."""
+        with self._conn:
+            self._conn.execute("INSERT OR REPLACE INTO reports (step, body, time) VALUES (?, ?, ?)",
+                               (step, json.dumps(body, allow_nan=False), time.time()))
+
     def truncate_after(self, step: int) -> None:
-        """Forget metrics logged after `step`: a resumed run replays those steps from its checkpoint."""
+        """Forget what was logged after `step`: a resumed run replays those steps from its checkpoint."""
         with self._conn:
             self._conn.execute("DELETE FROM metrics WHERE step > ?", (step,))
+            self._conn.execute("DELETE FROM reports WHERE step > ?", (step,))
 
     def mark_running(self, planned_steps: int) -> None:
         self.set_meta(status="running", pid=os.getpid(), host=socket.gethostname(), planned_steps=planned_steps,
@@ -128,11 +137,13 @@ class RunInfo:
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
     last: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)
+    report: dict[str, Any] | None = None  # the latest evaluation's report, with its "step"
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
         out = dict(self.__dict__)
         if not with_history:
             out.pop("history")
+            out.pop("report")
         return out
 
 
@@ -157,6 +168,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         raise RunError(f"'{run_dir}' is not a run folder (no {METRICS_FILE}); pick a folder listed by "
                        "'studio runs list'.")
     meta: dict[str, Any] = {}
+    report = None
     history: list[dict[str, float]] = []
     last: dict[str, float] = {}
     db = run_dir / METRICS_FILE
@@ -165,6 +177,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
             with closing(_connect(db, readonly=True)) as conn:
                 meta = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM meta")}
                 rows = conn.execute("SELECT step, name, value, time FROM metrics ORDER BY step, rowid").fetchall()
+                report = _latest_report(conn)
         except sqlite3.DatabaseError as exc:
             raise RunError(f"The metrics store of '{run_dir}' cannot be read ({exc}).") from None
         history, last = _history(rows)
@@ -172,7 +185,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
     if status == "running" and meta.get("host") == socket.gethostname() and meta.get("pid") \
             and not _pid_alive(int(meta["pid"])):
         status = "stopped"  # the process died without saying so (killed, crashed, power cut)
-    config = _read_config(run_dir)
+    config = read_config(run_dir)
     model_dir = run_dir / MODEL
     return RunInfo(
         path=str(run_dir), name=run_dir.name, status=status, task=config.get("task", "?"),
@@ -182,7 +195,15 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         started=meta.get("started"), ended=meta.get("ended"), error=meta.get("error"),
         model_dir=str(model_dir) if (model_dir / "config.json").is_file() else None,
         checkpoints=[{"step": s, "path": str(p)} for s, p in checkpoints(run_dir)],
-        last=last, history=history if with_history else [])
+        last=last, history=history if with_history else [], report=report)
+
+
+def _latest_report(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    try:
+        row = conn.execute("SELECT step, body FROM reports ORDER BY step DESC LIMIT 1").fetchone()
+    except sqlite3.OperationalError:  # a store written before reports existed
+        return None
+    return {"step": row[0], **json.loads(row[1])} if row else None
 
 
 def _history(rows: Iterable[tuple[int, str, float | None, float]]) -> tuple[list[dict[str, float | None]],
@@ -199,7 +220,32 @@ def _history(rows: Iterable[tuple[int, str, float | None, float]]) -> tuple[list
     return list(by_step.values()), last
 
 
-def _read_config(run_dir: Path) -> dict[str, Any]:
+def model_source(name: str) -> str:
+    """What to load for `name`: a run folder stands for its final model, or its latest checkpoint while it
+    has none yet; anything else (a model folder, a hub id) is returned as it is."""
+    path = Path(name).expanduser()
+    if path.is_dir() and is_run(path):
+        if (path / MODEL / "config.json").is_file():
+            return str(path / MODEL)
+        latest = latest_checkpoint(path)
+        if latest is None:
+            raise RunError(f"The run '{path.name}' has no model or checkpoint yet; wait for its first "
+                           "checkpoint or pick another run.")
+        return str(latest[1])
+    return name
+
+
+def run_of(model_dir: str | Path) -> Path | None:
+    """The run a model folder belongs to (RUN/model or RUN/checkpoints/checkpoint-N), if any."""
+    path = Path(model_dir)
+    for candidate in (path, path.parent, path.parent.parent):
+        if (candidate / CONFIG_FILE).is_file():
+            return candidate
+    return None
+
+
+def read_config(run_dir: Path) -> dict[str, Any]:
+    """The run's settings as saved (the [run] table of its config.toml); empty if unreadable."""
     import tomllib
 
     try:

@@ -17,7 +17,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from studio.core.control import Control
 from studio.core.runs.store import RunStore
-from studio.core.training.events import Checkpoint, Listener, Metrics, Status
+from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status
 
 _RENAMES = {"loss": "train_loss"}
 _DROP = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",
@@ -26,13 +26,15 @@ _DROP = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps
 
 class BridgeCallback(TrainerCallback):
     def __init__(self, store: RunStore, emit: Listener, control: Control, *, tokens_seen: Callable[[], int],
-                 memory: Callable[[], int], perplexity: bool) -> None:
+                 memory: Callable[[], int], derived: Callable[[dict[str, float]], dict[str, float]],
+                 report: Callable[[], dict | None]) -> None:
         self.store = store
         self.emit = emit
         self.control = control
         self.tokens_seen = tokens_seen
         self.memory = memory
-        self.perplexity = perplexity
+        self.derived = derived
+        self.report = report
         self.stopped_at: int | None = None
         self.diverged_at: int | None = None
         self._mark: tuple[float, int] = (time.perf_counter(), 0)
@@ -85,10 +87,15 @@ class BridgeCallback(TrainerCallback):
                 self.diverged_at = state.global_step
                 control.should_training_stop = True
                 control.should_save = False  # the weights are no longer numbers; keep the last good checkpoint
-        if self.perplexity and "eval_loss" in values:
-            values["eval_perplexity"] = math.exp(min(values["eval_loss"], 50.0))
+        values.update(self.derived(values))
         self.store.log(state.global_step, values)
         self.emit(Metrics(state.global_step, state.max_steps, values))
+
+    def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        body = self.report()
+        if body is not None:
+            self.store.report(state.global_step, body)
+            self.emit(Report(state.global_step, body))
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.data import samples
-from studio.core.system.device import DEVICES, PRECISIONS
-from studio.core.errors import ConfigError
-from studio.core.modeling.models import MAX_POSITIONS, PRESETS, TASKS
 from studio.core.data.tokenizer import MAX_VOCAB, MIN_VOCAB
+from studio.core.errors import ConfigError
+from studio.core.modeling.presets import MAX_POSITIONS, PRESETS
+from studio.core.system.device import DEVICES, PRECISIONS
+from studio.core.tasks import registry
+from studio.core.tasks.base import Task
 
-DEFAULT_DATA = {"lm": "sample:python-code", "summarize": "sample:docstrings"}
 MAX_PROBE_CHARS = 2000
-DEFAULT_MODEL = {"lm": "gpt-tiny", "summarize": "bart-tiny"}
 
 
 @dataclass
@@ -27,10 +27,11 @@ class RunConfig:
     text_column: str = ""
     source_column: str = ""
     target_column: str = ""
+    label_column: str = ""
     model: str = ""  # empty: the task's default preset
     tokenizer: str = ""  # empty: train one for a preset, or use the model's own
     vocab_size: int = 4096
-    seq_len: int = 128  # block length for LM; source length limit for summarization
+    seq_len: int = 128  # block length for LM; source length limit for summarization; text limit for classifiers
     target_len: int = 48  # summary length limit
     max_steps: int = 600
     batch_size: int = 16
@@ -53,30 +54,32 @@ class RunConfig:
     def resolved(self) -> RunConfig:
         """Fill in the defaults that depend on the task (data, model)."""
         out = dataclasses.replace(self)
-        if not out.data:
-            out.data = DEFAULT_DATA.get(out.task, DEFAULT_DATA["lm"])
-        if not out.model:
-            out.model = DEFAULT_MODEL.get(out.task, DEFAULT_MODEL["lm"])
+        task = registry.get(out.task)
+        out.data = out.data or task.default_data
+        out.model = out.model or task.default_preset
         return out
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def columns(self, task: Task) -> dict[str, str]:
+        """The person's column choice for each of the task's roles ("" to guess)."""
+        return {c.role: getattr(self, c.field) for c in task.columns}
+
 
 def validate(config: RunConfig) -> RunConfig:
     """Raise `ConfigError` for settings that cannot work; return the config with defaults filled in."""
     c = config.resolved()
-    if c.task not in TASKS:
-        raise ConfigError(f"Unknown task '{c.task}'; choose 'lm' (language modelling) or 'summarize'.")
+    task = registry.get(c.task)
     if samples.is_sample(c.data):
-        sample_task = samples.sample_task(c.data)
-        if sample_task != c.task:
-            raise ConfigError(f"{c.data} is a {_task_name(sample_task)} sample but the task is "
-                              f"{_task_name(c.task)}; pass --task {sample_task} or another --data.")
-    if c.model in PRESETS and PRESETS[c.model].task != c.task:
-        want = [n for n, p in PRESETS.items() if p.task == c.task]
-        raise ConfigError(f"The preset '{c.model}' is for {_task_name(PRESETS[c.model].task)}; for "
-                          f"{_task_name(c.task)} choose one of {', '.join(want)}.")
+        samples.check(c.data)
+        made_for = registry.for_sample(c.data)
+        if made_for is not None and made_for is not task:
+            raise ConfigError(f"{c.data} is a {made_for.title.lower()} sample but the task is "
+                              f"{task.title.lower()}; pass --task {made_for.name} or another --data.")
+    if c.model in PRESETS and c.model not in task.presets:
+        raise ConfigError(f"The preset '{c.model}' is not made for {task.title.lower()}; choose one of "
+                          f"{', '.join(task.presets)}.")
     _positive(c, "max_steps", "batch_size", "grad_accum", "eval_every", "save_every", "keep_checkpoints",
               "log_every", "eval_rows")
     if not MIN_VOCAB <= c.vocab_size <= MAX_VOCAB:
@@ -102,10 +105,6 @@ def validate(config: RunConfig) -> RunConfig:
     if c.precision not in PRECISIONS:
         raise ConfigError(f"Unknown precision '{c.precision}'; choose one of {', '.join(PRECISIONS)}.")
     return c
-
-
-def _task_name(task: str) -> str:
-    return "summarization" if task == "summarize" else "language modelling"
 
 
 def _positive(c: RunConfig, *names: str) -> None:

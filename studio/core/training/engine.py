@@ -16,22 +16,21 @@ from typing import Any
 import torch
 from transformers import PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
 
-from studio.core.training import config as run_config
-from studio.core.system import device as devices
-from studio.core.modeling import models
-from studio.core.runs import store as runs
-from studio.core.system import workspace
-from studio.core.training.config import RunConfig
 from studio.core.control import Control
+from studio.core.data.tokenizer import save_tokenizer
 from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
+from studio.core.modeling.estimate import estimate
+from studio.core.runs import store as runs
+from studio.core.system import device as devices
+from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
-from studio.core.data.tokenizer import save_tokenizer
+from studio.core.training import config as run_config
 from studio.core.training.callback import BridgeCallback, ProbeCallback
+from studio.core.training.config import RunConfig
 from studio.core.training.events import Event, Listener, Stage, Status
 from studio.core.training.prepare import Prepared, prepare
-from studio.core.tasks.rouge import rouge_metrics
-from studio.core.training.trainer import LMCollator, Seq2SeqCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
+from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
 
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
                       "batch_size"}
@@ -112,8 +111,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     store = runs.RunStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
     store.truncate_after(start_step)
-    size = models.estimate(p.model.config, c.task, c.batch_size, c.seq_len, precision,
-                           c.target_len if c.task == "summarize" else 0)
+    source_len, target_len = p.task.length_limits(c)
+    size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step)
     store.mark_running(c.max_steps)
@@ -121,9 +120,10 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     emit(Stage("model", f"{c.model}: {size.parameters / 1e6:.2f} M parameters, about "
                         f"{size.training_bytes / 2**20:.0f} MiB to train on {devices.describe(device)} ({precision})."))
     counter = TokenCounter()
+    metrics = p.task.metrics(p.tokenizer, p.validation_rows, p.columns, p.info)
     bridge = BridgeCallback(store, emit, control, tokens_seen=counter, memory=lambda: devices.memory_used(device),
-                            perplexity=c.task == "lm")
-    trainer = _trainer(p, run_dir, device, precision, counter, bridge)
+                            derived=p.task.derived, report=metrics.take_report if metrics else lambda: None)
+    trainer = _trainer(p, run_dir, device, precision, counter, bridge, metrics)
     if checkpoint:
         emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))
     try:
@@ -171,7 +171,7 @@ def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Pat
 
 
 def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: TokenCounter,
-             bridge: BridgeCallback) -> Any:
+             bridge: BridgeCallback, metrics: Any) -> Any:
     c = p.config
     common = dict(
         output_dir=str(run_dir / runs.CHECKPOINTS), max_steps=c.max_steps, per_device_train_batch_size=c.batch_size,
@@ -183,17 +183,15 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
         disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
     )
-    if c.task == "summarize":
+    collator = CountingCollator(p.task.collator(p.tokenizer, p.model), p.task.tokens_in, counter)
+    parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
+                 processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics)
+    if p.task.eval_generates:
         args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=c.target_len,
                                         generation_num_beams=1)
-        trainer = StudioSeq2SeqTrainer(model=p.model, args=args, train_dataset=p.train, eval_dataset=p.validation,
-                                       data_collator=Seq2SeqCollator(p.tokenizer, p.model, counter),
-                                       processing_class=p.tokenizer, callbacks=[bridge],
-                                       compute_metrics=rouge_metrics(p.tokenizer))
+        trainer = StudioSeq2SeqTrainer(args=args, **parts)
     else:
-        args = TrainingArguments(**common)
-        trainer = StudioTrainer(model=p.model, args=args, train_dataset=p.train, eval_dataset=p.validation,
-                                data_collator=LMCollator(counter), processing_class=p.tokenizer, callbacks=[bridge])
+        trainer = StudioTrainer(args=TrainingArguments(**common), **parts)
     if c.probe_text.strip():
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead

@@ -27,6 +27,14 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Report:
+    """An evaluation's findings beyond numbers (a classifier's confusion matrix and mistakes)."""
+
+    step: int
+    body: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Checkpoint:
     step: int
     path: str
@@ -40,5 +48,5 @@ class Status:
     message: str = ""
 
 
-Event = Stage | Metrics | Checkpoint | Status
+Event = Stage | Metrics | Report | Checkpoint | Status
 Listener = Callable[[Event], None]

@@ -1,113 +1,147 @@
 """Everything a run needs before its first step: data, tokenizer, model and tokenized splits.
 
 All of it is checked before a run folder is created, so bad input never leaves a half-made run behind.
+The task decides what the data must hold, how rows become inputs and which head the model gets;
+this module only puts the steps in order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from studio.core.data import sources as data
-from studio.core.modeling import models
-from studio.core.data import encoding as preprocess
-from studio.core.data import samples
-from studio.core.training.config import RunConfig
 from studio.core.control import Control
-from studio.core.errors import ConfigError, DataError
+from studio.core.data import samples, sources
+from studio.core.data.columns import map_columns
 from studio.core.data.tokenizer import load_tokenizer, train_bpe
+from studio.core.errors import ConfigError, DataError, ModelError
+from studio.core.modeling import loading, presets, shapes
+from studio.core.runs import store as runs
+from studio.core.tasks import registry
+from studio.core.tasks.base import DataInfo, Task
+from studio.core.training.config import RunConfig
 from studio.core.training.events import Listener, Stage
 
 
 @dataclass
 class Prepared:
     config: RunConfig
+    task: Task
     tokenizer: Any
     model: Any
     train: Any
     validation: Any
+    validation_rows: Any  # the raw rows evaluated, in order (for reports that quote them)
+    columns: dict[str, str]
+    info: DataInfo
     stats: dict[str, Any]
     tokenizer_trained: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def cli_controls() -> dict[str, str]:
+    """Where a person picks each column on the command line, for error sentences."""
+    return {c.role: c.flag for c in registry.column_roles()}
+
+
+def check_model(c: RunConfig, task: Task) -> None:
+    """Fail fast, before any data is read, if the chosen model cannot be trained for the task."""
+    if presets.is_preset(c.model):
+        return
+    config = loading.load_config(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
+    if task.accepts(config):
+        return
+    kind = f"{shapes.shape(config)} {getattr(config, 'model_type', '')}".strip()
+    try:
+        fits = registry.for_model(config)
+        hint = f"choose --task {fits.name} ({fits.title.lower()}) or another model"
+    except ModelError:
+        hint = "choose another model"
+    raise ModelError(f"'{c.model}' is {_article(kind)} {kind} model, which cannot be trained for "
+                     f"{task.title.lower()}; {hint}.")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
             tokenizer_dir: Path | None = None) -> Prepared:
     """Load and tokenize the data and build the model; `tokenizer_dir` reuses a run's own tokenizer."""
-    if not models.is_preset(c.model):
-        models.check_model(c.model, c.task, trust_remote_code=c.trust_remote_code)
+    task = registry.get(c.task)
+    check_model(c, task)
     emit(Stage("data", f"Loading {c.data}..."))
     if samples.is_sample(c.data):
         samples.sample_path(c.data, cache, progress=lambda m: emit(Stage("data", m)))
-    source = data.resolve(c.data, cache)
-    ds = data.load_resolved(source, cache)
-    lines = source.builder == "text"
-    columns = data.map_columns(ds, c.task, data.ColumnMap(c.text_column or None, c.source_column or None,
-                                                          c.target_column or None))
-    train_rows, val_rows = data.split(ds, c.validation_fraction, c.seed, shuffle=not lines)
+    source = sources.resolve(c.data, cache)
+    ds = sources.load_resolved(source, cache)
+    ordered = source.builder == "text"
+    columns = map_columns(ds, task.columns, c.columns(task), cli_controls())
+    ds, info = task.inspect(ds, columns, cli_controls())
+    for warning in info.warnings:
+        emit(Stage("data", warning))
+    train_rows, val_rows = task.split(ds, c.validation_fraction, c.seed, ordered=ordered)
     control.checkpoint()
 
-    tokenizer, trained = _tokenizer(c, train_rows, columns, emit, control, tokenizer_dir)
+    tokenizer, trained = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
     emit(Stage("model", f"Building {c.model}..."))
-    model = _model(c, tokenizer)
+    model, notes = _model(c, task, tokenizer, info)
+    for note in notes:
+        emit(Stage("model", note))
     control.checkpoint()
 
     def report(name: str) -> Any:
         return lambda f: emit(Stage("tokenize", f"Tokenizing the {name} split...", f))
 
-    if c.task == "lm":
-        train, train_stats = preprocess.prepare_lm(train_rows, tokenizer, columns.text, c.seq_len, lines=lines,
-                                                   progress=report("training"), control=control)
-        val, _ = preprocess.prepare_lm(val_rows, tokenizer, columns.text, c.seq_len, lines=lines,
-                                       progress=report("validation"), control=control)
-        stats = {"train": train_stats.as_dict()}
-    else:
-        train, src, tgt = preprocess.prepare_seq2seq(train_rows, tokenizer, columns.source, columns.target,
-                                                     c.seq_len, c.target_len, progress=report("training"),
-                                                     control=control)
-        val, _, _ = preprocess.prepare_seq2seq(val_rows, tokenizer, columns.source, columns.target, c.seq_len,
-                                               c.target_len, progress=report("validation"), control=control)
-        stats = {"source": src.as_dict(), "target": tgt.as_dict()}
-    if len(train) == 0:
-        raise DataError(f"The training split holds less than one block of {c.seq_len} tokens; lower --seq-len "
-                        "or add more text.")
-    if len(val) == 0:
-        raise DataError(f"The validation split holds less than one block of {c.seq_len} tokens; raise "
-                        "validation_fraction, lower --seq-len or add more text.")
-    val = val.select(range(min(len(val), c.eval_rows)))
-    stats.update(train_rows=len(train), validation_rows=len(val))
-    return Prepared(c, tokenizer, model, train, val, stats, trained)
+    train, stats = task.encode(train_rows, tokenizer, columns, c, ordered=ordered, progress=report("training"),
+                               control=control)
+    val, _ = task.encode(val_rows, tokenizer, columns, c, ordered=ordered, progress=report("validation"),
+                         control=control)
+    for name, split in (("training", train), ("validation", val)):
+        if len(split) == 0:
+            raise DataError(f"The {name} split {task.empty_split_hint(c)}.")
+    kept = min(len(val), c.eval_rows)
+    val = val.select(range(kept))
+    stats.update(train_rows=len(train), validation_rows=len(val), **info.values)
+    return Prepared(c, task, tokenizer, model, train, val, val_rows.select(range(min(kept, len(val_rows)))),
+                    columns, info, stats, trained, notes)
 
 
-def _tokenizer(c: RunConfig, rows: Any, columns: data.ColumnMap, emit: Listener, control: Control,
+def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emit: Listener, control: Control,
                run_tokenizer: Path | None) -> tuple[Any, bool]:
     if run_tokenizer is not None:
         return load_tokenizer(run_tokenizer), False
     if c.tokenizer:
         emit(Stage("tokenizer", f"Loading the tokenizer {c.tokenizer}..."))
         return load_tokenizer(c.tokenizer, trust_remote_code=c.trust_remote_code), False
-    if not models.is_preset(c.model):
+    if not presets.is_preset(c.model):
         emit(Stage("tokenizer", f"Loading the tokenizer of {c.model}..."))
-        return load_tokenizer(c.model, trust_remote_code=c.trust_remote_code), False
-    names = [columns.text] if columns.text else [columns.source, columns.target]
+        return load_tokenizer(runs.model_source(c.model), trust_remote_code=c.trust_remote_code), False
+    names = task.tokenizer_texts(columns)
     total = len(rows) * len(names)
     emit(Stage("tokenizer", f"Training a {c.vocab_size}-token BPE tokenizer...", 0.0))
-    tokenizer = train_bpe(data.iter_texts(rows, names), c.vocab_size, total=total, control=control,
+    tokenizer = train_bpe(sources.iter_texts(rows, names), c.vocab_size, family=presets.family(c.model),
+                          total=total, control=control,
                           progress=lambda f: emit(Stage("tokenizer", "Reading text for the tokenizer...", f)))
     return tokenizer, True
 
 
-def _model(c: RunConfig, tokenizer: Any) -> Any:
-    if models.is_preset(c.model):
+def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo) -> tuple[Any, list[str]]:
+    settings = task.model_settings(info)
+    if presets.is_preset(c.model):
         from transformers import set_seed
 
         set_seed(c.seed)  # the initial weights follow the run's seed, not whatever ran before in this process
-        return models.build_preset(c.model, tokenizer)
-    model = models.load_pretrained(c.model, c.task, trust_remote_code=c.trust_remote_code)
-    limit = models.max_positions(model.config)
+        return presets.build(c.model, tokenizer, task.auto_class, **settings), []
+    model, fresh = loading.load_pretrained(runs.model_source(c.model), task.auto_class,
+                                           trust_remote_code=c.trust_remote_code, **settings)
+    limit = loading.max_positions(model.config)
     if limit and c.seq_len > limit:
         raise ConfigError(f"{c.model} reads at most {limit} tokens at a time; lower --seq-len to {limit} or less.")
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         model.resize_token_embeddings(len(tokenizer))
-    return model
-
+    if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
+        model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
+    note = task.fresh_head_note(fresh)
+    return model, [note] if note else []

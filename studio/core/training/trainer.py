@@ -9,15 +9,15 @@ into a staging folder and rename the finished checkpoint into place, then prune 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
-from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Trainer
+from transformers import Seq2SeqTrainer, Trainer
 from transformers.trainer import TRAINING_ARGS_NAME
 
-from studio.core.system.files import move_into_place
 from studio.core.runs.store import checkpoints
+from studio.core.system.files import move_into_place
 
 STAGING = ".staging"
 
@@ -75,29 +75,16 @@ class TokenCounter:
         return self.total
 
 
-class LMCollator:
-    """Stack equal-length blocks; labels are the inputs (the model shifts them).
+class CountingCollator:
+    """The task's collator, with the tokens of every batch it makes counted (see TokenCounter)."""
 
-    Written by hand because every block is exactly `seq_len` long: the library collators would pad,
-    mask and copy for nothing on every step.
-    """
-
-    def __init__(self, counter: TokenCounter) -> None:
+    def __init__(self, inner: Callable[[list[dict[str, Any]]], dict[str, Any]], count: Callable[[dict[str, Any]], int],
+                 counter: TokenCounter) -> None:
+        self.inner = inner
+        self.count = count
         self.counter = counter
 
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        ids = torch.tensor([f["input_ids"] for f in features], dtype=torch.long)
-        self.counter.total += ids.numel()
-        return {"input_ids": ids, "labels": ids}
-
-
-class Seq2SeqCollator:
-    def __init__(self, tokenizer: Any, model: Any, counter: TokenCounter) -> None:
-        self.inner = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100,
-                                            pad_to_multiple_of=8)
-        self.counter = counter
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
         batch = self.inner(features)
-        self.counter.total += int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
+        self.counter.total += self.count(batch)
         return batch

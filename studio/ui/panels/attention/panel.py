@@ -209,7 +209,7 @@ class AttentionPanel(QWidget):
             from studio.core.attention import stats as attention_stats
 
             att = attention.extract(model, text, target if model.task == "summarize" else None)
-            induction = attention_stats.induction(model.model, model.tokenizer, model.device)
+            induction = attention_stats.induction(model.model, model.tokenizer)
             return att, attention_stats.summarise(att, induction)
 
         self._start(work)

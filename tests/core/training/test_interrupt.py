@@ -15,7 +15,7 @@ import pytest
 from studio.cli import main
 from studio.core.runs import store as runs
 from studio.core.training import trainer as trainer_module
-from tests.core.conftest import TINY_LM, train_cli
+from tests.helpers import TINY_LM, train_cli
 
 LONG = TINY_LM[:6] + ["--max-steps", "100000", "--eval-every", "1000", "--save-every", "4", "--device", "cpu"]
 

@@ -14,7 +14,7 @@ from studio.core.attention import probe as attention_probe
 from studio.core.attention import stats as attention_stats
 from studio.core.tasks import loaded as inference
 from studio.core.runs import store as runs
-from tests.core.conftest import PROBE, TINY_LM, train_cli
+from tests.helpers import PROBE, TINY_LM, train_cli
 
 
 def _rows(t: int, seed: int = 0) -> np.ndarray:
@@ -67,7 +67,7 @@ def test_aggregates_and_rollout():
 def test_induction_on_real_models(lm_run, sum_run):
     for run in (lm_run, sum_run):
         loaded = inference.load(str(run), attn_implementation="eager")
-        scores = attention_stats.induction(loaded.model, loaded.tokenizer, loaded.device)
+        scores = attention_stats.induction(loaded.model, loaded.tokenizer)
         assert scores.shape == (2, 4) and np.all((scores >= 0) & (scores <= 1))
 
 

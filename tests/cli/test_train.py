@@ -8,7 +8,7 @@ import math
 import pytest
 
 from studio.cli import main
-from tests.core.conftest import TINY_LM, train_cli
+from tests.helpers import TINY_LM, train_cli
 
 
 def _show(capsys: pytest.CaptureFixture, run) -> dict:

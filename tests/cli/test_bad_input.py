@@ -59,7 +59,7 @@ CASES = [
     ("negative lr", ["--data", "{lm}", "--lr", "-1"], "learning rate"),
     ("huge seq len", ["--data", "{lm}", "--seq-len", "100000"], "--seq-len"),
     ("tiny vocab", ["--data", "{lm}", "--vocab-size", "10"], "--vocab-size"),
-    ("wrong preset for task", ["--data", "{lm}", "--model", "bart-tiny"], "for summarization"),
+    ("wrong preset for task", ["--data", "{lm}", "--model", "bart-tiny"], "not made for language modelling"),
     ("sample task mismatch", ["--data", "sample:docstrings", "--task", "lm"], "summarization sample"),
     ("unknown sample", ["--data", "sample:nope"], "no built-in sample"),
     ("no gpu", ["--data", "{lm}", "--device", "cuda"], "No CUDA GPU"),

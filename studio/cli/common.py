@@ -1,0 +1,50 @@
+"""Pieces the commands share: column flags from the task registry, reading text files, the workspace."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from studio.core.errors import ConfigError, DataError
+from studio.core.system import workspace
+from studio.core.tasks import registry
+
+
+def column_flags(p: argparse.ArgumentParser) -> None:
+    """`--text-column`, `--label-column`, ...: one flag for every column role any task reads."""
+    for column in registry.column_roles():
+        users = [t.name for t in registry.all_tasks() if column in t.columns]
+        p.add_argument(column.flag, dest=column.field, metavar="C",
+                       help=f"{column.help.lower()} ({', '.join(users)}; default: guessed)")
+
+
+def given_columns(args: argparse.Namespace, task: Any) -> dict[str, str]:
+    """The column flags given, for `task`; a flag the task does not read is an error, not ignored."""
+    given = {c.role: getattr(args, c.field) for c in registry.column_roles() if getattr(args, c.field, None)}
+    roles = {c.role for c in task.columns}
+    stray = [c.flag for c in registry.column_roles() if c.role in given and c.role not in roles]
+    if stray:
+        flags = ", ".join(c.flag for c in task.columns)
+        raise ConfigError(f"{stray[0]} does not apply: the model is a {task.title.lower()} model, which reads "
+                          f"{flags}.")
+    return given
+
+
+def runs_root(args: argparse.Namespace) -> Path:
+    return workspace.runs_dir(workspace.workspace(args.workspace))
+
+
+def cache(args: argparse.Namespace) -> Path:
+    return workspace.cache_dir(workspace.workspace(args.workspace))
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"'{path}' does not exist; check the path.") from None
+    except IsADirectoryError:
+        raise DataError(f"'{path}' is a folder; give a text file.") from None
+    except UnicodeDecodeError:
+        raise DataError(f"'{path.name}' is not UTF-8 text; save it as UTF-8 and try again.") from None

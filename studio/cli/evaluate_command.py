@@ -1,0 +1,67 @@
+"""`studio evaluate`: score a trained model on a labelled file, whatever its task."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from studio.cli.common import cache, column_flags, given_columns
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("evaluate", help="score a trained model on labelled data (accuracy and F1, perplexity "
+                            "or ROUGE, by the model's task)")
+    p.add_argument("--model", required=True, metavar="DIR", help="a run folder, model folder or hub id")
+    p.add_argument("--data", required=True, metavar="PATH|sample:NAME")
+    column_flags(p)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=evaluate)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from studio.core.data import samples, sources
+    from studio.core.data.columns import map_columns
+    from studio.core.tasks import loaded as inference
+    from studio.core.tasks import registry
+
+    loaded = inference.load(args.model, device=args.device)
+    task = loaded.task
+    wanted = given_columns(args, task)
+    if samples.is_sample(args.data):
+        samples.sample_path(args.data, cache(args))
+    source = sources.resolve(args.data, cache(args))
+    ds = sources.load_resolved(source, cache(args))
+    columns = map_columns(ds, task.columns, wanted, {c.role: c.flag for c in registry.column_roles()})
+    bar = _Bar() if len(ds) >= _BAR_ROWS else None
+    try:
+        scores = task.evaluate(loaded, ds, columns, ordered=source.builder == "text", progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        print(json.dumps(scores, ensure_ascii=False))
+    else:
+        print("\n".join(task.describe_scores(scores)))
+    return 0
+
+
+_BAR_ROWS = 200  # fewer rows are scored before a bar would be worth reading
+
+
+class _Bar:
+    """A progress bar on stderr, fed the fraction done."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=100, file=sys.stderr, dynamic_ncols=True, mininterval=0.5,
+                        bar_format="Evaluating {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def __call__(self, fraction: float) -> None:
+        self.bar.update(round(fraction * 100) - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,71 @@
+"""`studio runs list` and `studio runs show`: the runs in the workspace, readable while they train."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.cli.common import runs_root
+from studio.core.errors import RunError
+from studio.core.runs import store as runs
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser("runs", help="list runs, or show one (works while it trains)")
+    sub = p.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
+    ls = sub.add_parser("list", help="the runs in the workspace, newest first")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=runs_list)
+    show = sub.add_parser("show", help="one run: status, steps, checkpoints, metric history")
+    show.add_argument("run", metavar="RUN_DIR", help="a run folder, or the name of a run in the workspace")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=runs_show)
+
+
+def runs_list(args: argparse.Namespace) -> int:
+    found = runs.list_runs(runs_root(args))
+    if args.json:
+        print(json.dumps([r.as_dict(with_history=False) for r in found], indent=2))
+        return 0
+    if not found:
+        print(f"No runs yet in {runs_root(args)}; start one with 'studio train'.", file=sys.stderr)
+        return 0
+    print(f"{'RUN':44} {'TASK':10} {'STATUS':10} {'STEP':>11} {'TRAIN':>7} {'VAL':>7}")
+    for r in found:
+        step = f"{r.global_step}/{r.planned_steps}"
+        print(f"{r.name:44} {r.task:10} {r.status:10} {step:>11} {_fmt(r.last.get('train_loss'))} "
+              f"{_fmt(r.last.get('eval_loss'))}")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return f"{value:7.3f}" if isinstance(value, float) else f"{'-':>7}"
+
+
+def _find_run(args: argparse.Namespace) -> Path:
+    path = Path(args.run).expanduser()
+    if path.is_dir():
+        return path
+    named = runs_root(args) / args.run
+    if named.is_dir():
+        return named
+    raise RunError(f"There is no run '{args.run}'; give a run folder, or a name from 'studio runs list'.")
+
+
+def runs_show(args: argparse.Namespace) -> int:
+    info = runs.read(_find_run(args))
+    if args.json:
+        print(json.dumps(info.as_dict(), indent=2))
+        return 0
+    print(f"{info.name}: {info.status}, step {info.global_step} of {info.planned_steps} ({info.task}, {info.model}, "
+          f"{info.data})")
+    if info.error:
+        print(f"error: {info.error}")
+    for key, value in sorted(info.last.items()):
+        print(f"  {key:20} {value if value is None else f'{value:.6g}'}")
+    print(f"checkpoints: {', '.join(str(c['step']) for c in info.checkpoints) or 'none'}")
+    print(f"model: {info.model_dir or 'not exported yet'}")
+    return 0

@@ -1,0 +1,124 @@
+"""The columns a task reads, by role: what each role is, how it is guessed, and how a choice is checked.
+
+A task declares its roles (`Column`); this module maps them onto a dataset's columns. Guessing goes by
+name first, then by elimination: when exactly one column of the right kind is left for a role, it is
+taken, so a CSV of `body,label` needs no flags for classification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from studio.core.errors import DataError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+TEXT, LABEL = "text", "label"
+_STRINGS = ("string", "large_string")
+_LABEL_TYPES = _STRINGS + ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                           "float16", "float32", "float64")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One role a task needs filled by a column of the data."""
+
+    role: str  # "text", "source", "target", "label"; also the RunConfig field `<role>_column`
+    title: str  # what the person reads beside the box that picks it
+    kind: str  # TEXT (strings) or LABEL (strings, integers or class labels; one per row)
+    guesses: tuple[str, ...]  # column names that usually hold this role, most likely first
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return f"--{self.role}-column"
+
+    @property
+    def field(self) -> str:
+        return f"{self.role}_column"
+
+
+def kind_of(ds: Dataset, name: str) -> str | None:
+    """TEXT for a string column, LABEL for one that can hold labels, None for anything else (lists, ...)."""
+    feature = ds.features[name]
+    if type(feature).__name__ == "ClassLabel":
+        return LABEL
+    dtype = getattr(feature, "dtype", None)
+    if dtype in _STRINGS:
+        return TEXT
+    if dtype in _LABEL_TYPES:
+        return LABEL
+    return None
+
+
+def _fits(ds: Dataset, name: str, kind: str) -> bool:
+    found = kind_of(ds, name)
+    return found == kind or (kind == LABEL and found == TEXT)  # string labels are the usual case
+
+
+def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], controls: dict[str, str]
+                ) -> dict[str, str]:
+    """Check (or guess) a column for every role; returns {role: column}.
+
+    `wanted` holds the person's choices (role -> column, empty for "guess"); `controls` names where they
+    pick each role (a flag, a box in the window), so an error says what to change in their own terms.
+    """
+    chosen: dict[str, str] = {}
+    for role in roles:
+        name = wanted.get(role.role) or ""
+        if not name:
+            continue
+        if name not in ds.column_names:
+            raise DataError(f"There is no column '{name}'; the data has {_names(ds.column_names)}. Choose one of "
+                            f"them with {controls[role.role]}.")
+        if not _fits(ds, name, role.kind):
+            raise DataError(_wrong_kind(ds, name, role, controls[role.role]))
+        chosen[role.role] = name
+    for role in roles:  # by name first, for every role, so a later role's name is not taken by elimination
+        free = _free(ds, chosen, role)
+        by_name = [g for g in role.guesses if g in free]
+        if role.role not in chosen and by_name:
+            chosen[role.role] = by_name[0]
+    progress = True
+    while progress:  # then by elimination: the one column of the right kind that is left
+        progress = False
+        for role in roles:
+            free = _free(ds, chosen, role)
+            if role.role not in chosen and len(free) == 1:
+                chosen[role.role] = free[0]
+                progress = True
+    for role in roles:
+        if role.role not in chosen:
+            raise DataError(f"Which column holds the {role.title.lower()}? The data has {_names(ds.column_names)}; "
+                            f"choose one with {controls[role.role]}.")
+    for role in roles:
+        twins = [r.title.lower() for r in roles if r is not role and chosen[r.role] == chosen[role.role]]
+        if twins:
+            raise DataError(f"The {role.title.lower()} and the {twins[0]} are both '{chosen[role.role]}'; choose "
+                            "two different columns.")
+    return chosen
+
+
+def _free(ds: Dataset, chosen: dict[str, str], role: Column) -> list[str]:
+    return [c for c in ds.column_names if c not in chosen.values() and _fits(ds, c, role.kind)]
+
+
+def _wrong_kind(ds: Dataset, name: str, role: Column, control: str) -> str:
+    if role.kind == TEXT:
+        texts = [c for c in ds.column_names if kind_of(ds, c) == TEXT]
+        return f"Column '{name}' does not hold text; choose a text column ({_names(texts)}) with {control}."
+    return (f"Column '{name}' does not hold one label per row (it holds {_describe(ds, name)}); a label is a word "
+            f"or a whole number. Choose another column with {control}.")
+
+
+def _describe(ds: Dataset, name: str) -> str:
+    feature = ds.features[name]
+    if isinstance(feature, list) or type(feature).__name__ in ("Sequence", "List", "LargeList"):
+        return "lists"
+    return getattr(feature, "dtype", type(feature).__name__)
+
+
+def _names(columns: list[str]) -> str:
+    return ", ".join(f"'{c}'" for c in columns) if columns else "no columns"

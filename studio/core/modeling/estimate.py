@@ -1,0 +1,49 @@
+"""How big a model is and how much memory training it takes, known before any weight is allocated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from studio.core.modeling.loading import BUILD_LOCK, auto_class
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
+
+
+@dataclass(frozen=True)
+class SizeEstimate:
+    parameters: int
+    weights_bytes: int
+    training_bytes: int  # weights + gradients + Adam state + activations for one batch
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int, precision: str = "fp32",
+             target_len: int = 0) -> SizeEstimate:
+    """Count parameters without allocating them (meta device) and estimate training memory.
+
+    Activations follow Korthikanti et al. (2022), ~(34*h + 5*a*s) bytes per token per layer in half
+    precision, doubled for fp32; plus the logits and their gradient. An estimate, shown as one.
+    """
+    import torch
+
+    with BUILD_LOCK, torch.device("meta"):
+        model = auto_class(auto).from_config(config)
+    params = sum(p.numel() for p in model.parameters())
+    hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", 0)
+    heads = getattr(config, "num_attention_heads", None) or getattr(config, "num_heads", 1)
+    layers = (getattr(config, "num_hidden_layers", 0) or getattr(config, "num_layers", 0))
+    if getattr(config, "is_encoder_decoder", False):
+        layers = (getattr(config, "encoder_layers", 0) or layers) + (getattr(config, "decoder_layers", 0)
+                                                                    or getattr(config, "num_decoder_layers", 0))
+    scale = 1 if precision in ("bf16", "fp16") else 2
+    tokens = batch_size * max(seq_len, target_len)
+    activations = tokens * layers * (34 * hidden + 5 * heads * max(seq_len, target_len)) * scale
+    outputs = model.get_output_embeddings()
+    width = config.vocab_size if outputs is not None else max(1, getattr(config, "num_labels", 2))
+    logits = batch_size * (target_len or seq_len) * width * 4 * 2
+    return SizeEstimate(parameters=params, weights_bytes=params * 4,
+                        training_bytes=params * 16 + activations + logits)

@@ -1,0 +1,160 @@
+"""What a task is: everything Studio needs to know to train, use, evaluate and show models of one kind.
+
+Each task is a module in this package with one `Task` subclass instance; `registry` lists them. The
+rest of Studio asks a task, never compares task names: the CLI's flags, the wizard and Data panel,
+the engine's inputs and metrics, the monitor's headline curves and the Playground's view all come
+from these declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from studio.core.control import Control
+from studio.core.data import sources
+from studio.core.data.columns import Column
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+    from studio.core.training.config import RunConfig
+
+Emit = Callable[[str], None]  # a sentence for the person while data is prepared
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A number the task reports at every evaluation, by its name in the run store."""
+
+    name: str  # e.g. "eval_accuracy"
+    title: str  # e.g. "Accuracy"
+    higher_is_better: bool = True
+    share: bool = False  # a fraction shown as a percentage
+
+
+@dataclass(frozen=True)
+class PlaygroundSpec:
+    """What the Playground shows for a model of the task (its view follows the task's `output`)."""
+
+    input_title: str  # above the text box: "Prompt", "Text to summarize", ...
+    action: str  # the run button: "Generate", "Summarize", "Classify"
+    echo_input: bool = False  # the output continues the input, so the input is shown before it
+    beams: bool = False  # beam search and length controls apply
+
+
+@dataclass
+class DataInfo:
+    """What a task learned about the data before training (a classifier's labels), kept with the run."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+class EvalMetrics:
+    """Trainer's `compute_metrics`, plus a report of the last evaluation that is more than numbers (a
+    confusion matrix, the misclassified rows), stored with the run and shown in the monitor."""
+
+    def __call__(self, prediction: Any) -> dict[str, float]:
+        raise NotImplementedError
+
+    def take_report(self) -> dict[str, Any] | None:
+        return None
+
+
+class Task:
+    name: str
+    title: str  # "Text classification"
+    help: str  # one line
+    columns: tuple[Column, ...]
+    auto_class: str  # the transformers auto class of its models
+    model_types: str  # transformers' registry of the model types that have that head (MODEL_FOR_..._NAMES)
+    shapes: tuple[str, ...] = ()  # the model shapes it trains (see modeling.shapes); empty: any
+    architectures: tuple[str, ...]  # class-name endings of its models' `config.architectures`
+    presets: tuple[str, ...]  # the presets it trains, the default first
+    default_data: str  # a built-in sample
+    headline: tuple[Metric, ...]  # curves beside the loss, in the monitor
+    playground: PlaygroundSpec
+    command: str  # the CLI command that uses its models
+    output: str  # what its models give: "text" (written token by token) or "labels" (a probability each)
+    eval_generates: bool = False  # evaluation generates text (Seq2SeqTrainer, predict_with_generate)
+    length_title: str = "Sequence length"  # what --seq-len means for this task
+    model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
+
+    @property
+    def default_preset(self) -> str:
+        return self.presets[0]
+
+    # ---- models -----------------------------------------------------------------------------------
+    def accepts(self, config: Any) -> bool:
+        """Whether a model with this config can be trained for the task (its type has the task's head)."""
+        from transformers.models.auto import modeling_auto
+
+        from studio.core.modeling.shapes import shape
+
+        types = getattr(modeling_auto, self.model_types)
+        known = getattr(config, "model_type", None) in types or bool(getattr(config, "auto_map", None))
+        return known and (not self.shapes or shape(config) in self.shapes)
+
+    def model_settings(self, info: DataInfo) -> dict[str, Any]:
+        """Config settings the task's head needs from the data (a classifier's labels)."""
+        return {}
+
+    def fresh_head_note(self, fresh: list[str]) -> str | None:
+        """A sentence when loading a model for this task started some of its weights fresh."""
+        return None
+
+    # ---- data ---------------------------------------------------------------------------------------
+    def inspect(self, ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> tuple[Dataset, DataInfo]:
+        """Check the data beyond its columns and return the rows to train on, with what was learned."""
+        return ds, DataInfo()
+
+    def split(self, ds: Dataset, fraction: float, seed: int, *, ordered: bool) -> tuple[Dataset, Dataset]:
+        return sources.split(ds, fraction, seed, shuffle=not ordered)
+
+    def tokenizer_texts(self, columns: dict[str, str]) -> list[str]:
+        """The columns a new tokenizer learns from."""
+        return [columns[c.role] for c in self.columns if c.kind == "text"]
+
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
+        """Model inputs for `rows`, and token statistics by name (for the Data panel and `runs show`)."""
+        raise NotImplementedError
+
+    def empty_split_hint(self, config: RunConfig) -> str:
+        """What follows "The training split" when a split holds nothing to train on."""
+        return "is empty; add more rows"
+
+    # ---- training -----------------------------------------------------------------------------------
+    def collator(self, tokenizer: Any, model: Any) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+        raise NotImplementedError
+
+    def tokens_in(self, batch: dict[str, Any]) -> int:
+        """Tokens the model reads in a collated batch, for tokens/s (padding not counted)."""
+        mask = batch.get("attention_mask")
+        return int(mask.sum()) if mask is not None else int(batch["input_ids"].numel())
+
+    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: DataInfo
+                ) -> EvalMetrics | None:
+        """Trainer's compute_metrics for this task; `validation` holds the raw rows evaluated, in order."""
+        return None
+
+    def derived(self, values: dict[str, float]) -> dict[str, float]:
+        """Metrics computed from logged ones (perplexity from the validation loss)."""
+        return {}
+
+    def length_limits(self, config: RunConfig) -> tuple[int, int]:
+        """(source, target) lengths for the memory estimate; target 0 for one sequence."""
+        return config.seq_len, 0
+
+    # ---- using a trained model ----------------------------------------------------------------------
+    def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
+                 progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
+        """Score a trained model on labelled rows; the dict `studio evaluate --json` prints."""
+        raise NotImplementedError
+
+    def describe_scores(self, scores: dict[str, Any]) -> list[str]:
+        """`evaluate`'s result as lines for a terminal."""
+        return [f"{k}: {v:.4f}" for k, v in scores.items() if isinstance(v, float)]

@@ -1,0 +1,183 @@
+"""Text classification (BERT- or GPT-style): a label for a text; accuracy, macro F1, per-class scores and
+the confusion matrix; the Playground shows every label's probability.
+
+Labels are read from the data before anything trains (their classes, counts and unlabelled rows, see
+data.labels); the model gets a head of that many outputs with the person's own label names in
+`id2label`, so `transformers.pipeline("text-classification")` predicts those names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from studio.core.control import Control
+from studio.core.data.columns import LABEL, TEXT, Column
+from studio.core.errors import DataError
+from studio.core.tasks.base import DataInfo, EvalMetrics, Metric, PlaygroundSpec, Progress, Task
+
+if TYPE_CHECKING:
+    import numpy as np
+    from datasets import Dataset
+
+    from studio.core.training.config import RunConfig
+
+MISCLASSIFIED_ROWS = 200  # kept per evaluation, most confident mistakes first
+_TEXT_CHARS = 500
+
+
+class TextClassification(Task):
+    name = "classify"
+    title = "Text classification"
+    help = "Learn a label for each text (sentiment, topic, ...); accuracy and F1; the Playground shows each label."
+    columns = (Column("text", "Text", TEXT, ("text", "sentence", "review", "content", "document", "body", "comment",
+                                             "message", "question"), "The text to classify"),
+               Column("label", "Label", LABEL, ("label", "labels", "class", "category", "sentiment", "intent",
+                                                "topic", "target", "y"), "Its label: a word or a whole number"))
+    auto_class = "AutoModelForSequenceClassification"
+    model_types = "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"
+    architectures = ("ForSequenceClassification",)
+    presets = ("bert-tiny", "bert-small", "gpt-tiny", "gpt-small")
+    default_data = "sample:packages"
+    headline = (Metric("eval_accuracy", "Accuracy", share=True), Metric("eval_f1", "Macro F1", share=True))
+    playground = PlaygroundSpec(input_title="Text to classify", action="Classify")
+    command = "classify"
+    output = "labels"
+    length_title = "Text length"
+    model_note = "any BERT- or GPT-style model gets a new classification head for your labels"
+
+    def model_settings(self, info: DataInfo) -> dict[str, Any]:
+        names = info.values["labels"]
+        return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
+
+    def fresh_head_note(self, fresh: list[str]) -> str | None:
+        if not fresh:
+            return None
+        return (f"The classification head is new ({', '.join(fresh[:4])}): its weights start random and learn your "
+                "labels; the rest of the model keeps its trained weights.")
+
+    def inspect(self, ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> tuple[Dataset, DataInfo]:
+        from studio.core.data import labels
+
+        found = labels.label_set(ds, columns["label"], controls["label"])
+        rows = labels.with_label_ids(ds, columns["label"], found, controls["label"])
+        warnings = list(found.warnings())
+        if found.missing:
+            warnings.insert(0, f"{found.missing:,} row{'s' if found.missing != 1 else ''} with no label "
+                               f"{'are' if found.missing != 1 else 'is'} left out.")
+        return rows, DataInfo({"labels": found.names, "counts": found.counts, "missing": found.missing}, warnings)
+
+    def split(self, ds: Dataset, fraction: float, seed: int, *, ordered: bool) -> tuple[Dataset, Dataset]:
+        from studio.core.data import labels
+
+        return labels.stratified_split(ds, fraction, seed)
+
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
+        import pyarrow as pa
+
+        from studio.core.data import encoding, labels
+
+        column = columns["text"]
+        advance = encoding.reporter(len(rows), progress, control)
+
+        def tokenize(batch: pa.Table) -> pa.Table:
+            texts = batch.column(column).to_pylist()
+            ids = encoding.encode(tokenizer, texts)
+            advance(len(texts))
+            return pa.table({"input_ids": encoding.list_array(encoding.cut(tokenizer, ids, config.seq_len)),
+                             "labels": batch.column(labels.LABELS), "n": encoding.lengths(ids),
+                             "chars": encoding.characters(texts)})
+
+        key = encoding.fingerprint(rows, tokenizer, column, config.seq_len, "classify")
+        encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
+        stats = encoding.stats(encoding.int_column(encoded, "n"), encoding.column_sum(encoded, "chars"), config.seq_len)
+        return encoded.remove_columns(["n", "chars"]), {"text": stats.as_dict()}
+
+    def collator(self, tokenizer: Any, model: Any) -> Any:
+        from transformers import DataCollatorWithPadding
+
+        return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)
+
+    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: DataInfo
+                ) -> ClassificationMetrics:
+        return ClassificationMetrics(info.values["labels"], [t or "" for t in validation[columns["text"]]])
+
+    def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
+                 progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
+        import numpy as np
+
+        from studio.core.data import labels
+        from studio.core.modeling.batches import logits
+
+        names = loaded.labels
+        wanted = labels.label_set(ds, columns["label"], "--label-column")
+        unknown = [n for n in wanted.names if n not in names]
+        if unknown:
+            shown = ", ".join(f"'{n}'" for n in unknown[:5])
+            raise DataError(f"The data has labels the model was not trained on ({shown}); the model knows "
+                            f"{', '.join(repr(n) for n in names[:10])}. Evaluate on data with those labels.")
+        rows = labels.with_label_ids(ds, columns["label"], wanted, "--label-column")
+        truth = np.asarray([names.index(wanted.names[i]) for i in rows[labels.LABELS]], dtype=np.int64)
+        scores = logits(loaded.model, loaded.tokenizer, [t or "" for t in rows[columns["text"]]],
+                        limit=loaded.input_limit, progress=progress, control=control)
+        return {**report(truth, scores.argmax(-1), names), "rows": len(truth)}
+
+    def describe_scores(self, scores: dict[str, Any]) -> list[str]:
+        lines = [f"accuracy {scores['accuracy']:.4f}, macro F1 {scores['f1']:.4f} on {scores['rows']:,} rows",
+                 f"{'label':24} {'precision':>9} {'recall':>9} {'f1':>9} {'support':>8}"]
+        for name, s in scores["per_class"].items():
+            lines.append(f"{name[:24]:24} {s['precision']:9.3f} {s['recall']:9.3f} {s['f1']:9.3f} {s['support']:8d}")
+        return lines
+
+
+def report(truth: np.ndarray, predicted: np.ndarray, names: list[str]) -> dict[str, Any]:
+    """Accuracy, macro F1 (over the classes present in truth or predictions, as scikit-learn counts it),
+    per-class precision, recall, F1 and support, and the confusion matrix (rows true, columns predicted)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    ids = list(range(len(names)))
+    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, labels=ids, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(truth, predicted)) if len(truth) else 0.0,
+        "f1": float(f1_score(truth, predicted, average="macro", zero_division=0)) if len(truth) else 0.0,
+        "per_class": {name: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                             "support": int(support[i])} for i, name in enumerate(names)},
+        "confusion_matrix": {"labels": list(names),
+                             "matrix": confusion_matrix(truth, predicted, labels=ids).astype(int).tolist()},
+    }
+
+
+class ClassificationMetrics(EvalMetrics):
+    """Accuracy and macro F1 for the run store; the full report, with the misclassified validation rows
+    (most confident mistakes first), for the monitor."""
+
+    def __init__(self, names: list[str], texts: list[str]) -> None:
+        self.names = names
+        self.texts = texts
+        self._report: dict[str, Any] | None = None
+
+    def __call__(self, prediction: Any) -> dict[str, float]:
+        import numpy as np
+
+        from studio.core.modeling.batches import softmax
+
+        scores = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+        probabilities = softmax(np.asarray(scores, dtype=np.float64))
+        truth = np.asarray(prediction.label_ids, dtype=np.int64)
+        predicted = probabilities.argmax(-1)
+        out = report(truth, predicted, self.names)
+        wrong = np.flatnonzero(predicted != truth)
+        confidence = probabilities[wrong, predicted[wrong]]
+        out["misclassified"] = [
+            {"row": int(i), "text": self.texts[i][:_TEXT_CHARS] if i < len(self.texts) else "",
+             "true": self.names[truth[i]], "predicted": self.names[predicted[i]], "confidence": float(c)}
+            for i, c in sorted(zip(wrong, confidence), key=lambda pair: -pair[1])[:MISCLASSIFIED_ROWS]]
+        self._report = out
+        return {"accuracy": out["accuracy"], "f1": out["f1"]}
+
+    def take_report(self) -> dict[str, Any] | None:
+        report_, self._report = self._report, None
+        return report_
+
+
+TASK = TextClassification()

@@ -1,0 +1,140 @@
+"""Language modelling (GPT-style): learn to continue text; perplexity; the Playground continues a prompt.
+
+Rows follow transformers' run_clm recipe: each is encoded through the tokenizer's template and ended
+with `</s>`, then all are concatenated and cut into blocks of `seq_len`, so no step is spent on padding.
+Lines of a .txt file are lines of one text instead: each keeps the newline `datasets` took off, and no
+template or end token goes between them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from studio.core.control import Control
+from studio.core.data.columns import TEXT, Column
+from studio.core.tasks.base import Metric, PlaygroundSpec, Progress, Task
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+    from studio.core.training.config import RunConfig
+
+_EVAL_BATCH = 8
+
+
+class LanguageModelling(Task):
+    name = "lm"
+    title = "Language modelling"
+    help = "Learn to continue text (GPT-style); the Playground continues your prompt."
+    columns = (Column("text", "Text", TEXT, ("text", "content", "document", "code"),
+                      "The text to learn to continue"),)
+    auto_class = "AutoModelForCausalLM"
+    model_types = "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"
+    shapes = ("decoder-only",)
+    architectures = ("ForCausalLM", "LMHeadModel")
+    presets = ("gpt-tiny", "gpt-small")
+    default_data = "sample:python-code"
+    headline = (Metric("eval_perplexity", "Perplexity", higher_is_better=False),)
+    playground = PlaygroundSpec(input_title="Prompt", action="Generate", echo_input=True)
+    command = "generate"
+    output = "text"
+    length_title = "Block length"
+    model_note = "a decoder-only model (GPT-2, Llama, ...) continues training as a language model"
+
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
+        blocks, stats = blocks_of(rows, tokenizer, columns["text"], config.seq_len, ordered=ordered,
+                                  progress=progress, control=control)
+        return blocks, {"train": stats.as_dict()}
+
+    def empty_split_hint(self, config: RunConfig) -> str:
+        return f"holds less than one block of {config.seq_len} tokens; lower --seq-len or add more text"
+
+    def collator(self, tokenizer: Any, model: Any) -> BlockCollator:
+        return BlockCollator()
+
+    def derived(self, values: dict[str, float]) -> dict[str, float]:
+        if "eval_loss" in values:
+            return {"eval_perplexity": math.exp(min(values["eval_loss"], 50.0))}
+        return {}
+
+    def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
+                 progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
+        """Mean next-token loss over blocks of the length the model was trained on, and its perplexity."""
+        import numpy as np
+        import torch
+
+        length = loaded.input_limit
+        blocks, _ = blocks_of(ds, loaded.tokenizer, columns["text"], length, ordered=ordered, control=control)
+        if len(blocks) == 0:
+            from studio.core.errors import DataError
+
+            raise DataError(f"The data holds less than one block of {length} tokens; give it more text.")
+        ids = blocks.with_format("numpy")["input_ids"]
+        total, count = 0.0, 0
+        for start in range(0, len(ids), _EVAL_BATCH):
+            if control is not None:
+                control.checkpoint()
+            batch = torch.as_tensor(np.asarray(ids[start:start + _EVAL_BATCH]), dtype=torch.long,
+                                    device=loaded.device)
+            with torch.inference_mode():
+                loss = loaded.model(input_ids=batch, labels=batch).loss.item()
+            predicted = batch.shape[0] * (batch.shape[1] - 1)
+            total, count = total + loss * predicted, count + predicted
+            if progress is not None:
+                progress(min(1.0, (start + len(batch)) / len(ids)))
+        loss = total / count
+        return {"loss": loss, "perplexity": math.exp(min(loss, 50.0)), "tokens": count, "block_length": length}
+
+
+def blocks_of(ds: Dataset, tokenizer: Any, column: str, seq_len: int, *, ordered: bool = False,
+              progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, Any]:
+    """Blocks of `seq_len` token ids (`input_ids`) and statistics of the rows they came from."""
+    import pyarrow as pa
+
+    from studio.core.data import encoding
+
+    eos = tokenizer.eos_token_id
+    _, closing = encoding.frame(tokenizer)
+    tail = None if ordered or (closing and closing[-1] == eos) else eos
+    advance = encoding.reporter(len(ds), progress, control)
+
+    def tokenize(batch: pa.Table) -> pa.Table:
+        texts = batch.column(column).to_pylist()
+        if ordered:
+            ids = encoding.encode(tokenizer, [(t or "") + "\n" for t in texts], specials=False)
+        else:
+            ids = encoding.encode(tokenizer, texts)
+        advance(len(texts))
+        return pa.table({"ids": encoding.list_array(ids, tail=tail), "chars": encoding.characters(texts)})
+
+    encoded = encoding.arrow_map(ds, tokenize, encoding.fingerprint(ds, tokenizer, column, ordered, "lm"),
+                                 ds.column_names)
+    row_stats = encoding.stats(encoding.list_lengths(encoded, "ids"), encoding.column_sum(encoded, "chars"), seq_len)
+
+    def group(batch: pa.Table) -> pa.Table:
+        flat = batch.column("ids").combine_chunks().flatten().to_numpy()
+        usable = (len(flat) // seq_len) * seq_len
+        return pa.table({"input_ids": pa.FixedSizeListArray.from_arrays(pa.array(flat[:usable]), seq_len)})
+
+    blocks = encoding.arrow_map(encoded, group, encoding.fingerprint(encoded, tokenizer, seq_len, "group"),
+                                encoded.column_names)
+    return blocks, row_stats
+
+
+class BlockCollator:
+    """Stack equal-length blocks; labels are the inputs (the model shifts them).
+
+    Written by hand because every block is exactly `seq_len` long: the library collators would pad,
+    mask and copy for nothing on every step.
+    """
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        ids = torch.tensor([f["input_ids"] for f in features], dtype=torch.long)
+        return {"input_ids": ids, "labels": ids}
+
+
+TASK = LanguageModelling()

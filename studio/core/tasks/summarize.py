@@ -1,0 +1,145 @@
+"""Summarization (encoder-decoder): learn source -> target; ROUGE; the Playground summarizes a text.
+
+Sources and targets are encoded through the tokenizer's template (`<s> x </s>` for BART, `x </s>` for
+T5) and truncated to their limits with the closing token kept, as transformers' run_summarization does;
+padding is left to the collator.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from studio.core.control import Control
+from studio.core.data.columns import TEXT, Column
+from studio.core.tasks.base import EvalMetrics, Metric, PlaygroundSpec, Progress, Task
+from studio.core.tasks.rouge import rouge
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+    from studio.core.training.config import RunConfig
+
+_EVAL_BATCH = 16
+_EVAL_NEW_TOKENS = 64
+
+
+class Summarization(Task):
+    name = "summarize"
+    title = "Summarization"
+    help = "Learn to turn a source text into its summary (encoder-decoder); the Playground summarizes."
+    columns = (Column("source", "Source text", TEXT, ("source", "document", "article", "text", "input", "code"),
+                      "The text to summarize"),
+               Column("target", "Target summary", TEXT, ("target", "summary", "highlights", "output"),
+                      "Its summary"))
+    auto_class = "AutoModelForSeq2SeqLM"
+    model_types = "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES"
+    shapes = ("encoder-decoder",)
+    architectures = ("ForConditionalGeneration",)
+    presets = ("bart-tiny", "bart-small", "t5-tiny")
+    default_data = "sample:docstrings"
+    headline = (Metric("eval_rouge1", "ROUGE-1", share=True), Metric("eval_rouge2", "ROUGE-2", share=True),
+                Metric("eval_rougeL", "ROUGE-L", share=True))
+    playground = PlaygroundSpec(input_title="Text to summarize", action="Summarize", beams=True)
+    command = "summarize"
+    output = "text"
+    eval_generates = True
+    length_title = "Source length"
+    model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
+
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
+        import pyarrow as pa
+
+        from studio.core.data import encoding
+
+        source, target = columns["source"], columns["target"]
+        advance = encoding.reporter(len(rows), progress, control)
+
+        def tokenize(batch: pa.Table) -> pa.Table:
+            sources, targets = batch.column(source).to_pylist(), batch.column(target).to_pylist()
+            src, tgt = encoding.encode(tokenizer, sources), encoding.encode(tokenizer, targets)
+            advance(len(src))
+            return pa.table({
+                "input_ids": encoding.list_array(encoding.cut(tokenizer, src, config.seq_len)),
+                "labels": encoding.list_array(encoding.cut(tokenizer, tgt, config.target_len)),
+                "src_len": encoding.lengths(src), "tgt_len": encoding.lengths(tgt),
+                "src_chars": encoding.characters(sources), "tgt_chars": encoding.characters(targets),
+            })
+
+        key = encoding.fingerprint(rows, tokenizer, source, target, config.seq_len, config.target_len, "seq2seq")
+        encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
+        stats = {"source": encoding.stats(encoding.int_column(encoded, "src_len"),
+                                          encoding.column_sum(encoded, "src_chars"), config.seq_len).as_dict(),
+                 "target": encoding.stats(encoding.int_column(encoded, "tgt_len"),
+                                          encoding.column_sum(encoded, "tgt_chars"), config.target_len).as_dict()}
+        return encoded.remove_columns(["src_len", "tgt_len", "src_chars", "tgt_chars"]), stats
+
+    def collator(self, tokenizer: Any, model: Any) -> Any:
+        from transformers import DataCollatorForSeq2Seq
+
+        return DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100, pad_to_multiple_of=8)
+
+    def tokens_in(self, batch: dict[str, Any]) -> int:
+        return int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
+
+    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: Any) -> EvalMetrics:
+        return RougeMetrics(tokenizer)
+
+    def length_limits(self, config: RunConfig) -> tuple[int, int]:
+        return config.seq_len, config.target_len
+
+    def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
+                 progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
+        """ROUGE of the model's greedy summaries of every source against its target."""
+        import numpy as np
+        import torch
+
+        from studio.core.data import encoding
+
+        tok, model = loaded.tokenizer, loaded.model
+        sources = [t or "" for t in ds[columns["source"]]]
+        targets = [t or "" for t in ds[columns["target"]]]
+        new_tokens = int(loaded.settings.get("target_len") or _EVAL_NEW_TOKENS)
+        ids = encoding.encode(tok, sources, limit=loaded.input_limit)
+        order = np.argsort([len(i) for i in ids], kind="stable")
+        generated = [""] * len(ids)
+        pad = tok.pad_token_id
+        for start in range(0, len(order), _EVAL_BATCH):
+            if control is not None:
+                control.checkpoint()
+            chosen = order[start:start + _EVAL_BATCH]
+            width = max(len(ids[i]) for i in chosen)
+            batch = torch.full((len(chosen), width), pad, dtype=torch.long)
+            mask = torch.zeros_like(batch)
+            for row, i in enumerate(chosen):
+                batch[row, :len(ids[i])] = torch.tensor(ids[i])
+                mask[row, :len(ids[i])] = 1
+            with torch.inference_mode():
+                out = model.generate(input_ids=batch.to(loaded.device), attention_mask=mask.to(loaded.device),
+                                     max_new_tokens=new_tokens, max_length=None, do_sample=False, num_beams=1)
+            for row, text in zip(chosen, tok.batch_decode(out, skip_special_tokens=True)):
+                generated[row] = text
+            if progress is not None:
+                progress(min(1.0, (start + len(chosen)) / len(order)))
+        return {**rouge(generated, targets), "rows": len(generated)}
+
+
+class RougeMetrics(EvalMetrics):
+    """ROUGE on the summaries Seq2SeqTrainer generated for the (capped) validation split."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+
+    def __call__(self, prediction: Any) -> dict[str, float]:
+        import numpy as np
+
+        preds, labels = prediction.predictions, prediction.label_ids
+        if isinstance(preds, tuple):
+            preds = preds[0]
+        pad = self.tokenizer.pad_token_id
+        generated = self.tokenizer.batch_decode(np.where(preds < 0, pad, preds), skip_special_tokens=True)
+        references = self.tokenizer.batch_decode(np.where(labels < 0, pad, labels), skip_special_tokens=True)
+        return rouge(generated, references)
+
+
+TASK = Summarization()

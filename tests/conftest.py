@@ -1,0 +1,77 @@
+"""Shared fixtures: a workspace in a temp dir, tiny corpora, and tiny trained runs reused across tests.
+
+HF_HUB_OFFLINE is set for every test: no test may need the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import PROBE, TINY_CLS, TINY_LM, TINY_SUM, labelled, lm_lines, pairs, train_cli
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def workspace_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("workspace")
+
+
+@pytest.fixture
+def ws(workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
+    return workspace_dir
+
+
+@pytest.fixture(scope="session")
+def lm_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "code.txt"
+    path.write_text("\n".join(lm_lines(600)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pairs_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in pairs(300)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def labelled_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A `text,label` CSV, as a person would bring for classification."""
+    path = tmp_path_factory.mktemp("data") / "topics.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=["text", "label"])
+        writer.writeheader()
+        writer.writerows(labelled(300))
+    return path
+
+
+@pytest.fixture(scope="session")
+def lm_run(workspace_dir: Path, lm_text: Path) -> Path:
+    out = workspace_dir / "runs" / "lm-run"
+    assert train_cli(workspace_dir, out, lm_text, TINY_LM + PROBE) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def sum_run(workspace_dir: Path, pairs_jsonl: Path) -> Path:
+    out = workspace_dir / "runs" / "sum-run"
+    assert train_cli(workspace_dir, out, pairs_jsonl, TINY_SUM + PROBE) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def cls_run(workspace_dir: Path, labelled_csv: Path) -> Path:
+    out = workspace_dir / "runs" / "cls-run"
+    assert train_cli(workspace_dir, out, labelled_csv, TINY_CLS + PROBE) == 0
+    return out

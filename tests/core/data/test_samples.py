@@ -1,0 +1,46 @@
+"""Built-in samples: made on this machine from the standard library, once, deterministically."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from studio.core.data import samples
+from studio.core.errors import DataError
+
+
+def test_python_code_sample_is_built_once_and_deterministic(tmp_path):
+    first = samples.sample_path("sample:python-code", tmp_path / "c1")
+    second = samples.sample_path("sample:python-code", tmp_path / "c2")
+    assert first.read_bytes() == second.read_bytes()
+    mtime = first.stat().st_mtime_ns
+    assert samples.sample_path("sample:python-code", tmp_path / "c1").stat().st_mtime_ns == mtime
+    rows = [json.loads(line) for line in first.open()]
+    assert len(rows) > 100 and sum(len(r["text"]) for r in rows) > 1_000_000
+
+
+def test_docstring_pairs_drop_the_docstring(tmp_path, monkeypatch):
+    monkeypatch.setattr(samples, "_MAX_PAIRS", 200)
+    path = samples.sample_path("sample:docstrings", tmp_path)
+    rows = [json.loads(line) for line in path.open()]
+    assert len(rows) == 200
+    for row in rows[:50]:
+        assert "def " in row["source"] and row["target"] not in row["source"]
+        assert len(row["target"].split()) >= 3
+
+
+def test_package_sample_has_balanced_classes_of_real_functions(tmp_path):
+    path = samples.sample_path("sample:packages", tmp_path)
+    rows = [json.loads(line) for line in path.open()]
+    counts = collections.Counter(r["label"] for r in rows)
+    assert set(counts) == set(samples._PACKAGES)
+    assert max(counts.values()) <= samples._PER_PACKAGE and min(counts.values()) >= 100
+    assert all(r["text"].lstrip().startswith(("def ", "async def ")) for r in rows)
+    assert path.read_bytes() == samples.sample_path("sample:packages", tmp_path / "again").read_bytes()
+
+
+def test_unknown_sample_names_the_known_ones():
+    with pytest.raises(DataError, match="sample:packages"):
+        samples.check("sample:nope")

@@ -1,0 +1,62 @@
+"""Text classification: labels from the data become the model's head and names; every evaluation is
+reported with its confusion matrix and mistakes; GPT-2 classifies too, and a language model's run
+fine-tunes into a classifier with a head that says it is new."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from studio.core.runs import store as runs
+from studio.core.tasks.classify import report
+from studio.core.tasks.loaded import load
+from tests.helpers import TINY_CLS, train_cli
+
+
+def test_report_counts_like_scikit_learn_and_sums_to_the_rows():
+    truth, predicted = np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 2, 0])
+    out = report(truth, predicted, ["a", "b", "c"])
+    assert out["accuracy"] == 4 / 6
+    assert out["confusion_matrix"] == {"labels": ["a", "b", "c"], "matrix": [[1, 1, 0], [0, 2, 0], [1, 0, 1]]}
+    assert out["per_class"]["b"] == {"precision": 2 / 3, "recall": 1.0, "f1": 0.8, "support": 2}
+    assert abs(out["f1"] - np.mean([0.5, 0.8, 2 / 3])) < 1e-9
+
+
+def test_a_run_stores_labels_metrics_and_its_report(cls_run):
+    info = runs.read(cls_run)
+    stats = json.loads(json.dumps(info.as_dict()))  # all plain data
+    assert stats["status"] == "completed"
+    evaluated = [row for row in info.history if row.get("eval_accuracy") is not None]
+    assert len(evaluated) == 2 and all(0 <= row["eval_f1"] <= 1 for row in evaluated)
+    body = info.report
+    assert body["step"] == 40 and set(body["per_class"]) == {"files", "maths", "network"}
+    matrix = np.array(body["confusion_matrix"]["matrix"])
+    assert matrix.sum() == sum(s["support"] for s in body["per_class"].values()) == 60  # 20% of 300, stratified
+    assert np.trace(matrix) / matrix.sum() == evaluated[-1]["eval_accuracy"]
+    assert len(body["misclassified"]) == matrix.sum() - np.trace(matrix)
+    confidences = [m["confidence"] for m in body["misclassified"]]
+    assert confidences == sorted(confidences, reverse=True)
+    loaded = load(str(cls_run))
+    assert loaded.labels == ["files", "maths", "network"] and loaded.model.config.label2id["maths"] == 1
+
+
+def test_the_default_run_learns_the_topics(cls_run):
+    assert runs.read(cls_run).last["eval_accuracy"] >= 0.9  # three topics with words of their own
+
+
+def test_gpt_classifier_and_fine_tuning_a_language_model_into_one(ws, labelled_csv, lm_run, tmp_path, capsys):
+    gpt = tmp_path / "gpt"
+    args = [a if a != "bert-tiny" else "gpt-tiny" for a in TINY_CLS]
+    args[args.index("--max-steps") + 1] = "4"
+    assert train_cli(ws, gpt, labelled_csv, args) == 0
+    assert load(str(gpt)).model.config.pad_token_id is not None
+    capsys.readouterr()
+    tuned = tmp_path / "tuned"
+    args = [a if a != "bert-tiny" else str(lm_run) for a in TINY_CLS if a not in ("--vocab-size", "400")]
+    args[args.index("--max-steps") + 1] = "2"
+    assert train_cli(ws, tuned, labelled_csv, args) == 0
+    assert "classification head is new" in capsys.readouterr().err
+    loaded = load(str(tuned))
+    assert type(loaded.model).__name__ == "GPT2ForSequenceClassification"
+    assert loaded.tokenizer.backend_tokenizer.to_str() == load(str(lm_run)).tokenizer.backend_tokenizer.to_str()

@@ -1,0 +1,48 @@
+"""The registry answers the questions asked of all tasks: by name, by sample, by model, by data."""
+
+from __future__ import annotations
+
+import datasets
+import pytest
+from transformers import AutoConfig, BartConfig, BertConfig, GPT2Config
+
+from studio.core.errors import ConfigError, ModelError
+from studio.core.tasks import registry
+from studio.core.training.config import RunConfig
+
+
+def test_every_task_declares_what_the_rest_of_studio_asks():
+    fields = set(RunConfig.__dataclass_fields__)
+    for task in registry.all_tasks():
+        assert registry.get(task.name) is task
+        assert all(c.field in fields for c in task.columns), "each column role needs a RunConfig field"
+        assert registry.for_sample(task.default_data) is task
+        assert task.headline and all(m.name.startswith("eval_") for m in task.headline)
+        assert task.presets and RunConfig(task=task.name).resolved().model == task.default_preset
+    with pytest.raises(ConfigError, match="Unknown task 'nope'; choose one of lm, summarize, classify"):
+        registry.get("nope")
+
+
+def test_a_model_knows_its_task_from_its_architecture_or_run():
+    gpt = GPT2Config(architectures=["GPT2LMHeadModel"])
+    assert registry.for_model(gpt).name == "lm"
+    assert registry.for_model(GPT2Config(architectures=["GPT2ForSequenceClassification"])).name == "classify"
+    assert registry.for_model(BertConfig(architectures=["BertForSequenceClassification"])).name == "classify"
+    assert registry.for_model(BartConfig(architectures=["BartForConditionalGeneration"])).name == "summarize"
+    assert registry.for_model(BartConfig(architectures=["BartForSequenceClassification"])).name == "classify"
+    assert registry.for_model(gpt, "classify").name == "classify"  # the run's own word wins
+    assert registry.for_model(AutoConfig.for_model("gpt2")).name == "lm"  # no architectures: by shape
+    with pytest.raises(ModelError, match="cannot tell what this model \\(BertForMaskedLM\\) is for"):
+        registry.for_model(BertConfig(architectures=["BertForMaskedLM"]))
+
+
+def test_the_task_follows_the_data_columns():
+    def suggest(**columns):
+        task = registry.suggest(datasets.Dataset.from_dict({k: [v] for k, v in columns.items()}))
+        return task.name if task else None
+
+    assert suggest(text="a", label="x") == "classify"
+    assert suggest(review="a", sentiment="pos") == "classify"
+    assert suggest(article="a", highlights="h") == "summarize"
+    assert suggest(text="a") == "lm"
+    assert suggest(a="x", b="y") is None
