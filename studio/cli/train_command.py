@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import time
@@ -94,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
         signal.signal(signal.SIGINT, previous)
     print(result.message, file=sys.stderr)
+    if result.status == "stopped":
+        print(f"Continue with: studio train --resume {shlex.quote(result.run_dir)}", file=sys.stderr)
     print(result.run_dir)
     return 130 if result.status == "stopped" else 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QTabWidget
@@ -9,9 +11,9 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QProgress
 from studio import __version__
 from studio.ui import settings
 from studio.ui.panels.attention.panel import AttentionPanel
-from studio.ui.panels.data_panel import DataPanel
+from studio.ui.panels.data.panel import DataPanel
 from studio.ui.panels.playground.panel import PlaygroundPanel
-from studio.ui.panels.train_panel import TrainPanel
+from studio.ui.panels.train.panel import TrainPanel
 
 PANEL_NAMES = ("dataPanel", "trainPanel", "playgroundPanel", "attentionPanel")
 
@@ -34,6 +36,13 @@ class MainWindow(QMainWindow):
         self.data_panel.changed.connect(self._data_changed)
         self.data_panel.file_opened.connect(lambda _: self._fill_recent())
         self.train_panel.run_changed.connect(self.set_run)
+        self.train_panel.run_ended.connect(self._run_ended)
+        self.train_panel.open_model.connect(self.open_model)
+        self.train_panel.try_text.connect(self.try_text)
+        offered: list[tuple[str, str]] = []
+        for picker in self._pickers():
+            picker.offered = offered
+            picker.loaded.connect(lambda model, p=picker: self._offer(p, model))
         self.train_panel.progress.connect(lambda value, most: (self.run_progress.setMaximum(max(1, most)),
                                                                self.run_progress.setValue(value)))
         self._status_bar()
@@ -99,6 +108,34 @@ class MainWindow(QMainWindow):
 
     def _data_changed(self) -> None:
         self.train_panel.wizard.use_data(self.data_panel.selection())
+
+    # ---- models across panels -----------------------------------------------------------------------
+    def _pickers(self) -> list[Any]:
+        return [*self.playground_panel.pickers, self.attention_panel.picker]
+
+    def _run_ended(self, run_dir: str) -> None:
+        """A run finished, stopped or failed: every list of models and runs shows what it left."""
+        for picker in self._pickers():
+            picker.refresh()
+        self.train_panel.wizard.refresh_runs()
+
+    def _offer(self, source_picker: Any, model: Any) -> None:
+        source_picker.offer(model.source, source_picker.label)
+        for picker in self._pickers():
+            if picker is not source_picker and not picker.combo.view().isVisible():
+                picker.refresh()
+
+    def open_model(self, run_dir: str, where: str) -> None:
+        """Load a run's model in the Playground or the Attention panel, and show that panel."""
+        panel = self.playground_panel if where == "playground" else self.attention_panel
+        picker = panel.pickers[0] if panel is self.playground_panel else panel.picker
+        self.tabs.setCurrentWidget(panel)
+        picker.choose(run_dir)
+        picker.load()
+
+    def try_text(self, run_dir: str, text: str) -> None:
+        self.tabs.setCurrentWidget(self.playground_panel)
+        self.playground_panel.try_text(run_dir, text)
 
     # ---- status -------------------------------------------------------------------------------------
     def set_device(self, text: str) -> None:

@@ -83,9 +83,9 @@ def test_bart_encoder_decoder_and_cross_equal_plain_transformers(panel, qtbot, s
     assert kinds == ["encoder", "decoder", "cross"]
     model = inference.load(str(sum_run), attn_implementation="eager")
     tok = model.tokenizer
-    enc = tok(TEXT, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
-    dec = [model.model.generation_config.decoder_start_token_id] + tok("Return the total.",
-                                                                        add_special_tokens=False)["input_ids"]
+    enc = tok(TEXT)["input_ids"]  # as plain transformers encodes it: <s> text </s>
+    assert tok.convert_ids_to_tokens(enc)[0] == "<s>" and tok.convert_ids_to_tokens(enc)[-1] == "</s>"
+    dec = [model.model.generation_config.decoder_start_token_id] + tok("Return the total.")["input_ids"]
     with torch.inference_mode():
         out = model.model(input_ids=torch.tensor([enc]), decoder_input_ids=torch.tensor([dec]), output_attentions=True)
     plain = {"encoder": out.encoder_attentions, "decoder": out.decoder_attentions, "cross": out.cross_attentions}
@@ -180,7 +180,7 @@ def test_wizard_probe_text_reaches_the_config_and_command(window):
     wizard = window.train_panel.wizard
     wizard.probe.setText("def add(a, b): return a + b")
     assert wizard.config().probe_text == "def add(a, b): return a + b"
-    from studio.ui.panels.wizard import command_line
+    from studio.ui.panels.train.wizard import command_line
 
     assert "--probe-text 'def add(a, b): return a + b'" in command_line(wizard.validate())
     wizard.probe.setText("x" * 2001)

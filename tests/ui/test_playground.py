@@ -58,10 +58,10 @@ def test_picker_lists_runs_and_their_checkpoints(panel, lm_run):
     picker = panel.pickers[0]
     picker.refresh()
     labels = [picker.combo.itemText(i) for i in range(picker.combo.count())]
-    assert any(label.startswith("lm-run — final model") for label in labels)
-    assert any(label.startswith("lm-run — checkpoint 24") for label in labels)
-    picker.combo.setCurrentIndex(labels.index(next(x for x in labels if "checkpoint 16" in x)))
-    assert picker.source().endswith("checkpoint-16")
+    assert any(label.startswith("gpt-tiny · Language modelling · final") for label in labels), labels
+    assert any(label.startswith("gpt-tiny · Language modelling · step 24") for label in labels)
+    picker.combo.setCurrentIndex(labels.index(next(x for x in labels if "Language modelling · step 16" in x)))
+    assert picker.source().endswith("checkpoint-16") and "lm-run" in picker.combo.toolTip()
 
 
 def test_run_without_a_model_says_what_to_do(panel):
@@ -144,7 +144,7 @@ def test_a_model_folder_that_fails_to_load(panel, qtbot, tmp_path, lm_run):
 def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp_path):
     load_model(qtbot, panel.pickers[0], sum_run)
     form = panel.form
-    assert form.greedy.isChecked() and form.beams.value() == 4
+    assert form.beams.value() == 4 and not form.greedy.isEnabled() and not form.temperature.isEnabled()
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"\xff\xfe\x00bad")
     panel.open_text_file(binary)
@@ -218,14 +218,14 @@ def test_side_by_side_history_copy_and_export(panel, qtbot, lm_run, tmp_path):
     a, b = (c.result for c in panel.columns)
     assert a is not None and b is not None and a.finish_reason != "stopped"
     entry = panel.history.entries[-1]
-    assert len(entry.outputs) == 2 and {o.model for o in entry.outputs} == {"lm-run", "lm-run — checkpoint 8"}
+    assert len(entry.outputs) == 2 and {o.model for o in entry.outputs} == {"lm-run", "lm-run · step 8"}
     panel.history.list.setCurrentRow(0)
     panel.history.copy_button.click()
-    assert "def " in QApplication.clipboard().text() and "checkpoint 8" in QApplication.clipboard().text()
+    assert "def " in QApplication.clipboard().text() and "step 8" in QApplication.clipboard().text()
     assert panel.history.export_to(tmp_path / "s.json") and panel.history.export_to(tmp_path / "s.txt")
     data = json.loads((tmp_path / "s.json").read_text())
     assert data[0]["prompt"] == "def " and len(data[0]["outputs"]) == 2 and data[0]["settings"]["greedy"]
-    assert "checkpoint 8" in (tmp_path / "s.txt").read_text()
+    assert "step 8" in (tmp_path / "s.txt").read_text()
     assert not panel.history.export_to(tmp_path / "no" / "such" / "s.txt")
     assert "does not exist" in panel.history.error.text() and not (tmp_path / "no").exists()
     panel.prompt.setPlainText("")

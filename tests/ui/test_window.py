@@ -27,16 +27,23 @@ def test_window_has_its_panels_and_named_controls(window):
     assert window.findChild(QWidget, "dataEmpty").isVisible()
 
 
+def _task(combo, name: str) -> None:
+    combo.setCurrentIndex(combo.findData(name))
+
+
 def test_open_file_preview_and_column_mapping(window, qtbot, pairs_jsonl, tmp_path):
-    _open(window, qtbot, pairs_jsonl)
     panel = window.data_panel
+    _task(panel.task, "lm")
+    _open(window, qtbot, pairs_jsonl)
     assert panel.model.rowCount() == 300 and panel.model.columnCount() == 2
     assert panel.model.data(panel.model.index(0, 1)).startswith("Return the")
-    panel.task.setCurrentIndex(1)  # summarization: source and target are guessed
-    assert panel.columns().source == "source" and panel.columns().target == "target"
-    assert panel.mapping_error.isHidden()
-    panel.target_column.setCurrentIndex(panel.target_column.findData("source"))
-    assert not panel.mapping_error.isHidden() and "different columns" in panel.mapping_error.text()
+    assert panel.current_task() == "summarize"  # the task follows the columns: source and target
+    assert panel.columns() == {"source": "source", "target": "target"}
+    errors = panel.columns_box.mapping_error
+    assert errors.isHidden()
+    target = panel.columns_box.boxes["target"]
+    target.setCurrentIndex(target.findData("source"))
+    assert not errors.isHidden() and "different columns" in errors.text()
     assert window.train_panel.wizard.data.text() == str(pairs_jsonl)
 
 
@@ -52,22 +59,24 @@ def test_bad_file_shows_a_message_and_the_window_stays_usable(window, qtbot, tmp
 
 def test_tokenizer_statistics_and_coloured_tokens(window, qtbot, lm_text):
     _open(window, qtbot, lm_text)
-    panel = window.data_panel
-    panel.vocab.setValue(300)
-    panel.train_tokenizer_button.click()
-    qtbot.waitUntil(lambda: panel.tokenizer_dir != "" and not panel.busy, timeout=TIMEOUT)
-    assert "1,200 rows" in panel.stats.text()
-    assert "<span" in panel.tokens_view.toHtml()
-    assert window.train_panel.wizard.config().tokenizer == panel.tokenizer_dir
+    tokens = window.data_panel.tokens_box
+    tokens.vocab.setValue(300)
+    tokens.train_button.click()
+    qtbot.waitUntil(lambda: tokens.tokenizer_dir != "" and not window.data_panel.busy, timeout=TIMEOUT)
+    assert "1,200 rows" in tokens.stats.text() and "continue in the next block" in tokens.stats.text()
+    assert "rgba(" in tokens.tokens_view.toHtml() or "background-color:#" in tokens.tokens_view.toHtml()
+    assert ":" not in Path(tokens.tokenizer_dir).name  # a folder name every file system takes
+    assert window.train_panel.wizard.config().tokenizer == tokens.tokenizer_dir
 
 
 def test_wizard_validates_as_typed(window, qtbot):
     wizard = window.train_panel.wizard
     wizard.go(2)
+    _task(wizard.task, "lm")
     wizard.data.setText("sample:docstrings")  # a summarization sample with the LM task
     assert not wizard.error.isHidden() and "summarization sample" in wizard.error.text()
     assert not wizard.start.isEnabled()
-    wizard.task.setCurrentIndex(1)
+    _task(wizard.task, "summarize")
     assert wizard.error.isHidden() and wizard.start.isEnabled()
     wizard.go(3)
     assert "studio train --task summarize --data sample:docstrings --model bart-tiny" in wizard.command.toPlainText()
@@ -75,7 +84,7 @@ def test_wizard_validates_as_typed(window, qtbot):
 
 def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     _open(window, qtbot, lm_text)
-    window.data_panel.vocab.setValue(300)
+    window.data_panel.tokens_box.vocab.setValue(300)
     wizard = window.train_panel.wizard
     wizard.seq.setValue(32)
     wizard.batch.setValue(4)
@@ -88,7 +97,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     panel = window.train_panel
     monitor = panel.monitor
     qtbot.waitUntil(lambda: len(monitor.series.train_loss) >= 2, timeout=TIMEOUT)
-    assert monitor.train_curve.getData()[0] is not None and len(monitor.train_curve.getData()[0]) >= 2
+    assert monitor.curves.train_curve.getData()[0] is not None and len(monitor.curves.train_curve.getData()[0]) >= 2
     status_bar = window.run_progress
     assert status_bar.isVisible() and status_bar.maximum() == 100_000 and status_bar.value() >= 1
     qtbot.mouseClick(monitor.pause, Qt.MouseButton.LeftButton)
@@ -102,7 +111,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     assert "Stopped at step" in monitor.status.text()
     panel.tabs.setCurrentIndex(2)
-    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, 1).text() == "stopped"
+    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, 2).text() == "stopped"
     panel.runs_table.selectRow(0)
     assert panel.resume_button.isEnabled()
     panel.open_selected()
@@ -118,7 +127,7 @@ def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text)
     wizard.seq.setValue(32)
     wizard.batch.setValue(4)
     wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
-    window.data_panel.vocab.setValue(300)
+    window.data_panel.tokens_box.vocab.setValue(300)
     wizard.start.click()
     monitor = window.train_panel.monitor
     qtbot.waitUntil(lambda: len(monitor.series.train_loss) >= 1, timeout=TIMEOUT)
@@ -152,8 +161,8 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
     panel.refresh_runs()
     panel.select_runs(["a", "b"])
     panel.compare_selected()
-    assert set(panel.monitor.overlays) == {"a", "b"}
-    assert len(panel.monitor.overlay_curves["a"].getData()[0]) >= 2
+    assert set(panel.monitor.curves.overlays) == {"a", "b"}
+    assert len(panel.monitor.curves.overlay_curves["a"].getData()[0]) >= 2
 
 
 def test_recent_files_and_layout_persist(qtbot, lm_text):

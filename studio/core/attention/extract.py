@@ -115,7 +115,7 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     if not text.strip():
         raise ConfigError("There is no text to look at; give --text with a few words in it.")
     tok, model = loaded.tokenizer, loaded.model
-    ids = encode(tok, [text], limit=loaded.max_positions)[0]
+    ids = encode(tok, [text], limit=loaded.input_limit)[0]
     if not model.config.is_encoder_decoder:
         return forward(model, tok, ids)
     if target is None or not target.strip():
@@ -126,7 +126,7 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
         start = shapes.decoder_start(model)
         decoder_ids = generated if generated and generated[0] == start else [start] + generated
     else:
-        decoder_ids = shapes.decoder_sequence(model, encode(tok, [target], limit=loaded.max_positions - 1)[0])
+        decoder_ids = shapes.decoder_sequence(model, encode(tok, [target], limit=loaded.input_limit - 1)[0])
     return forward(model, tok, ids, decoder_ids)
 
 

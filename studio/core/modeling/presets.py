@@ -57,12 +57,23 @@ def preset_config(name: str, tokenizer: PreTrainedTokenizerBase, **extra: Any) -
 
     `extra` goes into the config as it is (a classifier's `id2label` and `label2id`).
     """
+    ids = special_ids(tokenizer, needs_end=PRESETS[name].family != "bert")
+    # The template gives BART targets as `<s> y </s>`, as real BART checkpoints are trained: generation
+    # starts from `</s>` and is made to say `<s>` first, as facebook/bart-large-cnn does.
+    starts_with_bos = "bos_token_id" in ids and tokenizer("a")["input_ids"][0] == ids["bos_token_id"]
+    return _config(name, len(tokenizer), ids, starts_with_bos, extra)
+
+
+def sized_config(name: str, vocab_size: int, **extra: Any) -> PretrainedConfig:
+    """A preset's config for a vocabulary size alone, for estimates before any tokenizer exists."""
+    return _config(name, vocab_size, {"pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2}, False, extra)
+
+
+def _config(name: str, vocab: int, ids: dict[str, int], forced_bos: bool, extra: dict[str, Any]) -> PretrainedConfig:
     from transformers import BartConfig, BertConfig, GPT2Config, T5Config
 
     preset = PRESETS[name]
     layers, heads, d = preset.size["layers"], preset.size["heads"], preset.size["width"]
-    vocab = len(tokenizer)
-    ids = special_ids(tokenizer, needs_end=preset.family != "bert")
     if preset.family == "gpt2":
         return GPT2Config(vocab_size=vocab, n_positions=MAX_POSITIONS, n_layer=layers, n_head=heads, n_embd=d,
                           **ids, **extra)
@@ -70,14 +81,11 @@ def preset_config(name: str, tokenizer: PreTrainedTokenizerBase, **extra: Any) -
         return BertConfig(vocab_size=vocab, hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
                           intermediate_size=4 * d, max_position_embeddings=MAX_POSITIONS, **ids, **extra)
     if preset.family == "bart":
-        # The template gives targets as `<s> y </s>`, as real BART checkpoints are trained: generation
-        # starts from `</s>` and is made to say `<s>` first, as facebook/bart-large-cnn does.
-        starts_with_bos = tokenizer("a")["input_ids"][0] == ids["bos_token_id"]
         return BartConfig(vocab_size=vocab, d_model=d, encoder_layers=layers, decoder_layers=layers,
                           encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=4 * d,
                           decoder_ffn_dim=4 * d, max_position_embeddings=MAX_POSITIONS,
                           decoder_start_token_id=ids["eos_token_id"], forced_eos_token_id=ids["eos_token_id"],
-                          forced_bos_token_id=ids["bos_token_id"] if starts_with_bos else None, **ids, **extra)
+                          forced_bos_token_id=ids["bos_token_id"] if forced_bos else None, **ids, **extra)
     return T5Config(vocab_size=vocab, d_model=d, d_kv=d // heads, d_ff=4 * d, num_layers=layers, num_heads=heads,
                     decoder_start_token_id=ids["pad_token_id"], **ids, **extra)
 

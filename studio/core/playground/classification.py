@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from studio.core.control import Control
@@ -51,3 +52,26 @@ def classify_many(loaded: LoadedModel, texts: list[str], *, batch_size: int = 32
         best = int(row.argmax())
         out.append(Prediction(text, names[best], float(row[best]), {n: float(p) for n, p in zip(names, row)}))
     return out
+
+
+def write_csv(path: Path, predictions: list[Prediction]) -> None:
+    """The predictions as CSV (text, label, score, then each label's probability), written atomically."""
+    import csv
+    import io
+
+    from studio.core.system.files import atomic_write_text
+
+    if not predictions:
+        raise ConfigError("There is nothing to export yet; classify some lines first.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"The folder '{path.parent}' does not exist; choose an existing folder to export into.")
+    names = list(predictions[0].scores)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["text", "label", "score", *names])
+    for p in predictions:
+        writer.writerow([p.text, p.label, f"{p.score:.6f}", *(f"{p.scores[n]:.6f}" for n in names)])
+    try:
+        atomic_write_text(path, buffer.getvalue())
+    except OSError as exc:
+        raise ConfigError(f"Cannot write '{path}' ({exc.strerror}); choose another folder.") from None

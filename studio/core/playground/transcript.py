@@ -25,11 +25,12 @@ class Output:
 
 @dataclass
 class Entry:
-    mode: str  # "generate" or "summarize"
+    mode: str  # the task of the model asked, e.g. "lm" or "classify"
     prompt: str
     settings: dict[str, Any]
     outputs: list[Output] = field(default_factory=list)
     time: float = field(default_factory=time.time)
+    input_title: str = "Prompt"  # what the prompt was to the model: a prompt, a text to summarize, ...
 
     def title(self, width: int = 60) -> str:
         first = " ".join(self.prompt.split())
@@ -37,7 +38,7 @@ class Entry:
 
     def as_text(self) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.time))
-        lines = [f"## {stamp} · {self.mode}", "", "Prompt:" if self.mode == "generate" else "Text:", self.prompt, ""]
+        lines = [f"## {stamp} · {self.mode}", "", f"{self.input_title}:", self.prompt, ""]
         for out in self.outputs:
             lines += [f"{out.model} ({out.tokens} tokens, {out.tokens_per_second:.1f} tokens/s, "
                       f"{out.finish_reason}):", out.text, ""]

@@ -10,11 +10,14 @@ from studio.core.runs import store as runs
 
 @dataclass(frozen=True)
 class ModelChoice:
-    label: str  # what the picker shows
-    path: str  # what `inference.load` takes
-    run: str
+    path: str  # what `tasks.loaded.load` takes
+    run: str  # the run's folder name
+    run_dir: str
+    model: str  # what the run trained from: a preset, a folder, a hub id
     task: str
     step: int | None  # None for the final model
+    started: float | None
+    status: str
 
 
 def model_choices(root: Path) -> list[ModelChoice]:
@@ -25,10 +28,10 @@ def model_choices(root: Path) -> list[ModelChoice]:
     """
     found: list[ModelChoice] = []
     for info in runs.list_runs(root):
+        common = dict(run=info.name, run_dir=info.path, model=Path(info.model).name or info.model, task=info.task,
+                      started=info.started, status=info.status)
         if info.model_dir:
-            found.append(ModelChoice(f"{info.name} — final model ({info.status})", info.model_dir, info.name,
-                                     info.task, None))
+            found.append(ModelChoice(path=info.model_dir, step=None, **common))
         for checkpoint in reversed(info.checkpoints):
-            found.append(ModelChoice(f"{info.name} — checkpoint {checkpoint['step']:,}", checkpoint["path"],
-                                     info.name, info.task, checkpoint["step"]))
+            found.append(ModelChoice(path=checkpoint["path"], step=checkpoint["step"], **common))
     return found

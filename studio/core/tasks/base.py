@@ -81,6 +81,8 @@ class Task:
     output: str  # what its models give: "text" (written token by token) or "labels" (a probability each)
     eval_generates: bool = False  # evaluation generates text (Seq2SeqTrainer, predict_with_generate)
     length_title: str = "Sequence length"  # what --seq-len means for this task
+    long_rows: str = "are cut to fit"  # what happens to a row longer than that
+    target_title: str | None = None  # what --target-len means, for tasks that write a target
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
 
     @property
@@ -100,6 +102,10 @@ class Task:
 
     def model_settings(self, info: DataInfo) -> dict[str, Any]:
         """Config settings the task's head needs from the data (a classifier's labels)."""
+        return {}
+
+    def model_settings_for_estimate(self) -> dict[str, Any]:
+        """`model_settings` before the data is read, for a size estimate (placeholders where needed)."""
         return {}
 
     def fresh_head_note(self, fresh: list[str]) -> str | None:

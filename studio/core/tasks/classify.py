@@ -49,6 +49,9 @@ class TextClassification(Task):
         names = info.values["labels"]
         return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
 
+    def model_settings_for_estimate(self) -> dict[str, Any]:
+        return self.model_settings(DataInfo({"labels": ["a", "b"]}))
+
     def fresh_head_note(self, fresh: list[str]) -> str | None:
         if not fresh:
             return None

@@ -40,6 +40,7 @@ class LanguageModelling(Task):
     command = "generate"
     output = "text"
     length_title = "Block length"
+    long_rows = "continue in the next block"
     model_note = "a decoder-only model (GPT-2, Llama, ...) continues training as a language model"
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,

@@ -44,6 +44,7 @@ class Summarization(Task):
     output = "text"
     eval_generates = True
     length_title = "Source length"
+    target_title = "Summary length"
     model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,

@@ -135,7 +135,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
                                 f"lower the learning rate (now {c.lr:g}) and start again, or resume from the last "
                                 "checkpoint.")
         if bridge.stopped_at is not None:
-            message = f"Stopped at step {step}; a checkpoint was saved. Continue with --resume {run_dir}."
+            message = f"Stopped at step {step}; a checkpoint was saved, so the run can be resumed."
             store.mark_finished("stopped")
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)

@@ -1,22 +1,48 @@
 """Pick and load a model: a run's final model or checkpoint, a local folder, or a hub id.
 
-Shared by the Playground and the Attention panel. Loading runs in a background job; only the latest
-request's result is kept, so clicking Load twice never shows the wrong model.
+Shared by the Playground and the Attention panel. The list is read again whenever it opens, so runs
+that finished or wrote a checkpoint meanwhile are there. Loading runs in a background job; only the
+latest request's result is kept, so clicking Load twice never shows the wrong model, and a failed
+load leaves the previous model in place and says so.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QWidget)
 
+from studio.core.runs.catalog import ModelChoice, model_choices
 from studio.core.system import workspace
-from studio.core.runs.catalog import model_choices
+from studio.core.tasks import registry
 from studio.ui.jobs import Job
 from studio.ui.widgets.messages import ErrorLabel
+
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+
+
+class _ListingCombo(QComboBox):
+    """A combo box that asks for its items to be listed again just before it opens."""
+
+    opening = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.opening.emit()
+        super().showPopup()
+
+
+def choice_label(choice: ModelChoice) -> str:
+    """What a person recognises a model by: what it is, what it does, how far it trained, and when."""
+    task = registry.TASKS.get(choice.task)
+    what = task.title if task else choice.task
+    where = "final" if choice.step is None else f"step {choice.step:,}"
+    when = time.strftime("%b %d %H:%M", time.localtime(choice.started)) if choice.started else ""
+    status = f" ({choice.status})" if choice.step is None and choice.status != "completed" else ""
+    return " · ".join(p for p in (choice.model, what, where + status, when) if p)
 
 
 class ModelPicker(QWidget):
@@ -31,22 +57,29 @@ class ModelPicker(QWidget):
         self.attn_implementation = attn_implementation
         self.model: Any = None
         self.label = ""  # a short name for the loaded model, for column titles and history
+        self._info = "No model loaded."
+        self._short: dict[str, str] = {}  # source -> a name short enough for a column title
+        # (source, label) of models loaded in other panels, newest first; the window hands every picker
+        # the same list
+        self.offered: list[tuple[str, str]] = []
         self._job: Job | None = None
         self._request = 0
-        self.combo = QComboBox(objectName=f"{name}Combo", editable=True)
+        self.combo = _ListingCombo(objectName=f"{name}Combo", editable=True)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setMinimumContentsLength(24)
         self.combo.lineEdit().setPlaceholderText("A run, a model folder, or a hub id such as gpt2")
         self.combo.setToolTip("Pick a trained run or checkpoint, or type a model folder or a Hugging Face hub "
                               "id (hub ids need a network connection).")
         self.combo.lineEdit().returnPressed.connect(self.load)
+        self.combo.opening.connect(self.refresh)
+        self.combo.currentIndexChanged.connect(self._show_path)
         browse = QPushButton("Browse…", objectName=f"{name}Browse", clicked=self.browse)
         browse.setToolTip("Choose a model folder (one with config.json, such as a run's model/ folder)")
         self.load_button = QPushButton("Load", objectName=f"{name}Load", clicked=self.load)
         self.load_button.setToolTip("Load this model (in the background; the window stays usable)")
         self.busy = QProgressBar(objectName=f"{name}Busy", maximum=0, visible=False, maximumHeight=8,
                                  textVisible=False)
-        self.info = QLabel("No model loaded.", objectName=f"{name}Info", wordWrap=True)
+        self.info = QLabel(self._info, objectName=f"{name}Info", wordWrap=True)
         self.info.setProperty("muted", True)
         self.error = ErrorLabel(f"{name}Error")
         grid = QGridLayout(self)
@@ -60,19 +93,36 @@ class ModelPicker(QWidget):
         grid.addWidget(self.error, 4, 0, 1, 3)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
-        self.refresh()  # runs appear and gain checkpoints while the app is open; listing them costs a read each
+        self.refresh()
         super().showEvent(event)
 
     def refresh(self) -> None:
-        """Re-list the workspace's runs, keeping what the person has typed or picked."""
+        """List models loaded elsewhere in the window, then the workspace's runs, keeping what is typed."""
         current = self.combo.currentText()
         self.combo.blockSignals(True)
         self.combo.clear()
+        listed = set()
+        for source, label in self.offered:
+            self._short[source] = label
+            self.combo.addItem(f"{label} (loaded in the other panel)", source)
+            self.combo.setItemData(self.combo.count() - 1, source, _TOOLTIP)
+            listed.add(source)
         for choice in model_choices(workspace.runs_dir(workspace.workspace())):
-            self.combo.addItem(choice.label, choice.path)
+            if choice.path in listed:
+                continue
+            self.combo.addItem(choice_label(choice), choice.path)
+            self._short[choice.path] = f"{choice.run} · {'final' if choice.step is None else f'step {choice.step:,}'}"
+            self.combo.setItemData(self.combo.count() - 1, f"{choice.run}\n{choice.path}", _TOOLTIP)
         self.combo.setCurrentIndex(-1)
         self.combo.setEditText(current)
         self.combo.blockSignals(False)
+
+    def _show_path(self, index: int) -> None:
+        self.combo.setToolTip(str(self.combo.itemData(index, _TOOLTIP) or self.combo.currentText()))
+
+    def offer(self, source: str, label: str) -> None:
+        """Make a model loaded in one panel the first choice in the pickers that share this list."""
+        self.offered[:] = [(source, label)] + [o for o in self.offered if o[0] != source][:4]
 
     def choose(self, source: str) -> None:
         index = self.combo.findData(source)
@@ -100,8 +150,7 @@ class ModelPicker(QWidget):
             return
         self._request += 1
         request = self._request
-        index = self.combo.findText(self.combo.currentText().strip())
-        label = self.combo.itemText(index).split(" (")[0] if index >= 0 else Path(source).name or source
+        label = self._short.get(source) or Path(source).name or source
         attn = self.attn_implementation
 
         def work(progress: Any, control: Any) -> Any:
@@ -129,16 +178,17 @@ class ModelPicker(QWidget):
         self._idle()
         self.model = model
         self.label = label
-        kind = "encoder-decoder (summarizes)" if model.task == "summarize" else "language model (continues text)"
-        self.info.setText(f"{model.model.config.model_type} · {kind} · {parameters / 1e6:.2f} M parameters · "
-                          f"{model.device}")
+        self._info = (f"{model.model.config.model_type} · {model.task.title.lower()} ({model.shape}) · "
+                      f"{parameters / 1e6:.2f} M parameters · {model.device}")
+        self.info.setText(self._info)
         self.info.setToolTip(model.source)
         self.loaded.emit(model)
 
     def _failed(self, text: str) -> None:
         self._idle()
-        self.info.setText("No model loaded." if self.model is None else self.info.text())
-        self.error.show_message(text)
+        self.info.setText(self._info)
+        kept = f" {self.label} stays loaded." if self.model is not None else ""
+        self.error.show_message(text + kept)
 
     @property
     def loading(self) -> bool:

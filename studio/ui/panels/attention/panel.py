@@ -14,10 +14,11 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
 from studio.ui.jobs import Job
+from studio.ui.panels.attention.attribution_view import AttributionView
 from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
 from studio.ui.panels.attention.heatmap import COLOUR_MAPS, Heatmap
 from studio.ui.panels.attention.token_strip import TokenFocus
@@ -26,6 +27,7 @@ from studio.ui.widgets.model_picker import ModelPicker
 
 _KIND_TITLES = {"self": "Self-attention", "encoder": "Encoder self-attention", "decoder": "Decoder self-attention",
                 "cross": "Cross-attention (decoder → encoder)"}
+_SELF_TITLES = {"encoder-only": "Self-attention (bidirectional)", "decoder-only": "Self-attention (causal)"}
 _AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
 
 
@@ -87,6 +89,10 @@ class AttentionPanel(QWidget):
         self.colour_map.addItems(COLOUR_MAPS)
         self.log = QCheckBox("Log colour scale", objectName="logScaleCheck")
         self.log.setToolTip("Colour by log10 of the weight, so small weights are told apart too")
+        self.hide_special = QCheckBox("Hide special tokens", objectName="hideSpecialCheck")
+        self.hide_special.setToolTip("Leave the template's tokens ([CLS], [SEP], <s>, </s>, ...) out of the map and "
+                                     "the token focus; the weights shown are not renormalised. The head grid keeps "
+                                     "every token.")
         self.sort = QComboBox(objectName="sortCombo", toolTip="Order the head grid by a statistic, highest first")
         self.sort.addItem("layer order", None)
         for key, name in STAT_NAMES.items():
@@ -99,6 +105,7 @@ class AttentionPanel(QWidget):
         form.addRow("Head", self.head)
         form.addRow("Colours", self.colour_map)
         form.addRow(self.log)
+        form.addRow(self.hide_special)
         form.addRow("Sort heads by", self.sort)
         form.addRow("Dim heads below", self.threshold)
         layout.addWidget(self.view_box)
@@ -131,6 +138,7 @@ class AttentionPanel(QWidget):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.layer.valueChanged.connect(self.redraw)
         self.log.toggled.connect(self.redraw)
+        self.hide_special.toggled.connect(self.redraw)
         self.sort.currentIndexChanged.connect(self.redraw_grid)
         self.threshold.valueChanged.connect(self.redraw_grid)
         scroll = QScrollArea(widgetResizable=True, objectName="attentionSide")
@@ -154,22 +162,32 @@ class AttentionPanel(QWidget):
         self.grid = HeadGrid()
         self.grid.head_chosen.connect(self.open_head)
         self.focus = TokenFocus()
+        self.attribution = AttributionView()
+        self.attribution.explain_button.clicked.connect(lambda: self.attribution.explain(self.text.toPlainText()))
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.heatmap)
         top.addWidget(self.grid)
         top.setSizes([600, 400])
+        self.bottom = QTabWidget(objectName="attentionBottomTabs")
+        self.bottom.addTab(self.focus, "Token focus")
+        self.bottom.addTab(self.attribution, "Prediction")
         self.main.addWidget(top)
-        self.main.addWidget(self.focus)
-        self.views = (top, self.focus)
+        self.main.addWidget(self.bottom)
+        self.views = (top, self.bottom)
         for view in self.views:
             view.hide()
 
     # ---- models and extraction ------------------------------------------------------------------------
     def _model_loaded(self, model: Any) -> None:
         self._build_views()  # now, while the person types, so the first map appears without this cost
-        seq2seq = model.task == "summarize"
+        seq2seq = model.model.config.is_encoder_decoder
         self.target_label.setVisible(seq2seq)
         self.target.setVisible(seq2seq)
+        classifier = model.task.output == "labels"
+        self.bottom.setTabVisible(1, classifier)
+        if classifier:
+            self.attribution.set_model(model)
+            self.bottom.setCurrentIndex(1)
         self.probes = []
         if self.refresh_probes():
             self.probe_slider.blockSignals(True)
@@ -208,7 +226,7 @@ class AttentionPanel(QWidget):
             from studio.core.attention import extract as attention
             from studio.core.attention import stats as attention_stats
 
-            att = attention.extract(model, text, target if model.task == "summarize" else None)
+            att = attention.extract(model, text, target if model.model.config.is_encoder_decoder else None)
             induction = attention_stats.induction(model.model, model.tokenizer)
             return att, attention_stats.summarise(att, induction)
 
@@ -245,7 +263,7 @@ class AttentionPanel(QWidget):
         self.kind.blockSignals(True)
         self.kind.clear()
         for name in data:
-            self.kind.addItem(_KIND_TITLES[name], name)
+            self.kind.addItem(self._kind_title(name), name)
         self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
         self.kind.blockSignals(False)
         self._enable_view(True)
@@ -297,6 +315,12 @@ class AttentionPanel(QWidget):
         self.redraw()
         self.redraw_grid()
 
+    def _kind_title(self, kind: str) -> str:
+        model = self.picker.model
+        if kind == "self" and model is not None:
+            return _SELF_TITLES.get(model.shape, _KIND_TITLES[kind])
+        return _KIND_TITLES[kind]
+
     def current_kind(self) -> dict[str, Any] | None:
         return self.data.get(self.kind.currentData())
 
@@ -318,11 +342,26 @@ class AttentionPanel(QWidget):
         current = self.current_kind()
         if current is None or self.heatmap is None:
             return
-        matrix = self.current_matrix()
-        title = f"{_KIND_TITLES[self.kind.currentData()]} · layer {self.layer.value()} · {self.head.currentText()}"
-        self.heatmap.show_matrix(matrix, current["rows"], current["columns"], title + self.source_title,
-                                 self.log.isChecked(), self.colour_map.currentText())
-        self.focus.set_matrix(matrix, current["rows"], current["columns"])
+        matrix, rows, columns = self.current_matrix(), current["rows"], current["columns"]
+        if self.hide_special.isChecked():
+            matrix, rows, columns = self._without_specials(matrix, rows, columns)
+        where = f"layer {self.layer.value()} · {self.head.currentText()}"
+        title = f"{self._kind_title(self.kind.currentData())} · {where}"
+        self.heatmap.show_matrix(matrix, rows, columns, title + self.source_title, self.log.isChecked(),
+                                 self.colour_map.currentText())
+        self.focus.set_matrix(matrix, rows, columns)
+        if self.kind.currentData() == "self":
+            self.attribution.set_attention(matrix, rows, where)
+
+    def _without_specials(self, matrix: np.ndarray, rows: list[str], columns: list[str]
+                          ) -> tuple[np.ndarray, list[str], list[str]]:
+        specials = set(self.picker.model.tokenizer.all_special_tokens) if self.picker.model is not None else set()
+        keep_rows = [i for i, t in enumerate(rows) if t not in specials]
+        keep_columns = [i for i, t in enumerate(columns) if t not in specials]
+        if not keep_rows or not keep_columns:
+            return matrix, rows, columns
+        return (matrix[np.ix_(keep_rows, keep_columns)], [rows[i] for i in keep_rows],
+                [columns[i] for i in keep_columns])
 
     def redraw_grid(self, *_: Any) -> None:
         current = self.current_kind()

@@ -9,7 +9,7 @@ import html
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase, QMouseEvent
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QToolTip, QVBoxLayout, QWidget
 
 from studio.ui.widgets.plot_theme import new_plot
 from studio.ui.widgets.token_text import visible
@@ -25,24 +25,33 @@ class TokenStrip(QTextEdit):
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
         self.tokens: list[str] = []
+        self.weights: np.ndarray | None = None
         self._starts: list[int] = []
         self._key: tuple | None = None
+        self.setMouseTracking(True)
+        self.viewport().setMouseTracking(True)
 
-    def set_tokens(self, tokens: list[str], weights: np.ndarray | None = None, selected: int | None = None) -> None:
-        """One setHtml for the whole strip: inserting 512 formatted fragments one by one takes ~100 ms."""
+    def set_tokens(self, tokens: list[str], weights: np.ndarray | None = None, selected: int | None = None,
+                   signed: bool = False) -> None:
+        """One setHtml for the whole strip: inserting 512 formatted fragments one by one takes ~100 ms.
+
+        `weights` shade the tokens orange by size; `signed` weights shade green (positive) or red (negative)."""
         pieces = [visible(token) + " " for token in tokens]
-        key = (tuple(pieces), None if weights is None else weights.tobytes(), selected)
+        key = (tuple(pieces), None if weights is None else weights.tobytes(), selected, signed)
         if key == self._key:
             return
         self._key = key
         self.tokens = list(tokens)
+        self.weights = weights
         self._starts = np.cumsum([0] + [len(p) for p in pieces[:-1]]).tolist() if pieces else []
-        peak = float(weights.max()) if weights is not None and weights.size and weights.max() > 0 else 1.0
+        size = np.abs(weights) if weights is not None else None
+        peak = float(size.max()) if size is not None and size.size and size.max() > 0 else 1.0
         spans = []
         for i, piece in enumerate(pieces):
             style = []
             if weights is not None:
-                style.append(f"background-color: rgba(255, 140, 0, {min(1.0, weights[i] / peak) * 0.85:.3f})")
+                colour = ("63, 179, 127" if weights[i] >= 0 else "224, 90, 90") if signed else "255, 140, 0"
+                style.append(f"background-color: rgba({colour}, {min(1.0, size[i] / peak) * 0.85:.3f})")
             if i == selected:
                 style.append("font-weight: 700; text-decoration: underline")
             spans.append(f'<span style="{"; ".join(style)}">{html.escape(piece)}</span>' if style
@@ -52,6 +61,13 @@ class TokenStrip(QTextEdit):
     def token_at_position(self, position: int) -> int | None:
         index = bisect.bisect_right(self._starts, position) - 1
         return index if 0 <= index < len(self.tokens) else None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
+        index = self.token_at_position(self.cursorForPosition(event.position().toPoint()).position())
+        if index is not None and self.weights is not None:
+            QToolTip.showText(event.globalPosition().toPoint(),
+                              f"{visible(self.tokens[index])} [{index}]: {self.weights[index]:+.4f}", self)
+        super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt's name
         index = self.token_at_position(self.cursorForPosition(event.position().toPoint()).position())

@@ -54,20 +54,20 @@ class OutputColumn(QWidget):
     def running(self) -> bool:
         return self._job is not None and self._job.running
 
-    def run(self, loaded: Any, mode: str, prompt: str, sampling: Any, forced: list[int] | None = None) -> None:
+    def run(self, loaded: Any, prompt: str, sampling: Any, forced: list[int] | None = None) -> None:
         from studio.core.playground import generation
 
         self.stop()
-        self.request = {"loaded": loaded, "mode": mode, "prompt": prompt, "sampling": sampling}
+        self.request = {"loaded": loaded, "prompt": prompt, "sampling": sampling}
         self.result = None
         self.error.clear_message()
         self.figures.setText("Generating…")
-        self.view.start(prompt if mode == "generate" else "")
+        self.view.start(prompt if loaded.task.playground.echo_input else "")
         self._queue = queue = collections.deque()
-        call = generation.summarize if mode == "summarize" else generation.generate
 
         def work(progress: Any, control: Any) -> Any:
-            return call(loaded, prompt, sampling, on_token=queue.append, control=control, forced=forced)
+            return generation.generate(loaded, prompt, sampling, on_token=queue.append, control=control,
+                                       forced=forced)
 
         job = Job(work, self)
         self._job = job

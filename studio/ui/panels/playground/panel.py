@@ -1,7 +1,9 @@
-"""The Playground: talk to one model, or two side by side; generate or summarize, streamed and stoppable.
+"""The Playground: talk to one model, or two side by side, the way its task asks.
 
-The first model's task picks the mode: a language model continues the prompt, an encoder-decoder
-model summarizes the text. Everything slow (loading, generating) runs in background jobs.
+The first model's task picks the view: a language model continues the prompt and an encoder-decoder
+summarizes the text (both streamed and stoppable); a classifier shows every label's probability as the
+person types, and classifies each line of a text or a file in a batch. Everything slow runs in
+background jobs.
 """
 
 from __future__ import annotations
@@ -9,20 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
-                               QSplitter, QVBoxLayout, QWidget)
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.core.errors import ConfigError, StudioError
 from studio.core.playground.transcript import Entry, Output
+from studio.ui.panels.playground.batch_view import BatchView
 from studio.ui.panels.playground.history import History
+from studio.ui.panels.playground.labels_column import LabelsColumn
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.sampling_form import SamplingForm
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
 
 _MAX_TEXT_FILE = 2 * 2**20
+_TYPING_PAUSE_MS = 250  # a classifier answers this long after the last keystroke
+TEXT, LABELS = "text", "labels"  # the two views, by what the task's models give (Task.output)
 
 
 class PlaygroundPanel(QWidget):
@@ -31,22 +37,31 @@ class PlaygroundPanel(QWidget):
         self.setObjectName("playgroundPanel")
         self.pickers = [ModelPicker("modelA", "Model"), ModelPicker("modelB", "Second model")]
         self.columns = [OutputColumn("outputA"), OutputColumn("outputB")]
+        self.label_columns = [LabelsColumn("labelsA"), LabelsColumn("labelsB")]
+        self.batch = BatchView()
         self.form = SamplingForm()
         self.history = History()
         self._entry: Entry | None = None
         self._pending = 0
+        self._typing = QTimer(self, singleShot=True, interval=_TYPING_PAUSE_MS)
+        self._typing.timeout.connect(self._classify_typed)
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="playgroundSplitter")
         splitter.addWidget(self._side())
         splitter.addWidget(self._main())
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        for i, (picker, column) in enumerate(zip(self.pickers, self.columns)):
+        for i, (picker, column, labels) in enumerate(zip(self.pickers, self.columns, self.label_columns)):
             picker.load_started.connect(column.stop)  # the output belongs to the model it came from
+            picker.load_started.connect(labels.clear)
             picker.loaded.connect(lambda model, i=i: self._model_loaded(i, model))
             column.finished.connect(lambda result, i=i: self._column_done(i, result))
             column.failed.connect(lambda _text, i=i: self._column_done(i, None))
             column.alternative_chosen.connect(lambda index, token, i=i: self.regenerate(i, index, token))
+            labels.finished.connect(lambda prediction, i=i: self._labelled(i, prediction))
+        self.batch.wanted.connect(self._run_batch)
+        self.batch.run_button.clicked.connect(lambda: self._run_batch(self._lines()))
+        self.prompt.textChanged.connect(self._typed)
         self.compare.toggled.connect(self._compare_toggled)
         self._compare_toggled(False)
         self._update_mode()
@@ -68,12 +83,12 @@ class PlaygroundPanel(QWidget):
                                "(certain). Hover a token for its alternatives; click to continue from one.")
         self.colour.toggled.connect(lambda on: [c.set_coloured(on) for c in self.columns])
         layout.addWidget(self.colour)
-        self.legend = QLabel("<span style='background:#f26d6d'>&nbsp;unlikely&nbsp;</span> "
-                             "<span style='background:#f2c46d'>&nbsp;unsure&nbsp;</span> "
-                             "<span style='background:#7fdc7f'>&nbsp;certain&nbsp;</span> — hover a token for "
-                             "its alternatives, click one to continue from it.", objectName="colourLegend",
+        self.legend = QLabel("<span style='background:#f26d6d; color:#000'>&nbsp;unlikely&nbsp;</span> "
+                             "<span style='background:#f2c46d; color:#000'>&nbsp;unsure&nbsp;</span> "
+                             "<span style='background:#7fdc7f; color:#000'>&nbsp;certain&nbsp;</span> — hover a token "
+                             "for its alternatives, click one to continue from it.", objectName="colourLegend",
                              wordWrap=True, visible=False)
-        self.colour.toggled.connect(self.legend.setVisible)
+        self.colour.toggled.connect(lambda on: self.legend.setVisible(on and self.output == TEXT))
         layout.addWidget(self.legend)
         layout.addStretch(1)
         scroll = QScrollArea(widgetResizable=True, objectName="playgroundSide")
@@ -85,11 +100,9 @@ class PlaygroundPanel(QWidget):
         page = QWidget()
         self.prompt_label = QLabel(objectName="promptLabel")
         self.prompt = QPlainTextEdit(objectName="promptEdit")
-        self.prompt.setPlaceholderText("Type or paste a prompt, then Run (Ctrl+Return).")
         self.open_text = QPushButton("Open Text File…", objectName="openTextButton", clicked=self.choose_text_file)
-        self.open_text.setToolTip("Read the text to summarize (or the prompt) from a UTF-8 text file")
+        self.open_text.setToolTip("Read the text (or the prompt) from a UTF-8 text file")
         self.run_button = QPushButton("Run", objectName="runButton", clicked=self.run)
-        self.run_button.setToolTip("Generate (or summarize) with the settings on the left  (Ctrl+Return)")
         self.stop_button = QPushButton("Stop", objectName="stopButton", clicked=self.stop, enabled=False)
         self.stop_button.setToolTip("Stop now; what has been generated so far is kept  (Esc)")
         for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.stop)):
@@ -107,12 +120,21 @@ class PlaygroundPanel(QWidget):
         top_layout.addWidget(self.prompt, 1)
         top_layout.addWidget(self.run_error)
         top_layout.addLayout(buttons)
-        outputs = QSplitter(Qt.Orientation.Horizontal, objectName="outputsSplitter")
+        streams = QSplitter(Qt.Orientation.Horizontal, objectName="outputsSplitter")
         for column in self.columns:
-            outputs.addWidget(column)
+            streams.addWidget(column)
+        bars = QSplitter(Qt.Orientation.Horizontal, objectName="labelsSplitter")
+        for column in self.label_columns:
+            bars.addWidget(column)
+        labels_page = QSplitter(Qt.Orientation.Vertical, objectName="labelsPage")
+        labels_page.addWidget(bars)
+        labels_page.addWidget(self.batch)
+        self.outputs = QStackedWidget(objectName="outputsStack")
+        self.outputs.addWidget(streams)
+        self.outputs.addWidget(labels_page)
         self.history.reuse.connect(lambda entry: self.prompt.setPlainText(entry.prompt))
         vertical = QSplitter(Qt.Orientation.Vertical)
-        for widget in (top, outputs, self.history):
+        for widget in (top, self.outputs, self.history):
             vertical.addWidget(widget)
         vertical.setSizes([160, 420, 140])
         layout = QVBoxLayout(page)
@@ -126,9 +148,18 @@ class PlaygroundPanel(QWidget):
         return [0, 1] if self.compare.isChecked() else [0]
 
     @property
-    def mode(self) -> str:
+    def task(self) -> Any:
         model = self.pickers[0].model
-        return "summarize" if model is not None and model.task == "summarize" else "generate"
+        return model.task if model is not None else None
+
+    @property
+    def output(self) -> str:
+        return self.task.output if self.task is not None else TEXT
+
+    @property
+    def mode(self) -> str:
+        """The task of the first model ("" before one is loaded)."""
+        return self.task.name if self.task is not None else ""
 
     @property
     def generating(self) -> bool:
@@ -137,53 +168,75 @@ class PlaygroundPanel(QWidget):
     def _compare_toggled(self, on: bool) -> None:
         self.pickers[1].setVisible(on)
         self.columns[1].setVisible(on)
+        self.label_columns[1].setVisible(on)
         self._update_mode()
 
     def _model_loaded(self, i: int, model: Any) -> None:
         self.columns[i].show_model(self.pickers[i].label)
+        self.label_columns[i].show_model(self.pickers[i].label)
+        if i == 0:
+            self.batch.clear()
         self._update_mode()
+        self._typed()
 
     def _update_mode(self) -> None:
-        summarize = self.mode == "summarize"
-        self.form.set_mode(self.mode)
-        self.prompt_label.setText("<b>Text to summarize</b>" if summarize else "<b>Prompt</b>")
-        model = self.pickers[0].model
-        self.mode_label.setText("Load a model to begin." if model is None else
-                                "Mode: summarize (encoder-decoder model)." if summarize else
-                                "Mode: generate (the model continues your prompt).")
-        self.run_button.setText("Summarize" if summarize else "Generate")
+        task = self.task
+        labels = self.output == LABELS
+        spec = task.playground if task is not None else None
+        self.outputs.setCurrentIndex(1 if labels else 0)
+        self.form.setVisible(not labels)
+        self.form.set_beams(bool(spec and spec.beams))
+        self.colour.setVisible(not labels)
+        self.legend.setVisible(self.colour.isChecked() and not labels)
+        title = spec.input_title if spec else "Prompt"
+        self.prompt_label.setText(f"<b>{title}</b>")
+        action = spec.action if spec else "Run"
+        self.run_button.setText(action)
+        self.run_button.setToolTip(f"{action} with the settings on the left  (Ctrl+Return)")
+        self.prompt.setPlaceholderText(f"Type or paste the {title.lower()}, then {action} (Ctrl+Return)." if not
+                                       labels else "Type a text: the labels update as you type. For a batch, put "
+                                                   "one text per line and press Classify Each Line.")
+        self.mode_label.setText("Load a model to begin." if task is None else f"{task.title}: {task.help}")
 
     def _busy(self, on: bool) -> None:
         self.stop_button.setEnabled(on)
         self.run_button.setEnabled(not on)
 
     # ---- running --------------------------------------------------------------------------------------
-    def _check(self) -> tuple[list[Any], Any]:
+    def _check(self) -> list[Any]:
         models = [self.pickers[i].model for i in self.active]
         if any(m is None for m in models):
             which = "the second model" if models[0] is not None else "a model"
             raise ConfigError(f"Load {which} first: pick it on the left and press Load.")
-        if len({m.task for m in models}) > 1:
-            raise ConfigError("The two models do different tasks (one summarizes, one continues text); "
-                              "compare models of the same kind.")
-        sampling = self.form.sampling()
-        sampling.check()
-        if self.mode == "summarize" and not self.prompt.toPlainText().strip():
-            raise ConfigError("There is no text to summarize; type or paste some, or open a text file.")
-        return models, sampling
+        if len({m.task.output for m in models}) > 1:
+            raise ConfigError(f"The two models do different things ({models[0].task.title.lower()} and "
+                              f"{models[1].task.title.lower()}); compare models of the same kind.")
+        if not models[0].task.playground.echo_input and not self.prompt.toPlainText().strip():
+            raise ConfigError(f"There is no {models[0].task.playground.input_title.lower()}; type or paste some, "
+                              "or open a text file.")
+        return models
 
     def run(self) -> None:
         if self.generating:
             return
         self.run_error.clear_message()
         try:
-            models, sampling = self._check()
+            models = self._check()
+            sampling = self.form.sampling() if self.output == TEXT else None
+            if sampling is not None:
+                sampling.check()
         except StudioError as exc:
             self.run_error.show_message(str(exc))
             return
         prompt = self.prompt.toPlainText()
-        self._start(Entry(self.mode, prompt, self.form.settings()),
+        if self.output == LABELS:
+            self._classify(models, prompt)
+            return
+        self._start(self._new_entry(prompt, self.form.settings()),
                     [(i, model, prompt, sampling, None) for i, model in zip(self.active, models)])
+
+    def _new_entry(self, prompt: str, settings: dict[str, Any]) -> Entry:
+        return Entry(self.mode, prompt, settings, input_title=self.task.playground.input_title)
 
     def regenerate(self, column: int, index: int, token_id: int) -> None:
         """Continue column `column` from its token `index`, replaced by `token_id`."""
@@ -193,7 +246,7 @@ class PlaygroundPanel(QWidget):
         request = previous.request
         forced = [t.id for t in previous.result.tokens[:index]] + [token_id]
         settings = {**request["sampling"].__dict__, "forced_tokens": len(forced)}
-        self._start(Entry(request["mode"], request["prompt"], settings),
+        self._start(self._new_entry(request["prompt"], settings),
                     [(column, request["loaded"], request["prompt"], request["sampling"], forced)])
 
     def _start(self, entry: Entry, jobs: list[tuple[int, Any, str, Any, list[int] | None]]) -> None:
@@ -202,23 +255,69 @@ class PlaygroundPanel(QWidget):
         self.history.add(entry)
         self._busy(True)
         for i, model, prompt, sampling, forced in jobs:
-            self.columns[i].run(model, entry.mode, prompt, sampling, forced)
+            self.columns[i].run(model, prompt, sampling, forced)
 
     def stop(self) -> None:
         for column in self.columns:
             column.stop()
+        self.batch.stop()
 
     def _column_done(self, i: int, result: Any) -> None:
         entry = self._entry
         if entry is not None and result is not None:
-            name = self.pickers[i].label
-            entry.outputs.append(Output(name, result.text, len(result.tokens), round(result.seconds, 4),
-                                        round(result.tokens_per_second, 2), round(result.time_to_first_token, 4),
-                                        result.finish_reason))
+            entry.outputs.append(Output(self.pickers[i].label, result.text, len(result.tokens),
+                                        round(result.seconds, 4), round(result.tokens_per_second, 2),
+                                        round(result.time_to_first_token, 4), result.finish_reason))
             self.history.updated(entry)
         self._pending -= 1
         if self._pending <= 0:
             self._busy(False)
+
+    # ---- classifiers ----------------------------------------------------------------------------------
+    def _typed(self) -> None:
+        if self.output == LABELS and self.prompt.toPlainText().strip():
+            self._typing.start()
+
+    def _classify_typed(self) -> None:
+        try:
+            models = self._check()
+        except StudioError:
+            return  # while typing, a missing second model is not worth a red line; Classify says it
+        for i, model in zip(self.active, models):
+            self.label_columns[i].classify(model, self.prompt.toPlainText())
+
+    def _classify(self, models: list[Any], text: str) -> None:
+        self._entry = self._new_entry(text, {})
+        self.history.add(self._entry)
+        for i, model in zip(self.active, models):
+            self.label_columns[i].classify(model, text)
+
+    def _labelled(self, i: int, prediction: Any) -> None:
+        entry = self._entry
+        if entry is not None and entry.prompt == prediction.text and self.output == LABELS:
+            entry.outputs.append(Output(self.pickers[i].label, f"{prediction.label} ({prediction.score:.1%})", 1,
+                                        0.0, 0.0, 0.0, "label"))
+            self.history.updated(entry)
+
+    def _lines(self) -> list[str]:
+        return [line for line in self.prompt.toPlainText().splitlines() if line.strip()]
+
+    def _run_batch(self, lines: list[str]) -> None:
+        model = self.pickers[0].model
+        if model is None or self.output != LABELS:
+            self.batch.error.show_message("Load a classifier first: pick it on the left and press Load.")
+            return
+        self.batch.run(model, lines)
+
+    def try_text(self, source: str, text: str) -> None:
+        """Show `text` classified by the model in `source` (loading it first if another model is loaded)."""
+        from studio.core.runs.store import model_source
+
+        picker = self.pickers[0]
+        self.prompt.setPlainText(text)
+        if picker.model is None or picker.model.source != model_source(source):
+            picker.choose(source)
+            picker.load()
 
     # ---- text files -----------------------------------------------------------------------------------
     def choose_text_file(self) -> None:

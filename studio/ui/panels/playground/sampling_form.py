@@ -18,7 +18,7 @@ class SamplingForm(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("samplingForm")
-        self.mode = "generate"
+        self.beams_shown = False
         self.preset = QComboBox(objectName="presetCombo")
         for name in PRESETS:
             self.preset.addItem(name.capitalize(), name)
@@ -62,10 +62,11 @@ class SamplingForm(QWidget):
         self.preset.currentIndexChanged.connect(self._preset_chosen)
         for spin in (self.temperature, self.top_k, self.top_p, self.repetition):
             spin.valueChanged.connect(self._value_changed)
-        for spin in (self.max_tokens, self.seed, self.beams, self.min_tokens, self.length_penalty):
+        for spin in (self.max_tokens, self.seed, self.min_tokens, self.length_penalty):
             spin.valueChanged.connect(self.changed)
+        self.beams.valueChanged.connect(lambda _: self._greedy_toggled(self.greedy.isChecked()))
         self.greedy.toggled.connect(self._greedy_toggled)
-        self.set_mode("generate")
+        self.set_beams(False)
 
     def _float(self, name: str, low: float, high: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
         spin = QDoubleSpinBox(objectName=name, minimum=low, maximum=high, singleStep=step, decimals=decimals)
@@ -77,16 +78,16 @@ class SamplingForm(QWidget):
         spin.setToolTip(tip)
         return spin
 
-    def set_mode(self, mode: str) -> None:
-        """'generate' or 'summarize': summarization shows beams and length limits, and starts greedy."""
-        if mode != self.mode and mode == "summarize":
-            self.greedy.setChecked(True)
+    def set_beams(self, beams: bool) -> None:
+        """Beam search and length controls for a task that writes a whole answer (summaries), which starts
+        with 4 beams; plain sampling for one that continues text."""
+        if beams and not self.beams_shown:
+            self.greedy.setChecked(False)
             self.beams.setValue(4)
-        self.mode = mode
-        summarize = mode == "summarize"
+        self.beams_shown = beams
         for widget in (self.beams, self.min_tokens, self.length_penalty):
-            self.form.setRowVisible(widget, summarize)
-        self.form.labelForField(self.max_tokens).setText("Max summary tokens" if summarize else "Max new tokens")
+            self.form.setRowVisible(widget, beams)
+        self.form.labelForField(self.max_tokens).setText("Max summary tokens" if beams else "Max new tokens")
         self._greedy_toggled(self.greedy.isChecked())
 
     def set_sampling(self, s: Sampling) -> None:
@@ -106,7 +107,7 @@ class SamplingForm(QWidget):
         self._sync_preset()
 
     def sampling(self) -> Sampling:
-        summarize = self.mode == "summarize"
+        summarize = self.beams_shown
         return Sampling(max_new_tokens=self.max_tokens.value(), temperature=self.temperature.value(),
                         top_k=self.top_k.value(), top_p=self.top_p.value(),
                         repetition_penalty=self.repetition.value(),
@@ -135,6 +136,8 @@ class SamplingForm(QWidget):
         self.preset.blockSignals(False)
 
     def _greedy_toggled(self, greedy: bool) -> None:
+        searching = self.beams_shown and self.beams.value() > 1  # beam search does not sample either
         for widget in (self.temperature, self.top_k, self.top_p, self.seed, self.preset):
-            widget.setEnabled(not greedy)
+            widget.setEnabled(not greedy and not searching)
+        self.greedy.setEnabled(not searching)
         self.changed.emit()

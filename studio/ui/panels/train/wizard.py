@@ -1,7 +1,7 @@
-"""The training wizard: task and data, model, hyperparameters, review. Checked as the person types.
+"""The training wizard: task and data, model, settings, review. It validates as the person types and
+shows the equivalent `studio train` command, so nothing in the window is out of reach of a script.
 
-The settings are a `RunConfig` validated by the same core function the command line uses, so the
-window cannot start a run that `studio train` would refuse, and the review page shows that command.
+Tasks, their presets and what their models need come from the task registry.
 """
 
 from __future__ import annotations
@@ -11,18 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
+from studio.core.errors import StudioError
+from studio.core.modeling.presets import PRESETS
+from studio.core.runs import store as runs
+from studio.core.system import workspace
+from studio.core.tasks import registry
 from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
-from studio.core.errors import StudioError
-from studio.core.modeling.models import PRESETS
 from studio.ui.jobs import Job
 from studio.ui.widgets.messages import ErrorLabel
 
 PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
+PRESET, RUN, FOLDER, HUB = range(4)
 
 
 class Wizard(QWidget):
@@ -32,6 +36,7 @@ class Wizard(QWidget):
         super().__init__()
         self.setObjectName("trainWizard")
         self.data_selection: dict[str, Any] = {}
+        self.running = False  # a run is training: Start stays off whatever is typed
         self._estimate_job: Job | None = None
         self._estimate_timer = QTimer(self, singleShot=True, interval=300)
         self._estimate_timer.timeout.connect(self._estimate)
@@ -56,19 +61,23 @@ class Wizard(QWidget):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.error)
         layout.addLayout(nav)
+        self._task_changed()
         self.go(0)
 
     # ---- pages --------------------------------------------------------------------------------------
     def _task_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.task = QComboBox(objectName="wizardTask")
-        self.task.addItem("Language modelling", "lm")
-        self.task.addItem("Summarization", "summarize")
-        self.data = QLineEdit(objectName="wizardData", placeholderText="sample:python-code")
+        self.task = QComboBox(objectName="wizardTask", toolTip="What the model learns; it decides the data columns, "
+                                                               "the models and the metrics")
+        for task in registry.all_tasks():
+            self.task.addItem(task.title, task.name)
+        self.task_help = QLabel(objectName="wizardTaskHelp", wordWrap=True)
+        self.data = QLineEdit(objectName="wizardData", placeholderText="the task's built-in sample")
         self.data.setToolTip("A file, a folder or sample:NAME; the Data panel fills this in")
         self.data_note = QLabel(objectName="wizardDataNote", wordWrap=True)
         form.addRow("Task", self.task)
+        form.addRow(self.task_help)
         form.addRow("Data", self.data)
         form.addRow(self.data_note)
         self.task.currentIndexChanged.connect(self._task_changed)
@@ -81,35 +90,45 @@ class Wizard(QWidget):
         self.kind_group = QButtonGroup(self)
         self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
                                         checked=True)
+        self.kind_run = QRadioButton("Continue from a run (its weights and tokenizer)", objectName="modelKindRun")
         self.kind_local = QRadioButton("Local model folder", objectName="modelKindLocal")
         self.kind_hub = QRadioButton("Hugging Face Hub id (needs a network the first time)", objectName="modelKindHub")
-        self.preset = QComboBox(objectName="modelPreset")
+        self.preset = QComboBox(objectName="modelPreset", toolTip="Small architectures of four families")
+        self.run = QComboBox(objectName="modelRun", toolTip="A run in the workspace: its final model, or its latest "
+                                                            "checkpoint while it has none")
         self.local = QLineEdit(objectName="modelLocal", placeholderText="a folder written by save_pretrained")
-        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse_model)
+        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse_model,
+                             toolTip="Choose a model folder")
         local_row = QHBoxLayout()
         local_row.addWidget(self.local, 1)
         local_row.addWidget(browse)
         self.hub = QLineEdit(objectName="modelHub", placeholderText="owner/name")
+        self.model_note = QLabel(objectName="modelNote", wordWrap=True)
+        self.model_note.setProperty("muted", True)
         self.estimate = QLabel(objectName="modelEstimate", wordWrap=True)
-        for i, button in enumerate((self.kind_preset, self.kind_local, self.kind_hub)):
-            self.kind_group.addButton(button, i)
+        for kind, button in ((PRESET, self.kind_preset), (RUN, self.kind_run), (FOLDER, self.kind_local),
+                             (HUB, self.kind_hub)):
+            self.kind_group.addButton(button, kind)
         form.addRow(self.kind_preset)
         form.addRow("Preset", self.preset)
+        form.addRow(self.kind_run)
+        form.addRow("Run", self.run)
         form.addRow(self.kind_local)
         form.addRow("Folder", local_row)
         form.addRow(self.kind_hub)
         form.addRow("Hub id", self.hub)
+        form.addRow(self.model_note)
         form.addRow(self.estimate)
         self.kind_group.idToggled.connect(lambda *_: self.validate())
         self.preset.currentIndexChanged.connect(self.validate)
-        self.local.textChanged.connect(self.validate)
-        self.hub.textChanged.connect(self.validate)
-        self._fill_presets()
+        self.run.currentIndexChanged.connect(lambda _: self._choose(self.kind_run))
+        self.local.textEdited.connect(lambda _: self._choose(self.kind_local))
+        self.hub.textEdited.connect(lambda _: self._choose(self.kind_hub))
         return page
 
     def _settings_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        self.settings_form = form = QFormLayout(page)
         d = RunConfig()
 
         def spin(name: str, value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
@@ -120,17 +139,18 @@ class Wizard(QWidget):
         self.max_steps = spin("maxSteps", d.max_steps, 1, 10_000_000, "Optimizer steps to train", 100)
         self.batch = spin("batchSize", d.batch_size, 1, 4096, "Sequences per step (lower it if memory runs out)")
         self.grad_accum = spin("gradAccum", d.grad_accum, 1, 1024, "Steps of gradients summed per update")
-        self.seq = spin("wizardSeqLen", d.seq_len, 8, 1024, "Tokens per sequence (source limit for summaries)", 32)
+        self.seq = spin("wizardSeqLen", d.seq_len, 8, 1024, "Tokens the model reads at once", 32)
+        self.target_len = spin("wizardTargetLen", d.target_len, 4, 1024, "The longest target (summary) in tokens", 8)
         self.eval_every = spin("evalEvery", d.eval_every, 1, 10_000_000, "Steps between validation passes", 50)
         self.save_every = spin("saveEvery", d.save_every, 1, 10_000_000, "Steps between checkpoints", 50)
         self.seed = spin("seed", d.seed, 0, 2**31 - 1, "Same seed, same data order and initial weights")
         self.lr = QDoubleSpinBox(objectName="learningRate", decimals=6, minimum=0.0, maximum=0.999999,
                                  singleStep=1e-4, value=d.lr, toolTip="Peak learning rate (cosine schedule)")
         self.lr.valueChanged.connect(self.validate)
-        self.device = QComboBox(objectName="deviceCombo")
+        self.device = QComboBox(objectName="deviceCombo", toolTip="Where to train; auto takes a GPU when there is one")
         for name in ("auto", "cuda", "mps", "cpu"):
             self.device.addItem(name, name)
-        self.precision = QComboBox(objectName="precisionCombo")
+        self.precision = QComboBox(objectName="precisionCombo", toolTip="auto: bf16 or fp16 on a GPU, fp32 elsewhere")
         for name in ("auto", "bf16", "fp16", "fp32"):
             self.precision.addItem(name, name)
         for combo in (self.device, self.precision):
@@ -141,9 +161,10 @@ class Wizard(QWidget):
         self.probe.textChanged.connect(self.validate)
         for label, widget in (("Max steps", self.max_steps), ("Batch size", self.batch),
                               ("Gradient accumulation", self.grad_accum), ("Sequence length", self.seq),
-                              ("Learning rate", self.lr), ("Evaluate every", self.eval_every),
-                              ("Checkpoint every", self.save_every), ("Seed", self.seed), ("Device", self.device),
-                              ("Precision", self.precision), ("Attention probe", self.probe)):
+                              ("Target length", self.target_len), ("Learning rate", self.lr),
+                              ("Evaluate every", self.eval_every), ("Checkpoint every", self.save_every),
+                              ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
+                              ("Attention probe", self.probe)):
             form.addRow(label, widget)
         return page
 
@@ -163,57 +184,86 @@ class Wizard(QWidget):
         return page
 
     # ---- behaviour ----------------------------------------------------------------------------------
-    def _fill_presets(self) -> None:
-        task = self.task.currentData()
-        self.preset.blockSignals(True)
-        self.preset.clear()
-        for name, preset in PRESETS.items():
-            if preset.task == task:
-                self.preset.addItem(f"{name} — {preset.description}", name)
-        self.preset.blockSignals(False)
+    def current_task(self) -> Any:
+        return registry.get(self.task.currentData())
 
     def _task_changed(self) -> None:
-        self._fill_presets()
+        task = self.current_task()
+        self.task_help.setText(task.help)
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        for name in task.presets:
+            self.preset.addItem(f"{name} — {PRESETS[name].description}", name)
+        self.preset.blockSignals(False)
+        self.settings_form.labelForField(self.seq).setText(task.length_title)
+        self.settings_form.setRowVisible(self.target_len, task.target_title is not None)
+        if task.target_title:
+            self.settings_form.labelForField(self.target_len).setText(task.target_title)
+        self.data.setPlaceholderText(task.default_data)
+        self.refresh_runs()
+        self.validate()
+
+    def refresh_runs(self) -> None:
+        """List the workspace's runs that have a model or checkpoint to continue from."""
+        current = self.run.currentData()
+        self.run.blockSignals(True)
+        self.run.clear()
+        for info in runs.list_runs(workspace.runs_dir(workspace.workspace())):
+            if info.model_dir or info.checkpoints:
+                where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
+                self.run.addItem(f"{info.name} ({info.model}, {info.task}, {where})", info.path)
+        self.run.setCurrentIndex(max(0, self.run.findData(current)))
+        self.run.blockSignals(False)
+
+    def _choose(self, button: QRadioButton) -> None:
+        if not button.isChecked():
+            button.setChecked(True)  # typing a folder or hub id means that is the model
         self.validate()
 
     def _browse_model(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a model folder")
         if path:
             self.local.setText(path)
-            self.kind_local.setChecked(True)
+            self._choose(self.kind_local)
 
     def use_data(self, selection: dict[str, Any]) -> None:
         """Take the data, task, columns and tokenizer chosen in the Data panel."""
         self.data_selection = dict(selection)
         if selection.get("data"):
             self.data.setText(selection["data"])
-        self.task.setCurrentIndex(max(0, self.task.findData(selection.get("task", "lm"))))
+        self.task.setCurrentIndex(max(0, self.task.findData(selection.get("task"))))
         self.seq.setValue(int(selection.get("seq_len", self.seq.value())))
-        parts = [f"column {selection['text_column']}" if selection.get("text_column") else "",
-                 f"{selection['source_column']} → {selection['target_column']}" if selection.get("source_column")
-                 else "", "its own trained tokenizer" if selection.get("tokenizer") else ""]
-        self.data_note.setText("From the Data panel: " + ", ".join(p for p in parts if p) if any(parts) else "")
+        columns = [f"{c.title.lower()} '{selection[c.field]}'" for c in self.current_task().columns
+                   if selection.get(c.field)]
+        parts = columns + (["its own trained tokenizer"] if selection.get("tokenizer") else [])
+        self.data_note.setText("From the Data panel: " + ", ".join(parts) if parts else "")
         self.validate()
 
     def model_name(self) -> str:
         kind = self.kind_group.checkedId()
-        return [self.preset.currentData() or "", self.local.text().strip(), self.hub.text().strip()][kind]
+        return {PRESET: self.preset.currentData() or "", RUN: self.run.currentData() or "",
+                FOLDER: self.local.text().strip(), HUB: self.hub.text().strip()}[kind]
 
     def config(self) -> RunConfig:
         sel = self.data_selection if self.data_selection.get("data") == self.data.text().strip() else {}
-        values = {k: sel[k] for k in ("text_column", "source_column", "target_column", "validation_fraction",
-                                      "vocab_size") if sel.get(k)}
-        if sel.get("tokenizer") and self.kind_group.checkedId() == 0:
+        task = self.current_task()
+        values = {c.field: sel[c.field] for c in task.columns if sel.get(c.field)}
+        values.update({k: sel[k] for k in ("validation_fraction", "vocab_size") if sel.get(k)})
+        preset = self.preset.currentData() if self.kind_group.checkedId() == PRESET else None
+        if sel.get("tokenizer") and preset and PRESETS[preset].family == sel.get("tokenizer_family"):
             values["tokenizer"] = sel["tokenizer"]
         return run_config.from_dict({
-            **values, "task": self.task.currentData(), "data": self.data.text().strip(), "model": self.model_name(),
+            **values, "task": task.name, "data": self.data.text().strip(), "model": self.model_name(),
             "max_steps": self.max_steps.value(), "batch_size": self.batch.value(),
-            "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "lr": self.lr.value(),
-            "eval_every": self.eval_every.value(), "save_every": self.save_every.value(), "seed": self.seed.value(),
-            "device": self.device.currentData(), "precision": self.precision.currentData(),
-            "probe_text": self.probe.text()})
+            "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "target_len": self.target_len.value(),
+            "lr": self.lr.value(), "eval_every": self.eval_every.value(), "save_every": self.save_every.value(),
+            "seed": self.seed.value(), "device": self.device.currentData(),
+            "precision": self.precision.currentData(), "probe_text": self.probe.text()})
 
     def validate(self, *_: Any) -> RunConfig | None:
+        task = self.current_task()
+        self.model_note.setText("" if self.kind_group.checkedId() == PRESET else f"For {task.title.lower()}, "
+                                f"{task.model_note}.")
         try:
             checked = run_config.validate(self.config())
         except StudioError as exc:
@@ -223,7 +273,7 @@ class Wizard(QWidget):
         self.error.clear_message()
         self._set_ok(True)
         self.command.setPlainText(command_line(checked))
-        self.review.setText(f"{checked.model} on {checked.data}, {checked.max_steps:,} steps of "
+        self.review.setText(f"{task.title}: {checked.model} on {checked.data}, {checked.max_steps:,} steps of "
                             f"{checked.batch_size * checked.grad_accum} × {checked.seq_len} tokens.")
         self._pending = checked
         self._estimate_timer.start()  # typing quickly asks for one estimate, not one per keystroke
@@ -232,7 +282,11 @@ class Wizard(QWidget):
     def _set_ok(self, ok: bool) -> None:
         last = self.pages.currentIndex() == self.pages.count() - 1
         self.next.setEnabled(ok and not last)
-        self.start.setEnabled(ok)
+        self.start.setEnabled(ok and not self.running)
+
+    def set_running(self, running: bool) -> None:
+        self.running = running
+        self.validate()
 
     def _estimate(self) -> None:
         c = self._pending
@@ -244,18 +298,19 @@ class Wizard(QWidget):
         if c.model not in PRESETS:
             self.estimate.setText("Size is shown once the model is loaded.")
             return
-        vocab, precision = c.vocab_size, c.precision
+        task = registry.get(c.task)
+        head = task.model_settings_for_estimate()
 
         def work(progress: Any, control: Any) -> Any:
+            from studio.core.modeling import presets
+            from studio.core.modeling.estimate import estimate
             from studio.core.system import device as devices
-            from studio.core.modeling import models
-            from studio.core.data.tokenizer import SPECIAL_TOKENS
 
             device = devices.pick_device(c.device)
-            chosen = devices.pick_precision(device, precision)
-            config = models.preset_config(c.model, _SizedVocab(vocab, len(SPECIAL_TOKENS)))
-            target = c.target_len if c.task == "summarize" else 0
-            return models.estimate(config, c.task, c.batch_size, c.seq_len, chosen, target), device, chosen
+            chosen = devices.pick_precision(device, c.precision)
+            config = presets.sized_config(c.model, c.vocab_size, **head)
+            source, target = task.length_limits(c)
+            return estimate(config, task.auto_class, c.batch_size, source, chosen, target), device, chosen
 
         job = Job(work, self)
         self._estimate_job = job
@@ -270,11 +325,13 @@ class Wizard(QWidget):
         self.pages.setCurrentIndex(index)
         self.title.setText(PAGES[index])
         self.back.setEnabled(index > 0)
+        if index == 1:
+            self.refresh_runs()
         self.validate()
 
     def _start(self) -> None:
         checked = self.validate()
-        if checked is not None:
+        if checked is not None and not self.running:
             self.start_requested.emit(checked)
 
     def _save_config(self) -> None:
@@ -288,24 +345,14 @@ class Wizard(QWidget):
             atomic_write_text(Path(path), run_config.dumps(checked))
 
 
-class _SizedVocab:
-    """Enough of a tokenizer for `preset_config`: its length and special ids (<pad> <s> </s> <unk>)."""
-
-    pad_token_id, bos_token_id, eos_token_id = 0, 1, 2
-
-    def __init__(self, size: int, specials: int) -> None:
-        self._size = max(size, specials)
-
-    def __len__(self) -> int:
-        return self._size
-
-
 def command_line(c: RunConfig) -> str:
-    default = RunConfig().resolved()
+    """The `studio train` command for `c`, with only the flags that differ from the defaults."""
+    default = RunConfig(task=c.task).resolved()
     flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
-    for name in ("text_column", "source_column", "target_column", "tokenizer", "vocab_size", "seq_len", "max_steps",
-                 "batch_size", "grad_accum", "lr", "eval_every", "save_every", "validation_fraction", "seed", "device",
-                 "precision", "probe_text"):
+    names = [col.field for col in registry.get(c.task).columns] + [
+        "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "batch_size", "grad_accum", "lr", "eval_every",
+        "save_every", "validation_fraction", "seed", "device", "precision", "probe_text"]
+    for name in names:
         value = getattr(c, name)
         if value not in ("", None) and value != getattr(default, name):
             flags += ["--" + name.replace("_", "-"), str(value)]

@@ -9,14 +9,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from studio.core.errors import StudioError
 from studio.core.runs import store as runs
 from studio.core.system import workspace
+from studio.core.tasks import registry
 from studio.core.training.config import RunConfig
-from studio.core.errors import StudioError
-from studio.ui.panels.wizard import Wizard
+from studio.ui.panels.train.wizard import Wizard
 from studio.ui.training_thread import TrainingThread
 
-_HISTORY_COLUMNS = ("Run", "Status", "Step", "Train loss", "Val loss")
+_HISTORY_COLUMNS = ("Run", "Task", "Status", "Step", "Train loss", "Val loss", "Result")
 
 
 class TrainPanel(QWidget):
@@ -24,6 +25,9 @@ class TrainPanel(QWidget):
 
     run_changed = Signal(str)
     progress = Signal(int, int)  # step, planned steps: for the status bar
+    run_ended = Signal(str)  # a run folder that finished, stopped or failed: model lists change
+    open_model = Signal(str, str)  # a run folder and where to open it ("playground" or "attention")
+    try_text = Signal(str, str)  # a run folder and a text to classify with its model
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,12 +82,14 @@ class TrainPanel(QWidget):
     # ---- the monitor is built on first use: it imports pyqtgraph -------------------------------------
     def ensure_monitor(self) -> Any:
         if self.monitor is None:
-            from studio.ui.widgets.monitor import Monitor
+            from studio.ui.panels.train.monitor import Monitor
 
             self.monitor = Monitor()
             self.monitor.pause_toggled.connect(self._pause)
             self.monitor.stop_requested.connect(self.stop)
             self.monitor.save_requested.connect(lambda: self.thread and self.thread.control.request_save())
+            self.monitor.open_model.connect(self.open_model)
+            self.monitor.try_text.connect(self.try_text)
             bar = self.monitor.progress
             bar.valueChanged.connect(lambda value: self.progress.emit(value, bar.maximum()))
             self.monitor_placeholder.hide()
@@ -96,13 +102,14 @@ class TrainPanel(QWidget):
         return self.thread is not None and self.thread.isRunning()
 
     def start(self, config: RunConfig) -> None:
-        self._launch(TrainingThread(config), config.max_steps, f"Training {config.model}")
+        self._launch(TrainingThread(config), config.max_steps, f"Training {config.model}", registry.get(config.task))
 
     def resume_run(self, run_dir: Path) -> None:
         info = runs.read(run_dir, with_history=False)
-        self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Resuming {run_dir.name}")
+        self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Resuming {run_dir.name}",
+                     registry.TASKS.get(info.task))
 
-    def _launch(self, thread: TrainingThread, planned: int, label: str) -> None:
+    def _launch(self, thread: TrainingThread, planned: int, label: str, task: Any) -> None:
         if self.training:
             self.ensure_monitor().error.show_message("A run is already training; stop it before starting another.")
             self.tabs.setCurrentIndex(1)
@@ -111,9 +118,9 @@ class TrainPanel(QWidget):
         self.thread = thread
         thread.finished_ok.connect(self._finished)
         thread.failed.connect(self._failed)
-        monitor.attach(thread, planned)
+        monitor.attach(thread, planned, task)
         self.tabs.setCurrentIndex(1)
-        self.wizard.start.setEnabled(False)
+        self.wizard.set_running(True)
         thread.start()
         self.run_changed.emit(label)  # after start(): the status bar shows progress only while training
 
@@ -139,27 +146,35 @@ class TrainPanel(QWidget):
         return self.thread.wait(timeout_ms)
 
     def _finished(self, result: Any) -> None:
-        self.monitor.detach()
-        self.monitor.status.setText(result.message)
-        self.wizard.validate()
-        self.run_changed.emit(f"{Path(result.run_dir).name}: {result.status}")
-        self.refresh_runs()
+        has_model = result.model_dir is not None or bool(runs.checkpoints(Path(result.run_dir)))
+        self.monitor.detach(has_model)
+        resume = " Resume it from Runs to continue." if result.status == "stopped" else ""
+        self.monitor.status.setText(result.message + resume)
+        self._ended(f"{Path(result.run_dir).name}: {result.status}", result.run_dir)
 
     def _failed(self, text: str) -> None:
-        self.monitor.detach()
+        run_dir = self.monitor.run_dir
+        self.monitor.detach(bool(run_dir and runs.checkpoints(Path(run_dir))))
         self.monitor.error.show_message(text)
         self.monitor.status.setText("The run ended with an error; its last checkpoint is kept.")
-        self.wizard.validate()
-        self.run_changed.emit("Run failed")
+        self._ended("Run failed", run_dir)
+
+    def _ended(self, label: str, run_dir: str | None) -> None:
+        self.wizard.set_running(False)
+        self.run_changed.emit(label)
         self.refresh_runs()
+        if run_dir:
+            self.run_ended.emit(run_dir)
 
     # ---- history ------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
         found = runs.list_runs(workspace.runs_dir(workspace.workspace()))
         self.runs_table.setRowCount(len(found))
         for row, info in enumerate(found):
-            cells = (info.name, info.status, f"{info.global_step:,} / {info.planned_steps:,}",
-                     _loss(info.last.get("train_loss")), _loss(info.last.get("eval_loss")))
+            task = registry.TASKS.get(info.task)
+            cells = (info.name, task.title if task else info.task, info.status,
+                     f"{info.global_step:,} / {info.planned_steps:,}", _loss(info.last.get("train_loss")),
+                     _loss(info.last.get("eval_loss")), _result(task, info.last))
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, info.path)
@@ -175,7 +190,7 @@ class TrainPanel(QWidget):
         paths = self._selected_paths()
         self.open_button.setEnabled(len(paths) == 1)
         self.overlay_button.setEnabled(len(paths) >= 1)
-        status = self.runs_table.item(self.runs_table.currentRow(), 1)
+        status = self.runs_table.item(self.runs_table.currentRow(), 2)
         self.resume_button.setEnabled(len(paths) == 1 and status is not None
                                       and status.text() in ("stopped", "failed") and not self.training)
 
@@ -193,7 +208,7 @@ class TrainPanel(QWidget):
         if len(paths) != 1 or self.training:
             return
         info = runs.read(paths[0])
-        self.ensure_monitor().show_history(info.name, info.history, info.planned_steps, info.status)
+        self.ensure_monitor().show_history(info, registry.TASKS.get(info.task))
         self.tabs.setCurrentIndex(1)
 
     def compare_selected(self) -> None:
@@ -212,3 +227,12 @@ class TrainPanel(QWidget):
 
 def _loss(value: float | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) else "–"
+
+
+def _result(task: Any, last: dict[str, Any]) -> str:
+    """The task's headline metrics at the run's last evaluation, e.g. "Accuracy 93.1%"."""
+    if task is None:
+        return ""
+    shown = [f"{m.title} {last[m.name]:.1%}" if m.share else f"{m.title} {last[m.name]:,.2f}"
+             for m in task.headline if last.get(m.name) is not None]
+    return ", ".join(shown[:2])

@@ -1,0 +1,225 @@
+"""The Data panel: open data, preview it, choose the task and its columns, split, and see how it
+tokenizes. The task follows the data: a `text,label` file opens as classification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QScrollArea, QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from studio.core.data import samples
+from studio.core.system import workspace
+from studio.core.tasks import registry
+from studio.ui import settings
+from studio.ui.jobs import Job
+from studio.ui.panels.data.columns_box import ColumnsBox
+from studio.ui.panels.data.tokens_box import TokensBox
+from studio.ui.widgets.dataset_model import DatasetTableModel
+from studio.ui.widgets.messages import ErrorLabel
+
+
+class DataPanel(QWidget):
+    """Emits `changed` whenever what would be trained on changes (source, task, columns, tokenizer)."""
+
+    changed = Signal()
+    file_opened = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("dataPanel")
+        self.setAcceptDrops(True)
+        self.preview = None
+        self._job: Job | None = None
+        self.columns_box = ColumnsBox()
+        self.tokens_box = TokensBox(self._run)
+        self.task = self.columns_box.task
+        self._build()
+        self.columns_box.changed.connect(self._columns_changed)
+        self.tokens_box.changed.connect(self.changed)
+        self.tokens_box.train_button.clicked.connect(self.train_tokenizer)
+        self._columns_changed()
+
+    # ---- layout -------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.source = QLineEdit(objectName="dataSource", readOnly=True,
+                                placeholderText="Open a file or folder, drop one here, or pick a sample")
+        open_file = QPushButton("Open File…", objectName="openFileButton", clicked=self.choose_file)
+        open_file.setToolTip("A .txt, .csv, .jsonl, .json or .parquet file (Ctrl+O)")
+        open_folder = QPushButton("Open Folder…", objectName="openFolderButton", clicked=self.choose_folder)
+        open_folder.setToolTip("A folder of files of one kind; every file in it is loaded")
+        self.sample = QComboBox(objectName="sampleCombo", toolTip="Data built on this machine from Python's "
+                                                                  "standard library, one for each task")
+        self.sample.addItem("Built-in sample…", "")
+        for name, description in samples.SAMPLES.items():
+            self.sample.addItem(f"sample:{name}", f"sample:{name}")
+            self.sample.setItemData(self.sample.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.sample.activated.connect(self._sample_chosen)
+        top = QHBoxLayout()
+        for w in (self.source, open_file, open_folder, self.sample):
+            top.addWidget(w)
+        self.error = ErrorLabel("dataError")
+        self.progress = QProgressBar(objectName="dataProgress", visible=False)
+        self.cancel = QPushButton("Cancel", objectName="dataCancel", visible=False, clicked=self._cancel)
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress, 1)
+        busy.addWidget(self.cancel)
+
+        self.model = DatasetTableModel()
+        self.table = QTableView(objectName="previewTable")
+        self.table.setModel(self.model)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.empty = QLabel("No data yet. Open a file or folder, drop one on this window, or choose a built-in "
+                            "sample to start.", objectName="dataEmpty", alignment=Qt.AlignmentFlag.AlignCenter,
+                            wordWrap=True)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.empty)
+        left_layout.addWidget(self.table, 1)
+        self.table.hide()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.columns_box)
+        side_layout.addWidget(self.tokens_box, 1)
+        scroll = QScrollArea(widgetResizable=True, objectName="dataSide")
+        scroll.setWidget(side)
+        scroll.setMinimumWidth(360)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addLayout(busy)
+        layout.addWidget(splitter, 1)
+
+    # ---- opening data -------------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open data", settings.value("data/last_dir", ""),
+                                              "Data (*.txt *.csv *.jsonl *.json *.parquet);;All files (*)")
+        if path:
+            self.open_source(path)
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of data", settings.value("data/last_dir", ""))
+        if path:
+            self.open_source(path)
+
+    def _sample_chosen(self, index: int) -> None:
+        source = self.sample.itemData(index)
+        if source:
+            self.open_source(source)
+        self.sample.setCurrentIndex(0)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_source(urls[0])
+
+    def open_source(self, source: str) -> None:
+        """Load `source` in the background; the preview and columns fill in when it is ready."""
+        self.error.clear_message()
+        cache = workspace.cache_dir(workspace.workspace())
+
+        def work(progress: Any, control: Any) -> Any:
+            from studio.core.data.preview import open_preview
+
+            progress(0.0, f"Loading {source}…")
+            if samples.is_sample(source):
+                samples.sample_path(source, cache)
+            preview = open_preview(source, cache)
+            suggested = registry.for_sample(source) or registry.suggest(preview.dataset)
+            return preview, suggested.name if suggested else None
+
+        self._run(work, lambda result: self._opened(source, *result), f"Loading {source}…")
+
+    def _opened(self, source: str, preview: Any, task: str | None) -> None:
+        self.preview = preview
+        self.columns_box.preview = preview
+        self.source.setText(source)
+        self.model.set_preview(preview)
+        self.empty.hide()
+        self.table.show()
+        self.tokens_box.forget()
+        if not samples.is_sample(source):
+            settings.add_recent(source)
+            settings.set_value("data/last_dir", str(Path(source).parent))
+        self.columns_box.blockSignals(True)
+        if task is not None:
+            self.columns_box.set_task(task)
+        self.columns_box.blockSignals(False)
+        self.columns_box.show_columns(preview.columns)
+        self.file_opened.emit(source)
+
+    # ---- what the rest of the window reads ----------------------------------------------------------
+    def current_task(self) -> str:
+        return self.columns_box.current_task().name
+
+    def columns(self) -> dict[str, str]:
+        return self.columns_box.columns()
+
+    def mapping_ok(self) -> bool:
+        return self.columns_box.mapping_ok()
+
+    def _columns_changed(self) -> None:
+        self.tokens_box.set_task(self.columns_box.current_task())
+        self.tokens_box.train_button.setEnabled(self.mapping_ok())
+        self.changed.emit()
+
+    def selection(self) -> dict[str, Any]:
+        """What the training wizard takes from this panel, as RunConfig fields (and the tokenizer's family)."""
+        task = self.columns_box.current_task()
+        out = {"data": self.source.text(), "task": task.name,
+               "validation_fraction": self.columns_box.validation.value() / 100,
+               "tokenizer": self.tokens_box.tokenizer_dir, "tokenizer_family": self.tokens_box.tokenizer_family,
+               "vocab_size": self.tokens_box.vocab.value(), "seq_len": self.tokens_box.seq_len.value()}
+        out.update({f"{role}_column": name for role, name in self.columns().items()})
+        return out
+
+    def train_tokenizer(self) -> None:
+        if not self.mapping_ok():
+            self.error.show_message("Choose data and valid columns before training a tokenizer.")
+            return
+        self.tokens_box.train(self.preview, self.columns_box.current_task(), self.columns())
+
+    # ---- background work ----------------------------------------------------------------------------
+    def _run(self, work: Any, done: Any, message: str) -> None:
+        if self._job is not None and self._job.running:
+            self._job.cancel()
+        job = Job(work, self)
+        self._job = job
+        self.progress.setFormat(message + " %p%")
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel.show()
+        job.progress.connect(lambda f, m: (self.progress.setValue(int(f * 100)),
+                                           m and self.progress.setFormat(m + " %p%")))
+        job.done.connect(lambda result: (self._idle(job), done(result)))
+        job.failed.connect(lambda text: (self._idle(job), self.error.show_message(text)))
+        job.cancelled.connect(lambda: self._idle(job))
+        job.start()
+
+    def _idle(self, job: Job) -> None:
+        if job is self._job:
+            self.progress.hide()
+            self.cancel.hide()
+
+    def _cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None and self._job.running

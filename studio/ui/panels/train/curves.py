@@ -1,0 +1,187 @@
+"""A run's curves: training and validation loss, the task's headline metrics beside them, and the
+learning rate; drawn from growing arrays with peak downsampling and clipping (DESIGN.md, Live plots)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
+
+from studio.core.runs.smoothing import ema
+from studio.ui.widgets.plot_theme import new_plot
+
+_METRIC_COLOURS = ("#3fb37f", "#c65bd1", "#e05a5a", "#37b6c4")
+_OVERLAY_COLOURS = ("#c65bd1", "#37b6c4", "#e05a5a", "#8c8c8c", "#b5a33f")
+
+
+class Series:
+    """One run's curves as growing lists: training rows, and every validation metric by name."""
+
+    def __init__(self) -> None:
+        self.train: dict[str, list[float]] = {"step": [], "time": [], "tokens": [], "loss": [], "lr": []}
+        self.evals: dict[str, dict[str, list[float]]] = {}
+        self._t0: float | None = None
+        self._last_t: float | None = None
+        self._tokens = 0.0
+
+    @property
+    def train_loss(self) -> list[float]:
+        return self.train["loss"]
+
+    def add(self, step: int, t: float, values: dict[str, float | None]) -> None:
+        if self._t0 is None:
+            self._t0 = t
+        rel = t - self._t0
+        if "train_loss" in values:
+            tps = values.get("tokens_per_second") or 0.0
+            if self._last_t is not None:
+                self._tokens += tps * (t - self._last_t)
+            self._last_t = t
+            loss = values["train_loss"]
+            for key, value in (("step", step), ("time", rel), ("tokens", self._tokens),
+                               ("loss", loss if loss is not None else math.nan), ("lr", values.get("learning_rate") or 0.0)):
+                self.train[key].append(value)
+        for name, value in values.items():
+            if name.startswith("eval_") and value is not None:
+                curve = self.evals.setdefault(name, {"step": [], "time": [], "tokens": [], "value": []})
+                for key, v in (("step", step), ("time", rel), ("tokens", self._tokens), ("value", value)):
+                    curve[key].append(v)
+
+    @classmethod
+    def from_history(cls, history: list[dict[str, Any]]) -> Series:
+        series = cls()
+        for row in history:
+            series.add(int(row["step"]), float(row.get("time") or 0.0), row)
+        return series
+
+    def train_x(self, axis: str) -> np.ndarray:
+        return np.asarray(self.train[axis], dtype=np.float64)
+
+    def eval_xy(self, name: str, axis: str) -> tuple[np.ndarray, np.ndarray]:
+        curve = self.evals.get(name, {"value": [], axis: []})
+        return np.asarray(curve[axis], dtype=np.float64), np.asarray(curve["value"], dtype=np.float64)
+
+    def last(self, name: str) -> float | None:
+        curve = self.evals.get(name)
+        return curve["value"][-1] if curve and curve["value"] else None
+
+
+class Curves(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("curves")
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.series = Series()
+        self.overlays: dict[str, Series] = {}
+        self.headline: tuple[Any, ...] = ()
+        self.smoothing = QSlider(Qt.Orientation.Horizontal, objectName="smoothingSlider", minimum=0, maximum=99,
+                                 value=60)
+        self.smoothing.setToolTip("Smoothing of the training loss (debiased moving average); the raw curve "
+                                  "stays faint underneath")
+        self.log_scale = QCheckBox("Log scale", objectName="logScaleCheck", toolTip="Loss on a log axis")
+        self.x_axis = QComboBox(objectName="xAxisCombo", toolTip="Plot against steps, tokens seen or time")
+        for label, value in (("Step", "step"), ("Tokens", "tokens"), ("Time (s)", "time")):
+            self.x_axis.addItem(label, value)
+        view = QHBoxLayout()
+        view.addWidget(QLabel("Smoothing"))
+        view.addWidget(self.smoothing, 1)
+        view.addWidget(self.log_scale)
+        view.addWidget(QLabel("X axis"))
+        view.addWidget(self.x_axis)
+        for signal in (self.smoothing.valueChanged, self.log_scale.toggled, self.x_axis.currentIndexChanged):
+            signal.connect(self.redraw)
+
+        self.loss_plot = self._plot("lossPlot", "loss")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        item = self.loss_plot.getPlotItem()
+        self.raw_curve = item.plot(pen=pg.mkPen((79, 140, 255, 70)))
+        self.train_curve = item.plot(pen=pg.mkPen("#4f8cff", width=2), name="train")
+        self.val_curve = item.plot(pen=pg.mkPen("#e0a33a", width=2), symbol="o", symbolSize=6,
+                                   symbolBrush="#e0a33a", name="validation")
+        self.metrics_plot = self._plot("metricsPlot", "")
+        self.metrics_plot.addLegend(offset=(-10, -10))
+        self.metric_curves: dict[str, Any] = {}
+        self.lr_plot = self._plot("lrPlot", "lr")
+        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.lr_plot.setMaximumHeight(130)
+        self.lr_plot.setXLink(self.loss_plot)
+        self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
+        self.overlay_curves: dict[str, Any] = {}
+        plots = QSplitter(Qt.Orientation.Horizontal, objectName="curvesSplitter")
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.metrics_plot)
+        plots.setStretchFactor(0, 3)
+        plots.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(view)
+        layout.addWidget(plots, 3)
+        layout.addWidget(self.lr_plot, 1)
+
+    def _plot(self, name: str, label: str) -> Any:
+        plot = new_plot(name)
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.getAxis("left").setWidth(56)
+        if label:
+            plot.setLabel("left", label)
+        item = plot.getPlotItem()
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
+        return plot
+
+    def set_headline(self, metrics: tuple[Any, ...]) -> None:
+        """The task's headline metrics get a curve each beside the loss."""
+        if metrics == self.headline:
+            return
+        self.headline = metrics
+        plot = self.metrics_plot.getPlotItem()
+        for curve in self.metric_curves.values():
+            plot.removeItem(curve)
+        plot.legend.clear()
+        self.metric_curves = {}
+        for i, metric in enumerate(metrics):
+            colour = _METRIC_COLOURS[i % len(_METRIC_COLOURS)]
+            self.metric_curves[metric.name] = plot.plot(pen=self._pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+                                                        symbolBrush=colour, name=metric.title)
+        self.metrics_plot.setLabel("left", " / ".join(m.title for m in metrics))
+        self.metrics_plot.setVisible(bool(metrics))
+        self.redraw()
+
+    def set_series(self, series: Series) -> None:
+        self.series = series
+        self.redraw()
+
+    def set_overlays(self, runs: dict[str, list[dict[str, Any]]]) -> None:
+        self.overlays = {name: Series.from_history(h) for name, h in runs.items()}
+        self.redraw()
+
+    def redraw(self, *_: Any) -> None:
+        axis = self.x_axis.currentData()
+        weight = self.smoothing.value() / 100
+        for plot in (self.loss_plot, self.metrics_plot, self.lr_plot):
+            plot.setLabel("bottom", self.x_axis.currentText().lower())
+        self.loss_plot.setLogMode(y=self.log_scale.isChecked())
+        s = self.series
+        loss = np.asarray(s.train["loss"], dtype=np.float64)
+        x = s.train_x(axis)
+        self.raw_curve.setData(x, loss)
+        self.train_curve.setData(x, ema(loss, weight))
+        self.val_curve.setData(*s.eval_xy("eval_loss", axis))
+        self.lr_curve.setData(x, np.asarray(s.train["lr"], dtype=np.float64))
+        for name, curve in self.metric_curves.items():
+            curve.setData(*s.eval_xy(name, axis))
+        for name in set(self.overlay_curves) - set(self.overlays):
+            self.loss_plot.removeItem(self.overlay_curves.pop(name))
+        for i, (name, other) in enumerate(self.overlays.items()):
+            curve = self.overlay_curves.get(name)
+            if curve is None:
+                pen = self._pg.mkPen(_OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)], width=1.5,
+                                     style=Qt.PenStyle.DashLine)
+                curve = self.loss_plot.getPlotItem().plot(pen=pen, name=name)
+                self.overlay_curves[name] = curve
+            curve.setData(other.train_x(axis), ema(np.asarray(other.train["loss"], dtype=np.float64), weight))

@@ -1,0 +1,239 @@
+"""The live training monitor: progress and run controls, the figures of the moment, the curves, and for
+classifiers the latest evaluation's confusion matrix and mistakes.
+
+Events arrive in a deque filled by the training thread; a 10 Hz timer drains it, so the training
+process never sends the window one signal per step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from studio.ui.panels.train.curves import Curves, Series
+from studio.ui.panels.train.report_view import ReportView
+from studio.ui.widgets.messages import ErrorLabel
+
+_DRAIN_MS = 100
+_FIGURES = (("step", "Step"), ("eta", "ETA"), ("tps", "Tokens/s"), ("memory", "Memory"), ("lr", "Learning rate"),
+            ("val", "Val loss"))
+
+
+class Monitor(QWidget):
+    pause_toggled = Signal(bool)
+    stop_requested = Signal()
+    save_requested = Signal()
+    open_model = Signal(str, str)  # run folder, "playground" or "attention"
+    try_text = Signal(str, str)  # run folder, a text to classify in the Playground
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("monitor")
+        self.thread: Any = None
+        self.run_dir: str | None = None
+        self.planned = 0
+        self.headline: tuple[Any, ...] = ()
+        self._rate: tuple[float, int] | None = None
+        self.curves = Curves()
+        self.report_view = ReportView()
+        self.report_view.row_chosen.connect(lambda text: self.run_dir and self.try_text.emit(self.run_dir, text))
+        self._build()
+        self.timer = QTimer(self, interval=_DRAIN_MS)
+        self.timer.timeout.connect(self.drain)
+
+    @property
+    def series(self) -> Series:
+        return self.curves.series
+
+    def _build(self) -> None:
+        self.status = QLabel("No run yet.", objectName="monitorStatus", wordWrap=True)
+        self.error = ErrorLabel("monitorError")
+        self.progress = QProgressBar(objectName="monitorProgress")
+        self.pause = QPushButton("Pause", objectName="pauseButton", checkable=True, enabled=False)
+        self.pause.setToolTip("Pause after the current step; the model and optimizer stay in memory")
+        self.pause.toggled.connect(self._pause_toggled)
+        self.stop = QPushButton("Stop", objectName="stopButton", enabled=False, clicked=lambda: self.stop_requested.emit())
+        self.stop.setToolTip("Save a checkpoint and end the run; you can resume it later")
+        self.save_now = QPushButton("Save Now", objectName="saveNowButton", enabled=False,
+                                    clicked=lambda: self.save_requested.emit())
+        self.save_now.setToolTip("Write a checkpoint after the current step and keep training")
+        self.to_playground = QPushButton("Open in Playground", objectName="openInPlaygroundButton", visible=False,
+                                         clicked=lambda: self.run_dir and self.open_model.emit(self.run_dir, "playground"))
+        self.to_playground.setToolTip("Load this run's model in the Playground")
+        self.to_attention = QPushButton("Open in Attention", objectName="openInAttentionButton", visible=False,
+                                        clicked=lambda: self.run_dir and self.open_model.emit(self.run_dir, "attention"))
+        self.to_attention.setToolTip("Load this run's model in the Attention inspector")
+        buttons = QHBoxLayout()
+        for w in (self.progress, self.pause, self.save_now, self.stop, self.to_playground, self.to_attention):
+            buttons.addWidget(w, 1 if w is self.progress else 0)
+        self.figures = QGridLayout()
+        self.labels: dict[str, QLabel] = {}
+        self._figure_titles: dict[str, QLabel] = {}
+        for key, title in _FIGURES:
+            self._add_figure(key, title)
+        self.split = QSplitter(Qt.Orientation.Vertical, objectName="monitorSplitter")
+        self.split.addWidget(self.curves)
+        self.split.addWidget(self.report_view)
+        self.report_view.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        layout.addLayout(self.figures)
+        layout.addWidget(self.split, 1)
+
+    def _add_figure(self, key: str, title: str) -> None:
+        column = len(self.labels)
+        name = QLabel(title)
+        value = QLabel("–", objectName=f"monitor_{key}")
+        value.setStyleSheet("font-weight: 600;")
+        self.figures.addWidget(name, 0, column)
+        self.figures.addWidget(value, 1, column)
+        self.labels[key] = value
+        self._figure_titles[key] = name
+
+    def _show_task(self, task: Any) -> None:
+        """The task's headline metrics: a figure each above the curves, and a curve each beside the loss."""
+        for key in [k for k in self.labels if k.startswith("eval_")]:
+            self.figures.removeWidget(self.labels[key])
+            self.figures.removeWidget(self._figure_titles[key])
+            self.labels.pop(key).deleteLater()
+            self._figure_titles.pop(key).deleteLater()
+        self.headline = task.headline if task is not None else ()
+        for metric in self.headline:
+            self._add_figure(metric.name, metric.title)
+        for label in self.labels.values():
+            label.setText("–")
+        self.curves.set_headline(self.headline)
+
+    # ---- following a run ----------------------------------------------------------------------------
+    def attach(self, thread: Any, planned_steps: int, task: Any) -> None:
+        self.thread = thread
+        self.run_dir = thread.run_dir
+        self.planned = planned_steps
+        self._rate = None
+        self._show_task(task)
+        self.curves.set_series(Series())
+        self.report_view.hide()
+        self.progress.setMaximum(max(1, planned_steps))
+        self.progress.setValue(0)
+        self.error.clear_message()
+        self.status.setText("Preparing…")
+        for w in (self.pause, self.stop, self.save_now):
+            w.setEnabled(True)
+        for w in (self.to_playground, self.to_attention):
+            w.hide()
+        self.pause.setChecked(False)
+        self.timer.start()
+
+    def detach(self, has_model: bool) -> None:
+        self.drain()
+        self.timer.stop()
+        self.thread = None
+        for w in (self.pause, self.stop, self.save_now):
+            w.setEnabled(False)
+        for w in (self.to_playground, self.to_attention):
+            w.setVisible(has_model)
+        self.pause.setChecked(False)
+
+    def show_history(self, info: Any, task: Any) -> None:
+        """Show a finished or stopped run as if it were live (reopened from the run list)."""
+        self.run_dir = info.path
+        self._show_task(task)
+        self.curves.set_series(Series.from_history(info.history))
+        self.planned = info.planned_steps
+        self.progress.setMaximum(max(1, info.planned_steps))
+        self.progress.setValue(info.global_step)
+        self.labels["step"].setText(f"{info.global_step:,} / {info.planned_steps:,}")
+        self._show_values(info.last)
+        self.status.setText(f"{info.name}: {info.status}.")
+        self.error.clear_message()
+        if info.report:
+            self.show_report(info.report)
+        else:
+            self.report_view.hide()
+        for w in (self.to_playground, self.to_attention):
+            w.setVisible(bool(info.model_dir or info.checkpoints))
+
+    def show_report(self, body: dict[str, Any]) -> None:
+        if "confusion_matrix" not in body:
+            return
+        self.report_view.show_report(body)
+        if self.report_view.isHidden():
+            self.report_view.show()
+            self.split.setSizes([3, 2])
+
+    def drain(self) -> None:
+        if self.thread is None:
+            return
+        from studio.core.training.events import Checkpoint, Metrics, Report, Stage, Status
+
+        changed = False
+        events = self.thread.events
+        while events:
+            t, event = events.popleft()
+            if isinstance(event, Metrics):
+                self.series.add(event.step, t, event.values)
+                self._update_labels(event, t)
+                changed = True
+            elif isinstance(event, Report):
+                self.show_report({"step": event.step, **event.body})
+            elif isinstance(event, Stage):
+                if event.name == "run":
+                    self.thread.run_dir = self.run_dir = event.message
+                else:
+                    suffix = f" {event.fraction:.0%}" if event.fraction is not None else ""
+                    self.status.setText(event.message + suffix)
+            elif isinstance(event, Checkpoint):
+                self.status.setText(f"Checkpoint saved at step {event.step:,}.")
+            elif isinstance(event, Status):
+                self.status.setText(event.message)
+        if changed:
+            self.curves.redraw()
+
+    def _show_values(self, v: dict[str, Any]) -> None:
+        if v.get("tokens_per_second"):
+            self.labels["tps"].setText(f"{v['tokens_per_second']:,.0f}")
+        if v.get("memory_bytes"):
+            self.labels["memory"].setText(f"{v['memory_bytes'] / 2**20:,.0f} MiB")
+        if v.get("learning_rate") is not None:
+            self.labels["lr"].setText(f"{v['learning_rate']:.2e}")
+        if v.get("eval_loss") is not None:
+            self.labels["val"].setText(f"{v['eval_loss']:.3f}")
+        for metric in self.headline:
+            value = v.get(metric.name)
+            if value is not None:
+                self.labels[metric.name].setText(f"{value:.1%}" if metric.share else f"{value:,.3f}")
+
+    def _update_labels(self, event: Any, t: float) -> None:
+        self.planned = event.planned_steps
+        self.progress.setMaximum(max(1, self.planned))
+        self.progress.setValue(event.step)
+        self.labels["step"].setText(f"{event.step:,} / {self.planned:,}")
+        self._show_values(event.values)
+        if "train_loss" in event.values:
+            if self._rate is not None and event.step > self._rate[1] and not self.pause.isChecked():
+                per_step = (t - self._rate[0]) / (event.step - self._rate[1])
+                self.labels["eta"].setText(_duration(per_step * (self.planned - event.step)))
+            self._rate = (t, event.step)
+
+    def set_overlays(self, runs: dict[str, list[dict[str, Any]]]) -> None:
+        self.curves.set_overlays(runs)
+
+    def _pause_toggled(self, paused: bool) -> None:
+        self.pause.setText("Resume" if paused else "Pause")
+        self.pause_toggled.emit(paused)
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
