@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ def _files(tmp: Path) -> dict[str, Path]:
     mixed.mkdir()
     (mixed / "a.txt").write_text("hello\n")
     (mixed / "b.csv").write_text("text\nhi\n")
+    (tmp / "labels.jsonl").write_text("".join(json.dumps(
+        {"text": f"row {i} words", "label": "ab"[i % 2], "one": "same", "tags": ["a", "b"], "score": i * 1.37,
+         "free": i}) + "\n" for i in range(2400)))
     not_model = tmp / "not-a-model"
     not_model.mkdir()
     (not_model / "readme.txt").write_text("hi")
@@ -65,16 +69,28 @@ CASES = [
     ("no gpu", ["--data", "{lm}", "--device", "cuda"], "No CUDA GPU"),
     ("block too long", ["--data", "{good}", "--text-column", "body", "--seq-len", "1024"], "less than one block"),
     ("resume not a run", ["--resume", "{tmp}"], "not a run folder"),
+    ("label column missing", ["--task", "classify", "--data", "{labels}", "--label-column", "nope"], "no column 'nope'"),
+    ("one class", ["--task", "classify", "--data", "{labels}", "--label-column", "one"], "only the label 'same'"),
+    ("label column of lists", ["--task", "classify", "--data", "{labels}", "--label-column", "tags"],
+     "does not hold one label per row (it holds lists)"),
+    ("label looks like regression", ["--task", "classify", "--data", "{labels}", "--label-column", "score"],
+     "looks like regression"),
+    ("thousands of integer labels", ["--task", "classify", "--data", "{labels}", "--label-column", "free"],
+     "2,400 different numbers; that looks like regression"),
+    ("classify preset for lm", ["--data", "{lm}", "--model", "bert-tiny"], "not made for language modelling"),
+    ("encoder trained as a language model", ["--data", "{lm}", "--model", "{cls_model}"],
+     "is an encoder-only bert model, which cannot be trained for language modelling; choose --task classify"),
     ("out exists", ["--data", "{lm}", "--out", "{mixed}"], "already exists"),
 ]
 
 
 @pytest.mark.parametrize("name,args,expected", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, lm_text, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, cls_run, lm_text, tmp_path, capsys):
     files = _files(tmp_path)
     values = {k.replace(".", "_"): str(v) for k, v in files.items()} | {"tmp": str(tmp_path), "lm": str(lm_text),
                                                                         "bad_jsonl": str(files["bad"]),
-                                                                        "bad_csv": str(tmp_path / "bad.csv")}
+                                                                        "bad_csv": str(tmp_path / "bad.csv"),
+                                                                        "cls_model": str(cls_run / "model")}
     before = _snapshot(ws / "runs")
     runs_before = sorted(p.name for p in (ws / "runs").iterdir())
     argv = ["train", *[a.format(**values) for a in args], "--max-steps" if "--max-steps" not in args else "--seed",
@@ -90,6 +106,13 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, l
 
 @pytest.mark.parametrize("argv,expected", [
     (["generate", "--model", "{tmp}", "--prompt", "hi"], "not a model folder"),
+    (["generate", "--model", "{cls_run}", "--prompt", "hi"], "does not write text. Use 'studio classify'"),
+    (["classify", "--model", "{lm_run}", "--text", "hi"], "does not classify text. Use 'studio generate'"),
+    (["classify", "--model", "{cls_run}", "--text", "  "], "no text to classify"),
+    (["evaluate", "--model", "{lm_run}", "--data", "{lm}", "--label-column", "label"],
+     "--label-column does not apply: the model is a language modelling model"),
+    (["evaluate", "--model", "{cls_run}", "--data", "{lm}"], "Which column holds the label"),
+    (["attention", "--model", "{lm_run}", "--text", "hi", "--out", "{lm}/x.npz"], "is a file, not a folder"),
     (["generate", "--model", "{lm_run}", "--prompt", "hi", "--top-p", "2"], "--top-p"),
     (["generate", "--model", "{lm_run}", "--prompt", "hi", "--max-new-tokens", "5000"], "--max-new-tokens"),
     (["summarize", "--model", "{lm_run}", "--text", "some text"], "decoder-only"),
@@ -99,8 +122,8 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, l
     (["tokenizer", "train", "--data", "{tmp}/none.txt", "--out", "{tmp}/tok"], "does not exist"),
     (["tokenizer", "train", "--data", "{lm}", "--vocab-size", "5", "--out", "{tmp}/tok"], "vocabulary size"),
 ])
-def test_other_commands_reject_bad_input(argv, expected, ws, lm_run, lm_text, tmp_path, capsys):
-    values = {"tmp": str(tmp_path), "lm_run": str(lm_run), "lm": str(lm_text)}
+def test_other_commands_reject_bad_input(argv, expected, ws, lm_run, cls_run, lm_text, tmp_path, capsys):
+    values = {"tmp": str(tmp_path), "lm_run": str(lm_run), "lm": str(lm_text), "cls_run": str(cls_run)}
     capsys.readouterr()
     assert main([a.format(**values) for a in argv]) == 2
     assert expected in _error_line(capsys.readouterr().err)

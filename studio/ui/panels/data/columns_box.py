@@ -112,23 +112,24 @@ class ColumnsBox(QGroupBox):
         for role, box in self.boxes.items():
             self.form.setRowVisible(box, role in used)
         self.mapping_error.clear_message()
-        mapped = False
+        mapped: dict[str, str] = {}
         if self.preview is not None:
             try:
-                self.preview.mapping(task.columns, self.columns(), self.controls())
-                mapped = True
+                mapped = self.preview.mapping(task.columns, self.columns(), self.controls())
             except StudioError as exc:
                 self.mapping_error.show_message(str(exc))
-        self._count_labels(task if mapped else None)
+        self._count_labels(task, mapped)
         self.changed.emit()
 
     # ---- label counts -------------------------------------------------------------------------------
-    def _count_labels(self, task: Any) -> None:
-        role = next((c for c in task.columns if c.kind == LABEL), None) if task is not None else None
-        self.labels_box.setVisible(role is not None)
-        if role is None:
+    def _count_labels(self, task: Any, mapped: dict[str, str]) -> None:
+        """Count the classes of the task's label column, in the background (the whole column is read)."""
+        role = next((c for c in task.columns if c.kind == LABEL), None)
+        self.labels_box.setVisible(role is not None and role.role in mapped)
+        if role is None or role.role not in mapped:
+            self._labels_job = None  # an answer still on its way is about other columns
             return
-        preview, column, control = self.preview, self.columns()[role.role], self.controls()[role.role]
+        preview, column, control = self.preview, mapped[role.role], self.controls()[role.role]
         self.labels_summary.setText(f"Counting the labels in '{column}'…")
         self.labels_warning.setText("")
 
@@ -160,6 +161,7 @@ class ColumnsBox(QGroupBox):
             self._chart.setMouseEnabled(x=False, y=False)
             self._chart.setLabel("bottom", "rows")
             self.labels_box.layout().insertWidget(1, self._chart)
+            self._chart.show()  # a widget added to a window already on screen stays hidden until shown
         order = sorted(range(len(found.names)), key=lambda i: -found.counts[i])[:_SHOWN_CLASSES]
         plot = self._chart.getPlotItem()
         plot.clear()
