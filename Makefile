@@ -26,6 +26,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_train.py
+	$(BIN)/python tests/benchmarks/bench_classify_train.py
+	$(BIN)/python tests/benchmarks/bench_classify.py
 	$(BIN)/python tests/benchmarks/bench_generate.py
 	$(BIN)/python tests/benchmarks/bench_tokenize.py
 	$(BIN)/python tests/benchmarks/bench_startup.py

@@ -31,8 +31,8 @@ def main() -> None:
 
     from studio.core.attention import extract as attention
     from studio.core.attention import stats as attention_stats
-    from studio.core.tasks import loaded as inference
     from studio.core.attention.stats import summarise
+    from studio.core.tasks import loaded as inference
 
     tokenizer = tiny_tokenizer()
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=args.tokens, n_layer=12, n_head=12, n_embd=384,

@@ -24,10 +24,10 @@ def main() -> None:
 
     import torch
 
-    from studio.core.playground import generation
-    from studio.core.tasks import loaded as inference
     from studio.core.control import Control
+    from studio.core.playground import generation
     from studio.core.playground.sampling import Sampling
+    from studio.core.tasks import loaded as inference
 
     model_dir, tokenizer = saved_preset(scratch(), args.model)
     loaded = inference.load(str(model_dir), device=args.device)

@@ -19,9 +19,9 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=128)
     args = parser.parse_args()
 
-    from studio.core.data import sources as data
     from studio.core.data import encoding as preprocess
     from studio.core.data import samples
+    from studio.core.data import sources as data
     from studio.core.data.tokenizer import train_bpe
 
     root = scratch()

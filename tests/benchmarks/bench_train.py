@@ -13,12 +13,12 @@ import time
 
 from _common import median, report, scratch
 
-from studio.core.modeling import models
 from studio.core.data import encoding as preprocess
-from studio.core.training.config import RunConfig, validate
 from studio.core.data.sources import ColumnMap, load, map_columns, split
 from studio.core.data.tokenizer import load_tokenizer
+from studio.core.modeling import models
 from studio.core.training import engine
+from studio.core.training.config import RunConfig, validate
 from studio.core.training.events import Metrics
 
 

@@ -30,8 +30,8 @@ def main() -> None:
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    from studio.core.training.config import RunConfig, validate
     from studio.core.training import engine
+    from studio.core.training.config import RunConfig, validate
     from studio.core.training.events import Metrics
     config = validate(RunConfig(data="sample:python-code", max_steps=args.steps, eval_every=10**6,
                                 save_every=10**6, device="cpu"))

@@ -10,10 +10,10 @@ import pytest
 
 from studio.cli import main
 from studio.core.attention import extract as attention
-from studio.core.playground import generation
-from studio.core.tasks import loaded as inference
 from studio.core.control import Control
+from studio.core.playground import generation
 from studio.core.playground.sampling import Sampling
+from studio.core.tasks import loaded as inference
 
 
 def _json(capsys: pytest.CaptureFixture, argv: list[str]) -> dict:

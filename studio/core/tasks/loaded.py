@@ -7,7 +7,6 @@ The task comes from the run the model belongs to (its config.toml), or else from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from studio.core.data.tokenizer import load_tokenizer

@@ -12,8 +12,8 @@ import torch
 from studio.core.attention import extract as attention
 from studio.core.attention import probe as attention_probe
 from studio.core.attention import stats as attention_stats
-from studio.core.tasks import loaded as inference
 from studio.core.runs import store as runs
+from studio.core.tasks import loaded as inference
 from tests.helpers import PROBE, TINY_LM, train_cli
 
 

@@ -8,10 +8,10 @@ import threading
 import pytest
 import torch
 
-from studio.core.playground import generation
-from studio.core.tasks import loaded as inference
 from studio.core.errors import ConfigError
+from studio.core.playground import generation
 from studio.core.playground.sampling import PRESETS, Sampling
+from studio.core.tasks import loaded as inference
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import signal
 import time
 
 from studio.core.runs import store as runs
-from studio.core.training.config import RunConfig
 from studio.core.training.child import TrainingProcess
+from studio.core.training.config import RunConfig
 from studio.core.training.events import Checkpoint, Metrics
 
 

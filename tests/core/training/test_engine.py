@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from studio.core.training import config as run_config
-from studio.core.runs import store as runs
-from studio.core.training.config import RunConfig
 from studio.core.control import Control
 from studio.core.errors import ConfigError, TrainingError
+from studio.core.runs import store as runs
+from studio.core.training import config as run_config
 from studio.core.training import engine
+from studio.core.training.config import RunConfig
 from studio.core.training.events import Metrics, Status
 
 

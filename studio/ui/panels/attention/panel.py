@@ -12,13 +12,29 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import StudioError
 from studio.ui.jobs import Job
 from studio.ui.panels.attention.attribution_view import AttributionView
+from studio.ui.panels.attention.exports import ExportActions
 from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
 from studio.ui.panels.attention.heatmap import COLOUR_MAPS, Heatmap
 from studio.ui.panels.attention.token_strip import TokenFocus
@@ -31,7 +47,7 @@ _SELF_TITLES = {"encoder-only": "Self-attention (bidirectional)", "decoder-only"
 _AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
 
 
-class AttentionPanel(QWidget):
+class AttentionPanel(ExportActions, QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("attentionPanel")
@@ -375,48 +391,3 @@ class AttentionPanel(QWidget):
     def open_head(self, layer: int, head: int) -> None:
         self.layer.setValue(layer)
         self.head.setCurrentIndex(self.head.findData(head))
-
-    # ---- export ---------------------------------------------------------------------------------------
-    def _save_path(self, title: str, default: str, filters: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, default, filters)
-        return Path(path) if path else None
-
-    def choose_png(self) -> None:
-        if (path := self._save_path("Save the map as PNG", "attention.png", "PNG (*.png)")) is not None:
-            self.export_png(path)
-
-    def choose_csv(self) -> None:
-        if (path := self._save_path("Save the matrix as CSV", "attention.csv", "CSV (*.csv)")) is not None:
-            self.export_csv(path)
-
-    def choose_npz(self) -> None:
-        if (path := self._save_path("Save all layers and heads", "attention.npz", "NumPy (*.npz)")) is not None:
-            self.export_npz(path)
-
-    def _export(self, write: Any, path: Path) -> bool:
-        self.error.clear_message()
-        if not path.parent.is_dir():
-            self.error.show_message(f"The folder '{path.parent}' does not exist; choose another.")
-            return False
-        try:
-            write(path)
-        except (OSError, StudioError) as exc:
-            self.error.show_message(f"Cannot write '{path.name}': {getattr(exc, 'strerror', None) or exc}.")
-            return False
-        return True
-
-    def export_png(self, path: Path) -> bool:
-        def write(target: Path) -> None:
-            if not self.heatmap.grab().save(str(target)):
-                raise OSError(0, "the image could not be written")
-
-        return self._export(write, path)
-
-    def export_csv(self, path: Path) -> bool:
-        from studio.core.attention.extract import write_csv
-
-        current = self.current_kind()
-        return self._export(lambda p: write_csv(p, self.current_matrix(), current["rows"], current["columns"]), path)
-
-    def export_npz(self, path: Path) -> bool:
-        return self._export(self.attention.save_npz, path)

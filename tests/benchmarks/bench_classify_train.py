@@ -1,0 +1,103 @@
+"""Classification training throughput: Studio's engine against a plain PyTorch loop, same model, data,
+batches and device.
+
+Both sides fine-tune bert-tiny (from its config, same seed) on the same tokenized rows of
+sample:packages, padded per batch by the same collator, with AdamW, a cosine schedule, gradient
+clipping and the same batch size. Only steps after the first are timed. Rounds alternate, so drift in
+machine speed hits both. Target ratio >= 0.95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+from _common import median, report, scratch
+
+from studio.core.data import sources
+from studio.core.data.columns import map_columns
+from studio.core.data.tokenizer import load_tokenizer
+from studio.core.modeling import presets
+from studio.core.tasks import registry
+from studio.core.training import engine
+from studio.core.training.config import RunConfig, validate
+from studio.core.training.events import Metrics
+
+
+def engine_rows_per_second(root, config: RunConfig, name: str) -> float:
+    times: dict[int, float] = {}
+
+    def listen(event) -> None:
+        if isinstance(event, Metrics) and "train_loss" in event.values:
+            times[event.step] = time.perf_counter()
+
+    engine.train(config, root=root, out=root / name, listeners=[listen])
+    first, last = min(k for k in times if k > 1), max(times)
+    return (last - first) * config.batch_size / (times[last] - times[first])
+
+
+def plain_rows_per_second(root, config: RunConfig, run_dir) -> float:
+    import torch
+    from transformers import get_cosine_schedule_with_warmup
+
+    task = registry.get("classify")
+    tokenizer = load_tokenizer(run_dir / "tokenizer")
+    ds = sources.load(config.data, root / "cache")
+    columns = map_columns(ds, task.columns, {}, {c.role: c.flag for c in task.columns})
+    ds, info = task.inspect(ds, columns, {c.role: c.flag for c in task.columns})
+    train_rows, _ = task.split(ds, config.validation_fraction, config.seed, ordered=False)
+    encoded, _ = task.encode(train_rows, tokenizer, columns, config, ordered=False)
+    torch.manual_seed(config.seed)
+    model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info)).train()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    rest = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                   {"params": rest, "weight_decay": 0.0}], lr=config.lr)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(config.warmup * config.max_steps),
+                                                config.max_steps)
+    loader = torch.utils.data.DataLoader(encoded.with_format(None), batch_size=config.batch_size, shuffle=True,
+                                         drop_last=True, collate_fn=task.collator(tokenizer, model))
+    start, step = None, 0
+    while step < config.max_steps:
+        for batch in loader:
+            step += 1
+            loss = model(**batch).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            if step == 1:
+                start = time.perf_counter()
+            if step == config.max_steps:
+                break
+    return (step - 1) * config.batch_size / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--seq-len", type=int, default=128)
+    parser.add_argument("--model", default="bert-tiny")
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    root = scratch()
+    config = validate(RunConfig(task="classify", model=args.model, max_steps=args.steps, batch_size=args.batch_size,
+                                seq_len=args.seq_len, eval_every=10**6, save_every=10**6, device=args.device))
+    studio, plain = [], []
+    for i in range(args.rounds):
+        studio.append(engine_rows_per_second(root, config, f"run{i}"))
+        plain.append(plain_rows_per_second(root, config, root / "run0"))
+    report("classify_train_throughput", {
+        "model": config.model, "data": config.data, "device": args.device, "batch_size": config.batch_size,
+        "seq_len": config.seq_len, "steps": config.max_steps, "rounds": args.rounds,
+        "studio_rows_per_second": round(median(studio), 1), "plain_rows_per_second": round(median(plain), 1),
+        "ratio": round(median(studio) / median(plain), 3),
+        "studio_each": [round(x, 1) for x in studio], "plain_each": [round(x, 1) for x in plain]})
+
+
+if __name__ == "__main__":
+    main()
