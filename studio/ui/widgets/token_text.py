@@ -1,7 +1,25 @@
-"""A token as a person can see it: spaces and line breaks made visible, an empty token marked."""
+"""A token as a person can see it, and token labels that fit an axis."""
 
 from __future__ import annotations
 
+import math
+
+_CHAR_PX = 7  # about one character of the axis font
+_GAP_PX = 10
+
 
 def visible(token: str) -> str:
+    """Spaces and line breaks made visible, an empty token marked."""
     return token.replace("\n", "⏎").replace(" ", "·") or "∅"
+
+
+def fitted_ticks(tokens: list[str], pixels: float, offset: float = 0.5) -> list[tuple[float, str]]:
+    """Labels for tokens side by side along `pixels` of axis: every k-th token, each cut to the room it
+    gets, so none overlap however narrow the plot is (the hover read-outs name every token in full)."""
+    if not tokens:
+        return []
+    per_token = max(pixels, 1.0) / len(tokens)
+    widest = min(8, max(len(visible(t)) for t in tokens))
+    step = max(1, math.ceil((widest * _CHAR_PX + _GAP_PX) / per_token))
+    room = max(2, int((per_token * step - _GAP_PX) / _CHAR_PX))
+    return [(i + offset, visible(tokens[i])[:room]) for i in range(0, len(tokens), step)]

@@ -13,11 +13,11 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.widgets.plot_theme import new_plot
-from studio.ui.widgets.token_text import visible
+from studio.ui.widgets.token_text import fitted_ticks, visible
 
 COLOUR_MAPS = ("viridis", "inferno", "cividis", "CET-L4")
 LOG_FLOOR = 1e-4  # log colour scale: weights below this all look the same
-_MAX_TICKS = {"left": 40, "bottom": 24}  # token labels sit side by side on the bottom axis
+_MAX_LEFT_TICKS = 40
 
 
 class Heatmap(QWidget):
@@ -37,6 +37,8 @@ class Heatmap(QWidget):
         item.addItem(self.image)
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False, width=14)
         self.bar.setImageItem(self.image, insert_in=item)
+        self.bar.getAxis("right").enableAutoSIPrefix(False)  # weights read as 0.25, not as 250 with a hidden "m"
+        item.vb.sigResized.connect(lambda *_: self._bottom_ticks())
         self.readout = QLabel("Hover the map to read a weight.", objectName="heatmapReadout")
         self.readout.setToolTip("from token → to token: weight (rows attend, columns are attended to)")
         layout = QVBoxLayout(self)
@@ -69,9 +71,14 @@ class Heatmap(QWidget):
         item = self.plot.getPlotItem()
         item.setTitle(title)
         if new_shape:
-            item.getAxis("bottom").setTicks([_ticks(columns, _MAX_TICKS["bottom"])])
-            item.getAxis("left").setTicks([_ticks(rows, _MAX_TICKS["left"])])
+            item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
             item.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]), padding=0)
+        self._bottom_ticks()
+
+    def _bottom_ticks(self) -> None:
+        """Column labels that fit the width the map has now: every k-th token, cut to the room it gets."""
+        item = self.plot.getPlotItem()
+        item.getAxis("bottom").setTicks([fitted_ticks(self.columns, item.vb.width())])
 
     def _hover(self, pos: Any) -> None:
         point = self.plot.getPlotItem().vb.mapSceneToView(pos)
@@ -85,5 +92,6 @@ class Heatmap(QWidget):
 
 
 def _ticks(tokens: list[str], most: int) -> list[tuple[float, str]]:
+    """Row labels: stacked, so only their count is limited."""
     step = max(1, math.ceil(len(tokens) / most))
     return [(i + 0.5, visible(tokens[i])[:12]) for i in range(0, len(tokens), step)]

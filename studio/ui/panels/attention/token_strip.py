@@ -12,7 +12,7 @@ from PySide6.QtGui import QFontDatabase, QMouseEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QTextEdit, QToolTip, QVBoxLayout, QWidget
 
 from studio.ui.widgets.plot_theme import new_plot
-from studio.ui.widgets.token_text import visible
+from studio.ui.widgets.token_text import fitted_ticks, visible
 
 
 class TokenStrip(QTextEdit):
@@ -96,7 +96,12 @@ class TokenFocus(QWidget):
         self.shaded = TokenStrip("tokenShadeStrip")
         self.bars = new_plot("tokenBars")
         self.bars.setMenuEnabled(False)
-        self.bars.setMaximumHeight(130)
+        self.bars.setMinimumHeight(110)
+        self.bars.getAxis("left").enableAutoSIPrefix(False)
+        self.bars.getPlotItem().vb.sigResized.connect(lambda *_: self._bar_ticks())
+        for strip in (self.pick, self.shaded):
+            strip.setMinimumHeight(44)  # two lines of tokens; longer texts scroll
+            strip.setMaximumHeight(90)
         self.caption = QLabel("Click a token above.", objectName="tokenFocusCaption")
         top = QHBoxLayout()
         top.addWidget(QLabel("Token:"))
@@ -105,8 +110,8 @@ class TokenFocus(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.pick, 1)
-        layout.addWidget(self.shaded, 1)
+        layout.addWidget(self.pick)
+        layout.addWidget(self.shaded)
         layout.addWidget(self.bars, 1)
         self.matrix = np.zeros((0, 0), np.float32)
         self.rows: list[str] = []
@@ -146,5 +151,9 @@ class TokenFocus(QWidget):
         self.caption.setText(f"'{token}' [{self.selected}] {'attends to' if by_row else 'is attended by'} "
                              "the tokens shaded below.")
         plot.addItem(self._pg.BarGraphItem(x=np.arange(len(weights)), height=weights, width=0.8, brush="#ff8c00"))
-        step = max(1, len(other) // 30)
-        plot.getAxis("bottom").setTicks([[(i, visible(other[i])[:8]) for i in range(0, len(other), step)]])
+        self._bar_ticks()
+
+    def _bar_ticks(self) -> None:
+        other = self.columns if self.direction.currentData() == "row" else self.rows
+        item = self.bars.getPlotItem()
+        item.getAxis("bottom").setTicks([fitted_ticks(other, item.vb.width(), offset=0.0)])

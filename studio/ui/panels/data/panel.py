@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -32,6 +33,8 @@ from studio.ui.panels.data.columns_box import ColumnsBox
 from studio.ui.panels.data.tokens_box import TokensBox
 from studio.ui.widgets.dataset_model import DatasetTableModel
 from studio.ui.widgets.messages import ErrorLabel
+
+_NARROW_COLUMN_PX = 280
 
 
 class DataPanel(QWidget):
@@ -84,7 +87,6 @@ class DataPanel(QWidget):
         self.table = QTableView(objectName="previewTable")
         self.table.setModel(self.model)
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.empty = QLabel("No data yet. Open a file or folder, drop one on this window, or choose a built-in "
                             "sample to start.", objectName="dataEmpty", alignment=Qt.AlignmentFlag.AlignCenter,
                             wordWrap=True)
@@ -162,6 +164,7 @@ class DataPanel(QWidget):
         self.columns_box.preview = preview
         self.source.setText(source)
         self.model.set_preview(preview)
+        self._fit_columns()
         self.empty.hide()
         self.table.show()
         self.tokens_box.forget()
@@ -174,6 +177,20 @@ class DataPanel(QWidget):
         self.columns_box.blockSignals(False)
         self.columns_box.show_columns(preview.columns)
         self.file_opened.emit(source)
+
+    def _fit_columns(self) -> None:
+        """Short columns (labels, ids) as wide as their values; the widest one (the text) takes the rest."""
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        count = self.model.columnCount()
+        for column in range(count):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        self.table.resizeColumnsToContents()  # Qt measures the first thousand rows, not the whole file
+        widths = [self.table.columnWidth(c) for c in range(count)]
+        for column, width in enumerate(widths):
+            self.table.setColumnWidth(column, min(width, _NARROW_COLUMN_PX))
+        if widths:
+            header.setSectionResizeMode(max(range(count), key=widths.__getitem__), QHeaderView.ResizeMode.Stretch)
 
     # ---- what the rest of the window reads ----------------------------------------------------------
     def current_task(self) -> str:

@@ -140,6 +140,7 @@ class PlaygroundPanel(QWidget):
         labels_page = QSplitter(Qt.Orientation.Vertical, objectName="labelsPage")
         labels_page.addWidget(bars)
         labels_page.addWidget(self.batch)
+        labels_page.setSizes([200, 220])
         self.outputs = QStackedWidget(objectName="outputsStack")
         self.outputs.addWidget(streams)
         self.outputs.addWidget(labels_page)

@@ -105,23 +105,29 @@ class Curves(QWidget):
                                    symbolBrush="#e0a33a", name="validation")
         self.metrics_plot = self._plot("metricsPlot", "")
         self.metrics_plot.addLegend(offset=(-10, -10))
+        self.metrics_plot.getAxis("left").enableAutoSIPrefix(False)
         self.metric_curves: dict[str, Any] = {}
-        self.lr_plot = self._plot("lrPlot", "lr")
+        self.lr_plot = self._plot("lrPlot", "")
+        self.lr_plot.setTitle("learning rate", size="8pt")
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.lr_plot.setMaximumHeight(130)
-        self.lr_plot.setXLink(self.loss_plot)
+        self.lr_plot.setMaximumHeight(120)
+        self.lr_plot.setXLink(self.loss_plot)  # same width as the loss plot above it, so steps line up
         self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
         self.overlay_curves: dict[str, Any] = {}
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.loss_plot)
+        left.addWidget(self.lr_plot)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
         plots = QSplitter(Qt.Orientation.Horizontal, objectName="curvesSplitter")
-        plots.addWidget(self.loss_plot)
+        plots.addWidget(left)
         plots.addWidget(self.metrics_plot)
         plots.setStretchFactor(0, 3)
         plots.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(view)
-        layout.addWidget(plots, 3)
-        layout.addWidget(self.lr_plot, 1)
+        layout.addWidget(plots, 1)
 
     def _plot(self, name: str, label: str) -> Any:
         plot = new_plot(name)
@@ -149,6 +155,10 @@ class Curves(QWidget):
             self.metric_curves[metric.name] = plot.plot(pen=self._pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
                                                         symbolBrush=colour, name=metric.title)
         self.metrics_plot.setLabel("left", " / ".join(m.title for m in metrics))
+        if metrics and all(m.share for m in metrics):
+            self.metrics_plot.setYRange(0, 1, padding=0.02)
+        else:
+            self.metrics_plot.enableAutoRange(axis="y")
         self.metrics_plot.setVisible(bool(metrics))
         self.redraw()
 

@@ -8,7 +8,16 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.ui.widgets.plot_theme import new_plot
 
@@ -59,6 +68,10 @@ class ReportView(QWidget):
         self.table.setWordWrap(False)
         self.table.setToolTip("Validation rows the model got wrong, most confident first. Double-click (or Enter) "
                               "to try one in the Playground.")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.doubleClicked.connect(lambda index: self.choose(index.row()))
         self.table.activated.connect(lambda index: self.choose(index.row()))
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -80,9 +93,11 @@ class ReportView(QWidget):
         shares = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
         self.image.setImage(shares, levels=(0.0, 1.0), autoLevels=False)
         item = self.matrix_plot.getPlotItem()
-        ticks = [(i + 0.5, n[:12]) for i, n in enumerate(names)]
-        item.getAxis("bottom").setTicks([ticks])
-        item.getAxis("left").setTicks([ticks])
+        # predicted labels sit side by side under the matrix: the more classes, the shorter they are cut
+        # (the hover read-out names them in full)
+        short = 10 if len(names) <= 5 else 6 if len(names) <= 8 else 4 if len(names) <= 12 else 2
+        item.getAxis("bottom").setTicks([[(i + 0.5, n[:short]) for i, n in enumerate(names)]])
+        item.getAxis("left").setTicks([[(i + 0.5, n[:16]) for i, n in enumerate(names)]])
         item.setRange(xRange=(0, len(names)), yRange=(0, len(names)), padding=0)
         for cell in self.cells:
             item.removeItem(cell)
@@ -114,8 +129,7 @@ class ReportView(QWidget):
             self.table.setItem(row, 2, QTableWidgetItem(m["predicted"]))
             self.table.setItem(row, 3, _Number(m["confidence"], f"{m['confidence']:.1%}"))
         self.table.setSortingEnabled(True)
-        self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(0, min(self.table.columnWidth(0), 420))
+        self.table.sortItems(3, Qt.SortOrder.DescendingOrder)
 
     def describe(self, row: int, column: int) -> str:
         names = self.report["confusion_matrix"]["labels"]
