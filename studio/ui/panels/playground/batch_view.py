@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -131,6 +131,7 @@ class BatchView(QWidget):
         self.predictions = predictions
         names = list(predictions[0].scores) if predictions else []
         self.table.setSortingEnabled(False)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # lines in their order
         self.table.clear()
         self.table.setColumnCount(3 + len(names))
         self.table.setHorizontalHeaderLabels(["Text", "Label", "Score", *names])
