@@ -45,19 +45,71 @@ def tiny_tokenizer() -> Any:
 
 
 def saved_preset(root: Path, preset: str = "gpt-tiny", positions: int | None = None) -> tuple[Path, Any]:
-    """A preset with fresh weights (seed 0) saved as a model folder; `positions` widens its context."""
+    """A language-model preset with fresh weights (seed 0) saved as a model folder; `positions` widens
+    its context."""
     import torch
 
-    from studio.core.modeling import models
+    from studio.core.modeling import presets
+    from studio.core.tasks import registry
 
     tokenizer = tiny_tokenizer()
     torch.manual_seed(0)
-    model = models.build_preset(preset, tokenizer)
+    model = presets.build(preset, tokenizer, registry.get("lm").auto_class)
     if positions is not None:
         model.config.n_positions = max(model.config.n_positions, positions)
     model.save_pretrained(root / "model")
     tokenizer.save_pretrained(root / "model")
     return root / "model", tokenizer
+
+
+def engine_steps_per_second(root: Path, config: Any, name: str) -> float:
+    """Train `config` with Studio's engine into `root/name`; optimizer steps per second between the
+    first and the last logged step (the first step pays one-off costs)."""
+    from studio.core.training import engine
+    from studio.core.training.events import Metrics
+
+    times: dict[int, float] = {}
+
+    def listen(event: Any) -> None:
+        if isinstance(event, Metrics) and "train_loss" in event.values:
+            times[event.step] = time.perf_counter()
+
+    engine.train(config, root=root, out=root / name, listeners=[listen])
+    first, last = min(k for k in times if k > 1), max(times)
+    return (last - first) / (times[last] - times[first])
+
+
+def plain_steps_per_second(model: Any, config: Any, loader: Any) -> float:
+    """The baseline: a plain PyTorch loop over `loader`'s batches (dicts of tensors) with what the engine
+    does too, AdamW with decoupled weight decay, a cosine schedule with warm-up and gradient clipping.
+    Steps per second after the first."""
+    import math
+
+    import torch
+    from transformers import get_cosine_schedule_with_warmup
+
+    model.train()
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    rest = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                   {"params": rest, "weight_decay": 0.0}], lr=config.lr)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(config.warmup * config.max_steps),
+                                                config.max_steps)
+    start, step = 0.0, 0
+    while step < config.max_steps:
+        for batch in loader:
+            step += 1
+            loss = model(**batch).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            if step == 1:
+                start = time.perf_counter()
+            if step == config.max_steps:
+                break
+    return (step - 1) / (time.perf_counter() - start)
 
 
 def open_window(root: Path) -> tuple[Any, Any]:

@@ -10,69 +10,33 @@ machine speed hits both. Target ratio >= 0.95.
 from __future__ import annotations
 
 import argparse
-import math
-import time
 
-from _common import median, report, scratch
+from _common import engine_steps_per_second, median, plain_steps_per_second, report, scratch
 
 from studio.core.data import sources
 from studio.core.data.columns import map_columns
 from studio.core.data.tokenizer import load_tokenizer
 from studio.core.modeling import presets
 from studio.core.tasks import registry
-from studio.core.training import engine
 from studio.core.training.config import RunConfig, validate
-from studio.core.training.events import Metrics
 
 
-def engine_rows_per_second(root, config: RunConfig, name: str) -> float:
-    times: dict[int, float] = {}
-
-    def listen(event) -> None:
-        if isinstance(event, Metrics) and "train_loss" in event.values:
-            times[event.step] = time.perf_counter()
-
-    engine.train(config, root=root, out=root / name, listeners=[listen])
-    first, last = min(k for k in times if k > 1), max(times)
-    return (last - first) * config.batch_size / (times[last] - times[first])
-
-
-def plain_rows_per_second(root, config: RunConfig, run_dir) -> float:
+def plain_steps(root, config: RunConfig, run_dir) -> float:
     import torch
-    from transformers import get_cosine_schedule_with_warmup
 
     task = registry.get("classify")
+    flags = {c.role: c.flag for c in task.columns}
     tokenizer = load_tokenizer(run_dir / "tokenizer")
     ds = sources.load(config.data, root / "cache")
-    columns = map_columns(ds, task.columns, {}, {c.role: c.flag for c in task.columns})
-    ds, info = task.inspect(ds, columns, {c.role: c.flag for c in task.columns})
+    columns = map_columns(ds, task.columns, {}, flags)
+    ds, info = task.inspect(ds, columns, flags)
     train_rows, _ = task.split(ds, config.validation_fraction, config.seed, ordered=False)
     encoded, _ = task.encode(train_rows, tokenizer, columns, config, ordered=False)
     torch.manual_seed(config.seed)
-    model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info)).train()
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    rest = [p for n, p in model.named_parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": rest, "weight_decay": 0.0}], lr=config.lr)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(config.warmup * config.max_steps),
-                                                config.max_steps)
+    model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info))
     loader = torch.utils.data.DataLoader(encoded.with_format(None), batch_size=config.batch_size, shuffle=True,
                                          drop_last=True, collate_fn=task.collator(tokenizer, model))
-    start, step = None, 0
-    while step < config.max_steps:
-        for batch in loader:
-            step += 1
-            loss = model(**batch).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            if step == 1:
-                start = time.perf_counter()
-            if step == config.max_steps:
-                break
-    return (step - 1) * config.batch_size / (time.perf_counter() - start)
+    return plain_steps_per_second(model, config, loader)
 
 
 def main() -> None:
@@ -89,8 +53,8 @@ def main() -> None:
                                 seq_len=args.seq_len, eval_every=10**6, save_every=10**6, device=args.device))
     studio, plain = [], []
     for i in range(args.rounds):
-        studio.append(engine_rows_per_second(root, config, f"run{i}"))
-        plain.append(plain_rows_per_second(root, config, root / "run0"))
+        studio.append(engine_steps_per_second(root, config, f"run{i}") * config.batch_size)
+        plain.append(plain_steps(root, config, root / "run0") * config.batch_size)
     report("classify_train_throughput", {
         "model": config.model, "data": config.data, "device": args.device, "batch_size": config.batch_size,
         "seq_len": config.seq_len, "steps": config.max_steps, "rounds": args.rounds,

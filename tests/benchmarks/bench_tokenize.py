@@ -19,10 +19,10 @@ def main() -> None:
     parser.add_argument("--seq-len", type=int, default=128)
     args = parser.parse_args()
 
-    from studio.core.data import encoding as preprocess
     from studio.core.data import samples
     from studio.core.data import sources as data
     from studio.core.data.tokenizer import train_bpe
+    from studio.core.tasks.lm import blocks_of
 
     root = scratch()
     path = samples.sample_path("sample:python-code", root / "cache")
@@ -44,7 +44,7 @@ def main() -> None:
     def studio(i: int) -> float:
         fresh = data.load(str(path), root / f"cache{i}")  # a new cache, so nothing is reused
         started = time.perf_counter()
-        _, stats = preprocess.prepare_lm(fresh, tokenizer, "text", args.seq_len)
+        _, stats = blocks_of(fresh, tokenizer, "text", args.seq_len)
         return stats.tokens / (time.perf_counter() - started)
 
     raw_tps, studio_tps = [], []

@@ -8,64 +8,30 @@ Rounds alternate engine and loop so drift in machine speed hits both. Target rat
 from __future__ import annotations
 
 import argparse
-import math
-import time
 
-from _common import median, report, scratch
+from _common import engine_steps_per_second, median, plain_steps_per_second, report, scratch
 
-from studio.core.data import encoding as preprocess
-from studio.core.data.sources import ColumnMap, load, map_columns, split
+from studio.core.data import sources
 from studio.core.data.tokenizer import load_tokenizer
-from studio.core.modeling import models
-from studio.core.training import engine
+from studio.core.modeling import presets
+from studio.core.tasks import registry
+from studio.core.tasks.lm import BlockCollator, blocks_of
 from studio.core.training.config import RunConfig, validate
-from studio.core.training.events import Metrics
 
 
-def engine_tokens_per_second(root, config: RunConfig, name: str) -> float:
-    times: dict[int, float] = {}
-
-    def listen(event) -> None:
-        if isinstance(event, Metrics) and "train_loss" in event.values:
-            times[event.step] = time.perf_counter()
-
-    engine.train(config, root=root, out=root / name, listeners=[listen])
-    first, last = min(k for k in times if k > 1), max(times)
-    return (last - first) * config.batch_size * config.seq_len / (times[last] - times[first])
-
-
-def plain_tokens_per_second(root, config: RunConfig, run_dir) -> float:
+def plain_steps(root, config: RunConfig, run_dir) -> float:
     import torch
-    from transformers import get_cosine_schedule_with_warmup
 
+    task = registry.get("lm")
     tokenizer = load_tokenizer(run_dir / "tokenizer")
-    ds = load(config.data, root / "cache")
-    train_rows, _ = split(ds, config.validation_fraction, config.seed)
-    column = map_columns(ds, "lm", ColumnMap()).text
-    blocks, _ = preprocess.prepare_lm(train_rows, tokenizer, column, config.seq_len)
+    ds = sources.load(config.data, root / "cache")
+    train_rows, _ = sources.split(ds, config.validation_fraction, config.seed)
+    blocks, _ = blocks_of(train_rows, tokenizer, "text", config.seq_len)
     torch.manual_seed(config.seed)
-    model = models.build_preset(config.model, tokenizer).train()
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    rest = [p for n, p in model.named_parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": rest, "weight_decay": 0.0}], lr=config.lr)
-    scheduler = get_cosine_schedule_with_warmup(optimizer, math.ceil(config.warmup * config.max_steps),
-                                                config.max_steps)
-    data = torch.tensor(blocks.with_format("numpy")["input_ids"][: config.max_steps * config.batch_size])
-    loader = torch.utils.data.DataLoader(data, batch_size=config.batch_size, shuffle=True, drop_last=True)
-    start = None
-    for step, batch in enumerate(loader, start=1):
-        loss = model(input_ids=batch, labels=batch).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        if step == 1:
-            start = time.perf_counter()
-        if step == config.max_steps:
-            break
-    return (step - 1) * config.batch_size * config.seq_len / (time.perf_counter() - start)
+    model = presets.build(config.model, tokenizer, task.auto_class)
+    loader = torch.utils.data.DataLoader(blocks.with_format(None), batch_size=config.batch_size, shuffle=True,
+                                         drop_last=True, collate_fn=BlockCollator())
+    return plain_steps_per_second(model, config, loader)
 
 
 def main() -> None:
@@ -80,9 +46,10 @@ def main() -> None:
     config = validate(RunConfig(data="sample:python-code", max_steps=args.steps, batch_size=args.batch_size,
                        seq_len=args.seq_len, eval_every=10**6, save_every=10**6, device=args.device))
     studio, plain = [], []
+    tokens = config.batch_size * config.seq_len  # every block is full
     for i in range(args.rounds):
-        studio.append(engine_tokens_per_second(root, config, f"run{i}"))
-        plain.append(plain_tokens_per_second(root, config, root / "run0"))
+        studio.append(engine_steps_per_second(root, config, f"run{i}") * tokens)
+        plain.append(plain_steps(root, config, root / "run0") * tokens)
     report("train_throughput", {
         "model": config.model, "device": args.device, "batch_size": config.batch_size, "seq_len": config.seq_len,
         "steps": config.max_steps, "rounds": args.rounds,

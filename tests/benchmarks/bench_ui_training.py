@@ -7,10 +7,9 @@ Targets: heartbeat lag p99 under 30 ms; throughput with the window >= 0.95 of th
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from _common import median, open_window, report, scratch
+from _common import engine_steps_per_second, median, open_window, report, scratch
 
 
 def tokens_per_second(steps: list[float], times: list[float], tokens_per_step: int) -> float:
@@ -30,23 +29,14 @@ def main() -> None:
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    from studio.core.training import engine
     from studio.core.training.config import RunConfig, validate
-    from studio.core.training.events import Metrics
+
     config = validate(RunConfig(data="sample:python-code", max_steps=args.steps, eval_every=10**6,
                                 save_every=10**6, device="cpu"))
     per_step = config.batch_size * config.seq_len * config.grad_accum
 
     def cli_run(i: int) -> float:
-        steps, times = [], []
-
-        def listen(event) -> None:
-            if isinstance(event, Metrics) and "train_loss" in event.values:
-                steps.append(event.step)
-                times.append(time.monotonic())
-
-        engine.train(config, root=root, out=root / f"cli{i}", listeners=[listen])
-        return tokens_per_second(steps, times, per_step)
+        return engine_steps_per_second(root, config, f"cli{i}") * per_step
 
     def window_run() -> tuple[float, list[float]]:
         lags: list[float] = []
@@ -67,7 +57,7 @@ def main() -> None:
         heartbeat.stop()
         app.processEvents()
         series = panel.monitor.series
-        return tokens_per_second(series.train_step, series.train_time, per_step), lags
+        return tokens_per_second(series.train["step"], series.train["time"], per_step), lags
 
     cli_run(-1)  # warm-up: sample, tokenizer cache and kernels
     cli, ui, all_lags = [], [], []

@@ -92,36 +92,29 @@ class Summarization(Task):
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
         """ROUGE of the model's greedy summaries of every source against its target."""
-        import numpy as np
         import torch
 
         from studio.core.data import encoding
+        from studio.core.modeling.batches import length_batches
 
         tok, model = loaded.tokenizer, loaded.model
         sources = [t or "" for t in ds[columns["source"]]]
         targets = [t or "" for t in ds[columns["target"]]]
         new_tokens = int(loaded.settings.get("target_len") or _EVAL_NEW_TOKENS)
         ids = encoding.encode(tok, sources, limit=loaded.input_limit)
-        order = np.argsort([len(i) for i in ids], kind="stable")
         generated = [""] * len(ids)
-        pad = tok.pad_token_id
-        for start in range(0, len(order), _EVAL_BATCH):
+        done = 0
+        for chosen, batch, mask in length_batches(ids, _EVAL_BATCH, tok.pad_token_id):
             if control is not None:
                 control.checkpoint()
-            chosen = order[start:start + _EVAL_BATCH]
-            width = max(len(ids[i]) for i in chosen)
-            batch = torch.full((len(chosen), width), pad, dtype=torch.long)
-            mask = torch.zeros_like(batch)
-            for row, i in enumerate(chosen):
-                batch[row, :len(ids[i])] = torch.tensor(ids[i])
-                mask[row, :len(ids[i])] = 1
             with torch.inference_mode():
                 out = model.generate(input_ids=batch.to(loaded.device), attention_mask=mask.to(loaded.device),
                                      max_new_tokens=new_tokens, max_length=None, do_sample=False, num_beams=1)
             for row, text in zip(chosen, tok.batch_decode(out, skip_special_tokens=True)):
                 generated[row] = text
+            done += len(chosen)
             if progress is not None:
-                progress(min(1.0, (start + len(chosen)) / len(order)))
+                progress(done / len(ids))
         return {**rouge(generated, targets), "rows": len(generated)}
 
 
