@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from studio.core.training.config import RunConfig
 
-Emit = Callable[[str], None]  # a sentence for the person while data is prepared
 Progress = Callable[[float], None]
 
 

@@ -26,6 +26,11 @@ def get(name: str) -> Task:
     return TASKS[name]
 
 
+def find(name: str) -> Task | None:
+    """The task of that name, or None (a run written by a newer Studio may name one this one lacks)."""
+    return TASKS.get(name)
+
+
 def all_tasks() -> list[Task]:
     return list(TASKS.values())
 

@@ -7,7 +7,7 @@ this module only puts the steps in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +36,6 @@ class Prepared:
     columns: dict[str, str]
     info: DataInfo
     stats: dict[str, Any]
-    tokenizer_trained: bool
-    notes: list[str] = field(default_factory=list)
 
 
 def cli_controls() -> dict[str, str]:
@@ -84,7 +82,7 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     train_rows, val_rows = task.split(ds, c.validation_fraction, c.seed, ordered=ordered)
     control.checkpoint()
 
-    tokenizer, trained = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
+    tokenizer = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
     emit(Stage("model", f"Building {c.model}..."))
     model, notes = _model(c, task, tokenizer, info)
     for note in notes:
@@ -105,26 +103,26 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     val = val.select(range(kept))
     stats.update(train_rows=len(train), validation_rows=len(val), **info.values)
     return Prepared(c, task, tokenizer, model, train, val, val_rows.select(range(min(kept, len(val_rows)))),
-                    columns, info, stats, trained, notes)
+                    columns, info, stats)
 
 
 def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emit: Listener, control: Control,
-               run_tokenizer: Path | None) -> tuple[Any, bool]:
+               run_tokenizer: Path | None) -> Any:
     if run_tokenizer is not None:
-        return load_tokenizer(run_tokenizer), False
+        return load_tokenizer(run_tokenizer)
     if c.tokenizer:
         emit(Stage("tokenizer", f"Loading the tokenizer {c.tokenizer}..."))
-        return load_tokenizer(c.tokenizer, trust_remote_code=c.trust_remote_code), False
+        return load_tokenizer(c.tokenizer, trust_remote_code=c.trust_remote_code)
     if not presets.is_preset(c.model):
         emit(Stage("tokenizer", f"Loading the tokenizer of {c.model}..."))
-        return load_tokenizer(runs.model_source(c.model), trust_remote_code=c.trust_remote_code), False
+        return load_tokenizer(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
     names = task.tokenizer_texts(columns)
     total = len(rows) * len(names)
     emit(Stage("tokenizer", f"Training a {c.vocab_size}-token BPE tokenizer...", 0.0))
     tokenizer = train_bpe(sources.iter_texts(rows, names), c.vocab_size, family=presets.family(c.model),
                           total=total, control=control,
                           progress=lambda f: emit(Stage("tokenizer", "Reading text for the tokenizer...", f)))
-    return tokenizer, True
+    return tokenizer
 
 
 def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo) -> tuple[Any, list[str]]:

@@ -45,7 +45,7 @@ class _ListingCombo(QComboBox):
 
 def choice_label(choice: ModelChoice) -> str:
     """What a person recognises a model by: what it is, what it does, how far it trained, and when."""
-    task = registry.TASKS.get(choice.task)
+    task = registry.find(choice.task)
     what = task.title if task else choice.task
     where = "final" if choice.step is None else f"step {choice.step:,}"
     when = time.strftime("%b %d %H:%M", time.localtime(choice.started)) if choice.started else ""

@@ -60,3 +60,17 @@ def test_gpt_classifier_and_fine_tuning_a_language_model_into_one(ws, labelled_c
     loaded = load(str(tuned))
     assert type(loaded.model).__name__ == "GPT2ForSequenceClassification"
     assert loaded.tokenizer.backend_tokenizer.to_str() == load(str(lm_run)).tokenizer.backend_tokenizer.to_str()
+
+
+def test_a_classifier_resumes_with_its_labels_and_reports(ws, cls_run, tmp_path):
+    import shutil
+
+    from studio.cli import main
+
+    copy = tmp_path / "resumed"
+    shutil.copytree(cls_run, copy)
+    assert main(["--workspace", str(ws), "train", "--resume", str(copy), "--max-steps", "60"]) == 0
+    info = runs.read(copy)
+    assert info.status == "completed" and info.global_step == 60 and info.report["step"] == 60
+    assert [r["step"] for r in info.history if r.get("eval_accuracy") is not None] == [20, 40, 60]
+    assert load(str(copy)).labels == ["files", "maths", "network"]

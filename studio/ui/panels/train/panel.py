@@ -116,7 +116,7 @@ class TrainPanel(QWidget):
     def resume_run(self, run_dir: Path) -> None:
         info = runs.read(run_dir, with_history=False)
         self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Resuming {run_dir.name}",
-                     registry.TASKS.get(info.task))
+                     registry.find(info.task))
 
     def _launch(self, thread: TrainingThread, planned: int, label: str, task: Any) -> None:
         if self.training:
@@ -180,7 +180,7 @@ class TrainPanel(QWidget):
         found = runs.list_runs(workspace.runs_dir(workspace.workspace()))
         self.runs_table.setRowCount(len(found))
         for row, info in enumerate(found):
-            task = registry.TASKS.get(info.task)
+            task = registry.find(info.task)
             cells = (info.name, task.title if task else info.task, info.status,
                      f"{info.global_step:,} / {info.planned_steps:,}", _loss(info.last.get("train_loss")),
                      _loss(info.last.get("eval_loss")), _result(task, info.last))
@@ -217,7 +217,7 @@ class TrainPanel(QWidget):
         if len(paths) != 1 or self.training:
             return
         info = runs.read(paths[0])
-        self.ensure_monitor().show_history(info, registry.TASKS.get(info.task))
+        self.ensure_monitor().show_history(info, registry.find(info.task))
         self.tabs.setCurrentIndex(1)
 
     def compare_selected(self) -> None:
