@@ -110,7 +110,8 @@ class Curves(QWidget):
         self.lr_plot = self._plot("lrPlot", "")
         self.lr_plot.setTitle("learning rate", size="8pt")
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.lr_plot.setMaximumHeight(120)
+        self.lr_plot.setMinimumHeight(90)
+        self.lr_plot.setMaximumHeight(130)
         self.lr_plot.setXLink(self.loss_plot)  # same width as the loss plot above it, so steps line up
         self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
         self.overlay_curves: dict[str, Any] = {}
