@@ -11,7 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PROBE, TINY_CLS, TINY_LM, TINY_SUM, labelled, lm_lines, pairs, train_cli
+from tests.helpers import (
+    PROBE,
+    TINY_CLS,
+    TINY_LM,
+    TINY_MLM,
+    TINY_SUM,
+    TINY_TAG,
+    labelled,
+    lm_lines,
+    pairs,
+    tagged,
+    train_cli,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +69,14 @@ def labelled_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tagged_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Rows of `tokens` and `tags` lists, shaped like CoNLL-2003 in `datasets`."""
+    path = tmp_path_factory.mktemp("data") / "people.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in tagged(300)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
 def lm_run(workspace_dir: Path, lm_text: Path) -> Path:
     out = workspace_dir / "runs" / "lm-run"
     assert train_cli(workspace_dir, out, lm_text, TINY_LM + PROBE) == 0
@@ -74,4 +94,18 @@ def sum_run(workspace_dir: Path, pairs_jsonl: Path) -> Path:
 def cls_run(workspace_dir: Path, labelled_csv: Path) -> Path:
     out = workspace_dir / "runs" / "cls-run"
     assert train_cli(workspace_dir, out, labelled_csv, TINY_CLS + PROBE) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def mlm_run(workspace_dir: Path, lm_text: Path) -> Path:
+    out = workspace_dir / "runs" / "mlm-run"
+    assert train_cli(workspace_dir, out, lm_text, TINY_MLM + PROBE) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def tag_run(workspace_dir: Path, tagged_jsonl: Path) -> Path:
+    out = workspace_dir / "runs" / "tag-run"
+    assert train_cli(workspace_dir, out, tagged_jsonl, TINY_TAG) == 0
     return out

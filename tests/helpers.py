@@ -54,6 +54,29 @@ def labelled(n: int, seed: int = 2) -> list[dict[str, str]]:
     return rows
 
 
+PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farid", "Mary Ann", "Jean Luc"]
+PLACES = ["Paris", "London", "Lagos", "Lima", "Oslo", "New York", "Kuala Lumpur"]
+FILLER = "lives in works near visited left for met with and then".split()
+
+
+def tagged(n: int, seed: int = 3) -> list[dict[str, list[str]]]:
+    """Sentences of people and places with BIO tags (two-word names make I- tags)."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        words: list[str] = []
+        tags: list[str] = []
+        for kind, names in (("PER", PEOPLE), ("LOC", PLACES), ("PER", PEOPLE)):
+            pieces = rng.choice(names).split()
+            words += pieces
+            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(pieces) - 1)
+            filler = rng.sample(FILLER, 2)
+            words += filler
+            tags += ["O"] * len(filler)
+        rows.append({"tokens": words, "tags": tags})
+    return rows
+
+
 TINY_LM = ["--vocab-size", "400", "--seq-len", "32", "--batch-size", "8", "--max-steps", "24",
            "--eval-every", "8", "--save-every", "8", "--lr", "3e-3", "--device", "cpu"]
 PROBE = ["--probe-text", "def total(x, y):\n    return x + y"]
@@ -62,6 +85,13 @@ TINY_SUM = ["--task", "summarize", "--model", "bart-tiny", "--vocab-size", "400"
             "--save-every", "8", "--lr", "3e-3", "--device", "cpu"]
 TINY_CLS = ["--task", "classify", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32",
             "--batch-size", "16", "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "1e-3",
+            "--validation-fraction", "0.2", "--device", "cpu"]
+
+
+TINY_MLM = ["--task", "mlm", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32", "--batch-size", "16",
+            "--max-steps", "30", "--eval-every", "15", "--save-every", "15", "--lr", "1e-3", "--device", "cpu"]
+TINY_TAG = ["--task", "tag", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32", "--batch-size", "16",
+            "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "1e-3",
             "--validation-fraction", "0.2", "--device", "cpu"]
 
 

@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         attention_command,
         classify_command,
         evaluate_command,
+        mask_tag_commands,
         runs_commands,
         text_commands,
         tokenizer_command,
@@ -30,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", metavar="DIR", help="where runs and caches live (default: "
                         "$STUDIO_WORKSPACE or your user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (train_command, runs_commands, text_commands, classify_command, evaluate_command,
-                   attention_command, tokenizer_command):
+    for module in (train_command, runs_commands, text_commands, classify_command, mask_tag_commands,
+                   evaluate_command, attention_command, tokenizer_command):
         module.register(commands)
     return parser
 

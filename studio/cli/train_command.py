@@ -15,6 +15,7 @@ from studio.core.control import Control
 from studio.core.data import samples
 from studio.core.errors import ConfigError
 from studio.core.modeling.presets import PRESETS
+from studio.core.runs.store import read_config
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
@@ -22,7 +23,7 @@ from studio.core.training import config as run_config
 # flags that map one to one onto RunConfig fields (the column flags come from the tasks)
 _FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "batch_size",
           "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
-          "validation_fraction", "probe_text")
+          "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask")
 
 
 def register(commands: Any) -> None:
@@ -51,6 +52,10 @@ def register(commands: Any) -> None:
     p.add_argument("--validation-fraction", type=float, metavar="X", help="share of rows held out (0.05)")
     p.add_argument("--probe-text", metavar="TEXT", help="record this text's attention at every evaluation, "
                    "to watch heads form in the Attention panel")
+    p.add_argument("--mlm-probability", type=float, metavar="X", help="mlm: share of tokens the model must "
+                   "predict (0.15); of those 80%% become the mask token, 10%% a random token, 10%% stay")
+    p.add_argument("--whole-word-mask", action="store_true", default=None,
+                   help="mlm: choose whole words to predict, all their pieces at once, not single pieces")
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--device", metavar="D", help="auto, cuda, mps or cpu")
     p.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])
@@ -80,16 +85,21 @@ def run(args: argparse.Namespace) -> int:
 
     root = workspace.workspace(args.workspace)
     control = Control()
-    progress = _Progress()
+    if args.resume:
+        if args.config or args.out:
+            raise ConfigError("--resume continues a run with its own config; drop --config and --out.")
+        task = registry.find(read_config(Path(args.resume).expanduser()).get("task", ""))
+    else:
+        config = _config(args)
+        task = registry.find(config.task)
+    progress = _Progress(task.headline if task else ())
     previous = _install_sigint(control, progress)
     try:
         if args.resume:
-            if args.config or args.out:
-                raise ConfigError("--resume continues a run with its own config; drop --config and --out.")
             result = engine.resume(Path(args.resume), _given(args), root=root, listeners=[progress],
                                    control=control)
         else:
-            result = engine.train(_config(args), root=root, out=Path(args.out).expanduser() if args.out else None,
+            result = engine.train(config, root=root, out=Path(args.out).expanduser() if args.out else None,
                                   listeners=[progress], control=control)
     finally:
         progress.close()
@@ -111,13 +121,11 @@ def _install_sigint(control: Control, progress: _Progress) -> Any:
     return signal.signal(signal.SIGINT, handler)
 
 
-_HEADLINE = {m.name: m for t in registry.all_tasks() for m in t.headline}.values()
-
-
 class _Progress:
     """Stage lines, then one tqdm bar with loss, eval loss and tokens/s."""
 
-    def __init__(self) -> None:
+    def __init__(self, headline: tuple[Any, ...]) -> None:
+        self.headline = headline  # the task's own metrics, shown beside the loss
         self.bar: Any = None
         self._last_stage = (None, 0.0)
         self._postfix: dict[str, str] = {}
@@ -156,7 +164,7 @@ class _Progress:
             self._postfix["tok/s"] = f"{v['tokens_per_second']:,.0f}"
         if "eval_loss" in v:
             self._postfix["val"] = f"{v['eval_loss']:.3f}"
-        for metric in _HEADLINE:
+        for metric in self.headline:
             if v.get(metric.name) is not None:
                 self._postfix[metric.title] = f"{v[metric.name]:.3f}"
         self.bar.n = event.step

@@ -35,7 +35,7 @@ def plain_steps(root, config: RunConfig, run_dir) -> float:
     torch.manual_seed(config.seed)
     model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info))
     loader = torch.utils.data.DataLoader(encoded.with_format(None), batch_size=config.batch_size, shuffle=True,
-                                         drop_last=True, collate_fn=task.collator(tokenizer, model))
+                                         drop_last=True, collate_fn=task.collator(tokenizer, model, config))
     return plain_steps_per_second(model, config, loader)
 
 

@@ -31,6 +31,10 @@ def _files(tmp: Path) -> dict[str, Path]:
     (tmp / "labels.jsonl").write_text("".join(json.dumps(
         {"text": f"row {i} words", "label": "ab"[i % 2], "one": "same", "tags": ["a", "b"], "score": i * 1.37,
          "free": i}) + "\n" for i in range(2400)))
+    (tmp / "uneven.jsonl").write_text('{"tokens": ["a", "b"], "tags": ["O", "O"]}\n'
+                                      '{"tokens": ["c", "d", "e"], "tags": ["O", "B-X"]}\n' * 20)
+    (tmp / "numbered.jsonl").write_text('{"tokens": ["a", "b"], "tags": [0, 1]}\n' * 20)
+    (tmp / "broken.conll").write_text("EU B-ORG\nrejects O\n\n" * 10 + "Peter B-PER\nBlackburn\n")
     not_model = tmp / "not-a-model"
     not_model.mkdir()
     (not_model / "readme.txt").write_text("hi")
@@ -78,6 +82,11 @@ CASES = [
     ("thousands of integer labels", ["--task", "classify", "--data", "{labels}", "--label-column", "free"],
      "2,400 different numbers; that looks like regression"),
     ("classify preset for lm", ["--data", "{lm}", "--model", "bert-tiny"], "not made for language modelling"),
+    ("words and tags differ", ["--task", "tag", "--data", "{uneven}"], "Row 2 has 3 words in 'tokens' but 2 tags"),
+    ("conll line without a tag", ["--task", "tag", "--data", "{broken}"], "'broken.conll' line 32 has no tag"),
+    ("tags as numbers without names", ["--task", "tag", "--data", "{numbered}"], "numbers without names"),
+    ("masked lm on a causal lm", ["--task", "mlm", "--data", "{lm}", "--model", "{lm_model}"],
+     "decoder-only gpt2 model, which cannot be trained for masked language modelling; choose --task lm"),
     ("encoder trained as a language model", ["--data", "{lm}", "--model", "{cls_model}"],
      "is an encoder-only bert model, which cannot be trained for language modelling; choose --task classify"),
     ("out exists", ["--data", "{lm}", "--out", "{mixed}"], "already exists"),
@@ -90,7 +99,8 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, c
     values = {k.replace(".", "_"): str(v) for k, v in files.items()} | {"tmp": str(tmp_path), "lm": str(lm_text),
                                                                         "bad_jsonl": str(files["bad"]),
                                                                         "bad_csv": str(tmp_path / "bad.csv"),
-                                                                        "cls_model": str(cls_run / "model")}
+                                                                        "cls_model": str(cls_run / "model"),
+                                                                        "lm_model": str(lm_run / "model")}
     before = _snapshot(ws / "runs")
     runs_before = sorted(p.name for p in (ws / "runs").iterdir())
     argv = ["train", *[a.format(**values) for a in args], "--max-steps" if "--max-steps" not in args else "--seed",
@@ -113,6 +123,10 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, c
      "--label-column does not apply: the model is a language modelling model"),
     (["evaluate", "--model", "{cls_run}", "--data", "{lm}"], "Which column holds the label"),
     (["attention", "--model", "{lm_run}", "--text", "hi", "--out", "{lm}/x.npz"], "is a file, not a folder"),
+    (["fill-mask", "--model", "{mlm_run}", "--text", "no gap"], "The text has no [MASK]; put [MASK] where"),
+    (["fill-mask", "--model", "{cls_run}", "--text", "a [MASK]"], "does not fill in masks. Use 'studio classify'"),
+    (["tag", "--model", "{cls_run}", "--text", "Alice"], "does not tag words. Use 'studio classify'"),
+    (["tag", "--model", "{mlm_run}", "--text", "Alice"], "does not tag words. Use 'studio fill-mask'"),
     (["generate", "--model", "{lm_run}", "--prompt", "hi", "--top-p", "2"], "--top-p"),
     (["generate", "--model", "{lm_run}", "--prompt", "hi", "--max-new-tokens", "5000"], "--max-new-tokens"),
     (["summarize", "--model", "{lm_run}", "--text", "some text"], "decoder-only"),
@@ -122,8 +136,9 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, c
     (["tokenizer", "train", "--data", "{tmp}/none.txt", "--out", "{tmp}/tok"], "does not exist"),
     (["tokenizer", "train", "--data", "{lm}", "--vocab-size", "5", "--out", "{tmp}/tok"], "vocabulary size"),
 ])
-def test_other_commands_reject_bad_input(argv, expected, ws, lm_run, cls_run, lm_text, tmp_path, capsys):
-    values = {"tmp": str(tmp_path), "lm_run": str(lm_run), "lm": str(lm_text), "cls_run": str(cls_run)}
+def test_other_commands_reject_bad_input(argv, expected, ws, lm_run, cls_run, mlm_run, lm_text, tmp_path, capsys):
+    values = {"tmp": str(tmp_path), "lm_run": str(lm_run), "lm": str(lm_text), "cls_run": str(cls_run),
+              "mlm_run": str(mlm_run)}
     capsys.readouterr()
     assert main([a.format(**values) for a in argv]) == 2
     assert expected in _error_line(capsys.readouterr().err)

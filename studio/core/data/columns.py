@@ -15,19 +15,20 @@ from studio.core.errors import DataError
 if TYPE_CHECKING:
     from datasets import Dataset
 
-TEXT, LABEL = "text", "label"
+TEXT, LABEL, WORDS, TAGS = "text", "label", "words", "tags"
 _STRINGS = ("string", "large_string")
-_LABEL_TYPES = _STRINGS + ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                           "float16", "float32", "float64")
+_INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_LABEL_TYPES = _STRINGS + _INTEGERS + ("bool", "float16", "float32", "float64")
 
 
 @dataclass(frozen=True)
 class Column:
     """One role a task needs filled by a column of the data."""
 
-    role: str  # "text", "source", "target", "label"; also the RunConfig field `<role>_column`
+    role: str  # "text", "source", "target", "label", "tokens", "tags"; also the RunConfig field `<role>_column`
     title: str  # what the person reads beside the box that picks it
-    kind: str  # TEXT (strings) or LABEL (strings, integers or class labels; one per row)
+    kind: str  # TEXT (strings), LABEL (a word or whole number per row), WORDS (a list of words per row) or
+    # TAGS (a list of tags per row: words, or numbers with names)
     guesses: tuple[str, ...]  # column names that usually hold this role, most likely first
     help: str
 
@@ -40,9 +41,19 @@ class Column:
         return f"{self.role}_column"
 
 
+def _is_list(feature: object) -> bool:
+    return type(feature).__name__ in ("List", "LargeList", "Sequence")
+
+
 def kind_of(ds: Dataset, name: str) -> str | None:
-    """TEXT for a string column, LABEL for one that can hold labels, None for anything else (lists, ...)."""
+    """TEXT for a string column, LABEL for one that can hold labels, WORDS for lists of strings, TAGS for
+    lists of numbers or class labels; None for anything else."""
     feature = ds.features[name]
+    if _is_list(feature):
+        inner = feature.feature
+        if type(inner).__name__ == "ClassLabel" or getattr(inner, "dtype", None) in _INTEGERS:
+            return TAGS
+        return WORDS if getattr(inner, "dtype", None) in _STRINGS else None
     if type(feature).__name__ == "ClassLabel":
         return LABEL
     dtype = getattr(feature, "dtype", None)
@@ -55,7 +66,8 @@ def kind_of(ds: Dataset, name: str) -> str | None:
 
 def _fits(ds: Dataset, name: str, kind: str) -> bool:
     found = kind_of(ds, name)
-    return found == kind or (kind == LABEL and found == TEXT)  # string labels are the usual case
+    # string labels and string tags are the usual case
+    return found == kind or (kind == LABEL and found == TEXT) or (kind == TAGS and found == WORDS)
 
 
 def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], controls: dict[str, str]
@@ -109,15 +121,19 @@ def _wrong_kind(ds: Dataset, name: str, role: Column, control: str) -> str:
     if role.kind == TEXT:
         texts = [c for c in ds.column_names if kind_of(ds, c) == TEXT]
         return f"Column '{name}' does not hold text; choose a text column ({_names(texts)}) with {control}."
+    if role.kind in (WORDS, TAGS):
+        what = "words" if role.kind == WORDS else "tags"
+        return (f"Column '{name}' does not hold a list of {what} per row (it holds {_describe(ds, name)}); choose "
+                f"a column of lists with {control}.")
     return (f"Column '{name}' does not hold one label per row (it holds {_describe(ds, name)}); a label is a word "
             f"or a whole number. Choose another column with {control}.")
 
 
 def _describe(ds: Dataset, name: str) -> str:
     feature = ds.features[name]
-    if isinstance(feature, list) or type(feature).__name__ in ("Sequence", "List", "LargeList"):
+    if _is_list(feature):
         return "lists"
-    return getattr(feature, "dtype", type(feature).__name__)
+    return "text" if getattr(feature, "dtype", None) in _STRINGS else getattr(feature, "dtype", type(feature).__name__)
 
 
 def _names(columns: list[str]) -> str:

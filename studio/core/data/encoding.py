@@ -126,6 +126,18 @@ def encode(tokenizer: PreTrainedTokenizerBase, texts: list[str | None], *, speci
     return cut(tokenizer, ids, limit) if specials else [r[:limit] for r in ids]
 
 
+def encode_with_offsets(tokenizer: PreTrainedTokenizerBase, texts: list[str | None], *, specials: bool = True
+                        ) -> tuple[list[list[int]], list[list[tuple[int, int]]]]:
+    """Token ids of each text with each token's character span in it ((0, 0) for template tokens)."""
+    texts = [t or "" for t in texts]
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        encoded = backend.encode_batch(texts, add_special_tokens=specials)
+        return [e.ids for e in encoded], [e.offsets for e in encoded]
+    out = tokenizer(texts, add_special_tokens=specials, return_offsets_mapping=True)
+    return out["input_ids"], [[tuple(p) for p in row] for row in out["offset_mapping"]]
+
+
 def cut(tokenizer: PreTrainedTokenizerBase, rows: list[list[int]], limit: int, *, keep: str = "start"
         ) -> list[list[int]]:
     """Framed rows of ids no longer than `limit`: the content is cut, the template's tokens around it stay.

@@ -41,7 +41,7 @@ class TablePreview:
 
     def texts(self, column: str, limit: int) -> list[str]:
         rows = self._ds.select(range(min(limit, len(self._ds)))) if len(self._ds) > limit else self._ds
-        return [t or "" for t in rows[column]]
+        return [data.joined(t) for t in rows[column]]
 
     def iter_texts(self, columns: list[str]) -> Iterator[str]:
         return data.iter_texts(self._ds, columns)

@@ -8,6 +8,8 @@ so it is deterministic for a given Python. Each sample is built once and cached 
   first sentence of its docstring).
 - `sample:packages`: text classification, `text` (a function's source) and `label` (the standard-library
   package it comes from, such as asyncio or email).
+- `sample:python-tags`: token classification, `tokens` (a line of Python cut into words by the standard
+  `tokenize` module) and `tags` (BIO spans of keywords, names, numbers, strings and comments).
 
 Which task a sample serves is declared by the task (its `default_data`), not here.
 """
@@ -46,7 +48,10 @@ SAMPLES = {
     "python-code": "Python standard library source files (language modelling)",
     "docstrings": "Python functions -> first sentence of their docstring (summarization)",
     "packages": "Python functions -> the standard-library package they come from (text classification)",
+    "python-tags": "Python lines as words, tagged as keywords, names, numbers, strings, comments (tagging)",
 }
+_MAX_TAGGED_LINES = 12_000
+_MAX_LINE_WORDS = 40
 
 
 def is_sample(source: str) -> bool:
@@ -162,7 +167,46 @@ def _package_rows() -> Iterator[dict]:
                 break
 
 
-_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows}
+def _tagged_rows() -> Iterator[dict]:
+    """Lines of Python as tokenize's tokens; a token with spaces inside (a string, a comment) becomes
+    several words, the first tagged B-KIND and the rest I-KIND; operators and brackets are O."""
+    import io
+    import keyword
+    import tokenize
+
+    kinds = {tokenize.NUMBER: "NUMBER", tokenize.STRING: "STRING", tokenize.COMMENT: "COMMENT"}
+    count = 0
+    for path in _stdlib_files():
+        text = _read(path) if "encodings" not in path.parts else None  # generated codec tables, not code
+        if not text:
+            continue
+        words: list[str] = []
+        tags: list[str] = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+                    if words and len(words) <= _MAX_LINE_WORDS:
+                        yield {"tokens": words, "tags": tags}
+                        count += 1
+                        if count >= _MAX_TAGGED_LINES:
+                            return
+                    words, tags = [], []
+                    continue
+                if token.type == tokenize.NAME:
+                    kind = "KEYWORD" if keyword.iskeyword(token.string) else "NAME"
+                else:
+                    kind = kinds.get(token.type)
+                pieces = token.string.split()
+                if not pieces:
+                    continue
+                words.extend(pieces)
+                tags.extend(["O"] * len(pieces) if kind is None else [f"B-{kind}"] + [f"I-{kind}"] * (len(pieces) - 1))
+        except (tokenize.TokenError, SyntaxError):
+            continue
+
+
+_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows,
+             "python-tags": _tagged_rows}
 
 
 def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None = None) -> Path:

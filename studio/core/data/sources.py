@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studio.core.data import samples
-from studio.core.errors import DataError, first_line
+from studio.core.data import conll, samples
+from studio.core.errors import DataError, StudioError, first_line
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-BUILDERS = {".txt": "text", ".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+BUILDERS = {".txt": "text", ".csv": "csv", ".jsonl": "json", ".json": "json", ".parquet": "parquet",
+            **dict.fromkeys(conll.SUFFIXES, "conll")}
+_KINDS = ".txt, .csv, .jsonl, .json, .parquet or .conll"
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -44,16 +46,15 @@ def resolve(source: str, cache: Path) -> DataSource:
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in BUILDERS
                        and not any(part.startswith(".") for part in p.relative_to(path).parts))
         if not files:
-            raise DataError(f"The folder '{source}' holds no .txt, .csv, .jsonl, .json or .parquet "
-                            "files; put your data there or pick a file.")
+            raise DataError(f"The folder '{source}' holds no {_KINDS} files; put your data there or pick a "
+                            "file.")
         kinds = {BUILDERS[p.suffix.lower()] for p in files}
         if len(kinds) > 1:
             raise DataError(f"The folder '{source}' mixes file types ({', '.join(sorted(kinds))}); "
                             "keep one kind of file per folder.")
     else:
         if path.suffix.lower() not in BUILDERS:
-            raise DataError(f"'{path.name}' is not a supported file; use .txt, .csv, .jsonl, .json "
-                            "or .parquet.")
+            raise DataError(f"'{path.name}' is not a supported file; use {_KINDS}.")
         files = [path]
     builder = BUILDERS[files[0].suffix.lower()]
     for file in files:
@@ -66,6 +67,9 @@ def _check_file(path: Path, builder: str) -> None:
         raise DataError(f"'{path.name}' is empty; choose a file that contains text.")
     with path.open("rb") as f:
         head = f.read(_SNIFF_BYTES)
+    if builder == "conll":
+        conll.check(path)
+        return
     if builder == "parquet":
         if not head.startswith(b"PAR1"):
             raise DataError(f"'{path.name}' is not a Parquet file; check the file or its extension.")
@@ -130,10 +134,15 @@ def load_resolved(resolved: DataSource, cache: Path) -> Dataset:
     datasets.logging.set_verbosity_error()
     datasets.disable_progress_bars()
     try:
-        ds = datasets.load_dataset(resolved.builder, data_files=list(resolved.files), split="train",
-                                   cache_dir=str(cache / "datasets"))
+        if resolved.builder == "conll":
+            ds = conll.load(list(resolved.files), cache)
+        else:
+            ds = datasets.load_dataset(resolved.builder, data_files=list(resolved.files), split="train",
+                                       cache_dir=str(cache / "datasets"))
     except Exception as exc:  # datasets wraps parser errors in several types; all mean "bad file"
         cause = exc.__cause__ or exc
+        if isinstance(cause, StudioError):
+            raise cause from None  # our own reader's sentence (a CoNLL line), said as it is
         raise DataError(f"Could not read '{resolved.label}': {first_line(cause)}. Check that the file "
                         "is well-formed.") from exc
     if len(ds) == 0:
@@ -142,10 +151,20 @@ def load_resolved(resolved: DataSource, cache: Path) -> Dataset:
 
 
 def iter_texts(ds: Dataset, columns: list[str]) -> Iterator[str]:
-    """Every text of `columns`, a batch at a time from the Arrow files (never the whole column in RAM)."""
+    """Every text of `columns`, a batch at a time from the Arrow files (never the whole column in RAM).
+
+    A column of word lists reads as its words joined by spaces, the text a tagger is given.
+    """
     for batch in ds.select_columns(columns).iter(batch_size=1000):
         for name in columns:
-            yield from (t or "" for t in batch[name])
+            yield from (joined(t) for t in batch[name])
+
+
+def joined(value: str | list[str] | None) -> str:
+    """A text, or a list of words as the text they make."""
+    if isinstance(value, list):
+        return " ".join(w or "" for w in value)
+    return value or ""
 
 
 def split(ds: Dataset, validation_fraction: float, seed: int, *, shuffle: bool = True) -> tuple[Dataset, Dataset]:

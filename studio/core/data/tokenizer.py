@@ -102,11 +102,14 @@ def _wrap(tokenizer: Any, kind: Family) -> PreTrainedTokenizerBase:
     from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
+    # Byte-level tokens carry the space before a word ("Ġword"); trimmed offsets point at the word
+    # itself, so entity spans and whole-word masking see where words begin.
+    steps = [processors.ByteLevel(trim_offsets=True)]
     if kind.template is not None:
         used = {t for t in (kind.template + " " + (kind.pair or "")).split() if not t.startswith("$")}
-        ids = [(t.split(":")[0], tokenizer.token_to_id(t.split(":")[0])) for t in sorted(used)]
-        tokenizer.post_processor = processors.TemplateProcessing(single=kind.template, pair=kind.pair,
-                                                                 special_tokens=sorted(set(ids)))
+        ids = sorted({(t.split(":")[0], tokenizer.token_to_id(t.split(":")[0])) for t in used})
+        steps.append(processors.TemplateProcessing(single=kind.template, pair=kind.pair, special_tokens=ids))
+    tokenizer.post_processor = processors.Sequence(steps)
     names = {f"{role}_token": token for role, token in kind.specials.items()}
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=1_000_000, **names)
 

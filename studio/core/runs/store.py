@@ -138,6 +138,7 @@ class RunInfo:
     last: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, float]] = field(default_factory=list)
     report: dict[str, Any] | None = None  # the latest evaluation's report, with its "step"
+    base: dict[str, Any] | None = None  # the run it started from: {"run": name, "path", "step" (None: final)}
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -195,7 +196,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         started=meta.get("started"), ended=meta.get("ended"), error=meta.get("error"),
         model_dir=str(model_dir) if (model_dir / "config.json").is_file() else None,
         checkpoints=[{"step": s, "path": str(p)} for s, p in checkpoints(run_dir)],
-        last=last, history=history if with_history else [], report=report)
+        last=last, history=history if with_history else [], report=report, base=meta.get("base"))
 
 
 def _latest_report(conn: sqlite3.Connection) -> dict[str, Any] | None:
@@ -233,6 +234,19 @@ def model_source(name: str) -> str:
                            "checkpoint or pick another run.")
         return str(latest[1])
     return name
+
+
+def base_of(model: str) -> dict[str, Any] | None:
+    """The run a model to train from belongs to (a run folder, its model/ or one of its checkpoints)."""
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return None
+    source = Path(model_source(str(path)))
+    run = run_of(source)
+    if run is None:
+        return None
+    step = _CHECKPOINT.match(source.name)
+    return {"run": run.name, "path": str(run), "step": int(step.group(1)) if step else None}
 
 
 def run_of(model_dir: str | Path) -> Path | None:

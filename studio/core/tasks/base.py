@@ -54,7 +54,13 @@ class DataInfo:
 
 class EvalMetrics:
     """Trainer's `compute_metrics`, plus a report of the last evaluation that is more than numbers (a
-    confusion matrix, the misclassified rows), stored with the run and shown in the monitor."""
+    confusion matrix, the misclassified rows), stored with the run and shown in the monitor.
+
+    `preprocess` (Trainer's `preprocess_logits_for_metrics`) may shrink each batch's logits before they
+    are gathered: per-token logits over a vocabulary for a whole validation set do not fit in memory.
+    """
+
+    preprocess: Callable[[Any, Any], Any] | None = None
 
     def __call__(self, prediction: Any) -> dict[str, float]:
         raise NotImplementedError
@@ -73,7 +79,7 @@ class Task:
     shapes: tuple[str, ...] = ()  # the model shapes it trains (see modeling.shapes); empty: any
     architectures: tuple[str, ...]  # class-name endings of its models' `config.architectures`
     presets: tuple[str, ...]  # the presets it trains, the default first
-    default_data: str  # a built-in sample
+    samples: tuple[str, ...]  # the built-in samples it trains on, the default first
     headline: tuple[Metric, ...]  # curves beside the loss, in the monitor
     playground: PlaygroundSpec
     command: str  # the CLI command that uses its models
@@ -82,11 +88,16 @@ class Task:
     length_title: str = "Sequence length"  # what --seq-len means for this task
     long_rows: str = "are cut to fit"  # what happens to a row longer than that
     target_title: str | None = None  # what --target-len means, for tasks that write a target
+    settings: tuple[str, ...] = ()  # RunConfig fields only this task reads (shown in the wizard for it)
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
 
     @property
     def default_preset(self) -> str:
         return self.presets[0]
+
+    @property
+    def default_data(self) -> str:
+        return self.samples[0]
 
     # ---- models -----------------------------------------------------------------------------------
     def accepts(self, config: Any) -> bool:
@@ -120,8 +131,8 @@ class Task:
         return sources.split(ds, fraction, seed, shuffle=not ordered)
 
     def tokenizer_texts(self, columns: dict[str, str]) -> list[str]:
-        """The columns a new tokenizer learns from."""
-        return [columns[c.role] for c in self.columns if c.kind == "text"]
+        """The columns a new tokenizer learns from (word lists read as their words joined by spaces)."""
+        return [columns[c.role] for c in self.columns if c.kind in ("text", "words")]
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
@@ -133,7 +144,7 @@ class Task:
         return "is empty; add more rows"
 
     # ---- training -----------------------------------------------------------------------------------
-    def collator(self, tokenizer: Any, model: Any) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
         raise NotImplementedError
 
     def tokens_in(self, batch: dict[str, Any]) -> int:

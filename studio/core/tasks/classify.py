@@ -37,7 +37,7 @@ class TextClassification(Task):
     model_types = "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"
     architectures = ("ForSequenceClassification",)
     presets = ("bert-tiny", "bert-small", "gpt-tiny", "gpt-small")
-    default_data = "sample:packages"
+    samples = ("sample:packages",)
     headline = (Metric("eval_accuracy", "Accuracy", share=True), Metric("eval_f1", "Macro F1", share=True))
     playground = PlaygroundSpec(input_title="Text to classify", action="Classify")
     command = "classify"
@@ -96,7 +96,7 @@ class TextClassification(Task):
         stats = encoding.stats(encoding.int_column(encoded, "n"), encoding.column_sum(encoded, "chars"), config.seq_len)
         return encoded.remove_columns(["n", "chars"]), {"text": stats.as_dict()}
 
-    def collator(self, tokenizer: Any, model: Any) -> Any:
+    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Any:
         from transformers import DataCollatorWithPadding
 
         return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)

@@ -34,7 +34,7 @@ class LanguageModelling(Task):
     shapes = ("decoder-only",)
     architectures = ("ForCausalLM", "LMHeadModel")
     presets = ("gpt-tiny", "gpt-small")
-    default_data = "sample:python-code"
+    samples = ("sample:python-code",)
     headline = (Metric("eval_perplexity", "Perplexity", higher_is_better=False),)
     playground = PlaygroundSpec(input_title="Prompt", action="Generate", echo_input=True)
     command = "generate"
@@ -52,7 +52,7 @@ class LanguageModelling(Task):
     def empty_split_hint(self, config: RunConfig) -> str:
         return f"holds less than one block of {config.seq_len} tokens; lower --seq-len or add more text"
 
-    def collator(self, tokenizer: Any, model: Any) -> BlockCollator:
+    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> BlockCollator:
         return BlockCollator()
 
     def derived(self, values: dict[str, float]) -> dict[str, float]:
@@ -89,9 +89,13 @@ class LanguageModelling(Task):
         return {"loss": loss, "perplexity": math.exp(min(loss, 50.0)), "tokens": count, "block_length": length}
 
 
-def blocks_of(ds: Dataset, tokenizer: Any, column: str, seq_len: int, *, ordered: bool = False,
+def blocks_of(ds: Dataset, tokenizer: Any, column: str, seq_len: int, *, ordered: bool = False, offsets: bool = False,
               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, Any]:
-    """Blocks of `seq_len` token ids (`input_ids`) and statistics of the rows they came from."""
+    """Blocks of `seq_len` token ids (`input_ids`) and statistics of the rows they came from.
+
+    With `offsets`, each block also has every token's character span in its row (`offset_mapping`), which
+    whole-word masking reads to find where words begin.
+    """
     import pyarrow as pa
 
     from studio.core.data import encoding
@@ -104,22 +108,32 @@ def blocks_of(ds: Dataset, tokenizer: Any, column: str, seq_len: int, *, ordered
     def tokenize(batch: pa.Table) -> pa.Table:
         texts = batch.column(column).to_pylist()
         if ordered:
-            ids = encoding.encode(tokenizer, [(t or "") + "\n" for t in texts], specials=False)
+            texts = [(t or "") + "\n" for t in texts]
+        out = {"chars": encoding.characters(texts)}
+        if offsets:
+            ids, spans = encoding.encode_with_offsets(tokenizer, texts, specials=not ordered)
+            end = [0, 0] if tail is not None else []  # the appended end token spans nothing
+            out["spans"] = encoding.list_array([[x for pair in s for x in pair] + end for s in spans])
         else:
-            ids = encoding.encode(tokenizer, texts)
+            ids = encoding.encode(tokenizer, texts, specials=not ordered)
         advance(len(texts))
-        return pa.table({"ids": encoding.list_array(ids, tail=tail), "chars": encoding.characters(texts)})
+        return pa.table({"ids": encoding.list_array(ids, tail=tail), **out})
 
-    encoded = encoding.arrow_map(ds, tokenize, encoding.fingerprint(ds, tokenizer, column, ordered, "lm"),
-                                 ds.column_names)
+    key = encoding.fingerprint(ds, tokenizer, column, ordered, offsets, "lm")
+    encoded = encoding.arrow_map(ds, tokenize, key, ds.column_names)
     row_stats = encoding.stats(encoding.list_lengths(encoded, "ids"), encoding.column_sum(encoded, "chars"), seq_len)
 
     def group(batch: pa.Table) -> pa.Table:
         flat = batch.column("ids").combine_chunks().flatten().to_numpy()
         usable = (len(flat) // seq_len) * seq_len
-        return pa.table({"input_ids": pa.FixedSizeListArray.from_arrays(pa.array(flat[:usable]), seq_len)})
+        out = {"input_ids": pa.FixedSizeListArray.from_arrays(pa.array(flat[:usable]), seq_len)}
+        if offsets:
+            spans = batch.column("spans").combine_chunks().flatten().to_numpy()[:2 * usable]
+            pairs = pa.FixedSizeListArray.from_arrays(pa.array(spans), 2)
+            out["offset_mapping"] = pa.FixedSizeListArray.from_arrays(pairs, seq_len)
+        return pa.table(out)
 
-    blocks = encoding.arrow_map(encoded, group, encoding.fingerprint(encoded, tokenizer, seq_len, "group"),
+    blocks = encoding.arrow_map(encoded, group, encoding.fingerprint(encoded, tokenizer, seq_len, offsets, "group"),
                                 encoded.column_names)
     return blocks, row_stats
 

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.data.columns import Column
 from studio.core.errors import ConfigError, DataError, ModelError
-from studio.core.tasks import classify, lm, summarize
+from studio.core.tasks import classify, lm, mlm, summarize, tag
 from studio.core.tasks.base import Task
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-TASKS: dict[str, Task] = {t.name: t for t in (lm.TASK, summarize.TASK, classify.TASK)}
+TASKS: dict[str, Task] = {t.name: t for t in (lm.TASK, summarize.TASK, classify.TASK, mlm.TASK, tag.TASK)}
 
 
 def get(name: str) -> Task:
@@ -45,8 +45,8 @@ def column_roles() -> list[Column]:
 
 
 def for_sample(source: str) -> Task | None:
-    """The task a built-in sample is made for."""
-    return next((t for t in TASKS.values() if t.default_data == source), None)
+    """The task a built-in sample is first made for (where --data sample:NAME alone leads)."""
+    return next((t for t in TASKS.values() if source in t.samples), None)
 
 
 def for_model(config: Any, run_task: str | None = None) -> Task:

@@ -36,7 +36,7 @@ class Summarization(Task):
     shapes = ("encoder-decoder",)
     architectures = ("ForConditionalGeneration",)
     presets = ("bart-tiny", "bart-small", "t5-tiny")
-    default_data = "sample:docstrings"
+    samples = ("sample:docstrings",)
     headline = (Metric("eval_rouge1", "ROUGE-1", share=True), Metric("eval_rouge2", "ROUGE-2", share=True),
                 Metric("eval_rougeL", "ROUGE-L", share=True))
     playground = PlaygroundSpec(input_title="Text to summarize", action="Summarize", beams=True)
@@ -45,6 +45,7 @@ class Summarization(Task):
     eval_generates = True
     length_title = "Source length"
     target_title = "Summary length"
+    settings = ("target_len",)
     model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
@@ -75,7 +76,7 @@ class Summarization(Task):
                                           encoding.column_sum(encoded, "tgt_chars"), config.target_len).as_dict()}
         return encoded.remove_columns(["src_len", "tgt_len", "src_chars", "tgt_chars"]), stats
 
-    def collator(self, tokenizer: Any, model: Any) -> Any:
+    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Any:
         from transformers import DataCollatorForSeq2Seq
 
         return DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100, pad_to_multiple_of=8)

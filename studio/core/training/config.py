@@ -28,6 +28,8 @@ class RunConfig:
     source_column: str = ""
     target_column: str = ""
     label_column: str = ""
+    tokens_column: str = ""
+    tags_column: str = ""
     model: str = ""  # empty: the task's default preset
     tokenizer: str = ""  # empty: train one for a preset, or use the model's own
     vocab_size: int = 4096
@@ -50,6 +52,8 @@ class RunConfig:
     precision: str = "auto"
     trust_remote_code: bool = False
     probe_text: str = ""  # recorded as attention at each evaluation; empty: none
+    mlm_probability: float = 0.15  # masked LM: share of tokens chosen for prediction (80% masked, 10% random)
+    whole_word_mask: bool = False  # masked LM: choose whole words, not single sub-word pieces
 
     def resolved(self) -> RunConfig:
         """Fill in the defaults that depend on the task (data, model)."""
@@ -74,7 +78,7 @@ def validate(config: RunConfig) -> RunConfig:
     if samples.is_sample(c.data):
         samples.check(c.data)
         made_for = registry.for_sample(c.data)
-        if made_for is not None and made_for is not task:
+        if c.data not in task.samples and made_for is not None:
             raise ConfigError(f"{c.data} is a {made_for.title.lower()} sample but the task is "
                               f"{task.title.lower()}; pass --task {made_for.name} or another --data.")
     if c.model in PRESETS and c.model not in task.presets:
@@ -95,6 +99,8 @@ def validate(config: RunConfig) -> RunConfig:
         raise ConfigError(f"warmup {c.warmup} must be a fraction of the steps, from 0 up to (not including) 1.")
     if not 0 <= c.weight_decay < 1:
         raise ConfigError(f"weight_decay {c.weight_decay} must be from 0 up to (not including) 1.")
+    if not 0 < c.mlm_probability < 1:
+        raise ConfigError(f"--mlm-probability {c.mlm_probability} must be above 0 and below 1 (0.15 is usual).")
     if not 0 < c.validation_fraction < 0.5:
         raise ConfigError(f"validation_fraction {c.validation_fraction} must be above 0 and below 0.5.")
     if len(c.probe_text) > MAX_PROBE_CHARS:

@@ -114,7 +114,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     source_len, target_len = p.task.length_limits(c)
     size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
-                   parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step)
+                   parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step,
+                   base=runs.base_of(c.model))
     store.mark_running(c.max_steps)
     emit(Stage("run", str(run_dir)))
     emit(Stage("model", f"{c.model}: {size.parameters / 1e6:.2f} M parameters, about "
@@ -183,9 +184,10 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
         disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
     )
-    collator = CountingCollator(p.task.collator(p.tokenizer, p.model), p.task.tokens_in, counter)
+    collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c), p.task.tokens_in, counter)
     parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
-                 processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics)
+                 processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics,
+                 preprocess_logits_for_metrics=metrics.preprocess if metrics else None)
     if p.task.eval_generates:
         args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=c.target_len,
                                         generation_num_beams=1)

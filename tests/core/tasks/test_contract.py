@@ -11,29 +11,29 @@ import pytest
 
 from studio.cli import main
 from studio.core.attention import extract
-from studio.core.data.columns import LABEL
+from studio.core.data import columns
 from studio.core.tasks import loaded as inference
 from studio.core.tasks import registry
 from tests.helpers import TOPICS, WORDS
 
 # How each task's command is asked a question (the commands differ in what they read).
 QUESTIONS = {"generate": ["--prompt", "alpha beta"], "summarize": ["--text", "alpha beta gamma"],
-             "classify": ["--text", "open read path"]}
+             "classify": ["--text", "open read path"], "fill-mask": ["--text", "open the [MASK]"],
+             "tag": ["--text", "open the file"]}
 
 
 def _rows(task, n: int = 120) -> list[dict]:
+    """Rows with a column for each of the task's roles, named by its first guess, filled by its kind."""
     rng = random.Random(0)
     names = sorted(TOPICS)
     rows = []
     for i in range(n):
         label = names[i % len(names)]
-        row = {}
-        for column in task.columns:
-            if column.kind == LABEL:
-                row[column.guesses[0]] = label
-            else:
-                row[column.guesses[0]] = " ".join(rng.sample(TOPICS[label], 2) + rng.sample(WORDS, 6))
-        rows.append(row)
+        topical, common = rng.sample(TOPICS[label], 2), rng.sample(WORDS, 6)
+        words = topical + common
+        tags = [f"B-{label.upper()}"] * len(topical) + ["O"] * len(common)
+        by_kind = {columns.TEXT: " ".join(words), columns.LABEL: label, columns.WORDS: words, columns.TAGS: tags}
+        rows.append({column.guesses[0]: by_kind[column.kind] for column in task.columns})
     return rows
 
 
@@ -45,7 +45,8 @@ def test_every_task_trains_reports_evaluates_and_serves(task, ws, tmp_path, caps
     assert main(["train", "--task", task.name, "--data", str(data), "--out", str(run), "--vocab-size", "300",
                  "--seq-len", "16", "--target-len", "8", "--batch-size", "8", "--max-steps", "6", "--eval-every",
                  "3", "--save-every", "3", "--validation-fraction", "0.2", "--device", "cpu"]) == 0
-    assert task.model_note and task.help and task.playground.input_title and task.output in ("text", "labels")
+    assert task.model_note and task.help and task.playground.input_title
+    assert task.output in ("text", "labels", "masks", "tags")
 
     capsys.readouterr()
     assert main(["runs", "show", str(run), "--json"]) == 0

@@ -16,10 +16,10 @@ def test_every_task_declares_what_the_rest_of_studio_asks():
     for task in registry.all_tasks():
         assert registry.get(task.name) is task
         assert all(c.field in fields for c in task.columns), "each column role needs a RunConfig field"
-        assert registry.for_sample(task.default_data) is task
+        assert registry.for_sample(task.default_data) is not None and task.default_data in task.samples
         assert task.headline and all(m.name.startswith("eval_") for m in task.headline)
         assert task.presets and RunConfig(task=task.name).resolved().model == task.default_preset
-    with pytest.raises(ConfigError, match="Unknown task 'nope'; choose one of lm, summarize, classify"):
+    with pytest.raises(ConfigError, match="Unknown task 'nope'; choose one of lm, summarize, classify, mlm"):
         registry.get("nope")
 
 
@@ -32,8 +32,11 @@ def test_a_model_knows_its_task_from_its_architecture_or_run():
     assert registry.for_model(BartConfig(architectures=["BartForSequenceClassification"])).name == "classify"
     assert registry.for_model(gpt, "classify").name == "classify"  # the run's own word wins
     assert registry.for_model(AutoConfig.for_model("gpt2")).name == "lm"  # no architectures: by shape
-    with pytest.raises(ModelError, match="cannot tell what this model \\(BertForMaskedLM\\) is for"):
-        registry.for_model(BertConfig(architectures=["BertForMaskedLM"]))
+    assert registry.for_model(BertConfig(architectures=["BertForMaskedLM"])).name == "mlm"
+    assert registry.for_model(BertConfig(architectures=["BertForTokenClassification"])).name == "tag"
+    assert registry.for_model(GPT2Config(architectures=["GPT2ForTokenClassification"])).name == "tag"
+    with pytest.raises(ModelError, match="cannot tell what this model \\(BertForQuestionAnswering\\) is for"):
+        registry.for_model(BertConfig(architectures=["BertForQuestionAnswering"]))
 
 
 def test_the_task_follows_the_data_columns():
@@ -45,4 +48,5 @@ def test_the_task_follows_the_data_columns():
     assert suggest(review="a", sentiment="pos") == "classify"
     assert suggest(article="a", highlights="h") == "summarize"
     assert suggest(text="a") == "lm"
+    assert suggest(tokens=["a"], ner_tags=["O"]) == "tag"
     assert suggest(a="x", b="y") is None

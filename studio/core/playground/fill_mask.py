@@ -1,0 +1,61 @@
+"""Filling in masked tokens with a masked language model: the likeliest tokens for every mask.
+
+Through transformers' own fill-mask pipeline, on the model already loaded, so candidates and scores are
+what plain transformers gives for the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from studio.core.errors import ConfigError, ModelError
+from studio.core.tasks.loaded import LoadedModel
+
+MOST_CANDIDATES = 50
+
+
+@dataclass
+class Candidate:
+    token: str  # the text the token adds (with its leading space, if it has one)
+    id: int
+    score: float
+
+
+def mask_token(loaded: LoadedModel) -> str:
+    """The model's own mask token, or a sentence saying it has none."""
+    token = loaded.tokenizer.mask_token
+    if token is None:
+        raise ModelError(f"'{loaded.source}' has no mask token, so it cannot fill in text; use a masked language "
+                         "model, such as one trained with --task mlm.")
+    return token
+
+
+def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> list[list[Candidate]]:
+    """The `top_k` likeliest tokens for each mask token in `text`, in the order the masks appear."""
+    if loaded.task.output != "masks":
+        raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not fill in masks. "
+                         f"Use 'studio {loaded.task.command}' with it, or a model trained with --task mlm.")
+    token = mask_token(loaded)
+    if token not in text:
+        raise ConfigError(f"The text has no {token}; put {token} where the model should fill in a token, for "
+                          f"example 'def add(a, b): {token} a + b'.")
+    if not 1 <= top_k <= MOST_CANDIDATES:
+        raise ConfigError(f"--top-k {top_k} is impossible; choose 1 to {MOST_CANDIDATES}.")
+    results = _pipeline(loaded)(text, top_k=top_k)
+    if text.count(token) == 1:
+        results = [results]
+    return [[Candidate(r["token_str"], int(r["token"]), float(r["score"])) for r in mask] for mask in results]
+
+
+def _pipeline(loaded: LoadedModel) -> Any:
+    from transformers import pipeline
+
+    from studio.core.system.quiet import quiet_transformers
+
+    with quiet_transformers():
+        return pipeline("fill-mask", model=loaded.model, tokenizer=loaded.tokenizer, device=loaded.device)
+
+
+def as_json(masks: list[list[Candidate]]) -> dict[str, Any]:
+    return {"masks": [[asdict(c) for c in mask] for mask in masks]}

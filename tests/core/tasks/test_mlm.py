@@ -1,0 +1,112 @@
+"""Masked-LM pretraining: blocks framed by the BERT template, masked accuracy, whole-word masking,
+fill-mask equal to plain transformers, and a pretrain-then-fine-tune chain that really starts from the
+pretrained weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from transformers import pipeline
+
+from studio.core.data import sources
+from studio.core.data.tokenizer import train_bpe
+from studio.core.errors import ConfigError, ModelError
+from studio.core.playground.fill_mask import fill
+from studio.core.runs import store as runs
+from studio.core.system import workspace
+from studio.core.tasks import registry
+from studio.core.tasks.lm import blocks_of
+from studio.core.tasks.loaded import load
+from studio.core.tasks.mlm import masking
+from studio.core.training.config import RunConfig, validate
+from studio.core.training.events import Stage
+from studio.core.training.prepare import prepare
+from tests.helpers import TINY_CLS, train_cli
+
+
+def test_a_pretraining_run_reports_masked_accuracy_and_records_its_probe(mlm_run):
+    info = runs.read(mlm_run)
+    evaluated = [row for row in info.history if row.get("eval_accuracy") is not None]
+    assert info.status == "completed" and len(evaluated) == 2
+    assert all(0 <= row["eval_accuracy"] <= 1 for row in evaluated)
+    assert evaluated[1]["eval_loss"] < evaluated[0]["eval_loss"]
+    assert (mlm_run / "attention").is_dir()  # heads can be watched forming during pretraining
+    loaded = load(str(mlm_run))
+    assert loaded.task.name == "mlm" and type(loaded.model).__name__ == "BertForMaskedLM"
+    assert loaded.tokenizer.mask_token == "[MASK]" and loaded.tokenizer("x")["input_ids"][0] == loaded.tokenizer.cls_token_id
+
+
+def test_fill_mask_equals_the_pipeline(mlm_run):
+    loaded = load(str(mlm_run))
+    plain = pipeline("fill-mask", model=str(mlm_run / "model"), device="cpu")
+    for text in ("def [MASK](x):", "return [MASK] + [MASK]"):
+        ours = fill(loaded, text, top_k=4)
+        theirs = plain(text, top_k=4)
+        theirs = [theirs] if text.count("[MASK]") == 1 else theirs
+        assert len(ours) == text.count("[MASK]")
+        for mine, other in zip(ours, theirs):
+            assert [c.id for c in mine] == [o["token"] for o in other]
+            np.testing.assert_allclose([c.score for c in mine], [o["score"] for o in other], atol=1e-6)
+    with pytest.raises(ConfigError, match="has no \\[MASK\\]"):
+        fill(loaded, "no gap here")
+
+
+def test_whole_word_masking_hides_every_piece_of_a_word(tmp_path):
+    (tmp_path / "t.jsonl").write_text("".join('{"text": "extraordinarily unbelievable circumstances"}\n'
+                                              for _ in range(40)))
+    ds = sources.load(str(tmp_path / "t.jsonl"), tmp_path / "cache")
+    tok = train_bpe(["extra ordinary believe circum stances"] * 30, 280, family="bert")
+    blocks, _ = blocks_of(ds, tok, "text", 16, offsets=True)
+    assert "offset_mapping" in blocks.column_names
+    collate = masking(tok, 0.5, whole_words=True, seed=1)
+    batch = collate([blocks[i] for i in range(len(blocks))])
+    starts = np.asarray(blocks["offset_mapping"])[..., 0]
+    ends = np.asarray(blocks["offset_mapping"])[..., 1]
+    chosen = batch["labels"].numpy() != -100
+    words_split = 0
+    for row in range(len(blocks)):
+        word = []
+        for i in range(starts.shape[1]):
+            new_word = i == 0 or starts[row, i] != ends[row, i - 1] or ends[row, i] == 0
+            if new_word and word:
+                words_split += len(word) > 1
+                assert len({chosen[row, j] for j in word}) == 1, "a word is masked whole or not at all"
+                word = []
+            if ends[row, i] > 0:
+                word.append(i)
+    assert words_split > 0 and chosen.any()
+
+
+def test_pretrain_then_fine_tune_starts_from_the_pretrained_encoder(ws, mlm_run, labelled_csv, tmp_path, capsys):
+    config = validate(RunConfig(task="classify", data=str(labelled_csv), model=str(mlm_run), seq_len=32,
+                                device="cpu"))
+    notes: list[str] = []
+    from studio.core.control import Control
+
+    prepared = prepare(config, workspace.cache_dir(ws), lambda e: notes.append(e.message) if isinstance(e, Stage)
+                       else None, Control())
+    pretrained = load(str(mlm_run)).model.state_dict()
+    tuned = prepared.model.state_dict()
+    shared = [k for k in tuned if k.startswith("bert.") and k in pretrained]
+    assert len(shared) > 20
+    for key in shared:
+        torch.testing.assert_close(tuned[key], pretrained[key])  # the encoder carries over, weight for weight
+    assert any("classification head is new" in n for n in notes)
+    assert prepared.tokenizer.backend_tokenizer.to_str() == load(str(mlm_run)).tokenizer.backend_tokenizer.to_str()
+
+    out = tmp_path / "tuned"
+    args = [a if a != "bert-tiny" else str(mlm_run) for a in TINY_CLS if a not in ("--vocab-size", "400")]
+    assert train_cli(ws, out, labelled_csv, args) == 0
+    info = runs.read(out)
+    assert info.base == {"run": "mlm-run", "path": str(mlm_run), "step": None}
+
+
+def test_masked_lm_needs_an_encoder_with_a_mask(ws, lm_run, lm_text, capsys):
+    from studio.cli import main
+
+    assert main(["train", "--task", "mlm", "--data", str(lm_text), "--model", str(lm_run), "--max-steps", "2"]) == 2
+    assert "decoder-only gpt2 model, which cannot be trained for masked language modelling" in capsys.readouterr().err
+    with pytest.raises(ModelError, match="does not fill in masks"):
+        fill(load(str(lm_run)), "x [MASK]")
+    assert registry.get("mlm").accepts(load(str(lm_run)).model.config) is False
