@@ -11,19 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import (
-    PROBE,
-    TINY_CLS,
-    TINY_LM,
-    TINY_MLM,
-    TINY_SUM,
-    TINY_TAG,
-    labelled,
-    lm_lines,
-    pairs,
-    tagged,
-    train_cli,
-)
+from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_SUM, TINY_TAG, labelled, lm_lines, pairs, tagged,
+                            train_cli)
 
 
 @pytest.fixture(autouse=True)

@@ -14,16 +14,8 @@ from studio.core.errors import Cancelled, StudioError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from studio.cli import (
-        attention_command,
-        classify_command,
-        evaluate_command,
-        mask_tag_commands,
-        runs_commands,
-        text_commands,
-        tokenizer_command,
-        train_command,
-    )
+    from studio.cli import (attention_command, classify_command, evaluate_command, mask_tag_commands, runs_commands,
+                            text_commands, tokenizer_command, train_command)
 
     parser = argparse.ArgumentParser(prog="studio", description="Train, run and look inside transformer "
                                      "language models on your own machine.")

@@ -111,7 +111,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     assert "Stopped at step" in monitor.status.text()
     panel.tabs.setCurrentIndex(2)
-    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, 2).text() == "stopped"
+    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, 3).text() == "stopped"
     panel.runs_table.selectRow(0)
     assert panel.resume_button.isEnabled()
     panel.open_selected()

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from studio.core.control import Control
-from studio.core.data import labels
+from studio.core.data import labels, tags
 from studio.core.data import sources as data
-from studio.core.data.columns import TEXT, Column, kind_of, map_columns
+from studio.core.data.columns import TAGS, TEXT, WORDS, Column, kind_of, map_columns
 from studio.core.data.encoding import TokenStats, encode, stats
 
 _CELL_CHARS = 300
@@ -52,8 +52,21 @@ class TablePreview:
         return map_columns(self._ds, roles, wanted, controls)
 
     def label_set(self, column: str, control: str) -> labels.LabelSet:
-        """The classes of a label column and their counts (the whole column, read from Arrow)."""
+        """The classes of a label column, or the tags of a tag column, and their counts (the whole column,
+        read from Arrow)."""
+        if kind_of(self._ds, column) in (WORDS, TAGS):
+            return tags.tag_set(self._ds, column, control)
         return labels.label_set(self._ds, column, control)
+
+    def tagged_example(self, words: str, tag_column: str) -> tuple[list[str], list[str]]:
+        """The first row (of the first hundred) that has an entity, as its words and tag names."""
+        rows = self._ds.select(range(min(100, len(self._ds))))
+        names = getattr(self._ds.features[tag_column].feature, "names", None)
+        for row_words, row_tags in zip(rows[words], rows[tag_column]):
+            named = [names[t] if names else str(t) for t in row_tags or []]
+            if any(t != tags.OUTSIDE for t in named) and len(named) == len(row_words or []):
+                return list(row_words), named
+        return [], []
 
     @property
     def dataset(self) -> Any:

@@ -171,6 +171,24 @@ def load(path: Path, base: RunConfig | None = None) -> RunConfig:
     return from_dict(values, base, origin=f"'{path.name}'")
 
 
+def from_scratch(run_dir: Path) -> RunConfig:
+    """A run's settings with its base run's preset and tokenizer instead of the base's trained weights: the
+    same fine-tune from scratch, to see what pretraining bought."""
+    from studio.core.runs import store as runs
+
+    base = runs.read(run_dir, with_history=False).base
+    if base is None:
+        raise ConfigError(f"'{run_dir.name}' did not start from another run, so there is nothing to compare it with "
+                          "from scratch.")
+    base_config = load(Path(base["path"]) / runs.CONFIG_FILE)
+    if base_config.model not in PRESETS:
+        raise ConfigError(f"The run '{base['run']}' started from '{base_config.model}', not from a preset, so there "
+                          "is no untrained twin to build; compare with a run you start yourself.")
+    config = load(run_dir / runs.CONFIG_FILE)
+    return dataclasses.replace(config, model=base_config.model,
+                               tokenizer=str(Path(base["path"]) / runs.TOKENIZER))
+
+
 def dumps(config: RunConfig) -> str:
     import tomli_w
 

@@ -1,4 +1,5 @@
-"""The task and the columns it reads, with a bar chart of the labels when the task has a label column.
+"""The task and the columns it reads, with a bar chart of the labels (or tags) when the task has a label
+(or tag) column, and for tags a sample row with its entity spans.
 
 Every box, its title and whether it shows come from the task registry: a new task's columns appear here
 without this file knowing it.
@@ -11,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from studio.core.data.columns import LABEL
+from studio.core.data.columns import LABEL, TAGS, WORDS
 from studio.core.errors import StudioError
 from studio.core.tasks import registry
 from studio.ui.jobs import Job
@@ -57,8 +58,11 @@ class ColumnsBox(QGroupBox):
         self.labels_summary = QLabel(objectName="labelSummary", wordWrap=True)
         self.labels_warning = QLabel(objectName="labelWarning", wordWrap=True)
         self.labels_warning.setStyleSheet("color: #d08a1e;")
+        self.example = QLabel(objectName="taggedExample", wordWrap=True, visible=False)
+        self.example.setToolTip("A row of the data with its entities shaded by type")
         labels_layout.addWidget(self.labels_summary)
         labels_layout.addWidget(self.labels_warning)
+        labels_layout.addWidget(self.example)
         self.form.addRow(self.labels_box)
         self.task.currentIndexChanged.connect(self._guess_columns)
         self.validation.valueChanged.connect(lambda _: self.changed.emit())
@@ -124,21 +128,23 @@ class ColumnsBox(QGroupBox):
     # ---- label counts -------------------------------------------------------------------------------
     def _count_labels(self, task: Any, mapped: dict[str, str]) -> None:
         """Count the classes of the task's label column, in the background (the whole column is read)."""
-        role = next((c for c in task.columns if c.kind == LABEL), None)
+        role = next((c for c in task.columns if c.kind in (LABEL, TAGS)), None)
         self.labels_box.setVisible(role is not None and role.role in mapped)
         if role is None or role.role not in mapped:
             self._labels_job = None  # an answer still on its way is about other columns
             return
         preview, column, control = self.preview, mapped[role.role], self.controls()[role.role]
-        self.labels_summary.setText(f"Counting the labels in '{column}'…")
+        words = next((mapped[c.role] for c in task.columns if c.kind == WORDS), None)
+        self.labels_summary.setText(f"Counting the {role.title.lower()} in '{column}'…")
         self.labels_warning.setText("")
 
         def work(progress: Any, control_: Any) -> Any:
-            return preview.label_set(column, control)
+            found = preview.label_set(column, control)
+            return found, preview.tagged_example(words, column) if words else None
 
         job = Job(work, self)
         self._labels_job = job
-        job.done.connect(lambda found: job is self._labels_job and self._show_labels(found))
+        job.done.connect(lambda result: job is self._labels_job and self._show_labels(*result))
         job.failed.connect(lambda text: job is self._labels_job and self._labels_failed(text))
         job.start()
 
@@ -147,12 +153,23 @@ class ColumnsBox(QGroupBox):
         self.mapping_error.show_message(text)
         self.changed.emit()
 
-    def _show_labels(self, found: Any) -> None:
+    def _show_labels(self, found: Any, example: tuple[list[str], list[str]] | None) -> None:
         import pyqtgraph as pg
 
+        from studio.core.data.tags import entity_types
+        from studio.ui.widgets.entities import words_html
+
         total = sum(found.counts)
-        missing = f"; {found.missing:,} rows have no label and are left out" if found.missing else ""
-        self.labels_summary.setText(f"{len(found.names)} classes in {total:,} rows{missing}.")
+        if example is None:
+            missing = f"; {found.missing:,} rows have no label and are left out" if found.missing else ""
+            self.labels_summary.setText(f"{len(found.names)} classes in {total:,} rows{missing}.")
+        else:
+            missing = f"; {found.missing:,} rows without words are left out" if found.missing else ""
+            kinds = entity_types(found.names)
+            self.labels_summary.setText(f"{len(found.names)} tags ({len(kinds)} entity types: {', '.join(kinds[:8])}) "
+                                        f"on {total:,} words{missing}.")
+            self.example.setText(words_html(*example, kinds) if example[0] else "")
+        self.example.setVisible(bool(example and example[0]))
         self.labels_warning.setText(" ".join(found.warnings()))
         self.labels_warning.setVisible(bool(found.warnings()))
         if self._chart is None:

@@ -57,7 +57,7 @@ class LabelsColumn(QWidget):
     def running(self) -> bool:
         return self._job is not None and self._job.running
 
-    def classify(self, loaded: Any, text: str) -> None:
+    def ask(self, loaded: Any, text: str) -> None:
         from studio.core.playground.classification import classify
 
         self._pending += 1
@@ -95,5 +95,5 @@ class LabelsColumn(QWidget):
         self.answer.setText("Type a text to see every label's probability.")
         self.chart.getPlotItem().clear()
 
-    def show_model(self, text: str) -> None:
+    def show_model(self, text: str, loaded: Any = None) -> None:
         self.title.setText(f"<b>{text}</b>")

@@ -1,8 +1,9 @@
 """The Playground: talk to one model, or two side by side, the way its task asks.
 
-The first model's task picks the view: a language model continues the prompt and an encoder-decoder
-summarizes the text (both streamed and stoppable); a classifier shows every label's probability as the
-person types, and classifies each line of a text or a file in a batch. Everything slow runs in
+The first model's task picks the view, by what its models give: a language model continues the prompt
+and an encoder-decoder summarizes the text (both streamed and stoppable); a classifier shows every
+label's probability as the person types, and classifies each line of a text or a file in a batch; a
+masked language model fills in its mask tokens; a tagger colours the entities. Everything slow runs in
 background jobs.
 """
 
@@ -13,33 +14,25 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.core.errors import ConfigError, StudioError
 from studio.core.playground.transcript import Entry, Output
 from studio.ui.panels.playground.batch_view import BatchView
 from studio.ui.panels.playground.history import History
 from studio.ui.panels.playground.labels_column import LabelsColumn
+from studio.ui.panels.playground.masks_column import MasksColumn
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.sampling_form import SamplingForm
+from studio.ui.panels.playground.tags_column import TagsColumn
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
 
 _MAX_TEXT_FILE = 2 * 2**20
 _TYPING_PAUSE_MS = 250  # a classifier answers this long after the last keystroke
-TEXT, LABELS = "text", "labels"  # the two views, by what the task's models give (Task.output)
+TEXT, LABELS, MASKS, TAGS = "text", "labels", "masks", "tags"  # the views, by what models give (Task.output)
+_PAGES = {TEXT: 0, LABELS: 1, MASKS: 2, TAGS: 3}
 
 
 class PlaygroundPanel(QWidget):
@@ -49,6 +42,8 @@ class PlaygroundPanel(QWidget):
         self.pickers = [ModelPicker("modelA", "Model"), ModelPicker("modelB", "Second model")]
         self.columns = [OutputColumn("outputA"), OutputColumn("outputB")]
         self.label_columns = [LabelsColumn("labelsA"), LabelsColumn("labelsB")]
+        self.answers = {LABELS: self.label_columns, MASKS: [MasksColumn("masksA"), MasksColumn("masksB")],
+                        TAGS: [TagsColumn("tagsA"), TagsColumn("tagsB")]}
         self.batch = BatchView()
         self.form = SamplingForm()
         self.history = History()
@@ -62,14 +57,17 @@ class PlaygroundPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        for i, (picker, column, labels) in enumerate(zip(self.pickers, self.columns, self.label_columns)):
+        for i, (picker, column) in enumerate(zip(self.pickers, self.columns)):
             picker.load_started.connect(column.stop)  # the output belongs to the model it came from
-            picker.load_started.connect(labels.clear)
             picker.loaded.connect(lambda model, i=i: self._model_loaded(i, model))
             column.finished.connect(lambda result, i=i: self._column_done(i, result))
             column.failed.connect(lambda _text, i=i: self._column_done(i, None))
             column.alternative_chosen.connect(lambda index, token, i=i: self.regenerate(i, index, token))
-            labels.finished.connect(lambda prediction, i=i: self._labelled(i, prediction))
+            for answers in self.answers.values():
+                picker.load_started.connect(answers[i].clear)
+                answers[i].finished.connect(lambda result, i=i: self._answered(i, result))
+        for masks in self.answers[MASKS]:
+            masks.chosen.connect(self.fill_in)
         self.batch.wanted.connect(self._run_batch)
         self.batch.run_button.clicked.connect(lambda: self._run_batch(self._lines()))
         self.prompt.textChanged.connect(self._typed)
@@ -113,6 +111,8 @@ class PlaygroundPanel(QWidget):
         self.prompt = QPlainTextEdit(objectName="promptEdit")
         self.open_text = QPushButton("Open Text File…", objectName="openTextButton", clicked=self.choose_text_file)
         self.open_text.setToolTip("Read the text (or the prompt) from a UTF-8 text file")
+        self.insert_mask = QPushButton("Insert Mask", objectName="insertMaskButton", clicked=self.add_mask)
+        self.insert_mask.setToolTip("Put the model's mask token at the cursor: the model fills it in")
         self.run_button = QPushButton("Run", objectName="runButton", clicked=self.run)
         self.stop_button = QPushButton("Stop", objectName="stopButton", clicked=self.stop, enabled=False)
         self.stop_button.setToolTip("Stop now; what has been generated so far is kept  (Esc)")
@@ -121,6 +121,7 @@ class PlaygroundPanel(QWidget):
         self.run_error = ErrorLabel("runError")
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_text)
+        buttons.addWidget(self.insert_mask)
         buttons.addStretch(1)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.run_button)
@@ -144,6 +145,11 @@ class PlaygroundPanel(QWidget):
         self.outputs = QStackedWidget(objectName="outputsStack")
         self.outputs.addWidget(streams)
         self.outputs.addWidget(labels_page)
+        for kind in (MASKS, TAGS):
+            side_by_side = QSplitter(Qt.Orientation.Horizontal, objectName=f"{kind}Splitter")
+            for column in self.answers[kind]:
+                side_by_side.addWidget(column)
+            self.outputs.addWidget(side_by_side)
         self.history.reuse.connect(lambda entry: self.prompt.setPlainText(entry.prompt))
         vertical = QSplitter(Qt.Orientation.Vertical)
         for widget in (top, self.outputs, self.history):
@@ -180,12 +186,14 @@ class PlaygroundPanel(QWidget):
     def _compare_toggled(self, on: bool) -> None:
         self.pickers[1].setVisible(on)
         self.columns[1].setVisible(on)
-        self.label_columns[1].setVisible(on)
+        for answers in self.answers.values():
+            answers[1].setVisible(on)
         self._update_mode()
 
     def _model_loaded(self, i: int, model: Any) -> None:
         self.columns[i].show_model(self.pickers[i].label)
-        self.label_columns[i].show_model(self.pickers[i].label)
+        for kind, answers in self.answers.items():
+            answers[i].show_model(self.pickers[i].label, model if model.task.output == kind else None)
         if i == 0:
             self.batch.clear()
         self._update_mode()
@@ -193,21 +201,21 @@ class PlaygroundPanel(QWidget):
 
     def _update_mode(self) -> None:
         task = self.task
-        labels = self.output == LABELS
+        streamed = self.output == TEXT
         spec = task.playground if task is not None else None
-        self.outputs.setCurrentIndex(1 if labels else 0)
-        self.form.setVisible(not labels)
+        self.outputs.setCurrentIndex(_PAGES.get(self.output, 0))
+        self.form.setVisible(streamed)
         self.form.set_beams(bool(spec and spec.beams))
-        self.colour.setVisible(not labels)
-        self.legend.setVisible(self.colour.isChecked() and not labels)
+        self.colour.setVisible(streamed)
+        self.legend.setVisible(self.colour.isChecked() and streamed)
+        self.insert_mask.setVisible(self.output == MASKS)
         title = spec.input_title if spec else "Prompt"
         self.prompt_label.setText(f"<b>{title}</b>")
         action = spec.action if spec else "Run"
         self.run_button.setText(action)
         self.run_button.setToolTip(f"{action} with the settings on the left  (Ctrl+Return)")
-        self.prompt.setPlaceholderText(f"Type or paste the {title.lower()}, then {action} (Ctrl+Return)." if not
-                                       labels else "Type a text: the labels update as you type. For a batch, put "
-                                                   "one text per line and press Classify Each Line.")
+        self.prompt.setPlaceholderText(_HINTS.get(self.output, f"Type or paste the {title.lower()}, then {action} "
+                                                                "(Ctrl+Return)."))
         self.mode_label.setText("Load a model to begin." if task is None else f"{task.title}: {task.help}")
 
     def _busy(self, on: bool) -> None:
@@ -241,8 +249,8 @@ class PlaygroundPanel(QWidget):
             self.run_error.show_message(str(exc))
             return
         prompt = self.prompt.toPlainText()
-        if self.output == LABELS:
-            self._classify(models, prompt)
+        if self.output != TEXT:
+            self._ask(models, prompt)
             return
         self._start(self._new_entry(prompt, self.form.settings()),
                     [(i, model, prompt, sampling, None) for i, model in zip(self.active, models)])
@@ -285,31 +293,49 @@ class PlaygroundPanel(QWidget):
         if self._pending <= 0:
             self._busy(False)
 
-    # ---- classifiers ----------------------------------------------------------------------------------
+    # ---- answers as the person types (classifiers, masked models, taggers) ---------------------------
     def _typed(self) -> None:
-        if self.output == LABELS and self.prompt.toPlainText().strip():
+        if self.output != TEXT and self.prompt.toPlainText().strip():
             self._typing.start()
 
     def _classify_typed(self) -> None:
         try:
             models = self._check()
         except StudioError:
-            return  # while typing, a missing second model is not worth a red line; Classify says it
+            return  # while typing, a missing second model is not worth a red line; the button says it
         for i, model in zip(self.active, models):
-            self.label_columns[i].classify(model, self.prompt.toPlainText())
+            self.answers[self.output][i].ask(model, self.prompt.toPlainText())
 
-    def _classify(self, models: list[Any], text: str) -> None:
+    def _ask(self, models: list[Any], text: str) -> None:
         self._entry = self._new_entry(text, {})
         self.history.add(self._entry)
         for i, model in zip(self.active, models):
-            self.label_columns[i].classify(model, text)
+            self.answers[self.output][i].ask(model, text)
 
-    def _labelled(self, i: int, prediction: Any) -> None:
+    def _answered(self, i: int, result: Any) -> None:
         entry = self._entry
-        if entry is not None and entry.prompt == prediction.text and self.output == LABELS:
-            entry.outputs.append(Output(self.pickers[i].label, f"{prediction.label} ({prediction.score:.1%})", 1,
-                                        0.0, 0.0, 0.0, "label"))
+        text = getattr(result, "text", None) if self.output != MASKS else self.prompt.toPlainText()
+        if entry is not None and entry.prompt == text and entry.mode == self.mode:
+            entry.outputs.append(Output(self.pickers[i].label, _summary(result), 1, 0.0, 0.0, 0.0, "answered"))
             self.history.updated(entry)
+
+    def add_mask(self) -> None:
+        model = self.pickers[0].model
+        if model is not None and model.tokenizer.mask_token:
+            self.prompt.insertPlainText(model.tokenizer.mask_token)
+            self.prompt.setFocus()
+
+    def fill_in(self, index: int, token: str) -> None:
+        """Put `token` in place of the `index`-th mask token of the text; the others are asked again."""
+        model = self.pickers[0].model
+        mask, text = model.tokenizer.mask_token, self.prompt.toPlainText()
+        at = -1
+        for _ in range(index + 1):
+            at = text.find(mask, at + 1)
+        if at < 0:
+            return
+        piece = token.lstrip() if at > 0 and text[at - 1].isspace() else token
+        self.prompt.setPlainText(text[:at] + piece + text[at + len(mask):])
 
     def _lines(self) -> list[str]:
         return [line for line in self.prompt.toPlainText().splitlines() if line.strip()]
@@ -350,3 +376,19 @@ class PlaygroundPanel(QWidget):
             self.run_error.show_message(f"Cannot read '{path.name}' ({exc.strerror}).")
         except ConfigError as exc:
             self.run_error.show_message(str(exc))
+
+
+_HINTS = {LABELS: "Type a text: the labels update as you type. For a batch, put one text per line and press "
+                  "Classify Each Line.",
+          MASKS: "Type a text with the mask token where a word is missing (Insert Mask puts it at the cursor): the "
+                 "candidates update as you type. Click one to fill it in.",
+          TAGS: "Type a text: its entities are coloured as you type."}
+
+
+def _summary(result: Any) -> str:
+    """One line for the history: the label, the filled-in tokens, or the entities."""
+    if hasattr(result, "label"):
+        return f"{result.label} ({result.score:.1%})"
+    if hasattr(result, "entities"):
+        return ", ".join(f"{e.label} {e.text}" for e in result.entities) or "no entities"
+    return " | ".join(c[0].token.strip() if c else "" for c in result)

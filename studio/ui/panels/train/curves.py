@@ -115,6 +115,7 @@ class Curves(QWidget):
         self.lr_plot.setXLink(self.loss_plot)  # same width as the loss plot above it, so steps line up
         self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
         self.overlay_curves: dict[str, Any] = {}
+        self.overlay_metric_curves: dict[tuple[str, str], Any] = {}  # (run, metric) -> curve
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.loss_plot)
         left.addWidget(self.lr_plot)
@@ -188,11 +189,19 @@ class Curves(QWidget):
             curve.setData(*s.eval_xy(name, axis))
         for name in set(self.overlay_curves) - set(self.overlays):
             self.loss_plot.removeItem(self.overlay_curves.pop(name))
+        for key in [k for k in self.overlay_metric_curves if k[0] not in self.overlays or
+                    k[1] not in self.metric_curves]:
+            self.metrics_plot.removeItem(self.overlay_metric_curves.pop(key))
         for i, (name, other) in enumerate(self.overlays.items()):
+            pen = self._pg.mkPen(_OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)], width=1.5, style=Qt.PenStyle.DashLine)
             curve = self.overlay_curves.get(name)
             if curve is None:
-                pen = self._pg.mkPen(_OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)], width=1.5,
-                                     style=Qt.PenStyle.DashLine)
                 curve = self.loss_plot.getPlotItem().plot(pen=pen, name=name)
                 self.overlay_curves[name] = curve
             curve.setData(other.train_x(axis), ema(np.asarray(other.train["loss"], dtype=np.float64), weight))
+            for metric in self.headline:  # the task's metrics of the other run, dashed beside this run's
+                key = (name, metric.name)
+                if key not in self.overlay_metric_curves:
+                    self.overlay_metric_curves[key] = self.metrics_plot.getPlotItem().plot(
+                        pen=pen, symbol="t", symbolSize=5, symbolBrush=pen.color(), name=f"{name} · {metric.title}")
+                self.overlay_metric_curves[key].setData(*other.eval_xy(metric.name, axis))

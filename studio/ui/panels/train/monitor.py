@@ -11,19 +11,12 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QGridLayout,
-    QHBoxLayout,
-    QLabel,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout,
+                               QWidget)
 
 from studio.ui.panels.train.curves import Curves, Series
 from studio.ui.panels.train.report_view import ReportView
+from studio.ui.panels.train.tag_report_view import TagReportView
 from studio.ui.widgets.messages import ErrorLabel
 
 _DRAIN_MS = 100
@@ -47,8 +40,10 @@ class Monitor(QWidget):
         self.headline: tuple[Any, ...] = ()
         self._rate: tuple[float, int] | None = None
         self.curves = Curves()
-        self.report_view = ReportView()
-        self.report_view.row_chosen.connect(lambda text: self.run_dir and self.try_text.emit(self.run_dir, text))
+        self.report_views = {"labels": ReportView(), "tags": TagReportView()}  # by what the task's models give
+        for view in self.report_views.values():
+            view.row_chosen.connect(lambda text: self.run_dir and self.try_text.emit(self.run_dir, text))
+        self.task: Any = None
         self._build()
         self.timer = QTimer(self, interval=_DRAIN_MS)
         self.timer.timeout.connect(self.drain)
@@ -85,8 +80,9 @@ class Monitor(QWidget):
             self._add_figure(key, title)
         self.split = QSplitter(Qt.Orientation.Vertical, objectName="monitorSplitter")
         self.split.addWidget(self.curves)
-        self.split.addWidget(self.report_view)
-        self.report_view.hide()
+        for view in self.report_views.values():
+            self.split.addWidget(view)
+            view.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
@@ -111,6 +107,7 @@ class Monitor(QWidget):
             self.figures.removeWidget(self._figure_titles[key])
             self.labels.pop(key).deleteLater()
             self._figure_titles.pop(key).deleteLater()
+        self.task = task
         self.headline = task.headline if task is not None else ()
         for metric in self.headline:
             self._add_figure(metric.name, metric.title)
@@ -126,7 +123,7 @@ class Monitor(QWidget):
         self._rate = None
         self._show_task(task)
         self.curves.set_series(Series())
-        self.report_view.hide()
+        self._hide_reports()
         self.progress.setMaximum(max(1, planned_steps))
         self.progress.setValue(0)
         self.error.clear_message()
@@ -160,20 +157,29 @@ class Monitor(QWidget):
         self._show_values(info.last)
         self.status.setText(f"{info.name}: {info.status}.")
         self.error.clear_message()
+        self._hide_reports()
         if info.report:
             self.show_report(info.report)
-        else:
-            self.report_view.hide()
         for w in (self.to_playground, self.to_attention):
             w.setVisible(bool(info.model_dir or info.checkpoints))
 
     def show_report(self, body: dict[str, Any]) -> None:
-        if "confusion_matrix" not in body:
+        view = self.report_views.get(self.task.output) if self.task is not None else None
+        if view is None:
             return
-        self.report_view.show_report(body)
-        if self.report_view.isHidden():
-            self.report_view.show()
-            self.split.setSizes([3, 2])
+        view.show_report(body)
+        if view.isHidden():
+            view.show()
+            self.split.setSizes([3] + [2 if v is view else 0 for v in self.report_views.values()])
+
+    @property
+    def report_view(self) -> Any:
+        """The classifier's report view (the view most tests and the window's flows look at)."""
+        return self.report_views["labels"]
+
+    def _hide_reports(self) -> None:
+        for view in self.report_views.values():
+            view.hide()
 
     def drain(self) -> None:
         if self.thread is None:

@@ -6,17 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
 from studio.core.runs import store as runs
@@ -26,7 +17,8 @@ from studio.core.training.config import RunConfig
 from studio.ui.panels.train.wizard import Wizard
 from studio.ui.training_thread import TrainingThread
 
-_HISTORY_COLUMNS = ("Run", "Task", "Status", "Step", "Train loss", "Val loss", "Result")
+_HISTORY_COLUMNS = ("Run", "Task", "From", "Status", "Step", "Train loss", "Val loss", "Result")
+_STATUS = _HISTORY_COLUMNS.index("Status")
 
 
 class TrainPanel(QWidget):
@@ -71,13 +63,18 @@ class TrainPanel(QWidget):
         self.open_button.setToolTip("Show this run's curves in the Monitor")
         self.overlay_button = QPushButton("Compare", objectName="compareRunsButton", clicked=self.compare_selected,
                                           enabled=False)
-        self.overlay_button.setToolTip("Overlay the training loss of the selected runs in the Monitor")
+        self.overlay_button.setToolTip("Overlay the loss and the task's metrics of the selected runs in the Monitor")
+        self.scratch_button = QPushButton("Train From Scratch", objectName="scratchButton", enabled=False,
+                                          clicked=self.scratch_selected)
+        self.scratch_button.setToolTip("For a run that started from another run (a fine-tune of a pretrained "
+                                       "model): train the same settings from an untrained model, shown over it, "
+                                       "to see what the pretraining bought")
         self.resume_button = QPushButton("Resume", objectName="resumeRunButton", clicked=self.resume_selected,
                                          enabled=False)
         self.resume_button.setToolTip("Continue a stopped or failed run from its latest checkpoint")
         refresh = QPushButton("Refresh", objectName="refreshRunsButton", clicked=self.refresh_runs)
         buttons = QHBoxLayout()
-        for b in (self.open_button, self.overlay_button, self.resume_button):
+        for b in (self.open_button, self.overlay_button, self.resume_button, self.scratch_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(refresh)
@@ -181,7 +178,7 @@ class TrainPanel(QWidget):
         self.runs_table.setRowCount(len(found))
         for row, info in enumerate(found):
             task = registry.find(info.task)
-            cells = (info.name, task.title if task else info.task, info.status,
+            cells = (info.name, task.title if task else info.task, _origin(info), info.status,
                      f"{info.global_step:,} / {info.planned_steps:,}", _loss(info.last.get("train_loss")),
                      _loss(info.last.get("eval_loss")), _result(task, info.last))
             for col, text in enumerate(cells):
@@ -199,9 +196,12 @@ class TrainPanel(QWidget):
         paths = self._selected_paths()
         self.open_button.setEnabled(len(paths) == 1)
         self.overlay_button.setEnabled(len(paths) >= 1)
-        status = self.runs_table.item(self.runs_table.currentRow(), 2)
+        status = self.runs_table.item(self.runs_table.currentRow(), _STATUS)
         self.resume_button.setEnabled(len(paths) == 1 and status is not None
                                       and status.text() in ("stopped", "failed") and not self.training)
+        origin = self.runs_table.item(self.runs_table.currentRow(), _HISTORY_COLUMNS.index("From"))
+        self.scratch_button.setEnabled(len(paths) == 1 and origin is not None and origin.text().startswith("←")
+                                       and not self.training)
 
     def select_runs(self, names: list[str]) -> None:
         self.runs_table.clearSelection()
@@ -225,6 +225,21 @@ class TrainPanel(QWidget):
         monitor.set_overlays({p.name: runs.read(p).history for p in self._selected_paths()})
         self.tabs.setCurrentIndex(1)
 
+    def scratch_selected(self) -> None:
+        """Start the selected fine-tune's twin from scratch, with the fine-tune drawn over it."""
+        from studio.core.training.config import from_scratch
+
+        paths = self._selected_paths()
+        if len(paths) != 1:
+            return
+        try:
+            config = from_scratch(paths[0])
+        except StudioError as exc:
+            self.ensure_monitor().error.show_message(str(exc))
+            return
+        self.start(config)
+        self.monitor.set_overlays({paths[0].name: runs.read(paths[0]).history})
+
     def resume_selected(self) -> None:
         paths = self._selected_paths()
         if len(paths) == 1:
@@ -236,6 +251,14 @@ class TrainPanel(QWidget):
 
 def _loss(value: float | None) -> str:
     return f"{value:.3f}" if isinstance(value, float) else "–"
+
+
+def _origin(info: Any) -> str:
+    """Where a run started: "← base-run" (and its step) for a run continued from another, else the model."""
+    if info.base:
+        step = "" if info.base.get("step") is None else f" (step {info.base['step']:,})"
+        return f"← {info.base['run']}{step}"
+    return Path(info.model).name or info.model
 
 
 def _result(task: Any, last: dict[str, Any]) -> str:

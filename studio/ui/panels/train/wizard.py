@@ -11,23 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
-    QRadioButton,
-    QSpinBox,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from studio.core.errors import StudioError
 from studio.core.modeling.presets import PRESETS
@@ -161,6 +147,15 @@ class Wizard(QWidget):
         self.lr = QDoubleSpinBox(objectName="learningRate", decimals=6, minimum=0.0, maximum=0.999999,
                                  singleStep=1e-4, value=d.lr, toolTip="Peak learning rate (cosine schedule)")
         self.lr.valueChanged.connect(self.validate)
+        self.mlm_probability = QDoubleSpinBox(objectName="mlmProbability", decimals=2, minimum=0.01, maximum=0.99,
+                                              singleStep=0.05, value=d.mlm_probability)
+        self.mlm_probability.setToolTip("Share of tokens the model must predict: of those, 80% become the mask "
+                                        "token, 10% a random token and 10% stay as they are (BERT's recipe)")
+        self.mlm_probability.valueChanged.connect(self.validate)
+        self.whole_word_mask = QCheckBox("Hide whole words", objectName="wholeWordMask")
+        self.whole_word_mask.setToolTip("Choose whole words to predict, every piece of a word at once, instead of "
+                                        "single sub-word pieces (harder, and closer to how words are used)")
+        self.whole_word_mask.toggled.connect(self.validate)
         self.device = QComboBox(objectName="deviceCombo", toolTip="Where to train; auto takes a GPU when there is one")
         for name in ("auto", "cuda", "mps", "cpu"):
             self.device.addItem(name, name)
@@ -175,7 +170,8 @@ class Wizard(QWidget):
         self.probe.textChanged.connect(self.validate)
         for label, widget in (("Max steps", self.max_steps), ("Batch size", self.batch),
                               ("Gradient accumulation", self.grad_accum), ("Sequence length", self.seq),
-                              ("Target length", self.target_len), ("Learning rate", self.lr),
+                              ("Target length", self.target_len), ("Masked share", self.mlm_probability),
+                              ("Whole words", self.whole_word_mask), ("Learning rate", self.lr),
                               ("Evaluate every", self.eval_every), ("Checkpoint every", self.save_every),
                               ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
                               ("Attention probe", self.probe)):
@@ -210,7 +206,9 @@ class Wizard(QWidget):
             self.preset.addItem(f"{name} — {PRESETS[name].description}", name)
         self.preset.blockSignals(False)
         self.settings_form.labelForField(self.seq).setText(task.length_title)
-        self.settings_form.setRowVisible(self.target_len, task.target_title is not None)
+        for name, widget in (("target_len", self.target_len), ("mlm_probability", self.mlm_probability),
+                             ("whole_word_mask", self.whole_word_mask)):
+            self.settings_form.setRowVisible(widget, name in task.settings)  # only the tasks that read them
         if task.target_title:
             self.settings_form.labelForField(self.target_len).setText(task.target_title)
         self.data.setPlaceholderText(task.default_data)
@@ -218,14 +216,20 @@ class Wizard(QWidget):
         self.validate()
 
     def refresh_runs(self) -> None:
-        """List the workspace's runs that have a model or checkpoint to continue from."""
+        """List the workspace's runs with a model or checkpoint this task can continue from (an MLM run for
+        classification or tagging, a language model for classification, not a summarizer for MLM)."""
+        task = self.current_task()
         current = self.run.currentData()
         self.run.blockSignals(True)
         self.run.clear()
         for info in runs.list_runs(workspace.runs_dir(workspace.workspace())):
-            if info.model_dir or info.checkpoints:
-                where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
-                self.run.addItem(f"{info.name} ({info.model}, {info.task}, {where})", info.path)
+            folder = info.model_dir or (info.checkpoints[-1]["path"] if info.checkpoints else None)
+            if folder is None or not _fits(task, folder):
+                continue
+            where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
+            owner = registry.find(info.task)
+            self.run.addItem(f"{info.name} ({info.model}, {owner.title.lower() if owner else info.task}, {where})",
+                             info.path)
         self.run.setCurrentIndex(max(0, self.run.findData(current)))
         self.run.blockSignals(False)
 
@@ -272,7 +276,8 @@ class Wizard(QWidget):
             "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "target_len": self.target_len.value(),
             "lr": self.lr.value(), "eval_every": self.eval_every.value(), "save_every": self.save_every.value(),
             "seed": self.seed.value(), "device": self.device.currentData(),
-            "precision": self.precision.currentData(), "probe_text": self.probe.text()})
+            "precision": self.precision.currentData(), "probe_text": self.probe.text(),
+            "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked()})
 
     def validate(self, *_: Any) -> RunConfig | None:
         task = self.current_task()
@@ -359,15 +364,27 @@ class Wizard(QWidget):
             atomic_write_text(Path(path), run_config.dumps(checked))
 
 
+def _fits(task: Any, folder: str) -> bool:
+    """Whether a saved model's config (a small JSON file) names a model type the task can train."""
+    from transformers import AutoConfig
+
+    try:
+        return task.accepts(AutoConfig.from_pretrained(folder))
+    except (OSError, ValueError):
+        return False
+
+
 def command_line(c: RunConfig) -> str:
     """The `studio train` command for `c`, with only the flags that differ from the defaults."""
     default = RunConfig(task=c.task).resolved()
     flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
     names = [col.field for col in registry.get(c.task).columns] + [
         "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "batch_size", "grad_accum", "lr", "eval_every",
-        "save_every", "validation_fraction", "seed", "device", "precision", "probe_text"]
+        "save_every", "validation_fraction", "seed", "device", "precision", "probe_text", "mlm_probability",
+        "whole_word_mask"]
     for name in names:
         value = getattr(c, name)
-        if value not in ("", None) and value != getattr(default, name):
-            flags += ["--" + name.replace("_", "-"), str(value)]
+        if value in ("", None) or value == getattr(default, name):
+            continue
+        flags += ["--" + name.replace("_", "-")] + ([] if isinstance(value, bool) else [str(value)])
     return shlex.join(flags)

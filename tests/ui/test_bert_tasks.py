@@ -1,0 +1,136 @@
+"""Masked-LM pretraining and tagging in the window: tag counts and an example with its spans, the
+wizard's settings and runs to continue from, fill-mask and tag views in the Playground, the tagger's
+report in the monitor, and a fine-tune compared with its twin trained from scratch."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studio.core.playground.fill_mask import fill
+from studio.core.playground.tagging import tag
+from studio.core.runs import store as runs
+from studio.core.system import workspace
+from studio.core.tasks import loaded as inference
+from tests.helpers import TINY_CLS, train_cli
+from tests.ui.helpers import TIMEOUT, load_model
+
+
+def _open(window, qtbot, source) -> None:
+    panel = window.data_panel
+    panel.open_source(str(source))
+    qtbot.waitUntil(lambda: panel.preview is not None and not panel.busy, timeout=TIMEOUT)
+
+
+def test_word_and_tag_lists_open_as_tagging_with_counts_and_an_example(window, qtbot, tagged_jsonl):
+    _open(window, qtbot, tagged_jsonl)
+    panel = window.data_panel
+    assert panel.current_task() == "tag" and panel.columns() == {"tokens": "tokens", "tags": "tags"}
+    box = panel.columns_box
+    qtbot.waitUntil(lambda: "tags (" in box.labels_summary.text(), timeout=TIMEOUT)
+    assert box.labels_summary.text().startswith("5 tags (2 entity types: LOC, PER)")
+    assert box.example.isVisible() and "<sub> PER</sub>" in box.example.text()
+    assert window.train_panel.wizard.task.currentData() == "tag"
+
+
+def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(window, mlm_run, lm_run, monkeypatch,
+                                                                           workspace_dir):
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
+    wizard = window.train_panel.wizard
+    wizard.task.setCurrentIndex(wizard.task.findData("mlm"))
+    wizard.go(2)
+    form = wizard.settings_form
+    assert form.isRowVisible(wizard.mlm_probability) and form.isRowVisible(wizard.whole_word_mask)
+    assert not form.isRowVisible(wizard.target_len)
+    wizard.whole_word_mask.setChecked(True)
+    wizard.mlm_probability.setValue(0.2)
+    wizard.go(3)
+    command = wizard.command.toPlainText()
+    assert "--whole-word-mask" in command and "--mlm-probability 0.2" in command
+    runs_offered = lambda: {wizard.run.itemData(i) for i in range(wizard.run.count())}  # noqa: E731
+    assert str(mlm_run) in runs_offered() and str(lm_run) not in runs_offered()  # a GPT cannot pretrain as MLM
+    wizard.task.setCurrentIndex(wizard.task.findData("classify"))
+    assert {str(mlm_run), str(lm_run)} <= runs_offered()  # both can take a classification head
+
+
+@pytest.fixture
+def playground(window, monkeypatch, workspace_dir):
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
+    window.tabs.setCurrentWidget(window.playground_panel)
+    return window.playground_panel
+
+
+def test_fill_mask_view_inserts_masks_and_fills_them_in(playground, qtbot, mlm_run):
+    load_model(qtbot, playground.pickers[0], mlm_run)
+    assert playground.insert_mask.isVisible() and playground.run_button.text() == "Fill In"
+    column = playground.answers["masks"][0]
+    playground.prompt.setPlainText("def ")
+    playground.prompt.moveCursor(playground.prompt.textCursor().MoveOperation.End)
+    playground.insert_mask.click()
+    qtbot.keyClicks(playground.prompt, "(x): return ")
+    playground.insert_mask.click()
+    assert playground.prompt.toPlainText() == "def [MASK](x): return [MASK]"
+    qtbot.waitUntil(lambda: column.result is not None and len(column.result) == 2, timeout=TIMEOUT)
+    expected = fill(inference.load(str(mlm_run)), "def [MASK](x): return [MASK]", top_k=8)
+    assert [[c.id for c in mask] for mask in column.result] == [[c.id for c in mask] for mask in expected]
+    assert column.table.columnCount() == 2 and column.table.rowCount() == 8
+    first = column.result[0][0].token
+    column.table.cellClicked.emit(0, 0)
+    assert playground.prompt.toPlainText() == f"def {first.lstrip()}(x): return [MASK]"
+    qtbot.waitUntil(lambda: column.result is not None and len(column.result) == 1, timeout=TIMEOUT)
+
+
+def test_tag_view_colours_the_entities(playground, qtbot, tag_run):
+    load_model(qtbot, playground.pickers[0], tag_run)
+    column = playground.answers["tags"][0]
+    assert playground.run_button.text() == "Tag" and "PER" in column.legend.text()
+    text = "Alice lives in Paris with Jean Luc"
+    playground.prompt.setPlainText(text)
+    qtbot.waitUntil(lambda: column.result is not None and column.result.text == text, timeout=TIMEOUT)
+    expected = tag(inference.load(str(tag_run)), text)
+    assert [(e.label, e.start, e.end) for e in column.result.entities] == [(e.label, e.start, e.end)
+                                                                           for e in expected.entities]
+    assert column.table.rowCount() == len(expected.entities) and "vertical-align:sub" in column.text.toHtml()
+    shown = column.text.entities[0]
+    assert column.text.entity_at(shown.start).label == expected.entities[0].label
+    playground.run_button.click()  # an explicit Tag goes into the history
+    qtbot.waitUntil(lambda: bool(playground.history.entries and playground.history.entries[-1].outputs),
+                    timeout=TIMEOUT)
+    assert expected.entities[0].text in playground.history.entries[-1].outputs[0].text
+
+
+def test_the_taggers_report_and_a_fine_tune_against_its_twin_from_scratch(window, qtbot, tag_run, mlm_run,
+                                                                          labelled_csv, monkeypatch, tmp_path):
+    root = workspace.runs_dir(workspace.workspace())
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(tag_run, root / "tagger")
+    shutil.copytree(mlm_run, root / "pretrained")
+    args = [a if a != "bert-tiny" else str(root / "pretrained") for a in TINY_CLS if a not in ("--vocab-size", "400")]
+    assert train_cli(workspace.workspace(), root / "tuned", labelled_csv, args) == 0
+    panel = window.train_panel
+    window.tabs.setCurrentWidget(panel)
+    panel.refresh_runs()
+    panel.select_runs(["tagger"])
+    panel.open_selected()
+    view = panel.monitor.report_views["tags"]
+    assert view.isVisible() and panel.monitor.report_views["labels"].isHidden()
+    assert {view.table.item(r, 0).text() for r in range(view.table.rowCount())} == {"PER", "LOC"}
+    assert "Entity F1" in [m.title for m in panel.monitor.headline]
+
+    panel.tabs.setCurrentIndex(2)
+    panel.select_runs(["tuned"])
+    row = next(r for r in range(panel.runs_table.rowCount()) if panel.runs_table.item(r, 0).text() == "tuned")
+    assert panel.runs_table.item(row, 2).text() == "← pretrained"
+    panel.runs_table.setCurrentCell(row, 0)
+    assert panel.scratch_button.isEnabled()
+    panel.scratch_button.click()
+    assert set(panel.monitor.curves.overlays) == {"tuned"}
+    qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
+    assert panel.monitor.error.isHidden(), panel.monitor.error.text()
+    scratch = runs.read(Path(panel.monitor.run_dir))
+    config = runs.read_config(Path(scratch.path))
+    assert scratch.status == "completed" and scratch.base is None
+    assert config["model"] == "bert-tiny" and config["tokenizer"] == str(root / "pretrained" / "tokenizer")
+    assert ("tuned", "eval_accuracy") in panel.monitor.curves.overlay_metric_curves  # the fine-tune, drawn over it
