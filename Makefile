@@ -26,7 +26,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_train.py
-	$(BIN)/python tests/benchmarks/bench_classify_train.py
+	$(BIN)/python tests/benchmarks/bench_task_train.py --task classify
+	$(BIN)/python tests/benchmarks/bench_task_train.py --task mlm
+	$(BIN)/python tests/benchmarks/bench_task_train.py --task tag
 	$(BIN)/python tests/benchmarks/bench_classify.py
 	$(BIN)/python tests/benchmarks/bench_generate.py
 	$(BIN)/python tests/benchmarks/bench_tokenize.py
