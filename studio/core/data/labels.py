@@ -29,15 +29,19 @@ class LabelSet:
     names: list[str]  # in id order
     counts: list[int]
     missing: int  # rows with no label; left out of training
+    per_word: bool = False  # tags, counted per word: most words are outside any entity, so no imbalance warning
 
     def warnings(self) -> list[str]:
         """Sentences about a label set that will train badly, for the Data panel and the run's log."""
         out = []
         few = [n for n, c in zip(self.names, self.counts) if c < FEW_ROWS]
+        unit = "words" if self.per_word else "rows"
         if few:
             shown = ", ".join(f"'{n}'" for n in few[:5]) + (" and more" if len(few) > 5 else "")
-            out.append(f"{shown} {'has' if len(few) == 1 else 'have'} fewer than {FEW_ROWS} rows; the model will "
-                       "hardly learn {} — add rows or merge classes.".format("it" if len(few) == 1 else "them"))
+            out.append(f"{shown} {'has' if len(few) == 1 else 'have'} fewer than {FEW_ROWS} {unit}; the model will "
+                       "hardly learn {} — add data or merge them.".format("it" if len(few) == 1 else "them"))
+        if self.per_word:
+            return out
         if self.counts and min(self.counts) > 0 and max(self.counts) / min(self.counts) >= IMBALANCE:
             ratio = max(self.counts) / min(self.counts)
             out.append(f"The largest class has {ratio:.0f}× the rows of the smallest; accuracy will flatter the "

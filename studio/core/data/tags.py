@@ -56,7 +56,7 @@ def tag_set(ds: Dataset, name: str, control: str) -> LabelSet:
         names = list(feature.names)
         counts = np.bincount(np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.int64),
                              minlength=len(names))[:len(names)].tolist()
-        return LabelSet(names, counts, empty)
+        return LabelSet(names, counts, empty, per_word=True)
     if not (pa.types.is_string(flat.type) or pa.types.is_large_string(flat.type)):
         raise DataError(f"The tag column '{name}' holds numbers without names, so nobody could read its entities; "
                         "give the tags as words (B-PER, I-PER, O, ...) or as a ClassLabel with names (what "
@@ -70,7 +70,7 @@ def tag_set(ds: Dataset, name: str, control: str) -> LabelSet:
         raise DataError(f"The tag column '{name}' has {'only the tag ' + repr(next(iter(found))) if found else 'no tags'}"
                         f"; a tagger needs at least two. Choose another column with {control}.")
     names = sorted(found, key=_order)
-    return LabelSet(names, [found[n] for n in names], empty)
+    return LabelSet(names, [found[n] for n in names], empty, per_word=True)
 
 
 def _order(tag: str) -> tuple[int, str, str]:

@@ -58,10 +58,12 @@ def tag(loaded: LoadedModel, text: str) -> Tagging:
 
 
 def _tag(run: Any, text: str) -> Tagging:
+    # A run of spaces becomes a token of its own whose trimmed span is empty; it names nothing, so it is
+    # left out (the pipeline would report it as an entity of no characters).
     entities = [Entity(text[e["start"]:e["end"]], e["entity_group"], int(e["start"]), int(e["end"]), float(e["score"]))
-                for e in run(text, aggregation_strategy="first")]
+                for e in run(text, aggregation_strategy="first") if e["end"] > e["start"]]
     tokens = [TokenTag(text[t["start"]:t["end"]], t["entity"], float(t["score"]), int(t["start"]), int(t["end"]))
-              for t in run(text, aggregation_strategy="none", ignore_labels=[])]
+              for t in run(text, aggregation_strategy="none", ignore_labels=[]) if t["end"] > t["start"]]
     return Tagging(text, entities, tokens)
 
 

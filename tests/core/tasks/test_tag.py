@@ -82,3 +82,9 @@ def test_tag_entities_equal_the_pipeline(tag_run):
         assert all(text[e.start:e.end] == e.text for e in ours.entities)
         assert [t.text for t in ours.tokens if t.text.strip()]  # every token, with its own offsets
     json.dumps(ours.as_dict())
+
+
+def test_runs_of_spaces_make_no_empty_entities(tag_run):
+    result = tag(load(str(tag_run)), "Alice   lives in  Paris")
+    assert result.entities and all(e.end > e.start and e.text.strip() == e.text for e in result.entities)
+    assert all(t.text for t in result.tokens)
