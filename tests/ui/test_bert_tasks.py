@@ -134,3 +134,9 @@ def test_the_taggers_report_and_a_fine_tune_against_its_twin_from_scratch(window
     assert scratch.status == "completed" and scratch.base is None
     assert config["model"] == "bert-tiny" and config["tokenizer"] == str(root / "pretrained" / "tokenizer")
     assert ("tuned", "eval_accuracy") in panel.monitor.curves.overlay_metric_curves  # the fine-tune, drawn over it
+    figures = panel.monitor.figures  # the tagger's figures gave way to the classifier's, none left behind
+    titles = [figures.itemAt(i).widget().text() for i in range(figures.count()) if figures.itemAt(i).widget()]
+    assert "Entity F1" not in titles and titles.count("Accuracy") == 1 and "Macro F1" in titles
+    from PySide6.QtWidgets import QLabel
+
+    assert not [w for w in panel.monitor.findChildren(QLabel) if w.text() == "Entity F1" and w.isVisible()]

@@ -157,10 +157,10 @@ class Curves(QWidget):
             self.metric_curves[metric.name] = plot.plot(pen=self._pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
                                                         symbolBrush=colour, name=metric.title)
         self.metrics_plot.setLabel("left", " / ".join(m.title for m in metrics))
-        if metrics and all(m.share for m in metrics):
-            self.metrics_plot.setYRange(0, 1, padding=0.02)
-        else:
-            self.metrics_plot.enableAutoRange(axis="y")
+        # shares follow their values (a climb from 2% to 9% must show) but never leave 0..1
+        shares = bool(metrics) and all(m.share for m in metrics)
+        self.metrics_plot.setLimits(yMin=-0.02 if shares else None, yMax=1.02 if shares else None)
+        self.metrics_plot.enableAutoRange(axis="y")
         self.metrics_plot.setVisible(bool(metrics))
         self.redraw()
 

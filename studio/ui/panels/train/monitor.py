@@ -103,10 +103,10 @@ class Monitor(QWidget):
     def _show_task(self, task: Any) -> None:
         """The task's headline metrics: a figure each above the curves, and a curve each beside the loss."""
         for key in [k for k in self.labels if k.startswith("eval_")]:
-            self.figures.removeWidget(self.labels[key])
-            self.figures.removeWidget(self._figure_titles[key])
-            self.labels.pop(key).deleteLater()
-            self._figure_titles.pop(key).deleteLater()
+            for widget in (self.labels.pop(key), self._figure_titles.pop(key)):
+                self.figures.removeWidget(widget)
+                widget.setParent(None)  # off the screen now; deleteLater waits for the event loop
+                widget.deleteLater()
         self.task = task
         self.headline = task.headline if task is not None else ()
         for metric in self.headline:
