@@ -112,7 +112,7 @@ def test_playground_labels_follow_the_typing_and_a_batch_exports(playground, qtb
     expected = classify(inference.load(str(cls_run)), "open the file")
     assert column.result.label == expected.label
     assert max(abs(column.result.scores[k] - expected.scores[k]) for k in expected.scores) < 1e-5
-    assert column.answer.text().startswith(expected.label)
+    assert column.answer_label.text().startswith(expected.label)
 
     playground.prompt.setPlainText("send the request\n\nsquare root\nopen a folder")
     playground.batch.run_button.click()

@@ -89,6 +89,8 @@ class Task:
     long_rows: str = "are cut to fit"  # what happens to a row longer than that
     target_title: str | None = None  # what --target-len means, for tasks that write a target
     settings: tuple[str, ...] = ()  # RunConfig fields only this task reads (shown in the wizard for it)
+    label_names: str | None = None  # a head that predicts named labels: the DataInfo key holding the names
+    head_title: str | None = None  # what that head is called, for the sentence when it starts fresh
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
 
     @property
@@ -111,16 +113,23 @@ class Task:
         return known and (not self.shapes or shape(config) in self.shapes)
 
     def model_settings(self, info: DataInfo) -> dict[str, Any]:
-        """Config settings the task's head needs from the data (a classifier's labels)."""
-        return {}
+        """Config settings the task's head needs from the data: the names of what it predicts, when it
+        predicts named labels (so an exported model speaks the person's own label names)."""
+        if self.label_names is None:
+            return {}
+        names = info.values[self.label_names]
+        return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
 
     def model_settings_for_estimate(self) -> dict[str, Any]:
-        """`model_settings` before the data is read, for a size estimate (placeholders where needed)."""
-        return {}
+        """`model_settings` before the data is read, for a size estimate (placeholder names)."""
+        return self.model_settings(DataInfo({self.label_names: ["a", "b", "c"]})) if self.label_names else {}
 
     def fresh_head_note(self, fresh: list[str]) -> str | None:
-        """A sentence when loading a model for this task started some of its weights fresh."""
-        return None
+        """A sentence when loading a model for this task started some of its weights fresh (a new head)."""
+        if not fresh or self.head_title is None:
+            return None
+        return (f"The {self.head_title} is new ({', '.join(fresh[:4])}): its weights start random and learn your "
+                f"{self.label_names}; the rest of the model keeps its trained weights.")
 
     # ---- data ---------------------------------------------------------------------------------------
     def inspect(self, ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> tuple[Dataset, DataInfo]:

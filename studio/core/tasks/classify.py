@@ -42,21 +42,10 @@ class TextClassification(Task):
     playground = PlaygroundSpec(input_title="Text to classify", action="Classify")
     command = "classify"
     output = "labels"
+    label_names = "labels"
+    head_title = "classification head"
     length_title = "Text length"
     model_note = "any BERT- or GPT-style model gets a new classification head for your labels"
-
-    def model_settings(self, info: DataInfo) -> dict[str, Any]:
-        names = info.values["labels"]
-        return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
-
-    def model_settings_for_estimate(self) -> dict[str, Any]:
-        return self.model_settings(DataInfo({"labels": ["a", "b"]}))
-
-    def fresh_head_note(self, fresh: list[str]) -> str | None:
-        if not fresh:
-            return None
-        return (f"The classification head is new ({', '.join(fresh[:4])}): its weights start random and learn your "
-                "labels; the rest of the model keeps its trained weights.")
 
     def inspect(self, ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> tuple[Dataset, DataInfo]:
         from studio.core.data import labels

@@ -43,21 +43,10 @@ class TokenClassification(Task):
     playground = PlaygroundSpec(input_title="Text to tag", action="Tag")
     command = "tag"
     output = "tags"
+    label_names = "tags"
+    head_title = "tagging head"
     length_title = "Text length"
     model_note = "any BERT- or GPT-style model gets a new tagging head for your tags"
-
-    def model_settings(self, info: DataInfo) -> dict[str, Any]:
-        names = info.values["tags"]
-        return {"id2label": dict(enumerate(names)), "label2id": {n: i for i, n in enumerate(names)}}
-
-    def model_settings_for_estimate(self) -> dict[str, Any]:
-        return self.model_settings(DataInfo({"tags": ["O", "B-X", "I-X"]}))
-
-    def fresh_head_note(self, fresh: list[str]) -> str | None:
-        if not fresh:
-            return None
-        return (f"The tagging head is new ({', '.join(fresh[:4])}): its weights start random and learn your tags; "
-                "the rest of the model keeps its trained weights.")
 
     def inspect(self, ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> tuple[Dataset, DataInfo]:
         from studio.core.data import tags

@@ -6,14 +6,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import (QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QTextBrowser, QToolTip,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QTextBrowser, QToolTip
 
-from studio.ui.jobs import Job
+from studio.ui.panels.playground.answer_column import AnswerColumn
 from studio.ui.widgets.entities import colour, legend_html
-from studio.ui.widgets.messages import ErrorLabel
 
 
 class _SpanText(QTextBrowser):
@@ -37,16 +34,9 @@ class _SpanText(QTextBrowser):
         super().mouseMoveEvent(event)
 
 
-class TagsColumn(QWidget):
-    """`finished(Tagging)` when an answer arrives; `failed(str)` on an error."""
-
-    finished = Signal(object)
-    failed = Signal(str)
-
+class TagsColumn(AnswerColumn):
     def __init__(self, name: str) -> None:
-        super().__init__()
-        self.setObjectName(name)
-        self.title = QLabel("", objectName=f"{name}Title")
+        super().__init__(name)
         self.legend = QLabel(objectName=f"{name}Legend", wordWrap=True)
         self.text = _SpanText(f"{name}Text")
         self.text.setPlaceholderText("Type a text: its entities are coloured here as you type.")
@@ -54,42 +44,24 @@ class TagsColumn(QWidget):
         self.table.setHorizontalHeaderLabels(("Entity", "Type", "Score", "Where"))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setToolTip("Every entity found, with the model's score for its first word's tag")
-        self.error = ErrorLabel(f"{name}Error")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget, stretch in ((self.title, 0), (self.legend, 0), (self.text, 2), (self.error, 0), (self.table, 1)):
-            layout.addWidget(widget, stretch)
+        for widget, stretch in ((self.legend, 0), (self.text, 2), (self.error, 0), (self.table, 1)):
+            self.layout_.addWidget(widget, stretch)
         self.kinds: list[str] = []
-        self.result: Any = None
-        self._job: Job | None = None
-        self._pending = 0
-
-    @property
-    def running(self) -> bool:
-        return self._job is not None and self._job.running
 
     def show_model(self, text: str, loaded: Any = None) -> None:
-        self.title.setText(f"<b>{text}</b>")
+        super().show_model(text)
         if loaded is not None:
             from studio.core.data.tags import entity_types
 
             self.kinds = entity_types(loaded.labels)
             self.legend.setText(legend_html(self.kinds))
 
-    def ask(self, loaded: Any, text: str) -> None:
+    def answer(self, loaded: Any, text: str) -> Any:
         from studio.core.playground.tagging import tag
 
-        self._pending += 1
-        request = self._pending
-        job = Job(lambda progress, control: tag(loaded, text), self)
-        self._job = job
-        job.done.connect(lambda result: request == self._pending and self.show_result(result))
-        job.failed.connect(lambda message: request == self._pending and self._failed(message))
-        job.start()
+        return tag(loaded, text)
 
     def show_result(self, result: Any) -> None:
-        self.result = result
-        self.error.clear_message()
         parts, at = [], 0
         for e in result.entities:
             parts.append(html.escape(result.text[at:e.start]))
@@ -104,7 +76,6 @@ class TagsColumn(QWidget):
             for column, value in enumerate((e.text, e.label, f"{e.score:.1%}", f"{e.start}–{e.end}")):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
-        self.finished.emit(result)
 
     @staticmethod
     def _shown_positions(result: Any) -> list[Any]:
@@ -117,12 +88,6 @@ class TagsColumn(QWidget):
             extra += len(f" {e.label}")
         return shown
 
-    def _failed(self, message: str) -> None:
-        self.error.show_message(message)
-        self.failed.emit(message)
-
-    def clear(self) -> None:
-        self.result = None
-        self._pending += 1
+    def empty(self) -> None:
         self.text.clear()
         self.table.setRowCount(0)

@@ -1,0 +1,73 @@
+"""A column that answers a text at once (a classifier's labels, a masked model's candidates, a tagger's
+entities): asked again as the person types, each request in a background job, only the latest shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from studio.ui.jobs import Job
+from studio.ui.widgets.messages import ErrorLabel
+
+
+class AnswerColumn(QWidget):
+    """`finished(result)` when an answer arrives; `failed(str)` on an error. Subclasses say how to answer
+    (`answer`, run off the UI thread), how to show it and how to empty the view."""
+
+    finished = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.title = QLabel("", objectName=f"{name}Title")
+        self.error = ErrorLabel(f"{name}Error")
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addWidget(self.title)
+        self.result: Any = None
+        self._job: Job | None = None
+        self._pending = 0
+
+    @property
+    def running(self) -> bool:
+        return self._job is not None and self._job.running
+
+    def show_model(self, text: str, loaded: Any = None) -> None:
+        self.title.setText(f"<b>{text}</b>")
+
+    def answer(self, loaded: Any, text: str) -> Any:
+        raise NotImplementedError
+
+    def ask(self, loaded: Any, text: str) -> None:
+        self._pending += 1
+        request = self._pending
+        job = Job(lambda progress, control: self.answer(loaded, text), self)
+        self._job = job
+        job.done.connect(lambda result: request == self._pending and self._answered(result))
+        job.failed.connect(lambda message: request == self._pending and self._failed(message))
+        job.start()
+
+    def _answered(self, result: Any) -> None:
+        self.result = result
+        self.error.clear_message()
+        self.show_result(result)
+        self.finished.emit(result)
+
+    def show_result(self, result: Any) -> None:
+        raise NotImplementedError
+
+    def _failed(self, message: str) -> None:
+        self.empty()
+        self.error.show_message(message)
+        self.failed.emit(message)
+
+    def clear(self) -> None:
+        self.result = None
+        self._pending += 1  # an answer still on its way belongs to the text or model before
+        self.empty()
+
+    def empty(self) -> None:
+        raise NotImplementedError
