@@ -20,6 +20,7 @@ from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
 from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
 from studio.core.modeling.estimate import estimate
+from studio.core.modeling.presets import is_preset
 from studio.core.runs import store as runs
 from studio.core.system import device as devices
 from studio.core.system import workspace
@@ -115,7 +116,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step,
-                   base=runs.base_of(c.model))
+                   base=None if is_preset(c.model) else runs.base_of(c.model))
     store.mark_running(c.max_steps)
     emit(Stage("run", str(run_dir)))
     emit(Stage("model", f"{c.model}: {size.parameters / 1e6:.2f} M parameters, about "

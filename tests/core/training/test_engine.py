@@ -114,3 +114,14 @@ def test_divergence_fails_clearly_and_keeps_checkpoints(lm_text, ws, tmp_path, m
     info = runs.read(tmp_path / "nan")
     assert info.status == "failed" and "diverged" in info.error
     assert [s for s, _ in runs.checkpoints(tmp_path / "nan")] == [2, 4]
+
+
+def test_a_folder_named_like_a_preset_does_not_pass_for_a_base_run(ws, lm_text, tmp_path, monkeypatch):
+    from studio.core.runs import store
+
+    monkeypatch.chdir(tmp_path)  # the run folder ./gpt-tiny is created under the same name as the preset
+    config = run_config.from_dict({"data": str(lm_text), "model": "gpt-tiny", "vocab_size": 300, "seq_len": 16,
+                                   "batch_size": 4, "max_steps": 2, "eval_every": 2, "save_every": 2,
+                                   "device": "cpu"})
+    result = engine.train(config, root=ws, out=tmp_path / "gpt-tiny")
+    assert result.status == "completed" and store.read(tmp_path / "gpt-tiny").base is None
