@@ -21,7 +21,8 @@ from studio.core.tasks import registry
 from studio.core.training import config as run_config
 
 # flags that map one to one onto RunConfig fields (the column flags come from the tasks)
-_FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "batch_size",
+_FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "minutes",
+          "batch_size",
           "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
           "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask")
 
@@ -44,6 +45,9 @@ def register(commands: Any) -> None:
                    "text limit (classify)")
     p.add_argument("--target-len", type=int, metavar="N", help="summary length limit in tokens")
     p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument("--minutes", type=float, metavar="M", help="a time budget instead of --max-steps: Studio times "
+                   "a few steps on this machine and sets the steps, evaluations and checkpoints to end within M "
+                   "minutes")
     p.add_argument("--batch-size", type=int, metavar="N")
     p.add_argument("--grad-accum", type=int, metavar="N", help="gradient accumulation steps")
     p.add_argument("--lr", type=float, metavar="X", help="peak learning rate")
@@ -74,6 +78,8 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 def _config(args: argparse.Namespace) -> run_config.RunConfig:
     base = run_config.load(Path(args.config).expanduser()) if args.config else run_config.RunConfig()
     given = _given(args)
+    if given.get("minutes") and "max_steps" in given:
+        raise ConfigError("Give --minutes or --max-steps, not both: a budget in minutes sets the steps itself.")
     made_for = registry.for_sample(given.get("data", ""))
     if "task" not in given and not args.config and made_for is not None:
         given["task"] = made_for.name  # --data sample:docstrings implies its task

@@ -180,7 +180,7 @@ def test_wizard_probe_text_reaches_the_config_and_command(window):
     wizard = window.train_panel.wizard
     wizard.probe.setText("def add(a, b): return a + b")
     assert wizard.config().probe_text == "def add(a, b): return a + b"
-    from studio.ui.panels.train.wizard import command_line
+    from studio.core.training.config import command_line
 
     assert "--probe-text 'def add(a, b): return a + b'" in command_line(wizard.validate())
     wizard.probe.setText("x" * 2001)

@@ -180,3 +180,43 @@ def test_recent_files_and_layout_persist(qtbot, lm_text):
     qtbot.addWidget(second)
     assert second.tabs.currentIndex() == 1
     assert [a.text() for a in second.recent_menu.actions()] == [str(lm_text)]
+
+
+def test_a_time_budget_replaces_the_step_counts_and_is_timed_before_the_start(window, qtbot):
+    wizard = window.train_panel.wizard
+    _task(wizard.task, "classify")
+    wizard.go(2)
+    assert wizard.settings_form.isRowVisible(wizard.max_steps) and not wizard.settings_form.isRowVisible(wizard.minutes)
+    wizard.length_mode.setCurrentIndex(wizard.length_mode.findData("minutes"))
+    wizard.minutes.setValue(1.0)
+    wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
+    for planned in (wizard.max_steps, wizard.eval_every, wizard.save_every):
+        assert not wizard.settings_form.isRowVisible(planned)
+    assert wizard.config().minutes == 1.0
+    qtbot.waitUntil(lambda: "steps fit" in wizard.budget_estimate.text(), timeout=TIMEOUT)
+    assert "Timed on cpu" in wizard.budget_estimate.text()
+    wizard.minutes.setValue(0.5)  # the same shape: planned again from the timing already taken
+    qtbot.waitUntil(lambda: "steps fit" in wizard.budget_estimate.text() or "Only" in wizard.budget_estimate.text(),
+                    timeout=5_000)
+    wizard.go(3)
+    command = wizard.command.toPlainText()
+    assert "--minutes 0.5" in command and "--max-steps" not in command
+    assert "as many steps as fit in 0.5 minutes" in wizard.review.text()
+    wizard.length_mode.setCurrentIndex(wizard.length_mode.findData("steps"))
+    assert wizard.config().minutes == 0 and "--minutes" not in wizard.command.toPlainText()
+
+
+def test_the_monitor_shows_the_time_left_the_engine_counts(window):
+    from collections import deque
+
+    from studio.core.training.events import Metrics
+
+    monitor = window.train_panel.ensure_monitor()
+
+    class Thread:
+        events = deque([(0.0, Metrics(10, 100, {"train_loss": 2.0}, 125.0))])
+
+    monitor.thread = Thread()
+    monitor.drain()
+    assert monitor.labels["eta"].text() == "2 min 05 s"
+    monitor.thread = None

@@ -6,6 +6,9 @@ so it is deterministic for a given Python. Each sample is built once and cached 
 - `sample:python-code`: language modelling, one row per source file (`text`).
 - `sample:docstrings`: summarization, `source` (a function without its docstring) and `target` (the
   first sentence of its docstring).
+- `sample:function-names`: summarization at its most extreme, `source` (a function with its name and
+  docstring taken out) and `target` (its name as words: `read_lines` -> "read lines"). A name is a summary
+  of what a function does, short and close to its body, so a small model learns it in minutes.
 - `sample:packages`: text classification, `text` (a function's source) and `label` (the standard-library
   package it comes from, such as asyncio or email).
 - `sample:python-tags`: token classification, `tokens` (a line of Python cut into words by the standard
@@ -30,14 +33,21 @@ from pathlib import Path
 from studio.core.errors import DataError
 
 SAMPLE_PREFIX = "sample:"
-_VERSION = 1  # bump when the recipe changes so old caches are rebuilt
+_VERSION = 2  # bump when the recipe changes so old caches are rebuilt
 # Sized so a CPU run shows learning within minutes while the text is still varied.
 _CODE_BUDGET_CHARS = 6_000_000
 _MAX_FILE_CHARS = 60_000
 _MAX_PAIRS = 20_000
 _MAX_SOURCE_CHARS = 1_500
+# `encodings` holds generated codec tables ("BOX DRAWINGS ... LATIN CAPITAL LETTER"): a model trained on
+# them keeps writing them.
 _SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "dist-packages", "lib2to3", "__pycache__",
-              "turtledemo", "tkinter", "ensurepip", "venv"}
+              "turtledemo", "tkinter", "ensurepip", "venv", "encodings"}
+# Other generated tables (re/_casefix.py, _sysconfigdata*, stringprep.py) are files whose lines are mostly
+# bare literals; real modules with a constant table or two stay under half.
+_LITERAL_LINE = re.compile(r"""^\s*(['"]|0x|\d|\(|[ub]['"])[^=]*[,)\]}]?\s*(#.*)?$""")
+_MAX_LITERAL_SHARE = 0.6
+_TABLE_MIN_CHARS = 2_000
 
 # Packages present in every supported Python, each with hundreds of functions of its own vocabulary.
 _PACKAGES = ("asyncio", "email", "http", "importlib", "logging", "multiprocessing", "unittest", "xml")
@@ -47,6 +57,7 @@ _MIN_FUNCTION_CHARS = 80
 SAMPLES = {
     "python-code": "Python standard library source files (language modelling)",
     "docstrings": "Python functions -> first sentence of their docstring (summarization)",
+    "function-names": "Python functions, unnamed -> their name as words (extreme summarization)",
     "packages": "Python functions -> the standard-library package they come from (text classification)",
     "python-tags": "Python lines as words, tagged as keywords, names, numbers, strings, comments (tagging)",
 }
@@ -83,10 +94,20 @@ def _stdlib_files() -> list[Path]:
 
 
 def _read(path: Path) -> str | None:
+    """A source file's text; None for one that cannot be read or is a generated table."""
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
         return None
+    return None if _is_generated_table(text) else text
+
+
+def _is_generated_table(text: str) -> bool:
+    if len(text) < _TABLE_MIN_CHARS:
+        return False
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    literal = sum(1 for line in lines if _LITERAL_LINE.match(line))
+    return bool(lines) and literal / len(lines) > _MAX_LITERAL_SHARE
 
 
 def _code_rows() -> Iterator[dict]:
@@ -142,6 +163,42 @@ def _docstring_rows() -> Iterator[dict]:
                 return
 
 
+_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _name_words(name: str) -> str:
+    """`read_lines`, `readLines` and `_read_lines` all as "read lines"."""
+    return " ".join(part.lower() for part in _NAME_PART.findall(name))
+
+
+def _function_name_rows() -> Iterator[dict]:
+    seen: set[tuple[str, str]] = set()
+    for path in _stdlib_files():
+        text = _read(path)
+        if not text:
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name.startswith("__"):
+                continue
+            words = _name_words(node.name)
+            if len(words) < 3:  # `f`, `_x`: not a summary of anything
+                continue
+            if ast.get_docstring(node):
+                node.body = node.body[1:] or [ast.Pass()]
+            node.name = "_"
+            source = ast.unparse(node)
+            if not _MIN_FUNCTION_CHARS <= len(source) <= _MAX_SOURCE_CHARS or (source, words) in seen:
+                continue
+            seen.add((source, words))
+            yield {"source": source, "target": words}
+            if len(seen) >= _MAX_PAIRS:
+                return
+
+
 def _package_rows() -> Iterator[dict]:
     root = Path(sysconfig.get_paths()["stdlib"])
     taken = dict.fromkeys(_PACKAGES, 0)
@@ -177,7 +234,7 @@ def _tagged_rows() -> Iterator[dict]:
     kinds = {tokenize.NUMBER: "NUMBER", tokenize.STRING: "STRING", tokenize.COMMENT: "COMMENT"}
     count = 0
     for path in _stdlib_files():
-        text = _read(path) if "encodings" not in path.parts else None  # generated codec tables, not code
+        text = _read(path)
         if not text:
             continue
         words: list[str] = []
@@ -205,7 +262,8 @@ def _tagged_rows() -> Iterator[dict]:
             continue
 
 
-_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows,
+_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "function-names": _function_name_rows,
+             "packages": _package_rows,
              "python-tags": _tagged_rows}
 
 

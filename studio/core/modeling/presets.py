@@ -81,13 +81,27 @@ def _config(name: str, vocab: int, ids: dict[str, int], forced_bos: bool, extra:
         return BertConfig(vocab_size=vocab, hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
                           intermediate_size=4 * d, max_position_embeddings=MAX_POSITIONS, **ids, **extra)
     if preset.family == "bart":
-        return BartConfig(vocab_size=vocab, d_model=d, encoder_layers=layers, decoder_layers=layers,
+        return BartConfig(vocab_size=vocab, d_model=d, init_std=init_std(d), encoder_layers=layers,
+                          decoder_layers=layers,
                           encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=4 * d,
                           decoder_ffn_dim=4 * d, max_position_embeddings=MAX_POSITIONS,
                           decoder_start_token_id=ids["eos_token_id"], forced_eos_token_id=ids["eos_token_id"],
                           forced_bos_token_id=ids["bos_token_id"] if forced_bos else None, **ids, **extra)
     return T5Config(vocab_size=vocab, d_model=d, d_kv=d // heads, d_ff=4 * d, num_layers=layers, num_heads=heads,
                     decoder_start_token_id=ids["pad_token_id"], **ids, **extra)
+
+
+def init_std(width: int) -> float:
+    """The spread of a BART preset's initial weights: 1/sqrt(width), as T5 scales its own.
+
+    BART defaults to 0.02 whatever the width, a value tuned for 768 wide. At 128 wide it starts every
+    attention logit near zero, so self-attention averages all positions into one vector and
+    cross-attention cannot tell one source from another: a bart-tiny summarizer learned to write the same
+    docstring for every function (encoder output equal at every position), and on a copy-a-word task
+    one seed in two never left the loss plateau. At 1/sqrt(width) it learned the copy task on every seed.
+    The GPT-2 and BERT presets keep 0.02: measured so far, masked-LM accuracy did not change with it.
+    """
+    return round(width ** -0.5, 4)
 
 
 def special_ids(tokenizer: PreTrainedTokenizerBase, *, needs_end: bool = True) -> dict[str, int]:

@@ -1,8 +1,9 @@
 """The bridge between Hugging Face Trainer and Studio: it reports, and it steers.
 
 Reports: every Trainer log becomes one row per metric in the run store and one `Metrics` event, with
-throughput and memory added. Steers: at each step boundary it honours pause (blocks on an Event, no
-polling), save-now and stop (save a checkpoint, then end the loop through `should_training_stop`).
+throughput, memory and the time left added. Steers: at each step boundary it honours pause (blocks on
+an Event, no polling), save-now and stop (save a checkpoint, then end the loop through
+`should_training_stop`), and a time budget's deadline (evaluate and save, then end).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from studio.core.control import Control
 from studio.core.runs.store import RunStore
+from studio.core.training.budget import Timing, remaining_evaluations
 from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status
 
 _RENAMES = {"loss": "train_loss"}
@@ -27,7 +29,10 @@ _DROP = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps
 class BridgeCallback(TrainerCallback):
     def __init__(self, store: RunStore, emit: Listener, control: Control, *, tokens_seen: Callable[[], int],
                  memory: Callable[[], int], derived: Callable[[dict[str, float]], dict[str, float]],
-                 report: Callable[[], dict | None]) -> None:
+                 report: Callable[[], dict | None], deadline: float | None = None,
+                 timing: Timing | None = None) -> None:
+        """`deadline` (time.monotonic()) ends training when passed, pauses not counted; `timing` is a
+        calibration's estimate of an evaluation and a checkpoint, for the time left before the first."""
         self.store = store
         self.emit = emit
         self.control = control
@@ -37,12 +42,16 @@ class BridgeCallback(TrainerCallback):
         self.report = report
         self.stopped_at: int | None = None
         self.diverged_at: int | None = None
+        self.out_of_time_at: int | None = None
         self._mark: tuple[float, int] = (time.perf_counter(), 0)
         self._paused_s = 0.0
+        self._deadline = deadline
+        self._clock = _Clock(timing)
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self._mark = (time.perf_counter(), self.tokens_seen())
         self._paused_s = 0.0
+        self._clock.begin()
         self.emit(Status("running", f"Training from step {state.global_step} to {state.max_steps}."))
 
     def _hold(self, state: TrainerState) -> bool:
@@ -54,9 +63,9 @@ class BridgeCallback(TrainerCallback):
         while self.control.paused and not self.control.stopped:
             self.control.wait_while_paused_or_until_save()
             if self.control.paused and self.control.take_save_request():
-                self._paused_s += time.perf_counter() - began
+                self._paused(time.perf_counter() - began)
                 return True  # the trainer saves now; on_save holds the pause again
-        self._paused_s += time.perf_counter() - began
+        self._paused(time.perf_counter() - began)
         if not self.control.stopped:
             self.emit(Status("running", f"Resumed at step {state.global_step}."))
         return False
@@ -69,9 +78,22 @@ class BridgeCallback(TrainerCallback):
             control.should_log = True
             control.should_save = True
             control.should_training_stop = True
+        elif self._deadline is not None and time.monotonic() > self._deadline and state.global_step < state.max_steps:
+            self.out_of_time_at = state.global_step
+            control.should_log = control.should_evaluate = control.should_save = True
+            control.should_training_stop = True
+        self._clock.step_ended(state.global_step)
+
+    def _paused(self, seconds: float) -> None:
+        self._paused_s += seconds
+        self._clock.paused(seconds)
+        if self._deadline is not None:
+            self._deadline += seconds  # a pause is the person's time, not the budget's
 
     def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
                logs: dict | None = None, **kw) -> None:
+        if "eval_runtime" in (logs or {}):
+            self._clock.evaluated(float(logs["eval_runtime"]))
         values = {_RENAMES.get(k, k): float(v) for k, v in (logs or {}).items()
                   if k not in _DROP and isinstance(v, (int, float)) and not isinstance(v, bool)}
         if not values.keys() - {"epoch"}:
@@ -89,7 +111,10 @@ class BridgeCallback(TrainerCallback):
                 control.should_save = False  # the weights are no longer numbers; keep the last good checkpoint
         values.update(self.derived(values))
         self.store.log(state.global_step, values)
-        self.emit(Metrics(state.global_step, state.max_steps, values))
+        left = self._clock.left(state.global_step, state.max_steps, args.eval_steps, args.save_steps)
+        if left is not None and self._deadline is not None:
+            left = min(left, max(0.0, self._deadline - time.monotonic()) + self._clock.eval_s + self._clock.save_s)
+        self.emit(Metrics(state.global_step, state.max_steps, values, left))
 
     def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         body = self.report()
@@ -98,9 +123,59 @@ class BridgeCallback(TrainerCallback):
             self.emit(Report(state.global_step, body))
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
+        self._clock.saved()
         self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))
         while self._hold(state):
             pass  # saved while paused: stay paused; this step's checkpoint already exists
+
+
+class _Clock:
+    """The time a run has left: steps at their recent pace plus the evaluations and checkpoints to come.
+
+    A step's pace is the time between two step ends with no evaluation, checkpoint or pause in between;
+    an evaluation's, Trainer's own `eval_runtime`. Counting only steps (as a progress bar does) makes a
+    summarizer's ETA far too short: its evaluations generate text and can take a quarter of the run.
+    """
+
+    _SMOOTHING = 0.1
+
+    def __init__(self, timing: Timing | None) -> None:
+        self.step_s: float | None = None
+        self.eval_s = timing.eval_s if timing else 0.0
+        self.save_s = timing.save_s if timing else 0.0
+        self._last: tuple[float, int] | None = None
+        self._save_began: float | None = None
+
+    def begin(self) -> None:
+        self._last = None
+
+    def step_ended(self, step: int) -> None:
+        now = time.perf_counter()
+        if self._last is not None and step > self._last[1]:
+            pace = (now - self._last[0]) / (step - self._last[1])
+            self.step_s = pace if self.step_s is None else self.step_s + self._SMOOTHING * (pace - self.step_s)
+        self._last = (now, step)
+        self._save_began = now
+
+    def paused(self, seconds: float) -> None:
+        self._last = self._save_began = None
+
+    def evaluated(self, seconds: float) -> None:
+        self.eval_s = seconds
+        self._last = None
+        self._save_began = time.perf_counter()  # a checkpoint at this step is written after its evaluation
+
+    def saved(self) -> None:
+        if self._save_began is not None:
+            self.save_s = time.perf_counter() - self._save_began
+        self._last = None
+
+    def left(self, step: int, last: int, eval_every: Any, save_every: Any) -> float | None:
+        if self.step_s is None:
+            return None
+        evaluations = remaining_evaluations(step, last, int(eval_every or last))
+        saves = remaining_evaluations(step, last, int(save_every or last))
+        return (last - step) * self.step_s + evaluations * self.eval_s + saves * self.save_s
 
 
 class ProbeCallback(TrainerCallback):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,6 +19,7 @@ from studio.core.tasks import registry
 from studio.core.tasks.base import Task
 
 MAX_PROBE_CHARS = 2000
+MAX_MINUTES = 7 * 24 * 60
 
 
 @dataclass
@@ -36,6 +38,7 @@ class RunConfig:
     seq_len: int = 128  # block length for LM; source length limit for summarization; text limit for classifiers
     target_len: int = 48  # summary length limit
     max_steps: int = 600
+    minutes: float = 0.0  # a time budget: above 0, Studio times this machine and sets the steps to fit
     batch_size: int = 16
     grad_accum: int = 1
     lr: float = 1e-3
@@ -95,6 +98,9 @@ def validate(config: RunConfig) -> RunConfig:
     if not (math.isfinite(c.lr) and 0 < c.lr < 1):
         raise ConfigError(f"--lr {c.lr} is impossible; a learning rate is above 0 and below 1 (1e-5 to 1e-3 "
                           "is usual).")
+    if not (math.isfinite(c.minutes) and 0 <= c.minutes <= MAX_MINUTES):
+        raise ConfigError(f"--minutes {c.minutes:g} is impossible; give a budget above 0 and up to {MAX_MINUTES:,} "
+                          "(a week), or leave it out to count steps.")
     if not 0 <= c.warmup < 1:
         raise ConfigError(f"warmup {c.warmup} must be a fraction of the steps, from 0 up to (not including) 1.")
     if not 0 <= c.weight_decay < 1:
@@ -193,3 +199,20 @@ def dumps(config: RunConfig) -> str:
     import tomli_w
 
     return tomli_w.dumps({"run": config.as_dict()})
+
+
+def command_line(c: RunConfig) -> str:
+    """The `studio train` command for `c`, with only the flags that differ from the defaults."""
+    default = RunConfig(task=c.task).resolved()
+    flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
+    planned = {"max_steps", "eval_every", "save_every"} if c.minutes else set()  # a budget plans these itself
+    names = [col.field for col in registry.get(c.task).columns] + [
+        "tokenizer", "vocab_size", "seq_len", "target_len", "minutes", "max_steps", "batch_size", "grad_accum", "lr",
+        "eval_every", "save_every", "validation_fraction", "seed", "device", "precision", "probe_text",
+        "mlm_probability", "whole_word_mask"]
+    for name in (n for n in names if n not in planned):
+        value = getattr(c, name)
+        if value in ("", None) or value == getattr(default, name):
+            continue
+        flags += ["--" + name.replace("_", "-")] + ([] if isinstance(value, bool) else [str(value)])
+    return shlex.join(flags)

@@ -7,6 +7,9 @@ training completes, stops on request, or fails, and always leaves the run folder
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from studio.core.system import device as devices
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
+from studio.core.training import budget
 from studio.core.training import config as run_config
 from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.config import RunConfig
@@ -50,6 +54,7 @@ class TrainResult:
 def train(config: RunConfig, *, root: Path | None = None, out: Path | None = None,
           listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
     """Start a new run. `root` is the workspace (runs and caches); `out` an explicit run folder."""
+    started = time.monotonic()
     root = root or workspace.workspace()
     c = run_config.validate(config)
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -57,11 +62,37 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
                           "run with --resume.")
     emit, control, device, precision = _setup(c, listeners, control)
     prepared = prepare(c, workspace.cache_dir(root), emit, control)
+    budgeted = None
+    if c.minutes:
+        budgeted = _fit_budget(prepared, device, precision, started, emit)
+        c = prepared.config
     run_dir = out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task)
     run_dir.mkdir(parents=True, exist_ok=True)
     save_tokenizer(prepared.tokenizer, run_dir / runs.TOKENIZER)
     atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
-    return _run(prepared, run_dir, device, precision, None, emit, control)
+    return _run(prepared, run_dir, device, precision, None, emit, control, budgeted)
+
+
+def _fit_budget(p: Prepared, device: str, precision: str, started: float,
+                emit: Listener) -> tuple[float, budget.Timing]:
+    """Time this machine, set the steps and intervals of `p.config` to fit its minutes; the deadline after
+    which training must end to leave time for the last evaluation and the model's save."""
+    c = p.config
+    emit(Stage("budget", f"Timing a few steps of {c.model} on {devices.describe(device)} to fit "
+                         f"{c.minutes:g} minutes..."))
+    collate = p.task.collator(p.tokenizer, p.model, c)
+    eval_size = min(c.batch_size, len(p.validation))
+    generate = {"max_length": c.target_len, "num_beams": 1, "do_sample": False} if p.task.eval_generates else None
+    timing = budget.measure(p.model, budget.sampler(p.train, collate, c.batch_size, c.seed), device=device,
+                            precision=precision, grad_accum=c.grad_accum,
+                            eval_batch=budget.sampler(p.validation, collate, eval_size, c.seed)(),
+                            eval_batches=math.ceil(len(p.validation) / c.batch_size), generate=generate,
+                            budget_s=c.minutes * 60)
+    end = started + c.minutes * 60
+    plan = budget.plan(end - time.monotonic(), timing, c.minutes)
+    p.config = dataclasses.replace(c, max_steps=plan.steps, eval_every=plan.eval_every, save_every=plan.save_every)
+    emit(Stage("budget", plan.describe(c.minutes)))
+    return end - timing.eval_s - timing.save_s, timing
 
 
 def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path | None = None,
@@ -107,7 +138,7 @@ def _setup(c: RunConfig, listeners: Iterable[Listener],
 
 
 def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tuple[int, Path] | None,
-         emit: Listener, control: Control) -> TrainResult:
+         emit: Listener, control: Control, budgeted: tuple[float, budget.Timing] | None = None) -> TrainResult:
     c = p.config
     store = runs.RunStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
@@ -124,7 +155,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     counter = TokenCounter()
     metrics = p.task.metrics(p.tokenizer, p.validation_rows, p.columns, p.info)
     bridge = BridgeCallback(store, emit, control, tokens_seen=counter, memory=lambda: devices.memory_used(device),
-                            derived=p.task.derived, report=metrics.take_report if metrics else lambda: None)
+                            derived=p.task.derived, report=metrics.take_report if metrics else lambda: None,
+                            deadline=budgeted[0] if budgeted else None, timing=budgeted[1] if budgeted else None)
     trainer = _trainer(p, run_dir, device, precision, counter, bridge, metrics)
     if checkpoint:
         emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))
@@ -145,6 +177,9 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             trainer.save_model(str(tmp))
             p.tokenizer.save_pretrained(str(tmp))
         message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
+        if bridge.out_of_time_at is not None:
+            message = (f"The time budget ran out at step {step} of the {c.max_steps} planned (this machine ran slower "
+                       f"than when it was timed); the model is in {run_dir / runs.MODEL}.")
         store.mark_finished("completed")
         emit(Status("completed", message))
         return TrainResult(str(run_dir), "completed", step, str(run_dir / runs.MODEL), message)

@@ -24,6 +24,7 @@ class Metrics:
     step: int
     planned_steps: int
     values: dict[str, float] = field(default_factory=dict)
+    seconds_left: float | None = None  # steps, evaluations and checkpoints to come; None until a pace is known
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,15 @@ def test_python_code_sample_is_built_once_and_deterministic(tmp_path):
     assert samples.sample_path("sample:python-code", tmp_path / "c1").stat().st_mtime_ns == mtime
     rows = [json.loads(line) for line in first.open()]
     assert len(rows) > 100 and sum(len(r["text"]) for r in rows) > 1_000_000
+    # Generated codec and case tables teach a model to write tables; they stay out.
+    assert not any("BOX DRAWINGS" in r["text"] or "decoding_table" in r["text"] for r in rows)
+
+
+def test_generated_tables_are_told_from_modules_with_a_table(tmp_path):
+    table = "".join(f"    0x{i:04x}: 0x{i + 1:04x},  # LATIN LETTER {i}\n" for i in range(200))
+    assert samples._is_generated_table("CASES = {\n" + table + "}\n")
+    module = "".join(f"def f{i}(x):\n    y = x + {i}\n    return y\n\n" for i in range(60))
+    assert not samples._is_generated_table(module + "TABLE = {\n" + table[:1500] + "}\n")
 
 
 def test_docstring_pairs_drop_the_docstring(tmp_path, monkeypatch):
@@ -44,3 +53,15 @@ def test_package_sample_has_balanced_classes_of_real_functions(tmp_path):
 def test_unknown_sample_names_the_known_ones():
     with pytest.raises(DataError, match="sample:packages"):
         samples.check("sample:nope")
+
+
+def test_function_names_hide_the_name_and_docstring_and_give_it_as_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(samples, "_MAX_PAIRS", 300)
+    rows = [json.loads(line) for line in samples.sample_path("sample:function-names", tmp_path).open()]
+    assert len(rows) == 300
+    for row in rows:
+        lines = row["source"].splitlines()
+        first = next(i for i, line in enumerate(lines) if "def _(" in line)  # after any decorators
+        assert not lines[first + 1].lstrip().startswith(("'", '"'))  # the docstring is gone too
+        assert row["target"] == row["target"].lower() and "_" not in row["target"]
+    assert samples._name_words("_readLines2") == "read lines 2"

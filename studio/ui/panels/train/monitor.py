@@ -229,7 +229,10 @@ class Monitor(QWidget):
         self.progress.setValue(event.step)
         self.labels["step"].setText(f"{event.step:,} / {self.planned:,}")
         self._show_values(event.values)
-        if "train_loss" in event.values:
+        if event.seconds_left is not None and not self.pause.isChecked():
+            # The engine counts the evaluations and checkpoints to come, and a time budget's deadline.
+            self.labels["eta"].setText(_duration(event.seconds_left))
+        elif "train_loss" in event.values:
             if self._rate is not None and event.step > self._rate[1] and not self.pause.isChecked():
                 per_step = (t - self._rate[0]) / (event.step - self._rate[1])
                 self.labels["eta"].setText(_duration(per_step * (self.planned - event.step)))

@@ -6,7 +6,6 @@ Tasks, their presets and what their models need come from the task registry.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from studio.core.tasks import registry
 from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
 from studio.ui.jobs import Job
+from studio.ui.panels.train.budget_view import BudgetEstimate
 from studio.ui.widgets.messages import ErrorLabel
 
 PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
@@ -136,6 +136,17 @@ class Wizard(QWidget):
             box.valueChanged.connect(self.validate)
             return box
 
+        self.length_mode = QComboBox(objectName="lengthMode", toolTip="Count steps, or give the minutes you have "
+                                     "and let Studio time this machine and fit the steps to them")
+        self.length_mode.addItem("Steps", "steps")
+        self.length_mode.addItem("Minutes (a time budget)", "minutes")
+        self.length_mode.currentIndexChanged.connect(self._length_changed)
+        self.minutes = QDoubleSpinBox(objectName="budgetMinutes", decimals=1, minimum=0.5, maximum=run_config.MAX_MINUTES,
+                                      singleStep=1.0, value=10.0, suffix=" min")
+        self.minutes.setToolTip("Everything from the start to the saved model: Studio times a few steps when the run "
+                                "starts and sets the steps, evaluations and checkpoints to end in time")
+        self.minutes.valueChanged.connect(self.validate)
+        self.budget_estimate = BudgetEstimate()
         self.max_steps = spin("maxSteps", d.max_steps, 1, 10_000_000, "Optimizer steps to train", 100)
         self.batch = spin("batchSize", d.batch_size, 1, 4096, "Sequences per step (lower it if memory runs out)")
         self.grad_accum = spin("gradAccum", d.grad_accum, 1, 1024, "Steps of gradients summed per update")
@@ -168,7 +179,8 @@ class Wizard(QWidget):
         self.probe.setToolTip("At every evaluation, record where the model attends on this text (first 64 "
                               "tokens), so the Attention panel can show the heads forming step by step")
         self.probe.textChanged.connect(self.validate)
-        for label, widget in (("Max steps", self.max_steps), ("Batch size", self.batch),
+        for label, widget in (("Train for", self.length_mode), ("Budget", self.minutes),
+                              ("", self.budget_estimate), ("Max steps", self.max_steps), ("Batch size", self.batch),
                               ("Gradient accumulation", self.grad_accum), ("Sequence length", self.seq),
                               ("Target length", self.target_len), ("Masked share", self.mlm_probability),
                               ("Whole words", self.whole_word_mask), ("Learning rate", self.lr),
@@ -176,7 +188,19 @@ class Wizard(QWidget):
                               ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
                               ("Attention probe", self.probe)):
             form.addRow(label, widget)
+        self._show_length_rows()
         return page
+
+    def _length_changed(self) -> None:
+        self._show_length_rows()
+        self.validate()
+
+    def _show_length_rows(self) -> None:
+        budgeted = self.length_mode.currentData() == "minutes"
+        for widget in (self.minutes, self.budget_estimate):
+            self.settings_form.setRowVisible(widget, budgeted)
+        for widget in (self.max_steps, self.eval_every, self.save_every):  # the budget's plan sets these
+            self.settings_form.setRowVisible(widget, not budgeted)
 
     def _review_page(self) -> QWidget:
         page = QWidget()
@@ -273,6 +297,7 @@ class Wizard(QWidget):
         return run_config.from_dict({
             **values, "task": task.name, "data": self.data.text().strip(), "model": self.model_name(),
             "max_steps": self.max_steps.value(), "batch_size": self.batch.value(),
+            "minutes": self.minutes.value() if self.length_mode.currentData() == "minutes" else 0.0,
             "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "target_len": self.target_len.value(),
             "lr": self.lr.value(), "eval_every": self.eval_every.value(), "save_every": self.save_every.value(),
             "seed": self.seed.value(), "device": self.device.currentData(),
@@ -291,8 +316,10 @@ class Wizard(QWidget):
             return None
         self.error.clear_message()
         self._set_ok(True)
-        self.command.setPlainText(command_line(checked))
-        self.review.setText(f"{task.title}: {checked.model} on {checked.data}, {checked.max_steps:,} steps of "
+        self.command.setPlainText(run_config.command_line(checked))
+        length = (f"as many steps as fit in {checked.minutes:g} minutes" if checked.minutes
+                  else f"{checked.max_steps:,} steps")
+        self.review.setText(f"{task.title}: {checked.model} on {checked.data}, {length} of "
                             f"{checked.batch_size * checked.grad_accum} × {checked.seq_len} tokens.")
         self._pending = checked
         self._estimate_timer.start()  # typing quickly asks for one estimate, not one per keystroke
@@ -311,6 +338,7 @@ class Wizard(QWidget):
         c = self._pending
         if c is None:
             return
+        self.budget_estimate.show_for(c)
         if self._estimate_job is not None and self._estimate_job.running:
             self._estimate_timer.start()
             return
@@ -372,19 +400,3 @@ def _fits(task: Any, folder: str) -> bool:
         return task.accepts(AutoConfig.from_pretrained(folder))
     except (OSError, ValueError):
         return False
-
-
-def command_line(c: RunConfig) -> str:
-    """The `studio train` command for `c`, with only the flags that differ from the defaults."""
-    default = RunConfig(task=c.task).resolved()
-    flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
-    names = [col.field for col in registry.get(c.task).columns] + [
-        "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "batch_size", "grad_accum", "lr", "eval_every",
-        "save_every", "validation_fraction", "seed", "device", "precision", "probe_text", "mlm_probability",
-        "whole_word_mask"]
-    for name in names:
-        value = getattr(c, name)
-        if value in ("", None) or value == getattr(default, name):
-            continue
-        flags += ["--" + name.replace("_", "-")] + ([] if isinstance(value, bool) else [str(value)])
-    return shlex.join(flags)

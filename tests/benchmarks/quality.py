@@ -1,0 +1,130 @@
+"""What each task's default run learns: the run a person gets with no flags but the task, on this machine.
+
+For each task it trains the default run (default data, preset and recipe), then prints one row: task,
+model, minutes, the headline metric on held-out rows next to what a model that ignores its input
+scores (the most common class; the best single summary), and three example outputs on held-out rows.
+
+    python tests/benchmarks/quality.py                       # every task, about 10 minutes on 2 cores
+    python tests/benchmarks/quality.py --tasks summarize --set max_steps=1500 --set lr=5e-4
+
+`--set` applies a setting to every run, to compare levers side by side in one sitting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import report, scratch
+
+TASKS = ("lm", "summarize", "classify", "mlm", "tag")
+
+
+def held_out(config: Any, cache: Path) -> list[dict[str, Any]]:
+    """The validation rows of a run, split as the engine splits them."""
+    from studio.core.data import samples, sources
+    from studio.core.tasks import registry
+
+    task = registry.get(config.task)
+    samples.sample_path(config.data, cache)
+    source = sources.resolve(config.data, cache)
+    ds = sources.load_resolved(source, cache)
+    _, validation = task.split(ds, config.validation_fraction, config.seed, ordered=source.builder == "text")
+    return [validation[i] for i in range(min(len(validation), config.eval_rows))]
+
+
+def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[str], dict[str, Any]]:
+    """Three outputs on held-out rows, and figures that show whether outputs depend on the input."""
+    from studio.core.playground.sampling import Sampling
+
+    if task == "lm":
+        from studio.core.playground.generation import generate
+
+        prompts = [r["text"][:80] for r in rows[:3]]
+        outs = [generate(loaded, p, Sampling(seed=0, max_new_tokens=40)).text for p in prompts]
+        return [f"{p!r} -> {o!r}" for p, o in zip(prompts, outs, strict=True)], {}
+    if task == "summarize":
+        from studio.core.playground.generation import summarize
+        from studio.core.tasks.rouge import rouge
+
+        greedy = Sampling(greedy=True, max_new_tokens=48)
+        outs = [summarize(loaded, r["source"], greedy).text.strip() for r in rows[:20]]
+        refs = [r["target"] for r in rows]
+        common = [t for t, _ in collections.Counter(refs).most_common(5)] + ["Return the"]
+        constant = max(rouge([c] * len(refs), refs)["rougeL"] for c in common)
+        return ([f"{o!r} (reference {r['target']!r})" for o, r in zip(outs[:3], rows, strict=False)],
+                {"distinct_of_20": len(set(outs)), "best_constant_rougeL": round(constant, 3)})
+    if task == "classify":
+        from studio.core.playground.classification import classify
+
+        labels = collections.Counter(r["label"] for r in rows)
+        outs = [classify(loaded, r["text"]).label for r in rows[:3]]
+        return ([f"{r['text'].splitlines()[0][:50]!r} -> {o} (truly {r['label']})" for o, r in zip(outs, rows, strict=False)],
+                {"majority_accuracy": round(labels.most_common(1)[0][1] / len(rows), 3)})
+    if task == "mlm":
+        from studio.core.playground.fill_mask import fill, mask_token
+
+        shown = []
+        for r in rows[:40]:
+            words = r["text"].split()[:40]
+            if len(shown) == 3 or len(words) < 8:
+                continue
+            middle = len(words) // 2
+            masked = " ".join(words[:middle] + [mask_token(loaded)] + words[middle + 1:])
+            guess = fill(loaded, masked)[0][0].token.strip()
+            shown.append(f"...{' '.join(words[middle - 4:middle])} [MASK] -> {guess!r} (truly {words[middle]!r})")
+        return shown, {}
+    from studio.core.playground.tagging import tag
+
+    outs = []
+    for r in rows[:3]:
+        tagged = tag(loaded, " ".join(r["tokens"]))
+        outs.append(", ".join(f"{e.text}={e.tag}" for e in tagged.entities[:5]))
+    return outs, {}
+
+
+def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
+    from studio.core.runs import store
+    from studio.core.tasks import registry
+    from studio.core.tasks.loaded import load
+    from studio.core.training import config as run_config
+    from studio.core.training import engine
+
+    config = run_config.validate(run_config.from_dict({"task": task, **settings}))
+    began = time.monotonic()
+    result = engine.train(config, root=root, out=root / "runs" / task)
+    minutes = (time.monotonic() - began) / 60
+    info = store.read(Path(result.run_dir))
+    last = [r for r in info.history if r.get("eval_loss") is not None][-1]
+    headline = {m.name: round(last[m.name], 3) for m in registry.get(task).headline if last.get(m.name) is not None}
+    loaded = load(result.run_dir)
+    shown, figures = examples(task, loaded, held_out(config, root / "cache"))
+    return {"task": task, "model": config.model, "data": config.data, "steps": result.global_step,
+            "minutes": round(minutes, 2), "eval_loss": round(last["eval_loss"], 3), **headline, **figures,
+            "examples": shown}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a run setting for every run, e.g. max_steps=1500")
+    args = parser.parse_args()
+    settings = {k: json.loads(v) if v[:1].isdigit() or v[:1] in "-[{tf" else v
+                for k, v in (item.split("=", 1) for item in args.set)}
+    root = scratch()
+    rows = [run_one(task, settings, root) for task in args.tasks.split(",")]
+    for row in rows:
+        print(f"\n{row['task']:<10} {row['model']:<10} {row['minutes']:5.1f} min  " + "  ".join(
+            f"{k}={v}" for k, v in row.items() if k not in ("task", "model", "minutes", "examples", "data")))
+        for line in row["examples"]:
+            print("    " + line)
+    report("quality", {"settings": settings, "runs": rows})
+
+
+if __name__ == "__main__":
+    main()

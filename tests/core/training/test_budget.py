@@ -1,0 +1,96 @@
+"""A budget in minutes: the plan's arithmetic, the time left, and a run that ends inside its budget."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from studio.core.errors import ConfigError
+from studio.core.runs import store as runs
+from studio.core.training import budget, engine
+from studio.core.training.budget import Timing
+from studio.core.training.config import RunConfig
+from studio.core.training.events import Metrics, Stage
+
+
+def test_plan_fills_the_budget_with_steps_evaluations_and_checkpoints():
+    timing = Timing(step_s=0.5, eval_s=4.0, save_s=0.2)
+    p = budget.plan(600, timing)
+    assert p.evaluations == budget.TARGET_EVALS
+    assert p.seconds <= 600 * budget.MARGIN < p.seconds + timing.step_s + timing.eval_s + timing.save_s
+    # What Trainer will do with these settings is what was planned.
+    assert budget.remaining_evaluations(0, p.steps, p.eval_every) == p.evaluations
+    assert p.save_every % p.eval_every == 0
+    assert budget.remaining_evaluations(0, p.steps, p.save_every) <= budget.MAX_SAVES
+    assert p.steps == (600 * 0.9 - 10 * 4.0 - 5 * 0.2) // 0.5
+
+
+def test_slow_evaluations_are_fewer_so_training_keeps_most_of_the_budget():
+    p = budget.plan(120, Timing(step_s=0.1, eval_s=10.0, save_s=0.0))
+    assert p.evaluations == 2  # 25% of 108 s holds two 10 s evaluations
+    assert p.steps * 0.1 >= 0.7 * 108
+
+
+def test_a_budget_too_small_for_ten_steps_says_what_would_fit():
+    with pytest.raises(ConfigError, match=r"Only 4 training steps fit in 1 minute .* at least 2 minutes"):
+        budget.plan(60, Timing(step_s=10.0, eval_s=5.0, save_s=0.0), minutes=1)
+
+
+def test_remaining_evaluations_count_the_last_step():
+    assert budget.remaining_evaluations(0, 100, 25) == 4
+    assert budget.remaining_evaluations(0, 105, 25) == 5  # and one at step 105
+    assert budget.remaining_evaluations(100, 105, 25) == 1
+    assert budget.remaining_evaluations(105, 105, 25) == 0
+    assert budget.remaining_evaluations(30, 100, 25) == 3
+
+
+def test_calibration_leaves_the_weights_and_random_state_as_they_were():
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_positions=16, n_layer=1, n_head=2, n_embd=16,
+                                       bos_token_id=0, eos_token_id=0))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(7)
+    ids = torch.randint(0, 50, (4, 16))
+    rng = torch.random.get_rng_state()
+    timing = budget.measure(model, lambda: {"input_ids": ids, "labels": ids}, device="cpu", precision="fp32",
+                            grad_accum=2, eval_batch={"input_ids": ids, "labels": ids}, eval_batches=3, generate=None)
+    assert timing.step_s > 0 and timing.eval_s > 0
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert not any(p.grad is not None for p in model.parameters())
+    assert torch.equal(torch.random.get_rng_state(), rng)  # dropout drew numbers; they are given back
+
+
+def test_minutes_sets_the_steps_and_the_run_ends_within_the_budget(lm_text, ws, tmp_path):
+    config = RunConfig(data=str(lm_text), vocab_size=300, seq_len=16, batch_size=4, minutes=0.25, device="cpu",
+                       log_every=1)
+    events: list = []
+    began = time.monotonic()
+    result = engine.train(config, root=ws, out=tmp_path / "budget", listeners=[events.append])
+    took = time.monotonic() - began
+    assert result.status == "completed"
+    assert took < 15 * 1.15  # the budget, with a margin for the final save and a noisy machine
+    planned = [e.message for e in events if isinstance(e, Stage) and e.name == "budget"]
+    assert "steps fit" in planned[-1]
+    saved = runs.read_config(tmp_path / "budget")
+    assert saved["minutes"] == 0.25 and saved["max_steps"] >= budget.MIN_STEPS
+    assert result.global_step <= saved["max_steps"]
+    left = [e.seconds_left for e in events if isinstance(e, Metrics) and e.seconds_left is not None]
+    assert left and max(left) < 15 and left[-1] < left[0]
+
+
+def test_a_deadline_ends_a_run_that_was_planned_too_long(lm_text, ws, tmp_path, monkeypatch):
+    # A machine that slows down after timing: the plan promises far more steps than the time allows.
+    monkeypatch.setattr(budget, "plan", lambda seconds, timing, minutes=None: budget.Plan(
+        100_000, 50_000, 50_000, 2, seconds, timing))
+    config = RunConfig(data=str(lm_text), vocab_size=300, seq_len=16, batch_size=4, minutes=0.2, device="cpu")
+    began = time.monotonic()
+    result = engine.train(config, root=ws, out=tmp_path / "late")
+    assert time.monotonic() - began < 12 * 1.2
+    assert result.status == "completed" and "budget ran out" in result.message
+    assert 0 < result.global_step < 100_000
+    info = runs.read(tmp_path / "late")
+    assert info.status == "completed" and (tmp_path / "late" / runs.MODEL).is_dir()
+    assert any(r.get("eval_loss") is not None and r["step"] == result.global_step for r in info.history)
