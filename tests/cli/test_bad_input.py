@@ -51,6 +51,7 @@ def _error_line(stderr: str) -> str:
 
 CASES = [
     ("missing", ["--data", "{tmp}/nope.txt"], "does not exist"),
+    ("minutes-and-steps", ["--data", "{lm}", "--minutes", "5"], "Give --minutes or --max-steps, not both"),
     ("empty", ["--data", "{empty}"], "empty"),
     ("binary", ["--data", "{binary}"], "binary"),
     ("latin1", ["--data", "{latin1}"], "UTF-8"),

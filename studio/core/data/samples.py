@@ -6,9 +6,6 @@ so it is deterministic for a given Python. Each sample is built once and cached 
 - `sample:python-code`: language modelling, one row per source file (`text`).
 - `sample:docstrings`: summarization, `source` (a function without its docstring) and `target` (the
   first sentence of its docstring).
-- `sample:function-names`: summarization at its most extreme, `source` (a function with its name and
-  docstring taken out) and `target` (its name as words: `read_lines` -> "read lines"). A name is a summary
-  of what a function does, short and close to its body, so a small model learns it in minutes.
 - `sample:packages`: text classification, `text` (a function's source) and `label` (the standard-library
   package it comes from, such as asyncio or email).
 - `sample:python-tags`: token classification, `tokens` (a line of Python cut into words by the standard
@@ -57,7 +54,6 @@ _MIN_FUNCTION_CHARS = 80
 SAMPLES = {
     "python-code": "Python standard library source files (language modelling)",
     "docstrings": "Python functions -> first sentence of their docstring (summarization)",
-    "function-names": "Python functions, unnamed -> their name as words (extreme summarization)",
     "packages": "Python functions -> the standard-library package they come from (text classification)",
     "python-tags": "Python lines as words, tagged as keywords, names, numbers, strings, comments (tagging)",
 }
@@ -163,42 +159,6 @@ def _docstring_rows() -> Iterator[dict]:
                 return
 
 
-_NAME_PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-
-
-def _name_words(name: str) -> str:
-    """`read_lines`, `readLines` and `_read_lines` all as "read lines"."""
-    return " ".join(part.lower() for part in _NAME_PART.findall(name))
-
-
-def _function_name_rows() -> Iterator[dict]:
-    seen: set[tuple[str, str]] = set()
-    for path in _stdlib_files():
-        text = _read(path)
-        if not text:
-            continue
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name.startswith("__"):
-                continue
-            words = _name_words(node.name)
-            if len(words) < 3:  # `f`, `_x`: not a summary of anything
-                continue
-            if ast.get_docstring(node):
-                node.body = node.body[1:] or [ast.Pass()]
-            node.name = "_"
-            source = ast.unparse(node)
-            if not _MIN_FUNCTION_CHARS <= len(source) <= _MAX_SOURCE_CHARS or (source, words) in seen:
-                continue
-            seen.add((source, words))
-            yield {"source": source, "target": words}
-            if len(seen) >= _MAX_PAIRS:
-                return
-
-
 def _package_rows() -> Iterator[dict]:
     root = Path(sysconfig.get_paths()["stdlib"])
     taken = dict.fromkeys(_PACKAGES, 0)
@@ -262,8 +222,7 @@ def _tagged_rows() -> Iterator[dict]:
             continue
 
 
-_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "function-names": _function_name_rows,
-             "packages": _package_rows,
+_BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows,
              "python-tags": _tagged_rows}
 
 

@@ -36,7 +36,7 @@ class Summarization(Task):
     shapes = ("encoder-decoder",)
     architectures = ("ForConditionalGeneration",)
     presets = ("bart-tiny", "bart-small", "t5-tiny")
-    samples = ("sample:docstrings", "sample:function-names")
+    samples = ("sample:docstrings",)
     headline = (Metric("eval_rouge1", "ROUGE-1", share=True), Metric("eval_rouge2", "ROUGE-2", share=True),
                 Metric("eval_rougeL", "ROUGE-L", share=True))
     playground = PlaygroundSpec(input_title="Text to summarize", action="Summarize", beams=True)

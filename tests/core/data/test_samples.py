@@ -54,14 +54,3 @@ def test_unknown_sample_names_the_known_ones():
     with pytest.raises(DataError, match="sample:packages"):
         samples.check("sample:nope")
 
-
-def test_function_names_hide_the_name_and_docstring_and_give_it_as_words(tmp_path, monkeypatch):
-    monkeypatch.setattr(samples, "_MAX_PAIRS", 300)
-    rows = [json.loads(line) for line in samples.sample_path("sample:function-names", tmp_path).open()]
-    assert len(rows) == 300
-    for row in rows:
-        lines = row["source"].splitlines()
-        first = next(i for i, line in enumerate(lines) if "def _(" in line)  # after any decorators
-        assert not lines[first + 1].lstrip().startswith(("'", '"'))  # the docstring is gone too
-        assert row["target"] == row["target"].lower() and "_" not in row["target"]
-    assert samples._name_words("_readLines2") == "read lines 2"

@@ -37,6 +37,14 @@ def test_a_budget_too_small_for_ten_steps_says_what_would_fit():
         budget.plan(60, Timing(step_s=10.0, eval_s=5.0, save_s=0.0), minutes=1)
 
 
+@pytest.mark.parametrize("minutes", [-1.0, float("nan"), 1e9])
+def test_impossible_budgets_are_refused(minutes):
+    from studio.core.training.config import validate
+
+    with pytest.raises(ConfigError, match="--minutes"):
+        validate(RunConfig(minutes=minutes))
+
+
 def test_remaining_evaluations_count_the_last_step():
     assert budget.remaining_evaluations(0, 100, 25) == 4
     assert budget.remaining_evaluations(0, 105, 25) == 5  # and one at step 105
@@ -64,21 +72,21 @@ def test_calibration_leaves_the_weights_and_random_state_as_they_were():
 
 
 def test_minutes_sets_the_steps_and_the_run_ends_within_the_budget(lm_text, ws, tmp_path):
-    config = RunConfig(data=str(lm_text), vocab_size=300, seq_len=16, batch_size=4, minutes=0.25, device="cpu",
+    config = RunConfig(data=str(lm_text), vocab_size=300, seq_len=16, batch_size=4, minutes=0.4, device="cpu",
                        log_every=1)
     events: list = []
     began = time.monotonic()
     result = engine.train(config, root=ws, out=tmp_path / "budget", listeners=[events.append])
     took = time.monotonic() - began
     assert result.status == "completed"
-    assert took < 15 * 1.15  # the budget, with a margin for the final save and a noisy machine
+    assert took < 24 * 1.15  # the budget, with a margin for the final save and a noisy machine
     planned = [e.message for e in events if isinstance(e, Stage) and e.name == "budget"]
     assert "steps fit" in planned[-1]
     saved = runs.read_config(tmp_path / "budget")
-    assert saved["minutes"] == 0.25 and saved["max_steps"] >= budget.MIN_STEPS
+    assert saved["minutes"] == 0.4 and saved["max_steps"] >= budget.MIN_STEPS
     assert result.global_step <= saved["max_steps"]
     left = [e.seconds_left for e in events if isinstance(e, Metrics) and e.seconds_left is not None]
-    assert left and max(left) < 15 and left[-1] < left[0]
+    assert left and max(left) < 24 and left[-1] < left[0]
 
 
 def test_a_deadline_ends_a_run_that_was_planned_too_long(lm_text, ws, tmp_path, monkeypatch):
