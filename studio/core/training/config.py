@@ -214,5 +214,6 @@ def command_line(c: RunConfig) -> str:
         value = getattr(c, name)
         if value in ("", None) or value == getattr(default, name):
             continue
-        flags += ["--" + name.replace("_", "-")] + ([] if isinstance(value, bool) else [str(value)])
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        flags += ["--" + name.replace("_", "-")] + ([] if isinstance(value, bool) else [shown])
     return shlex.join(flags)
