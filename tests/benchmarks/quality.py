@@ -26,17 +26,10 @@ TASKS = ("lm", "summarize", "classify", "mlm", "tag")
 
 def held_out(config: Any, cache: Path) -> list[dict[str, Any]]:
     """The validation rows of a run, split as the engine splits them."""
-    from studio.core.data import samples, sources
-    from studio.core.data.columns import map_columns
     from studio.core.tasks import registry
-    from studio.core.training.prepare import cli_controls
+    from studio.core.training.prepare import load_rows
 
-    task = registry.get(config.task)
-    samples.sample_path(config.data, cache)
-    source = sources.resolve(config.data, cache)
-    ds = sources.load_resolved(source, cache)
-    ds, _ = task.inspect(ds, map_columns(ds, task.columns, config.columns(task), cli_controls()), cli_controls())
-    _, validation = task.split(ds, config.validation_fraction, config.seed, ordered=source.builder == "text")
+    validation = load_rows(config, registry.get(config.task), cache, lambda event: None).validation
     return [validation[i] for i in range(min(len(validation), config.eval_rows))]
 
 

@@ -83,9 +83,10 @@ def plan(seconds: float, timing: Timing, minutes: float | None = None) -> Plan:
     return Plan(steps, eval_every, save_every, evaluations, spent, timing)
 
 
-def remaining_evaluations(step: int, last: int, every: int) -> int:
-    """Evaluations still to come after `step` in a run of `last` steps: each multiple of `every`, and one at
-    the end when `last` is not a multiple (Trainer evaluates a run's last step either way)."""
+def intervals_left(step: int, last: int, every: int) -> int:
+    """Evaluations (or checkpoints) still to come after `step` in a run of `last` steps: each multiple of
+    `every`, and one at the end when `last` is not a multiple (Trainer evaluates and saves a run's last
+    step either way)."""
     if step >= last:
         return 0
     return last // every - step // every + (1 if last % every else 0)
@@ -96,14 +97,18 @@ def _minutes(minutes: float) -> str:
 
 
 def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum: int,
-            eval_batch: Any, eval_batches: int, generate: dict[str, Any] | None, budget_s: float = 600.0) -> Timing:
+            eval_batch: Any, eval_batches: int, generate_len: int | None, budget_s: float = 600.0) -> Timing:
     """Time real steps of `model` on `device`; `batches()` returns a fresh collated training batch.
+
+    An evaluation batch is a forward pass and, for `generate_len`, greedy generation of that many tokens
+    (all of them: an untrained model seldom stops early, and an upper bound keeps the plan in time).
 
     Takes about 2% of `budget_s` (at most a few seconds), and at least two steps and two evaluation batches.
     The optimizer runs at learning rate 0 with no weight decay, so the weights do not move, and the
     random state is put back, so a budgeted run starts exactly as the same run given its steps would.
     """
     import torch
+    from accelerate.utils import send_to_device
 
     rng = torch.random.get_rng_state()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
@@ -114,7 +119,7 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
     def step() -> None:
         for _ in range(grad_accum):
             with autocast:
-                out = model(**_to(batches(), device))
+                out = model(**send_to_device(batches(), device))
                 # Without labels (a preview's random batches) any scalar of the logits costs the same backward.
                 loss = out.loss if out.get("loss") is not None else out.logits.float().mean()
             (loss / grad_accum).backward()
@@ -122,13 +127,12 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
         optimizer.zero_grad(set_to_none=True)
 
     def evaluate_batch() -> None:
-        batch = _to(eval_batch, device)
+        batch = send_to_device(eval_batch, device)
         with torch.inference_mode(), autocast:
             model(**batch)
-            if generate is not None:
-                inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask")}
-                inputs["attention_mask"] = inputs.get("attention_mask", torch.ones_like(inputs["input_ids"]))
-                model.generate(**inputs, **generate)
+            if generate_len is not None:
+                model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                               max_length=generate_len, min_length=generate_len, num_beams=1, do_sample=False)
 
     was_training = model.training
     try:
@@ -141,7 +145,6 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
         eval_s = _timed(evaluate_batch, device, seconds, 3) * eval_batches
     finally:
         optimizer.zero_grad(set_to_none=True)
-        del optimizer
         model.train(was_training)
         torch.random.set_rng_state(rng)
         if cuda_rng is not None:
@@ -175,11 +178,10 @@ def preview(config: Any, device: str, precision: str) -> Timing:
             inputs["decoder_input_ids"] = torch.randint(3, config.vocab_size, (size, target_len), generator=generator)
         return inputs
 
-    generate = {"max_length": target_len, "min_length": target_len, "num_beams": 1, "do_sample": False}
     return measure(model, lambda: batch(config.batch_size), device=device, precision=precision,
                    grad_accum=config.grad_accum, eval_batch=batch(config.batch_size),
                    eval_batches=math.ceil(config.eval_rows / config.batch_size),
-                   generate=generate if task.eval_generates else None, budget_s=config.minutes * 60)
+                   generate_len=target_len if task.eval_generates else None, budget_s=config.minutes * 60)
 
 
 def larger_presets(name: str, choices: Any) -> list[str]:
@@ -223,10 +225,6 @@ def _autocast(device: str, precision: str) -> Any:
     if precision not in dtypes:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.split(":")[0], dtype=dtypes[precision])
-
-
-def _to(batch: dict[str, Any], device: str) -> dict[str, Any]:
-    return {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
 
 
 def sampler(dataset: Any, collate: Any, size: int, seed: int) -> Any:

@@ -18,7 +18,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from studio.core.control import Control
 from studio.core.runs.store import RunStore
-from studio.core.training.budget import Timing, remaining_evaluations
+from studio.core.training.budget import Timing, intervals_left
 from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status
 
 _RENAMES = {"loss": "train_loss"}
@@ -86,7 +86,7 @@ class BridgeCallback(TrainerCallback):
 
     def _paused(self, seconds: float) -> None:
         self._paused_s += seconds
-        self._clock.paused(seconds)
+        self._clock.paused()
         if self._deadline is not None:
             self._deadline += seconds  # a pause is the person's time, not the budget's
 
@@ -157,7 +157,7 @@ class _Clock:
         self._last = (now, step)
         self._save_began = now
 
-    def paused(self, seconds: float) -> None:
+    def paused(self) -> None:
         self._last = self._save_began = None
 
     def evaluated(self, seconds: float) -> None:
@@ -173,8 +173,8 @@ class _Clock:
     def left(self, step: int, last: int, eval_every: Any, save_every: Any) -> float | None:
         if self.step_s is None:
             return None
-        evaluations = remaining_evaluations(step, last, int(eval_every or last))
-        saves = remaining_evaluations(step, last, int(save_every or last))
+        evaluations = intervals_left(step, last, int(eval_every or last))
+        saves = intervals_left(step, last, int(save_every or last))
         return (last - step) * self.step_s + evaluations * self.eval_s + saves * self.save_s
 
 

@@ -62,15 +62,13 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
                           "run with --resume.")
     emit, control, device, precision = _setup(c, listeners, control)
     prepared = prepare(c, workspace.cache_dir(root), emit, control)
-    budgeted = None
-    if c.minutes:
-        budgeted = _fit_budget(prepared, device, precision, started, emit)
-        c = prepared.config
+    deadline, timing = _fit_budget(prepared, device, precision, started, emit) if c.minutes else (None, None)
+    c = prepared.config
     run_dir = out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task)
     run_dir.mkdir(parents=True, exist_ok=True)
     save_tokenizer(prepared.tokenizer, run_dir / runs.TOKENIZER)
     atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
-    return _run(prepared, run_dir, device, precision, None, emit, control, budgeted)
+    return _run(prepared, run_dir, device, precision, None, emit, control, deadline, timing)
 
 
 def _fit_budget(p: Prepared, device: str, precision: str, started: float,
@@ -82,11 +80,11 @@ def _fit_budget(p: Prepared, device: str, precision: str, started: float,
                          f"{c.minutes:g} minutes..."))
     collate = p.task.collator(p.tokenizer, p.model, c)
     eval_size = min(c.batch_size, len(p.validation))
-    generate = {"max_length": c.target_len, "num_beams": 1, "do_sample": False} if p.task.eval_generates else None
     timing = budget.measure(p.model, budget.sampler(p.train, collate, c.batch_size, c.seed), device=device,
                             precision=precision, grad_accum=c.grad_accum,
                             eval_batch=budget.sampler(p.validation, collate, eval_size, c.seed)(),
-                            eval_batches=math.ceil(len(p.validation) / c.batch_size), generate=generate,
+                            eval_batches=math.ceil(len(p.validation) / c.batch_size),
+                            generate_len=c.target_len if p.task.eval_generates else None,
                             budget_s=c.minutes * 60)
     end = started + c.minutes * 60
     plan = budget.plan(end - time.monotonic(), timing, c.minutes)
@@ -138,7 +136,8 @@ def _setup(c: RunConfig, listeners: Iterable[Listener],
 
 
 def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tuple[int, Path] | None,
-         emit: Listener, control: Control, budgeted: tuple[float, budget.Timing] | None = None) -> TrainResult:
+         emit: Listener, control: Control, deadline: float | None = None,
+         timing: budget.Timing | None = None) -> TrainResult:
     c = p.config
     store = runs.RunStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
@@ -156,7 +155,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     metrics = p.task.metrics(p.tokenizer, p.validation_rows, p.columns, p.info)
     bridge = BridgeCallback(store, emit, control, tokens_seen=counter, memory=lambda: devices.memory_used(device),
                             derived=p.task.derived, report=metrics.take_report if metrics else lambda: None,
-                            deadline=budgeted[0] if budgeted else None, timing=budgeted[1] if budgeted else None)
+                            deadline=deadline, timing=timing)
     trainer = _trainer(p, run_dir, device, precision, counter, bridge, metrics)
     if checkpoint:
         emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))

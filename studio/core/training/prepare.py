@@ -64,11 +64,18 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
-            tokenizer_dir: Path | None = None) -> Prepared:
-    """Load and tokenize the data and build the model; `tokenizer_dir` reuses a run's own tokenizer."""
-    task = registry.get(c.task)
-    check_model(c, task)
+@dataclass
+class Rows:
+    """A run's data, checked by its task and split as every run of that data and seed splits it."""
+
+    columns: dict[str, str]
+    info: DataInfo
+    train: Any
+    validation: Any
+    ordered: bool  # plain text, read in order (no shuffling)
+
+
+def load_rows(c: RunConfig, task: Task, cache: Path, emit: Listener) -> Rows:
     emit(Stage("data", f"Loading {c.data}..."))
     if samples.is_sample(c.data):
         samples.sample_path(c.data, cache, progress=lambda m: emit(Stage("data", m)))
@@ -79,7 +86,17 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     ds, info = task.inspect(ds, columns, cli_controls())
     for warning in info.warnings:
         emit(Stage("data", warning))
-    train_rows, val_rows = task.split(ds, c.validation_fraction, c.seed, ordered=ordered)
+    train, validation = task.split(ds, c.validation_fraction, c.seed, ordered=ordered)
+    return Rows(columns, info, train, validation, ordered)
+
+
+def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
+            tokenizer_dir: Path | None = None) -> Prepared:
+    """Load and tokenize the data and build the model; `tokenizer_dir` reuses a run's own tokenizer."""
+    task = registry.get(c.task)
+    check_model(c, task)
+    rows = load_rows(c, task, cache, emit)
+    columns, info, ordered, train_rows, val_rows = rows.columns, rows.info, rows.ordered, rows.train, rows.validation
     control.checkpoint()
 
     tokenizer = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)

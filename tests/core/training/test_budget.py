@@ -20,9 +20,9 @@ def test_plan_fills_the_budget_with_steps_evaluations_and_checkpoints():
     assert p.evaluations == budget.TARGET_EVALS
     assert p.seconds <= 600 * budget.MARGIN < p.seconds + timing.step_s + timing.eval_s + timing.save_s
     # What Trainer will do with these settings is what was planned.
-    assert budget.remaining_evaluations(0, p.steps, p.eval_every) == p.evaluations
+    assert budget.intervals_left(0, p.steps, p.eval_every) == p.evaluations
     assert p.save_every % p.eval_every == 0
-    assert budget.remaining_evaluations(0, p.steps, p.save_every) <= budget.MAX_SAVES
+    assert budget.intervals_left(0, p.steps, p.save_every) <= budget.MAX_SAVES
     assert p.steps == (600 * 0.9 - 10 * 4.0 - 5 * 0.2) // 0.5
 
 
@@ -45,12 +45,12 @@ def test_impossible_budgets_are_refused(minutes):
         validate(RunConfig(minutes=minutes))
 
 
-def test_remaining_evaluations_count_the_last_step():
-    assert budget.remaining_evaluations(0, 100, 25) == 4
-    assert budget.remaining_evaluations(0, 105, 25) == 5  # and one at step 105
-    assert budget.remaining_evaluations(100, 105, 25) == 1
-    assert budget.remaining_evaluations(105, 105, 25) == 0
-    assert budget.remaining_evaluations(30, 100, 25) == 3
+def test_intervals_left_count_the_last_step():
+    assert budget.intervals_left(0, 100, 25) == 4
+    assert budget.intervals_left(0, 105, 25) == 5  # and one at step 105
+    assert budget.intervals_left(100, 105, 25) == 1
+    assert budget.intervals_left(105, 105, 25) == 0
+    assert budget.intervals_left(30, 100, 25) == 3
 
 
 def test_calibration_leaves_the_weights_and_random_state_as_they_were():
@@ -64,7 +64,7 @@ def test_calibration_leaves_the_weights_and_random_state_as_they_were():
     ids = torch.randint(0, 50, (4, 16))
     rng = torch.random.get_rng_state()
     timing = budget.measure(model, lambda: {"input_ids": ids, "labels": ids}, device="cpu", precision="fp32",
-                            grad_accum=2, eval_batch={"input_ids": ids, "labels": ids}, eval_batches=3, generate=None)
+                            grad_accum=2, eval_batch={"input_ids": ids, "labels": ids}, eval_batches=3, generate_len=None)
     assert timing.step_s > 0 and timing.eval_s > 0
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert not any(p.grad is not None for p in model.parameters())

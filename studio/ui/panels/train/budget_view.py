@@ -80,9 +80,9 @@ class BudgetEstimate(QLabel):
             self.setText(str(exc))
             return
         t = plan.timing
-        lines = [f"Timed on {device} with full-length batches: a step takes {t.step_s:.3g} s and an evaluation "
-                 f"{t.eval_s:.3g} s, so about {plan.steps:,} steps fit, evaluated every {plan.eval_every:,}. The run "
-                 "times its real batches when it starts (often shorter, so more steps)."]
+        lines = [(f"Timed on {device} with full-length batches: a step takes {t.step_s:.3g} s and an evaluation "
+                  f"{t.eval_s:.3g} s, so about {plan.steps:,} steps fit, evaluated every {plan.eval_every:,}. The run "
+                  "times its real batches when it starts (often shorter, so more steps).")]
         for bigger, timing in timings.items():
             if bigger == c.model:
                 continue
