@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 # meta device through process-wide state; neither is safe from two threads at once (the window loads
 # two models side by side, and estimates sizes in the background while it may also be training).
 BUILD_LOCK = threading.RLock()
+
+# transformers 5 copies checkpoint tensors out of memory-mapped safetensors files with a pool of loader
+# threads. With a generation running on another thread (the Playground switching models mid-answer) the
+# suite once died of a segmentation fault inside those threads (`_materialize_copy`). Our models load in
+# a background job already, so loading them sequentially costs the window nothing and removes the race.
+os.environ.setdefault("HF_DEACTIVATE_ASYNC_LOAD", "1")
 _PRESET_HINT = "a preset such as gpt-tiny or bert-tiny"
 
 
