@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli.common import read_text
+from studio.core.playground.sampling import SUMMARY_DEFAULTS
 
 
 def register(commands: Any) -> None:
@@ -21,10 +22,11 @@ def register(commands: Any) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--text")
     source.add_argument("--file", metavar="F")
-    _sampling_flags(p, beams=4, max_new=64)
+    _sampling_flags(p, beams=SUMMARY_DEFAULTS["num_beams"], max_new=64)
     p.add_argument("--length-penalty", type=float, default=1.0, help=">1 favours longer summaries (beams only)")
     p.add_argument("--min-new-tokens", type=int, default=0)
-    p.add_argument("--no-repeat-ngram-size", type=int, default=3)
+    p.add_argument("--no-repeat-ngram-size", type=int, default=SUMMARY_DEFAULTS["no_repeat_ngram_size"],
+                   help="never repeat a run of this many tokens (0 is off)")
     p.set_defaults(func=summarize)
 
 

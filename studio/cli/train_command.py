@@ -76,13 +76,18 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _config(args: argparse.Namespace) -> run_config.RunConfig:
-    base = run_config.load(Path(args.config).expanduser()) if args.config else run_config.RunConfig()
+    path = Path(args.config).expanduser() if args.config else None
     given = _given(args)
     if given.get("minutes") and "max_steps" in given:
         raise ConfigError("Give --minutes or --max-steps, not both: a budget in minutes sets the steps itself.")
     made_for = registry.for_sample(given.get("data", ""))
-    if "task" not in given and not args.config and made_for is not None:
+    if "task" not in given and path is None and made_for is not None:
         given["task"] = made_for.name  # --data sample:docstrings implies its task
+    # The task's recipe sits under the file and the flags, so the task must be known first.
+    task = given.get("task") or (run_config.load(path).task if path else run_config.RunConfig().task)
+    base = run_config.RunConfig.for_task(task) if task in registry.TASKS else run_config.RunConfig()
+    if path is not None:
+        base = run_config.load(path, base)
     return run_config.from_dict(given, base, origin="the command line")
 
 

@@ -47,13 +47,22 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
         from studio.core.playground.generation import summarize
         from studio.core.tasks.rouge import rouge
 
-        greedy = Sampling(greedy=True, max_new_tokens=48)
-        outs = [summarize(loaded, r["source"], greedy).text.strip() for r in rows[:20]]
-        refs = [r["target"] for r in rows]
-        common = [t for t, _ in collections.Counter(refs).most_common(5)] + ["Return the"]
+        from studio.core.playground.sampling import SUMMARY_DEFAULTS
+
+        scored = rows[:128]
+        refs = [r["target"] for r in scored]
+        decoded = {}
+        for name, sampling in (("greedy", Sampling(greedy=True, max_new_tokens=48)),
+                               ("default_decoding", Sampling(max_new_tokens=48, **SUMMARY_DEFAULTS))):
+            outs = [summarize(loaded, r["source"], sampling).text.strip() for r in scored]
+            decoded[name] = (outs, rouge(outs, refs)["rougeL"])
+        outs = decoded["default_decoding"][0]
+        common = [t for t, _ in collections.Counter(refs).most_common(5)] + ["Return the", "Return a list of the file."]
         constant = max(rouge([c] * len(refs), refs)["rougeL"] for c in common)
-        return ([f"{o!r} (reference {r['target']!r})" for o, r in zip(outs[:3], rows, strict=False)],
-                {"distinct_of_20": len(set(outs)), "best_constant_rougeL": round(constant, 3)})
+        return ([f"{o!r} (reference {r['target']!r})" for o, r in zip(outs[:3], scored, strict=False)],
+                {"distinct_of_128": len(set(outs)), "greedy_rougeL_128": round(decoded["greedy"][1], 3),
+                 "default_decoding_rougeL_128": round(decoded["default_decoding"][1], 3),
+                 "best_constant_rougeL_128": round(constant, 3)})
     if task == "classify":
         from studio.core.playground.classification import classify
 
@@ -90,7 +99,7 @@ def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
     from studio.core.training import config as run_config
     from studio.core.training import engine
 
-    config = run_config.validate(run_config.from_dict({"task": task, **settings}))
+    config = run_config.validate(run_config.from_dict(settings, run_config.RunConfig.for_task(task)))
     began = time.monotonic()
     result = engine.train(config, root=root, out=root / "runs" / task)
     minutes = (time.monotonic() - began) / 60

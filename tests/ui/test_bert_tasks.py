@@ -14,6 +14,7 @@ from studio.core.playground.tagging import tag
 from studio.core.runs import store as runs
 from studio.core.system import workspace
 from studio.core.tasks import loaded as inference
+from studio.core.training.config import RunConfig, command_line
 from tests.helpers import TINY_CLS, train_cli
 from tests.ui.helpers import TIMEOUT, load_model
 
@@ -53,6 +54,13 @@ def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(windo
     assert str(mlm_run) in runs_offered() and str(lm_run) not in runs_offered()  # a GPT cannot pretrain as MLM
     wizard.task.setCurrentIndex(wizard.task.findData("classify"))
     assert {str(mlm_run), str(lm_run)} <= runs_offered()  # both can take a classification head
+    wizard.task.setCurrentIndex(wizard.task.findData("summarize"))  # a task whose default run is longer
+    assert wizard.max_steps.value() == RunConfig.for_task("summarize").max_steps > RunConfig().max_steps
+    summarizing = wizard.validate()
+    assert summarizing.max_steps == RunConfig.for_task("summarize").max_steps
+    assert "--max-steps" not in command_line(summarizing)
+    wizard.task.setCurrentIndex(wizard.task.findData("classify"))
+    assert (wizard.max_steps.value(), wizard.eval_every.value()) == (RunConfig().max_steps, RunConfig().eval_every)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
-from studio.cli import main
+from studio.cli import build_parser, main
 from studio.core.playground import generation
 from tests.ui.helpers import TIMEOUT, load_model
 
@@ -145,6 +145,9 @@ def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp
     load_model(qtbot, panel.pickers[0], sum_run)
     form = panel.form
     assert form.beams.value() == 4 and not form.greedy.isEnabled() and not form.temperature.isEnabled()
+    cli = build_parser().parse_args(["summarize", "--model", "m", "--text", "t"])
+    assert (form.beams.value(), form.no_repeat.value()) == (cli.num_beams, cli.no_repeat_ngram_size) == (4, 3)
+    assert form.no_repeat.isVisible() and form.sampling().no_repeat_ngram_size == 3
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"\xff\xfe\x00bad")
     panel.open_text_file(binary)

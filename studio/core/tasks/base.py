@@ -92,6 +92,9 @@ class Task:
     label_names: str | None = None  # a head that predicts named labels: the DataInfo key holding the names
     head_title: str | None = None  # what that head is called, for the sentence when it starts fresh
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
+    # RunConfig defaults this task's default run changes, as (field, value) pairs: the steps its default data
+    # and preset need to show learning a person can see
+    recipe: tuple[tuple[str, Any], ...] = ()
 
     @property
     def default_preset(self) -> str:

@@ -47,6 +47,11 @@ class Summarization(Task):
     target_title = "Summary length"
     settings = ("target_len",)
     model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
+    # Learning to read the source takes longer than learning the summaries' language: on sample:docstrings
+    # bart-tiny scores ROUGE-L 0.166 at 600 steps (under the best constant summary, 0.175), 0.213 at 2,000
+    # (5 minutes on 2 cores) and 0.215 at 3,000 (8 minutes). Evaluating (generating) every 100 steps would
+    # cost a quarter of the run.
+    recipe = (("max_steps", 2000), ("eval_every", 250), ("save_every", 500))
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:

@@ -58,6 +58,11 @@ class RunConfig:
     mlm_probability: float = 0.15  # masked LM: share of tokens chosen for prediction (80% masked, 10% random)
     whole_word_mask: bool = False  # masked LM: choose whole words, not single sub-word pieces
 
+    @classmethod
+    def for_task(cls, task: str) -> RunConfig:
+        """The defaults of a run of `task`: RunConfig's own, with the task's recipe over them."""
+        return cls(task=task, **dict(registry.get(task).recipe))
+
     def resolved(self) -> RunConfig:
         """Fill in the defaults that depend on the task (data, model)."""
         out = dataclasses.replace(self)
@@ -203,7 +208,7 @@ def dumps(config: RunConfig) -> str:
 
 def command_line(c: RunConfig) -> str:
     """The `studio train` command for `c`, with only the flags that differ from the defaults."""
-    default = RunConfig(task=c.task).resolved()
+    default = RunConfig.for_task(c.task).resolved()
     flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
     planned = {"max_steps", "eval_every", "save_every"} if c.minutes else set()  # a budget plans these itself
     names = [col.field for col in registry.get(c.task).columns] + [

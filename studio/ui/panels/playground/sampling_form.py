@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from studio.core.playground.sampling import PRESETS, Sampling
+from studio.core.playground.sampling import PRESETS, SUMMARY_DEFAULTS, Sampling
 
 _CUSTOM = "custom"
 
@@ -46,6 +46,9 @@ class SamplingForm(QWidget):
         self.min_tokens = self._int("minTokensSpin", 0, 4096, "The summary is at least this many tokens long.")
         self.length_penalty = self._float("lengthPenaltySpin", -2.0, 3.0, 0.1, 1,
                                           "With beams: above 1 favours longer summaries, below 1 shorter ones.")
+        self.no_repeat = self._int("noRepeatSpin", 0, 20, "Never repeat a run of this many tokens, so a summary "
+                                   "cannot loop (\"the file of the file of ...\"); 0 is off.")
+        self.no_repeat.setSpecialValueText("off")
         self.form = QFormLayout(self)
         self.form.addRow("Preset", self.preset)
         self.form.addRow(self.greedy)
@@ -58,11 +61,12 @@ class SamplingForm(QWidget):
         self.form.addRow("Beams", self.beams)
         self.form.addRow("Min summary tokens", self.min_tokens)
         self.form.addRow("Length penalty", self.length_penalty)
+        self.form.addRow("No repeated n-grams", self.no_repeat)
         self.set_sampling(Sampling(max_new_tokens=64, seed=None))
         self.preset.currentIndexChanged.connect(self._preset_chosen)
         for spin in (self.temperature, self.top_k, self.top_p, self.repetition):
             spin.valueChanged.connect(self._value_changed)
-        for spin in (self.max_tokens, self.seed, self.min_tokens, self.length_penalty):
+        for spin in (self.max_tokens, self.seed, self.min_tokens, self.length_penalty, self.no_repeat):
             spin.valueChanged.connect(self.changed)
         self.beams.valueChanged.connect(lambda _: self._greedy_toggled(self.greedy.isChecked()))
         self.greedy.toggled.connect(self._greedy_toggled)
@@ -80,12 +84,13 @@ class SamplingForm(QWidget):
 
     def set_beams(self, beams: bool) -> None:
         """Beam search and length controls for a task that writes a whole answer (summaries), which starts
-        with 4 beams; plain sampling for one that continues text."""
+        from the summary defaults (as `studio summarize` does); plain sampling for one that continues text."""
         if beams and not self.beams_shown:
             self.greedy.setChecked(False)
-            self.beams.setValue(4)
+            self.beams.setValue(SUMMARY_DEFAULTS["num_beams"])
+            self.no_repeat.setValue(SUMMARY_DEFAULTS["no_repeat_ngram_size"])
         self.beams_shown = beams
-        for widget in (self.beams, self.min_tokens, self.length_penalty):
+        for widget in (self.beams, self.min_tokens, self.length_penalty, self.no_repeat):
             self.form.setRowVisible(widget, beams)
         self.form.labelForField(self.max_tokens).setText("Max summary tokens" if beams else "Max new tokens")
         self._greedy_toggled(self.greedy.isChecked())
@@ -104,6 +109,7 @@ class SamplingForm(QWidget):
         self.beams.setValue(s.num_beams)
         self.min_tokens.setValue(s.min_new_tokens)
         self.length_penalty.setValue(s.length_penalty)
+        self.no_repeat.setValue(s.no_repeat_ngram_size)
         self._sync_preset()
 
     def sampling(self) -> Sampling:
@@ -114,7 +120,8 @@ class SamplingForm(QWidget):
                         seed=None if self.seed.value() < 0 else self.seed.value(), greedy=self.greedy.isChecked(),
                         num_beams=self.beams.value() if summarize else 1,
                         length_penalty=self.length_penalty.value(),
-                        min_new_tokens=min(self.min_tokens.value(), self.max_tokens.value()) if summarize else 0)
+                        min_new_tokens=min(self.min_tokens.value(), self.max_tokens.value()) if summarize else 0,
+                        no_repeat_ngram_size=self.no_repeat.value() if summarize else 0)
 
     def settings(self) -> dict[str, Any]:
         return dict(self.sampling().__dict__)

@@ -224,6 +224,10 @@ class Wizard(QWidget):
     def _task_changed(self) -> None:
         task = self.current_task()
         self.task_help.setText(task.help)
+        defaults = RunConfig.for_task(task.name)
+        for field, box in (("max_steps", self.max_steps), ("eval_every", self.eval_every),
+                           ("save_every", self.save_every)):  # the schedule its default run needs
+            box.setValue(getattr(defaults, field))
         self.preset.blockSignals(True)
         self.preset.clear()
         for name in task.presets:
