@@ -64,8 +64,14 @@ def runs_show(args: argparse.Namespace) -> int:
           f"{info.data})")
     if info.error:
         print(f"error: {info.error}")
+    if info.parameters:
+        trainable = info.trainable_parameters or info.parameters
+        print(f"parameters: {info.parameters:,}" + ("" if trainable == info.parameters else
+                                                    f" ({trainable:,} trained, {trainable / info.parameters:.2%})"))
     for key, value in sorted(info.last.items()):
         print(f"  {key:20} {value if value is None else f'{value:.6g}'}")
     print(f"checkpoints: {', '.join(str(c['step']) for c in info.checkpoints) or 'none'}")
     print(f"model: {info.model_dir or 'not exported yet'}")
+    if info.adapter_dir:
+        print(f"adapter: {info.adapter_dir} (LoRA, applies to the model it was trained on)")
     return 0

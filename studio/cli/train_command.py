@@ -24,7 +24,8 @@ from studio.core.training import config as run_config
 _FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "minutes",
           "batch_size",
           "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
-          "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask")
+          "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha",
+          "lora_dropout", "lora_targets", "gradient_checkpointing")
 
 
 def register(commands: Any) -> None:
@@ -60,6 +61,17 @@ def register(commands: Any) -> None:
                    "predict (0.15); of those 80%% become the mask token, 10%% a random token, 10%% stay")
     p.add_argument("--whole-word-mask", action="store_true", default=None,
                    help="mlm: choose whole words to predict, all their pieces at once, not single pieces")
+    p.add_argument("--lora", action="store_true", default=None, help="train small low-rank adapters (LoRA) on a "
+                   "trained model instead of all its weights: far less memory; exports the merged model and the "
+                   "adapter")
+    p.add_argument("--lora-r", type=int, metavar="N", help="the adapters' rank (8)")
+    p.add_argument("--lora-alpha", type=float, metavar="A", help="their scale is A / rank (16)")
+    p.add_argument("--lora-dropout", type=float, metavar="P", help="dropout on the adapters' input (0.05)")
+    p.add_argument("--lora-targets", metavar="M,...", help="the layers to adapt, by name (c_attn, query, q_proj, "
+                   "...) or all-linear; default: the usual choice for the model family")
+    p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="keep only each layer's "
+                   "input during the forward pass and recompute the rest for the backward pass: much less memory "
+                   "for activations, about a third slower")
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--device", metavar="D", help="auto, cuda, mps or cpu")
     p.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])

@@ -88,7 +88,7 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
     outs = []
     for r in rows[:3]:
         tagged = tag(loaded, " ".join(r["tokens"]))
-        outs.append(", ".join(f"{e.text}={e.tag}" for e in tagged.entities[:5]))
+        outs.append(", ".join(f"{e.text}={e.label}" for e in tagged.entities[:5]))
     return outs, {}
 
 
@@ -122,12 +122,15 @@ def main() -> None:
     settings = {k: json.loads(v) if v[:1].isdigit() or v[:1] in "-[{tf" else v
                 for k, v in (item.split("=", 1) for item in args.set)}
     root = scratch()
-    rows = [run_one(task, settings, root) for task in args.tasks.split(",")]
-    for row in rows:
+    rows = []
+    for task in args.tasks.split(","):
+        row = run_one(task, settings, root)
+        rows.append(row)
         print(f"\n{row['task']:<10} {row['model']:<10} {row['minutes']:5.1f} min  " + "  ".join(
-            f"{k}={v}" for k, v in row.items() if k not in ("task", "model", "minutes", "examples", "data")))
+            f"{k}={v}" for k, v in row.items() if k not in ("task", "model", "minutes", "examples", "data")),
+            flush=True)  # each row as it is measured: an hour of runs is not lost to a failure in the last
         for line in row["examples"]:
-            print("    " + line)
+            print("    " + line, flush=True)
     report("quality", {"settings": settings, "runs": rows})
 
 

@@ -91,6 +91,10 @@ CASES = [
     ("encoder trained as a language model", ["--data", "{lm}", "--model", "{cls_model}"],
      "is an encoder-only bert model, which cannot be trained for language modelling; choose --task classify"),
     ("out exists", ["--data", "{lm}", "--out", "{mixed}"], "already exists"),
+    ("lora on a preset", ["--data", "{lm}", "--lora"], "LoRA adapts a model that has already learned"),
+    ("lora rank zero", ["--data", "{lm}", "--model", "{lm_model}", "--lora", "--lora-r", "0"], "--lora-r 0"),
+    ("lora on a layer that is not there", ["--data", "{lm}", "--model", "{lm_model}", "--lora", "--lora-targets",
+                                           "q_proj"], "no linear layer called q_proj; its linear layers are c_attn"),
 ]
 
 

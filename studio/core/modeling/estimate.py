@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from studio.core.modeling import lora
 from studio.core.modeling.loading import BUILD_LOCK, auto_class
 
 if TYPE_CHECKING:
@@ -13,26 +14,33 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SizeEstimate:
-    parameters: int
+    parameters: int  # adapters included
     weights_bytes: int
     training_bytes: int  # weights + gradients + Adam state + activations for one batch
+    trainable: int  # the parameters that learn: all, or under LoRA the adapters and the head
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
 
 
 def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int, precision: str = "fp32",
-             target_len: int = 0) -> SizeEstimate:
+             target_len: int = 0, adapters: dict[str, Any] | None = None, checkpointing: bool = False) -> SizeEstimate:
     """Count parameters without allocating them (meta device) and estimate training memory.
 
-    Activations follow Korthikanti et al. (2022), ~(34*h + 5*a*s) bytes per token per layer in half
-    precision, doubled for fp32; plus the logits and their gradient. An estimate, shown as one.
+    Every weight costs 4 bytes; those that train 12 more for their gradient and Adam's two moments: all of
+    them, or with `adapters` (the arguments of `lora.wrap`) only the adapters and the head. Activations follow
+    Korthikanti et al. (2022), ~(34*h + 5*a*s) bytes per token per layer in half precision, doubled for fp32;
+    plus the logits and their gradient. With gradient `checkpointing` only each layer's input stays (2*h bytes
+    a token in half precision) and one layer's activations at a time are rebuilt. An estimate, shown as one.
     """
     import torch
 
     with BUILD_LOCK, torch.device("meta"):
         model = auto_class(auto).from_config(config)
-    params = sum(p.numel() for p in model.parameters())
+        outputs = model.get_output_embeddings()
+        if adapters is not None:
+            model = lora.wrap(model, **adapters)
+    params, trainable = lora.parameter_counts(model)
     hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", 0)
     heads = getattr(config, "num_attention_heads", None) or getattr(config, "num_heads", 1)
     layers = (getattr(config, "num_hidden_layers", 0) or getattr(config, "num_layers", 0))
@@ -41,9 +49,9 @@ def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int,
                                                                     or getattr(config, "num_decoder_layers", 0))
     scale = 1 if precision in ("bf16", "fp16") else 2
     tokens = batch_size * max(seq_len, target_len)
-    activations = tokens * layers * (34 * hidden + 5 * heads * max(seq_len, target_len)) * scale
-    outputs = model.get_output_embeddings()
+    per_layer = tokens * (34 * hidden + 5 * heads * max(seq_len, target_len)) * scale
+    activations = tokens * layers * 2 * hidden * scale + per_layer if checkpointing else per_layer * layers
     width = config.vocab_size if outputs is not None else max(1, getattr(config, "num_labels", 2))
     logits = batch_size * (target_len or seq_len) * width * 4 * 2
-    return SizeEstimate(parameters=params, weights_bytes=params * 4,
-                        training_bytes=params * 16 + activations + logits)
+    return SizeEstimate(parameters=params, weights_bytes=params * 4, trainable=trainable,
+                        training_bytes=params * 4 + trainable * 12 + activations + logits)

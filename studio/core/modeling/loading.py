@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import ModelError, first_line
+from studio.core.modeling import lora
 from studio.core.system import hub
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ def load_config(name: str, *, trust_remote_code: bool = False) -> PretrainedConf
     from transformers import AutoConfig
 
     local = Path(name).expanduser()
+    if lora.is_adapter(local):
+        return load_config(lora.adapter_base(local), trust_remote_code=trust_remote_code)
     if local.exists():
         if not local.is_dir() or not (local / "config.json").is_file():
             raise ModelError(f"'{name}' is not a model folder (it has no config.json); pick a folder written "
@@ -82,13 +85,20 @@ def _hub(name: str) -> dict[str, bool]:
 
 
 def load_pretrained(name: str, auto: str, *, trust_remote_code: bool = False, attn_implementation: str | None = None,
-                    dtype: Any = None, **config: Any) -> tuple[PreTrainedModel, list[str]]:
+                    dtype: Any = None, keep_adapter: bool = False, **config: Any) -> tuple[PreTrainedModel, list[str]]:
     """Load a local folder or hub id as `auto` (an auto class name); returns the model and the names of the
     weights it had to start fresh (a new head), empty when everything came from the checkpoint.
 
     `config` overrides settings of the saved config (a classifier's labels); a head whose shape no longer
-    fits them is started fresh.
+    fits them is started fresh. A LoRA adapter folder loads its base with the adapter applied: merged into
+    the weights, or kept apart (`keep_adapter`) to look at or switch off.
     """
+    if lora.is_adapter(name):
+        base, fresh = load_pretrained(lora.adapter_base(name), auto, trust_remote_code=trust_remote_code,
+                                      attn_implementation=attn_implementation, dtype=dtype, **config)
+        with BUILD_LOCK:
+            adapted = lora.load_adapter(base, name)
+        return (adapted if keep_adapter else adapted.merge_and_unload()), fresh
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code, "output_loading_info": True, **config}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation

@@ -18,6 +18,7 @@ class ModelChoice:
     step: int | None  # None for the final model
     started: float | None
     status: str
+    adapter: bool = False  # a LoRA adapter applied to its base, unmerged
 
 
 def model_choices(root: Path) -> list[ModelChoice]:
@@ -32,6 +33,8 @@ def model_choices(root: Path) -> list[ModelChoice]:
                       started=info.started, status=info.status)
         if info.model_dir:
             found.append(ModelChoice(path=info.model_dir, step=None, **common))
+        if info.adapter_dir:
+            found.append(ModelChoice(path=info.adapter_dir, step=None, adapter=True, **common))
         for checkpoint in reversed(info.checkpoints):
             found.append(ModelChoice(path=checkpoint["path"], step=checkpoint["step"], **common))
     return found

@@ -32,6 +32,7 @@ CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.sqlite"
 CHECKPOINTS = "checkpoints"
 MODEL = "model"
+ADAPTER = "adapter"  # a LoRA run's adapter alone; model/ holds it merged into the base
 TOKENIZER = "tokenizer"
 STATUSES = ("running", "completed", "stopped", "failed")
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
@@ -139,6 +140,9 @@ class RunInfo:
     history: list[dict[str, float]] = field(default_factory=list)
     report: dict[str, Any] | None = None  # the latest evaluation's report, with its "step"
     base: dict[str, Any] | None = None  # the run it started from: {"run": name, "path", "step" (None: final)}
+    parameters: int | None = None  # the model's, adapters included
+    trainable_parameters: int | None = None  # those that learn: all of them, or the adapters and head under LoRA
+    adapter_dir: str | None = None  # a LoRA run's adapter alone
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -196,7 +200,10 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         started=meta.get("started"), ended=meta.get("ended"), error=meta.get("error"),
         model_dir=str(model_dir) if (model_dir / "config.json").is_file() else None,
         checkpoints=[{"step": s, "path": str(p)} for s, p in checkpoints(run_dir)],
-        last=last, history=history if with_history else [], report=report, base=meta.get("base"))
+        last=last, history=history if with_history else [], report=report, base=meta.get("base"),
+        parameters=meta.get("parameters"),
+        trainable_parameters=meta.get("trainable_parameters", meta.get("parameters")),  # before LoRA: all
+        adapter_dir=str(run_dir / ADAPTER) if (run_dir / ADAPTER / "adapter_config.json").is_file() else None)
 
 
 def _latest_report(conn: sqlite3.Connection) -> dict[str, Any] | None:

@@ -95,6 +95,7 @@ class Task:
     # RunConfig defaults this task's default run changes, as (field, value) pairs: the steps its default data
     # and preset need to show learning a person can see
     recipe: tuple[tuple[str, Any], ...] = ()
+    peft_task_type: str | None = None  # peft's TaskType name: it keeps the task's head trainable under LoRA
 
     @property
     def default_preset(self) -> str:

@@ -34,6 +34,7 @@ class TextClassification(Task):
                Column("label", "Label", LABEL, ("label", "labels", "class", "category", "sentiment", "intent",
                                                 "topic", "target", "y"), "Its label: a word or a whole number"))
     auto_class = "AutoModelForSequenceClassification"
+    peft_task_type = "SEQ_CLS"
     model_types = "MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES"
     architectures = ("ForSequenceClassification",)
     presets = ("bert-tiny", "bert-small", "gpt-tiny", "gpt-small")

@@ -30,6 +30,7 @@ class LanguageModelling(Task):
     columns = (Column("text", "Text", TEXT, ("text", "content", "document", "code"),
                       "The text to learn to continue"),)
     auto_class = "AutoModelForCausalLM"
+    peft_task_type = "CAUSAL_LM"
     model_types = "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"
     shapes = ("decoder-only",)
     architectures = ("ForCausalLM", "LMHeadModel")

@@ -59,7 +59,7 @@ def load(name: str, *, device: str = "auto", attn_implementation: str | None = N
     task = registry.for_model(config, settings.get("task"))
     with quiet_transformers():
         model, _ = loading.load_pretrained(source, task.auto_class, trust_remote_code=trust_remote_code,
-                                           attn_implementation=attn_implementation)
+                                           attn_implementation=attn_implementation, keep_adapter=True)
     tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
     chosen = devices.pick_device(device)
     model.to(chosen).eval()

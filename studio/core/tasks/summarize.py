@@ -32,6 +32,7 @@ class Summarization(Task):
                Column("target", "Target summary", TEXT, ("target", "summary", "highlights", "output"),
                       "Its summary"))
     auto_class = "AutoModelForSeq2SeqLM"
+    peft_task_type = "SEQ_2_SEQ_LM"
     model_types = "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES"
     shapes = ("encoder-decoder",)
     architectures = ("ForConditionalGeneration",)

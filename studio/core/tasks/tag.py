@@ -35,6 +35,7 @@ class TokenClassification(Task):
                Column("tags", "Tags", TAGS, ("ner_tags", "tags", "ner", "labels", "tag", "pos_tags"),
                       "A tag for each word: B-PER, I-PER, O, ..."))
     auto_class = "AutoModelForTokenClassification"
+    peft_task_type = "TOKEN_CLS"
     model_types = "MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES"
     architectures = ("ForTokenClassification",)
     presets = ("bert-tiny", "bert-small", "gpt-tiny", "gpt-small")

@@ -57,11 +57,24 @@ class RunConfig:
     probe_text: str = ""  # recorded as attention at each evaluation; empty: none
     mlm_probability: float = 0.15  # masked LM: share of tokens chosen for prediction (80% masked, 10% random)
     whole_word_mask: bool = False  # masked LM: choose whole words, not single sub-word pieces
+    lora: bool = False  # train low-rank adapters (peft) instead of every weight; the base stays frozen
+    lora_r: int = 8  # the adapters' rank
+    lora_alpha: float = 16.0  # their scale is alpha / r
+    lora_dropout: float = 0.05
+    lora_targets: str = ""  # comma-separated layer names, "all-linear", or empty: peft's choice for the family
+    gradient_checkpointing: bool = False  # keep only each layer's input and recompute the rest: less memory, slower
 
     @classmethod
     def for_task(cls, task: str) -> RunConfig:
         """The defaults of a run of `task`: RunConfig's own, with the task's recipe over them."""
         return cls(task=task, **dict(registry.get(task).recipe))
+
+    def adapters(self) -> dict[str, Any] | None:
+        """The arguments of `modeling.lora.wrap` for this run; None when it trains every weight."""
+        if not self.lora:
+            return None
+        return {"r": self.lora_r, "alpha": self.lora_alpha, "dropout": self.lora_dropout,
+                "target_text": self.lora_targets, "task_type": registry.get(self.task).peft_task_type}
 
     def resolved(self) -> RunConfig:
         """Fill in the defaults that depend on the task (data, model)."""
@@ -117,11 +130,26 @@ def validate(config: RunConfig) -> RunConfig:
     if len(c.probe_text) > MAX_PROBE_CHARS:
         raise ConfigError(f"The attention probe text is {len(c.probe_text):,} characters; keep it under "
                           f"{MAX_PROBE_CHARS} (only its first 64 tokens are recorded).")
+    _check_lora(c)
     if c.device.split(":")[0] not in DEVICES:
         raise ConfigError(f"Unknown device '{c.device}'; choose one of {', '.join(DEVICES)}.")
     if c.precision not in PRECISIONS:
         raise ConfigError(f"Unknown precision '{c.precision}'; choose one of {', '.join(PRECISIONS)}.")
     return c
+
+
+def _check_lora(c: RunConfig) -> None:
+    if not c.lora:
+        return
+    if c.model in PRESETS:
+        raise ConfigError(f"LoRA adapts a model that has already learned; {c.model} starts from random weights, so "
+                          "train it fully (drop --lora), or pass a finished run or a hub model as --model.")
+    if c.lora_r < 1:
+        raise ConfigError(f"--lora-r {c.lora_r} is impossible; the rank is at least 1 (4 to 64 is usual).")
+    if not (math.isfinite(c.lora_alpha) and c.lora_alpha > 0):
+        raise ConfigError(f"--lora-alpha {c.lora_alpha:g} must be above 0 (usually twice the rank).")
+    if not 0 <= c.lora_dropout < 1:
+        raise ConfigError(f"--lora-dropout {c.lora_dropout:g} must be from 0 up to (not including) 1.")
 
 
 def _positive(c: RunConfig, *names: str) -> None:
@@ -196,8 +224,8 @@ def from_scratch(run_dir: Path) -> RunConfig:
         raise ConfigError(f"The run '{base['run']}' started from '{base_config.model}', not from a preset, so there "
                           "is no untrained twin to build; compare with a run you start yourself.")
     config = load(run_dir / runs.CONFIG_FILE)
-    return dataclasses.replace(config, model=base_config.model,
-                               tokenizer=str(Path(base["path"]) / runs.TOKENIZER))
+    return dataclasses.replace(config, model=base_config.model, tokenizer=str(Path(base["path"]) / runs.TOKENIZER),
+                               lora=False)  # adapters on random weights would learn nothing to compare
 
 
 def dumps(config: RunConfig) -> str:
@@ -210,12 +238,15 @@ def command_line(c: RunConfig) -> str:
     """The `studio train` command for `c`, with only the flags that differ from the defaults."""
     default = RunConfig.for_task(c.task).resolved()
     flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
-    planned = {"max_steps", "eval_every", "save_every"} if c.minutes else set()  # a budget plans these itself
+    left_out = {"max_steps", "eval_every", "save_every"} if c.minutes else set()  # a budget plans these itself
+    if not c.lora:
+        left_out |= {"lora_r", "lora_alpha", "lora_dropout", "lora_targets"}  # they mean nothing without --lora
     names = [col.field for col in registry.get(c.task).columns] + [
         "tokenizer", "vocab_size", "seq_len", "target_len", "minutes", "max_steps", "batch_size", "grad_accum", "lr",
         "eval_every", "save_every", "validation_fraction", "seed", "device", "precision", "probe_text",
-        "mlm_probability", "whole_word_mask"]
-    for name in (n for n in names if n not in planned):
+        "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
+        "gradient_checkpointing"]
+    for name in (n for n in names if n not in left_out):
         value = getattr(c, name)
         if value in ("", None) or value == getattr(default, name):
             continue

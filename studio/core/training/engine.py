@@ -22,6 +22,7 @@ from transformers import PrinterCallback, Seq2SeqTrainingArguments, TrainingArgu
 from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
 from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
+from studio.core.modeling import lora
 from studio.core.modeling.estimate import estimate
 from studio.core.modeling.presets import is_preset
 from studio.core.runs import store as runs
@@ -40,6 +41,9 @@ from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer,
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
                       "batch_size"}
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+# transformers 5.x renamed gradient checkpointing to activation checkpointing along the way
+_CHECKPOINTING = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
+                  else "gradient_checkpointing")
 
 
 @dataclass
@@ -143,13 +147,15 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     start_step = checkpoint[0] if checkpoint else 0
     store.truncate_after(start_step)
     source_len, target_len = p.task.length_limits(c)
-    size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len)
+    total, trainable = lora.parameter_counts(p.model)
+    size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len,
+                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
-                   parameters=size.parameters, estimated_bytes=size.training_bytes, global_step=start_step,
-                   base=None if is_preset(c.model) else runs.base_of(c.model))
+                   parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
+                   global_step=start_step, base=None if is_preset(c.model) else runs.base_of(c.model))
     store.mark_running(c.max_steps)
     emit(Stage("run", str(run_dir)))
-    emit(Stage("model", f"{c.model}: {size.parameters / 1e6:.2f} M parameters, about "
+    emit(Stage("model", f"{c.model}: {total / 1e6:.2f} M parameters, about "
                         f"{size.training_bytes / 2**20:.0f} MiB to train on {devices.describe(device)} ({precision})."))
     counter = TokenCounter()
     metrics = p.task.metrics(p.tokenizer, p.validation_rows, p.columns, p.info)
@@ -172,9 +178,16 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             store.mark_finished("stopped")
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)
-        with quiet_transformers(), atomic_dir(run_dir / runs.MODEL) as tmp:
-            trainer.save_model(str(tmp))
-            p.tokenizer.save_pretrained(str(tmp))
+        if c.lora:
+            with quiet_transformers(), atomic_dir(run_dir / runs.ADAPTER) as adapter, \
+                    atomic_dir(run_dir / runs.MODEL) as tmp:
+                lora.export(trainer.model, tmp, adapter)
+                p.tokenizer.save_pretrained(str(tmp))
+                p.tokenizer.save_pretrained(str(adapter))
+        else:
+            with quiet_transformers(), atomic_dir(run_dir / runs.MODEL) as tmp:
+                trainer.save_model(str(tmp))
+                p.tokenizer.save_pretrained(str(tmp))
         message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
         if bridge.out_of_time_at is not None:
             message = (f"The time budget ran out at step {step} of the {c.max_steps} planned (this machine ran slower "
@@ -219,6 +232,9 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
         disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
     )
+    common[_CHECKPOINTING] = c.gradient_checkpointing
+    # non-reentrant checkpointing works when the inputs do not require grad (a frozen embedding under LoRA)
+    common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
     collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c), p.task.tokens_in, counter)
     parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
                  processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics,

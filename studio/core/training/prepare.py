@@ -16,7 +16,7 @@ from studio.core.data import samples, sources
 from studio.core.data.columns import map_columns
 from studio.core.data.tokenizer import load_tokenizer, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
-from studio.core.modeling import loading, presets, shapes
+from studio.core.modeling import loading, lora, presets, shapes
 from studio.core.runs import store as runs
 from studio.core.tasks import registry
 from studio.core.tasks.base import DataInfo, Task
@@ -159,4 +159,10 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo) -> tuple[An
     if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
         model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
     note = task.fresh_head_note(fresh)
-    return model, [note] if note else []
+    notes = [note] if note else []
+    if c.lora:
+        model = lora.wrap(model, **c.adapters(), fresh=fresh)
+        total, trainable = lora.parameter_counts(model)
+        notes.append(f"LoRA: {trainable:,} of {total:,} parameters train ({trainable / total:.2%}); the rest keep "
+                     f"the values {c.model} has.")
+    return model, notes

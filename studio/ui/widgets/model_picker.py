@@ -40,6 +40,8 @@ def choice_label(choice: ModelChoice) -> str:
     task = registry.find(choice.task)
     what = task.title if task else choice.task
     where = "final" if choice.step is None else f"step {choice.step:,}"
+    if choice.adapter:
+        where += " LoRA adapter on its base"
     when = time.strftime("%b %d %H:%M", time.localtime(choice.started)) if choice.started else ""
     status = f" ({choice.status})" if choice.step is None and choice.status != "completed" else ""
     return " · ".join(p for p in (choice.model, what, where + status, when) if p)

@@ -23,6 +23,7 @@ from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
 from studio.ui.jobs import Job
 from studio.ui.panels.train.budget_view import BudgetEstimate
+from studio.ui.panels.train.lora_view import LoraSettings
 from studio.ui.widgets.messages import ErrorLabel
 
 PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
@@ -118,6 +119,9 @@ class Wizard(QWidget):
         form.addRow(self.kind_hub)
         form.addRow("Hub id", self.hub)
         form.addRow(self.model_note)
+        self.lora = LoraSettings()
+        self.lora.changed.connect(self.validate)
+        form.addRow(self.lora)
         form.addRow(self.estimate)
         self.kind_group.idToggled.connect(lambda *_: self.validate())
         self.preset.currentIndexChanged.connect(self.validate)
@@ -175,6 +179,11 @@ class Wizard(QWidget):
             self.precision.addItem(name, name)
         for combo in (self.device, self.precision):
             combo.currentIndexChanged.connect(self.validate)
+        self.checkpointing = QCheckBox("Recompute activations (gradient checkpointing)", objectName="gradCheckpointing")
+        self.checkpointing.setToolTip("Keep only each layer's input during the forward pass and recompute the rest "
+                                      "for the backward pass: much less memory for long sequences or big batches, "
+                                      "about a third slower")
+        self.checkpointing.toggled.connect(self.validate)
         self.probe = QLineEdit(objectName="probeText", placeholderText="optional, e.g. def add(a, b): return a + b")
         self.probe.setToolTip("At every evaluation, record where the model attends on this text (first 64 "
                               "tokens), so the Attention panel can show the heads forming step by step")
@@ -186,6 +195,7 @@ class Wizard(QWidget):
                               ("Whole words", self.whole_word_mask), ("Learning rate", self.lr),
                               ("Evaluate every", self.eval_every), ("Checkpoint every", self.save_every),
                               ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
+                              ("Memory", self.checkpointing),
                               ("Attention probe", self.probe)):
             form.addRow(label, widget)
         self._show_length_rows()
@@ -306,12 +316,14 @@ class Wizard(QWidget):
             "lr": self.lr.value(), "eval_every": self.eval_every.value(), "save_every": self.save_every.value(),
             "seed": self.seed.value(), "device": self.device.currentData(),
             "precision": self.precision.currentData(), "probe_text": self.probe.text(),
-            "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked()})
+            "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked(),
+            "gradient_checkpointing": self.checkpointing.isChecked(), **self.lora.values()})
 
     def validate(self, *_: Any) -> RunConfig | None:
         task = self.current_task()
         self.model_note.setText("" if self.kind_group.checkedId() == PRESET else f"For {task.title.lower()}, "
                                 f"{task.model_note}.")
+        self.lora.allow(self.kind_group.checkedId() != PRESET)
         try:
             checked = run_config.validate(self.config())
         except StudioError as exc:
@@ -346,28 +358,18 @@ class Wizard(QWidget):
         if self._estimate_job is not None and self._estimate_job.running:
             self._estimate_timer.start()
             return
-        if c.model not in PRESETS:
-            self.estimate.setText("Size is shown once the model is loaded.")
-            return
-        task = registry.get(c.task)
-        head = task.model_settings_for_estimate()
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core.modeling import presets
-            from studio.core.modeling.estimate import estimate
             from studio.core.system import device as devices
+            from studio.core.training.sizing import size_of
 
             device = devices.pick_device(c.device)
             chosen = devices.pick_precision(device, c.precision)
-            config = presets.sized_config(c.model, c.vocab_size, **head)
-            source, target = task.length_limits(c)
-            return estimate(config, task.auto_class, c.batch_size, source, chosen, target), device, chosen
+            return size_of(c, chosen), device, chosen
 
         job = Job(work, self)
         self._estimate_job = job
-        job.done.connect(lambda r: job is self._estimate_job and self.estimate.setText(
-            f"{r[0].parameters / 1e6:.2f} M parameters; about {r[0].training_bytes / 2**20:,.0f} MiB to train "
-            f"on {r[1]} ({r[2]})."))
+        job.done.connect(lambda r: job is self._estimate_job and self.estimate.setText(_size_text(*r)))
         job.failed.connect(lambda text: job is self._estimate_job and self.estimate.setText(text))
         job.start()
 
@@ -394,6 +396,13 @@ class Wizard(QWidget):
             from studio.core.system.files import atomic_write_text
 
             atomic_write_text(Path(path), run_config.dumps(checked))
+
+
+def _size_text(size: Any, device: str, precision: str) -> str:
+    trained = ("" if size.trainable == size.parameters else
+               f", of which {size.trainable / 1e6:.3f} M train ({size.trainable / size.parameters:.2%}, LoRA)")
+    return (f"{size.parameters / 1e6:.2f} M parameters{trained}; about {size.training_bytes / 2**20:,.0f} MiB to "
+            f"train on {device} ({precision}).")
 
 
 def _fits(task: Any, folder: str) -> bool:

@@ -1,0 +1,25 @@
+"""The size of the model a run would train and the memory it would take, known before any weight loads."""
+
+from __future__ import annotations
+
+from studio.core.modeling import loading, presets
+from studio.core.modeling.estimate import SizeEstimate, estimate
+from studio.core.runs import store as runs
+from studio.core.tasks import registry
+from studio.core.training.config import RunConfig
+
+
+def size_of(c: RunConfig, precision: str) -> SizeEstimate:
+    """Parameters (trainable ones under LoRA) and training memory of `c`'s model: a preset sized for its
+    vocabulary, or a run, folder or hub model by its config alone, with the task's head (placeholder labels)."""
+    task = registry.get(c.task)
+    head = task.model_settings_for_estimate()
+    if presets.is_preset(c.model):
+        config = presets.sized_config(c.model, c.vocab_size, **head)
+    else:
+        config = loading.load_config(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
+        for name, value in head.items():
+            setattr(config, name, value)
+    source, target = task.length_limits(c)
+    return estimate(config, task.auto_class, c.batch_size, source, precision, target, adapters=c.adapters(),
+                    checkpointing=c.gradient_checkpointing)

@@ -1,0 +1,28 @@
+"""The wizard offers LoRA for a model that has learned, shows how much of it trains, and writes the flags."""
+
+from __future__ import annotations
+
+from studio.core.training.config import command_line
+from tests.ui.helpers import TIMEOUT
+
+
+def test_wizard_offers_lora_for_a_trained_model_and_shows_what_trains(window, qtbot, lm_run, monkeypatch,
+                                                                       workspace_dir):
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
+    wizard = window.train_panel.wizard
+    wizard.go(1)
+    assert wizard.kind_preset.isChecked() and not wizard.lora.enabled.isEnabled()  # random weights: nothing to adapt
+    wizard.refresh_runs()
+    wizard.run.setCurrentIndex(wizard.run.findData(str(lm_run)))
+    wizard.kind_run.setChecked(True)
+    assert wizard.lora.enabled.isEnabled()
+    wizard.lora.enabled.setChecked(True)
+    wizard.lora.rank.setValue(4)
+    config = wizard.validate()
+    assert config.lora and config.lora_r == 4 and "--lora --lora-r 4" in command_line(config)
+    qtbot.waitUntil(lambda: "LoRA" in wizard.estimate.text(), timeout=TIMEOUT)
+    assert "M parameters, of which" in wizard.estimate.text()
+    wizard.lora.targets.setText("q_proj")
+    assert wizard.validate() is not None  # layer names are checked against the model when the run starts
+    wizard.kind_preset.setChecked(True)
+    assert not wizard.lora.enabled.isChecked() and "--lora" not in command_line(wizard.validate())
