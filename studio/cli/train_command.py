@@ -25,7 +25,7 @@ _FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target
           "batch_size",
           "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
           "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha",
-          "lora_dropout", "lora_targets", "gradient_checkpointing")
+          "lora_dropout", "lora_targets", "qlora", "gradient_checkpointing")
 
 
 def register(commands: Any) -> None:
@@ -49,7 +49,8 @@ def register(commands: Any) -> None:
     p.add_argument("--minutes", type=float, metavar="M", help="a time budget instead of --max-steps: Studio times "
                    "a few steps on this machine and sets the steps, evaluations and checkpoints to end within M "
                    "minutes")
-    p.add_argument("--batch-size", type=int, metavar="N")
+    p.add_argument("--batch-size", type=_batch_size, metavar="N|auto", help="rows per step; auto finds the largest "
+                   "that fits in the GPU's memory when the run starts")
     p.add_argument("--grad-accum", type=int, metavar="N", help="gradient accumulation steps")
     p.add_argument("--lr", type=float, metavar="X", help="peak learning rate")
     p.add_argument("--eval-every", type=int, metavar="N")
@@ -69,6 +70,8 @@ def register(commands: Any) -> None:
     p.add_argument("--lora-dropout", type=float, metavar="P", help="dropout on the adapters' input (0.05)")
     p.add_argument("--lora-targets", metavar="M,...", help="the layers to adapt, by name (c_attn, query, q_proj, "
                    "...) or all-linear; default: the usual choice for the model family")
+    p.add_argument("--qlora", action="store_true", default=None, help="LoRA on a base loaded in 4 bits "
+                   "(bitsandbytes; needs a CUDA GPU): about a quarter of the memory for the frozen weights")
     p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="keep only each layer's "
                    "input during the forward pass and recompute the rest for the backward pass: much less memory "
                    "for activations, about a third slower")
@@ -80,6 +83,15 @@ def register(commands: Any) -> None:
     p.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: a new folder in the workspace)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its latest checkpoint")
     p.set_defaults(func=run)
+
+
+def _batch_size(text: str) -> int:
+    if text == "auto":
+        return 0  # RunConfig's word for auto
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is neither a number of rows nor auto") from None
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:

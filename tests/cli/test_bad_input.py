@@ -93,6 +93,8 @@ CASES = [
     ("out exists", ["--data", "{lm}", "--out", "{mixed}"], "already exists"),
     ("lora on a preset", ["--data", "{lm}", "--lora"], "LoRA adapts a model that has already learned"),
     ("lora rank zero", ["--data", "{lm}", "--model", "{lm_model}", "--lora", "--lora-r", "0"], "--lora-r 0"),
+    ("qlora without a gpu", ["--data", "{lm}", "--model", "{lm_model}", "--qlora", "--device", "cpu"],
+     "QLoRA loads the base model in 4 bits through bitsandbytes, which needs a CUDA GPU"),
     ("lora on a layer that is not there", ["--data", "{lm}", "--model", "{lm_model}", "--lora", "--lora-targets",
                                            "q_proj"], "no linear layer called q_proj; its linear layers are c_attn"),
 ]

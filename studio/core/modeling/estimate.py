@@ -24,13 +24,14 @@ class SizeEstimate:
 
 
 def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int, precision: str = "fp32",
-             target_len: int = 0, adapters: dict[str, Any] | None = None, checkpointing: bool = False) -> SizeEstimate:
+             target_len: int = 0, adapters: dict[str, Any] | None = None, checkpointing: bool = False,
+             quantized: bool = False) -> SizeEstimate:
     """Count parameters without allocating them (meta device) and estimate training memory.
 
-    Every weight costs 4 bytes; those that train 12 more for their gradient and Adam's two moments: all of
-    them, or with `adapters` (the arguments of `lora.wrap`) only the adapters and the head. Activations follow
-    Korthikanti et al. (2022), ~(34*h + 5*a*s) bytes per token per layer in half precision, doubled for fp32;
-    plus the logits and their gradient. With gradient `checkpointing` only each layer's input stays (2*h bytes
+    Every weight costs 4 bytes (half a byte when `quantized` to 4 bits, as QLoRA's frozen base); those that
+    train 12 more for their gradient and Adam's two moments: all of them, or with `adapters` (the arguments of
+    `lora.wrap`) only the adapters and the head. Activations follow Korthikanti et al. (2022), ~(34*h + 5*a*s)
+    bytes per token per layer in half precision, doubled for fp32; plus the logits and their gradient. With gradient `checkpointing` only each layer's input stays (2*h bytes
     a token in half precision) and one layer's activations at a time are rebuilt. An estimate, shown as one.
     """
     import torch
@@ -53,5 +54,6 @@ def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int,
     activations = tokens * layers * 2 * hidden * scale + per_layer if checkpointing else per_layer * layers
     width = config.vocab_size if outputs is not None else max(1, getattr(config, "num_labels", 2))
     logits = batch_size * (target_len or seq_len) * width * 4 * 2
-    return SizeEstimate(parameters=params, weights_bytes=params * 4, trainable=trainable,
-                        training_bytes=params * 4 + trainable * 12 + activations + logits)
+    weights = (params - trainable) // 2 + trainable * 4 if quantized else params * 4
+    return SizeEstimate(parameters=params, weights_bytes=weights, trainable=trainable,
+                        training_bytes=weights + trainable * 12 + activations + logits)

@@ -85,13 +85,15 @@ def _hub(name: str) -> dict[str, bool]:
 
 
 def load_pretrained(name: str, auto: str, *, trust_remote_code: bool = False, attn_implementation: str | None = None,
-                    dtype: Any = None, keep_adapter: bool = False, **config: Any) -> tuple[PreTrainedModel, list[str]]:
+                    dtype: Any = None, keep_adapter: bool = False, quantization: Any = None, device: str | None = None,
+                    **config: Any) -> tuple[PreTrainedModel, list[str]]:
     """Load a local folder or hub id as `auto` (an auto class name); returns the model and the names of the
     weights it had to start fresh (a new head), empty when everything came from the checkpoint.
 
     `config` overrides settings of the saved config (a classifier's labels); a head whose shape no longer
     fits them is started fresh. A LoRA adapter folder loads its base with the adapter applied: merged into
-    the weights, or kept apart (`keep_adapter`) to look at or switch off.
+    the weights, or kept apart (`keep_adapter`) to look at or switch off. A `quantization` config (QLoRA's
+    4-bit base) loads the weights straight onto `device`.
     """
     if lora.is_adapter(name):
         base, fresh = load_pretrained(lora.adapter_base(name), auto, trust_remote_code=trust_remote_code,
@@ -104,6 +106,8 @@ def load_pretrained(name: str, auto: str, *, trust_remote_code: bool = False, at
         kwargs["attn_implementation"] = attn_implementation
     if dtype is not None:
         kwargs["dtype"] = dtype
+    if quantization is not None:
+        kwargs.update(quantization_config=quantization, device_map={"": device})
     if config:
         kwargs["ignore_mismatched_sizes"] = True
     source = str(Path(name).expanduser()) if is_local_model(name) else name

@@ -7,6 +7,7 @@ transformers loads, `adapter/` the adapter alone, which peft applies to the base
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,33 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
                           f"{ALL_LINEAR}).") from None
 
 
+def check_quantized(device: str) -> None:
+    """Raise `ConfigError` unless a 4-bit base (QLoRA) can load here: bitsandbytes on a CUDA GPU."""
+    if not device.startswith("cuda"):
+        raise ConfigError(f"QLoRA loads the base model in 4 bits through bitsandbytes, which needs a CUDA GPU; this "
+                          f"run would train on {device}. Use --lora: the same adapters on a full-precision base.")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise ConfigError("QLoRA needs the bitsandbytes package, which is not installed; install it (pip install "
+                          "bitsandbytes) or use --lora.")
+
+
+def quantization() -> Any:
+    """The QLoRA paper's recipe: 4-bit NormalFloat weights, quantized twice, computing in bf16."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def prepare_quantized(model: PreTrainedModel, checkpointing: bool) -> PreTrainedModel:
+    """A 4-bit base made ready for adapters (peft casts norms to fp32 and lets inputs carry gradients)."""
+    from peft import prepare_model_for_kbit_training
+
+    return prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing,
+                                           gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
 def load_adapter(base: PreTrainedModel, adapter_dir: str | Path) -> Any:
     """`base` with the adapter in `adapter_dir` applied, unmerged (so it can be switched off or compared)."""
     from peft import PeftModel
@@ -88,11 +116,18 @@ def load_adapter(base: PreTrainedModel, adapter_dir: str | Path) -> Any:
     return PeftModel.from_pretrained(base, str(Path(adapter_dir).expanduser()))
 
 
-def export(model: Any, model_dir: Path, adapter_dir: Path) -> None:
+def export(model: Any, model_dir: Path, adapter_dir: Path, reload_as: str | None = None) -> None:
     """Save the adapter alone to `adapter_dir`, then the merged model to `model_dir`. Merging changes the
-    weights in place, so the adapter is written first."""
+    weights in place, so the adapter is written first. A 4-bit base would merge into rounded weights, so with
+    `reload_as` (an auto class name) the base is loaded again in full precision and the adapter merged there."""
     model.save_pretrained(str(adapter_dir))
-    model.merge_and_unload().save_pretrained(str(model_dir))
+    if reload_as is None:
+        merged = model.merge_and_unload()
+    else:
+        from studio.core.modeling.loading import load_pretrained  # loading imports this module
+
+        merged, _ = load_pretrained(str(adapter_dir), reload_as)
+    merged.save_pretrained(str(model_dir))
 
 
 def parameter_counts(model: Any) -> tuple[int, int]:

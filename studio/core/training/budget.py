@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.errors import ConfigError
+from studio.core.training import batch_finder
 
 MIN_STEPS = 10
 TARGET_EVALS = 10  # enough points for a validation curve
@@ -114,11 +115,11 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     model.to(device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.0, weight_decay=0.0)
-    autocast = _autocast(device, precision)
+    mixed = autocast(device, precision)
 
     def step() -> None:
         for _ in range(grad_accum):
-            with autocast:
+            with mixed:
                 out = model(**send_to_device(batches(), device))
                 # Without labels (a preview's random batches) any scalar of the logits costs the same backward.
                 loss = out.loss if out.get("loss") is not None else out.logits.float().mean()
@@ -128,7 +129,7 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
 
     def evaluate_batch() -> None:
         batch = send_to_device(eval_batch, device)
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode(), mixed:
             model(**batch)
             if generate_len is not None:
                 model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
@@ -178,9 +179,10 @@ def preview(config: Any, device: str, precision: str) -> Timing:
             inputs["decoder_input_ids"] = torch.randint(3, config.vocab_size, (size, target_len), generator=generator)
         return inputs
 
-    return measure(model, lambda: batch(config.batch_size), device=device, precision=precision,
-                   grad_accum=config.grad_accum, eval_batch=batch(config.batch_size),
-                   eval_batches=math.ceil(config.eval_rows / config.batch_size),
+    size = batch_finder.planned(config.batch_size, device)
+    return measure(model, lambda: batch(size), device=device, precision=precision,
+                   grad_accum=config.grad_accum, eval_batch=batch(size),
+                   eval_batches=math.ceil(config.eval_rows / size),
                    generate_len=target_len if task.eval_generates else None, budget_s=config.minutes * 60)
 
 
@@ -218,7 +220,8 @@ def _sync(device: str) -> None:
         torch.mps.synchronize()
 
 
-def _autocast(device: str, precision: str) -> Any:
+def autocast(device: str, precision: str) -> Any:
+    """The mixed-precision context a run's steps take on `device` (none for fp32)."""
     import torch
 
     dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}

@@ -39,7 +39,7 @@ class RunConfig:
     target_len: int = 48  # summary length limit
     max_steps: int = 600
     minutes: float = 0.0  # a time budget: above 0, Studio times this machine and sets the steps to fit
-    batch_size: int = 16
+    batch_size: int = 16  # 0: auto, the largest that fits in the device's memory (searched when the run starts)
     grad_accum: int = 1
     lr: float = 1e-3
     warmup: float = 0.05  # a fraction of max_steps
@@ -62,6 +62,7 @@ class RunConfig:
     lora_alpha: float = 16.0  # their scale is alpha / r
     lora_dropout: float = 0.05
     lora_targets: str = ""  # comma-separated layer names, "all-linear", or empty: peft's choice for the family
+    qlora: bool = False  # LoRA on a base loaded in 4 bits (bitsandbytes, CUDA only); implies lora
     gradient_checkpointing: bool = False  # keep only each layer's input and recompute the rest: less memory, slower
 
     @classmethod
@@ -82,6 +83,7 @@ class RunConfig:
         task = registry.get(out.task)
         out.data = out.data or task.default_data
         out.model = out.model or task.default_preset
+        out.lora = out.lora or out.qlora
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -105,7 +107,10 @@ def validate(config: RunConfig) -> RunConfig:
     if c.model in PRESETS and c.model not in task.presets:
         raise ConfigError(f"The preset '{c.model}' is not made for {task.title.lower()}; choose one of "
                           f"{', '.join(task.presets)}.")
-    _positive(c, "max_steps", "batch_size", "grad_accum", "eval_every", "save_every", "keep_checkpoints",
+    if c.batch_size < 0:
+        raise ConfigError(f"--batch-size {c.batch_size} is impossible; give a number of rows, or auto to find the "
+                          "largest that fits.")
+    _positive(c, "max_steps", "grad_accum", "eval_every", "save_every", "keep_checkpoints",
               "log_every", "eval_rows")
     if not MIN_VOCAB <= c.vocab_size <= MAX_VOCAB:
         raise ConfigError(f"--vocab-size {c.vocab_size} is impossible; choose between {MIN_VOCAB} and {MAX_VOCAB}.")
@@ -239,17 +244,21 @@ def command_line(c: RunConfig) -> str:
     default = RunConfig.for_task(c.task).resolved()
     flags = ["studio", "train", "--task", c.task, "--data", c.data, "--model", c.model]
     left_out = {"max_steps", "eval_every", "save_every"} if c.minutes else set()  # a budget plans these itself
+    if c.qlora:
+        left_out.add("lora")  # --qlora says it
     if not c.lora:
         left_out |= {"lora_r", "lora_alpha", "lora_dropout", "lora_targets"}  # they mean nothing without --lora
     names = [col.field for col in registry.get(c.task).columns] + [
         "tokenizer", "vocab_size", "seq_len", "target_len", "minutes", "max_steps", "batch_size", "grad_accum", "lr",
         "eval_every", "save_every", "validation_fraction", "seed", "device", "precision", "probe_text",
         "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
-        "gradient_checkpointing"]
+        "qlora", "gradient_checkpointing"]
     for name in (n for n in names if n not in left_out):
         value = getattr(c, name)
         if value in ("", None) or value == getattr(default, name):
             continue
         shown = f"{value:g}" if isinstance(value, float) else str(value)
+        if name == "batch_size" and value == 0:
+            shown = "auto"
         flags += ["--" + name.replace("_", "-")] + ([] if isinstance(value, bool) else [shown])
     return shlex.join(flags)

@@ -30,7 +30,7 @@ from studio.core.system import device as devices
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
-from studio.core.training import budget
+from studio.core.training import batch_finder, budget
 from studio.core.training import config as run_config
 from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.config import RunConfig
@@ -65,7 +65,9 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
     emit, control, device, precision = _setup(c, listeners, control)
-    prepared = prepare(c, workspace.cache_dir(root), emit, control)
+    prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device)
+    if c.batch_size == 0:
+        _find_batch(prepared, device, precision, emit)
     deadline, timing = _fit_budget(prepared, device, precision, started, emit) if c.minutes else (None, None)
     c = prepared.config
     run_dir = out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task)
@@ -73,6 +75,28 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
     save_tokenizer(prepared.tokenizer, run_dir / runs.TOKENIZER)
     atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
     return _run(prepared, run_dir, device, precision, None, emit, control, deadline, timing)
+
+
+def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> None:
+    """Set `p.config.batch_size` to the largest that trains on `device` (`--batch-size auto`)."""
+    c = p.config
+    if device == "cpu":
+        found = batch_finder.CPU_BATCH
+        emit(Stage("batch", f"Batch size {found}: on a CPU memory is seldom the limit, and bigger batches only make "
+                            "each step slower."))
+    else:
+        emit(Stage("batch", f"Finding the largest batch that fits on {devices.describe(device)}..."))
+        try:
+            found, tried = batch_finder.find(p.model, p.train, p.task.collator(p.tokenizer, p.model, c),
+                                             device=device, precision=precision)
+        except RuntimeError as exc:
+            if "No executable batch size" not in str(exc):
+                raise
+            raise TrainingError(f"Not even one row of {c.seq_len} tokens trains in the memory of {device}; lower "
+                                "--seq-len, or try --gradient-checkpointing or --lora.") from None
+        emit(Stage("batch", f"Batch size {found}: the largest that fits on {device} (tried "
+                            f"{', '.join(map(str, tried))})."))
+    p.config = dataclasses.replace(c, batch_size=found)
 
 
 def _fit_budget(p: Prepared, device: str, precision: str, started: float,
@@ -119,8 +143,11 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
                        "--max-steps to train it further.")
     emit, control, device, precision = _setup(c, listeners, control)
     tokenizer_dir = run_dir / runs.TOKENIZER
-    prepared = prepare(c, workspace.cache_dir(root), emit, control,
+    prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
                        tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
+    if c.batch_size == 0:
+        _find_batch(prepared, device, precision, emit)
+        c, changed = prepared.config, changed | {"batch_size"}
     if changed:
         atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
     return _run(prepared, run_dir, device, precision, latest, emit, control)
@@ -136,6 +163,8 @@ def _setup(c: RunConfig, listeners: Iterable[Listener],
             listener(event)
 
     device = devices.pick_device(c.device)
+    if c.qlora:
+        lora.check_quantized(device)
     return emit, control or Control(), device, devices.pick_precision(device, c.precision)
 
 
@@ -149,7 +178,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     source_len, target_len = p.task.length_limits(c)
     total, trainable = lora.parameter_counts(p.model)
     size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len,
-                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing)
+                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
                    global_step=start_step, base=None if is_preset(c.model) else runs.base_of(c.model))
@@ -169,6 +198,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         with quiet_transformers():
             trainer.train(resume_from_checkpoint=str(checkpoint[1]) if checkpoint else None)
         step = trainer.state.global_step
+        store.set_meta(global_step=step)  # the last step is logged only when it falls on a logging step
         if bridge.diverged_at is not None:
             raise TrainingError(f"Training diverged at step {bridge.diverged_at} (the loss is no longer a number); "
                                 f"lower the learning rate (now {c.lr:g}) and start again, or resume from the last "
@@ -181,7 +211,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         if c.lora:
             with quiet_transformers(), atomic_dir(run_dir / runs.ADAPTER) as adapter, \
                     atomic_dir(run_dir / runs.MODEL) as tmp:
-                lora.export(trainer.model, tmp, adapter)
+                lora.export(trainer.model, tmp, adapter, p.task.auto_class if c.qlora else None)
                 p.tokenizer.save_pretrained(str(tmp))
                 p.tokenizer.save_pretrained(str(adapter))
         else:
@@ -196,9 +226,11 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         emit(Status("completed", message))
         return TrainResult(str(run_dir), "completed", step, str(run_dir / runs.MODEL), message)
     except _OOM:
-        error = TrainingError(f"Out of memory on {device} at batch size {c.batch_size} and sequence length "
-                              f"{c.seq_len}; lower --batch-size (raise grad_accum to keep the effective batch) "
-                              "or --seq-len, then --resume.")
+        saved = _save_after_oom(trainer, device)
+        kept = (f"a checkpoint was saved at step {saved}: resume it" if saved else "start again")
+        error = TrainingError(f"Out of memory on {device} at batch size {c.batch_size} ({c.seq_len} tokens a row); "
+                              f"{kept} with --batch-size {max(1, c.batch_size // 2)}, or --batch-size auto to find "
+                              "the largest that fits (--gradient-checkpointing and --lora need less memory too).")
         _fail(store, emit, error, run_dir)
         raise error from None
     except BaseException as exc:
@@ -206,6 +238,30 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         raise
     finally:
         store.close()
+
+
+def _save_after_oom(trainer: Any, device: str) -> int | None:
+    """Free what the failed step held and checkpoint the weights of the last finished step; the step that
+    ran out of memory never reached the optimizer, so they are intact. None when nothing was saved."""
+    import gc
+
+    step = trainer.state.global_step
+    if step == 0:
+        return None
+    latest = runs.latest_checkpoint(Path(trainer.args.output_dir).parent)
+    if latest and latest[0] == step:
+        return step
+    try:
+        if trainer.optimizer is not None:
+            trainer.optimizer.zero_grad(set_to_none=True)
+        gc.collect()
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+        # Trainer offers no public call that writes a resumable checkpoint (weights, optimizer, scheduler, state)
+        trainer._save_checkpoint(trainer.model, trial=None)
+    except Exception:  # noqa: BLE001 - still out of memory: the sentence says to start again
+        return None
+    return step
 
 
 def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Path) -> None:

@@ -91,7 +91,7 @@ def load_rows(c: RunConfig, task: Task, cache: Path, emit: Listener) -> Rows:
 
 
 def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
-            tokenizer_dir: Path | None = None) -> Prepared:
+            tokenizer_dir: Path | None = None, device: str = "cpu") -> Prepared:
     """Load and tokenize the data and build the model; `tokenizer_dir` reuses a run's own tokenizer."""
     task = registry.get(c.task)
     check_model(c, task)
@@ -101,7 +101,7 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
 
     tokenizer = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
     emit(Stage("model", f"Building {c.model}..."))
-    model, notes = _model(c, task, tokenizer, info)
+    model, notes = _model(c, task, tokenizer, info, device)
     for note in notes:
         emit(Stage("model", note))
     control.checkpoint()
@@ -142,7 +142,7 @@ def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emi
     return tokenizer
 
 
-def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo) -> tuple[Any, list[str]]:
+def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str) -> tuple[Any, list[str]]:
     settings = task.model_settings(info)
     if presets.is_preset(c.model):
         from transformers import set_seed
@@ -150,7 +150,8 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo) -> tuple[An
         set_seed(c.seed)  # the initial weights follow the run's seed, not whatever ran before in this process
         return presets.build(c.model, tokenizer, task.auto_class, **settings), []
     model, fresh = loading.load_pretrained(runs.model_source(c.model), task.auto_class,
-                                           trust_remote_code=c.trust_remote_code, **settings)
+                                           trust_remote_code=c.trust_remote_code, device=device,
+                                           quantization=lora.quantization() if c.qlora else None, **settings)
     limit = loading.max_positions(model.config)
     if limit and c.seq_len > limit:
         raise ConfigError(f"{c.model} reads at most {limit} tokens at a time; lower --seq-len to {limit} or less.")
@@ -160,6 +161,8 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo) -> tuple[An
         model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
     note = task.fresh_head_note(fresh)
     notes = [note] if note else []
+    if c.qlora:
+        model = lora.prepare_quantized(model, c.gradient_checkpointing)
     if c.lora:
         model = lora.wrap(model, **c.adapters(), fresh=fresh)
         total, trainable = lora.parameter_counts(model)

@@ -6,12 +6,14 @@ from studio.core.modeling import loading, presets
 from studio.core.modeling.estimate import SizeEstimate, estimate
 from studio.core.runs import store as runs
 from studio.core.tasks import registry
+from studio.core.training import batch_finder
 from studio.core.training.config import RunConfig
 
 
-def size_of(c: RunConfig, precision: str) -> SizeEstimate:
+def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
     """Parameters (trainable ones under LoRA) and training memory of `c`'s model: a preset sized for its
-    vocabulary, or a run, folder or hub model by its config alone, with the task's head (placeholder labels)."""
+    vocabulary, or a run, folder or hub model by its config alone, with the task's head (placeholder labels).
+    For `--batch-size auto`, at the first size the search would try on `device`."""
     task = registry.get(c.task)
     head = task.model_settings_for_estimate()
     if presets.is_preset(c.model):
@@ -21,5 +23,5 @@ def size_of(c: RunConfig, precision: str) -> SizeEstimate:
         for name, value in head.items():
             setattr(config, name, value)
     source, target = task.length_limits(c)
-    return estimate(config, task.auto_class, c.batch_size, source, precision, target, adapters=c.adapters(),
-                    checkpointing=c.gradient_checkpointing)
+    return estimate(config, task.auto_class, batch_finder.planned(c.batch_size, device), source, precision, target, adapters=c.adapters(),
+                    checkpointing=c.gradient_checkpointing, quantized=c.qlora)

@@ -1,4 +1,5 @@
-"""Gradient checkpointing trades time for memory without changing what is learned; the estimate follows it."""
+"""Gradient checkpointing trades time for memory without changing what is learned; the estimate follows it,
+and LoRA's frozen weights and QLoRA's 4-bit base."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ def test_the_estimate_shrinks_with_checkpointing():
     full = estimate(config, "AutoModelForCausalLM", 16, 512)
     saved = estimate(config, "AutoModelForCausalLM", 16, 512, checkpointing=True)
     assert saved.parameters == full.parameters and saved.training_bytes < 0.7 * full.training_bytes
+
+
+def test_the_estimate_counts_only_the_adapters_as_learning_and_a_4_bit_base_as_small():
+    config = presets.sized_config("gpt-small", 8000)
+    adapters = {"r": 8, "alpha": 16, "dropout": 0.0, "target_text": "", "task_type": "CAUSAL_LM"}
+    full = estimate(config, "AutoModelForCausalLM", 1, 64)
+    lora = estimate(config, "AutoModelForCausalLM", 1, 64, adapters=adapters)
+    qlora = estimate(config, "AutoModelForCausalLM", 1, 64, adapters=adapters, quantized=True)
+    assert full.trainable == full.parameters and 0 < lora.trainable < 0.05 * lora.parameters
+    assert qlora.training_bytes < lora.training_bytes < 0.5 * full.training_bytes
+    assert qlora.weights_bytes < 0.2 * lora.weights_bytes

@@ -152,7 +152,9 @@ class Wizard(QWidget):
         self.minutes.valueChanged.connect(self.validate)
         self.budget_estimate = BudgetEstimate()
         self.max_steps = spin("maxSteps", d.max_steps, 1, 10_000_000, "Optimizer steps to train", 100)
-        self.batch = spin("batchSize", d.batch_size, 1, 4096, "Sequences per step (lower it if memory runs out)")
+        self.batch = spin("batchSize", d.batch_size, 0, 4096, "Sequences per step (lower it if memory runs out); "
+                          "auto finds the largest that fits in the GPU's memory when the run starts")
+        self.batch.setSpecialValueText("auto")
         self.grad_accum = spin("gradAccum", d.grad_accum, 1, 1024, "Steps of gradients summed per update")
         self.seq = spin("wizardSeqLen", d.seq_len, 8, 1024, "Tokens the model reads at once", 32)
         self.target_len = spin("wizardTargetLen", d.target_len, 4, 1024, "The longest target (summary) in tokens", 8)
@@ -335,8 +337,10 @@ class Wizard(QWidget):
         self.command.setPlainText(run_config.command_line(checked))
         length = (f"as many steps as fit in {checked.minutes:g} minutes" if checked.minutes
                   else f"{checked.max_steps:,} steps")
-        self.review.setText(f"{task.title}: {checked.model} on {checked.data}, {length} of "
-                            f"{checked.batch_size * checked.grad_accum} × {checked.seq_len} tokens.")
+        rows = (f"{checked.batch_size * checked.grad_accum}" if checked.batch_size else
+                "the largest batch that fits" + (f" × {checked.grad_accum}" if checked.grad_accum > 1 else ""))
+        self.review.setText(f"{task.title}: {checked.model} on {checked.data}, {length} of {rows} × {checked.seq_len} "
+                            "tokens.")
         self._pending = checked
         self._estimate_timer.start()  # typing quickly asks for one estimate, not one per keystroke
         return checked
@@ -365,7 +369,7 @@ class Wizard(QWidget):
 
             device = devices.pick_device(c.device)
             chosen = devices.pick_precision(device, c.precision)
-            return size_of(c, chosen), device, chosen
+            return size_of(c, device, chosen), device, chosen
 
         job = Job(work, self)
         self._estimate_job = job

@@ -1,0 +1,74 @@
+"""`--batch-size auto`: the largest batch that trains in the device's memory, found before the first step.
+
+accelerate's `find_executable_batch_size` does the search (shrinking on out-of-memory, which it recognises
+for CUDA, MPS, XPU and CPU); what it tries here is one real optimizer step on the longest rows of the data,
+so the optimizer's state and the worst padding are counted.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+START = 256  # the first size tried on a GPU; larger batches rarely train faster per token
+CPU_BATCH = 16  # on a CPU memory is seldom the limit and bigger batches only make steps slower
+_SAMPLE_ROWS = 4096  # the longest rows are looked for among this many
+
+
+def longest_rows(dataset: Any, columns: tuple[str, ...] = ("input_ids", "labels")) -> list[int]:
+    """Indices of the sampled rows, longest first (source plus target), for a worst-case batch."""
+    sample = dataset.select(range(min(len(dataset), _SAMPLE_ROWS)))
+    present = [c for c in columns if c in sample.column_names]
+    lengths = [sum(len(sample[i][c]) for c in present) for i in range(len(sample))]
+    return sorted(range(len(lengths)), key=lambda i: -lengths[i])
+
+
+def find(model: Any, dataset: Any, collate: Any, *, device: str, precision: str,
+         start: int = START) -> tuple[int, list[int]]:
+    """The largest batch from `start` down (as accelerate shrinks it) whose step fits on `device`, and the
+    sizes tried."""
+    import torch
+    from accelerate.utils import find_executable_batch_size, send_to_device
+
+    from studio.core.training.budget import autocast
+
+    order = longest_rows(dataset)
+    tried: list[int] = []
+    rng = torch.random.get_rng_state()
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+
+    @find_executable_batch_size(starting_batch_size=start)
+    def step(batch_size: int) -> int:
+        tried.append(batch_size)
+        rows = [dataset[order[i % len(order)]] for i in range(batch_size)]
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.0, weight_decay=0.0)
+        try:
+            with autocast(device, precision):
+                out = model(**send_to_device(collate(rows), device))
+            out.loss.backward()
+            optimizer.step()  # allocates Adam's two moments, as the real first step will
+        finally:
+            optimizer.zero_grad(set_to_none=True)
+            del optimizer
+            gc.collect()
+            if device.startswith("cuda"):
+                torch.cuda.empty_cache()
+        return batch_size
+
+    model.to(device)
+    was_training = model.training
+    model.train()
+    try:
+        found = step()
+    finally:
+        model.train(was_training)
+        torch.random.set_rng_state(rng)
+        if cuda_rng is not None:
+            torch.cuda.set_rng_state_all(cuda_rng)
+    return found, tried
+
+
+def planned(batch_size: int, device: str) -> int:
+    """The batch a plan or an estimate assumes before the run has searched: the size given, or for auto the
+    first size the search tries on `device`."""
+    return batch_size or (CPU_BATCH if device == "cpu" else START)
