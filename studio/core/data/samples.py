@@ -30,7 +30,7 @@ from pathlib import Path
 from studio.core.errors import DataError
 
 SAMPLE_PREFIX = "sample:"
-_VERSION = 2  # bump when the recipe changes so old caches are rebuilt
+_VERSION = 3  # bump when the recipe changes so old caches are rebuilt
 # Sized so a CPU run shows learning within minutes while the text is still varied.
 _CODE_BUDGET_CHARS = 6_000_000
 _MAX_FILE_CHARS = 60_000
@@ -123,7 +123,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 def _first_sentence(doc: str) -> str:
     paragraph = " ".join(doc.strip().split("\n\n")[0].split())
-    return _SENTENCE_END.split(paragraph, maxsplit=1)[0].strip()
+    # A doctest is an example, not a summary: a model trained on ">>> import io >>> ..." writes it for any input.
+    prose = paragraph.split(">>>", 1)[0]
+    return _SENTENCE_END.split(prose, maxsplit=1)[0].strip()
 
 
 def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
