@@ -25,7 +25,7 @@ _FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target
           "batch_size",
           "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
           "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha",
-          "lora_dropout", "lora_targets", "qlora", "gradient_checkpointing")
+          "lora_dropout", "lora_targets", "qlora", "gradient_checkpointing", "compile")
 
 
 def register(commands: Any) -> None:
@@ -72,6 +72,8 @@ def register(commands: Any) -> None:
                    "...) or all-linear; default: the usual choice for the model family")
     p.add_argument("--qlora", action="store_true", default=None, help="LoRA on a base loaded in 4 bits "
                    "(bitsandbytes; needs a CUDA GPU): about a quarter of the memory for the frozen weights")
+    p.add_argument("--compile", action="store_true", default=None, help="compile the model with torch.compile: "
+                   "the first steps wait for the compiler, the rest run faster (mostly on a GPU)")
     p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="keep only each layer's "
                    "input during the forward pass and recompute the rest for the backward pass: much less memory "
                    "for activations, about a third slower")

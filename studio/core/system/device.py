@@ -61,6 +61,13 @@ def memory_used(device: str) -> int:
     return int(psutil.Process(os.getpid()).memory_info().rss)
 
 
+def has_tf32(device: str) -> bool:
+    """Whether `device` is a CUDA GPU with TF32 tensor cores (compute capability 8 or later)."""
+    import torch
+
+    return device.startswith("cuda") and torch.cuda.get_device_capability(torch.device(device))[0] >= 8
+
+
 def describe(device: str) -> str:
     import torch
 

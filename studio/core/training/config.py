@@ -63,6 +63,7 @@ class RunConfig:
     lora_dropout: float = 0.05
     lora_targets: str = ""  # comma-separated layer names, "all-linear", or empty: peft's choice for the family
     qlora: bool = False  # LoRA on a base loaded in 4 bits (bitsandbytes, CUDA only); implies lora
+    compile: bool = False  # torch.compile the model: a slow first step, faster steps after (mostly on a GPU)
     gradient_checkpointing: bool = False  # keep only each layer's input and recompute the rest: less memory, slower
 
     @classmethod
@@ -252,7 +253,7 @@ def command_line(c: RunConfig) -> str:
         "tokenizer", "vocab_size", "seq_len", "target_len", "minutes", "max_steps", "batch_size", "grad_accum", "lr",
         "eval_every", "save_every", "validation_fraction", "seed", "device", "precision", "probe_text",
         "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
-        "qlora", "gradient_checkpointing"]
+        "qlora", "gradient_checkpointing", "compile"]
     for name in (n for n in names if n not in left_out):
         value = getattr(c, name)
         if value in ("", None) or value == getattr(default, name):

@@ -288,6 +288,10 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
         disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
     )
+    common["torch_compile"] = c.compile
+    # TF32 matmuls where the GPU has them (Ampere and later): fp32 work at tensor-core speed, as a plain
+    # PyTorch loop would set it
+    common["tf32"] = True if devices.has_tf32(device) else None
     common[_CHECKPOINTING] = c.gradient_checkpointing
     # non-reentrant checkpointing works when the inputs do not require grad (a frozen embedding under LoRA)
     common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
