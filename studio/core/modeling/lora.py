@@ -7,8 +7,11 @@ transformers loads, `adapter/` the adapter alone, which peft applies to the base
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,15 @@ if TYPE_CHECKING:
 
 ADAPTER_CONFIG = "adapter_config.json"
 ALL_LINEAR = "all-linear"  # peft's own word for every linear layer but the output head
+
+
+@contextlib.contextmanager
+def _peft_quietly() -> Iterator[None]:
+    """peft asks models for `is_gradient_checkpointing`, which transformers 5 answers with a deprecation
+    warning on stderr at every wrap; it says nothing a person can act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def is_adapter(path: str | Path) -> bool:
@@ -73,7 +85,8 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
                         modules_to_save=heads,
                         fan_in_fan_out=model.config.model_type == "gpt2")  # GPT-2 stores its linears transposed
     try:
-        return get_peft_model(model, config)
+        with _peft_quietly():
+            return get_peft_model(model, config)
     except ValueError as exc:
         if "target_modules" not in str(exc):
             raise
@@ -113,7 +126,8 @@ def load_adapter(base: PreTrainedModel, adapter_dir: str | Path) -> Any:
     """`base` with the adapter in `adapter_dir` applied, unmerged (so it can be switched off or compared)."""
     from peft import PeftModel
 
-    return PeftModel.from_pretrained(base, str(Path(adapter_dir).expanduser()))
+    with _peft_quietly():
+        return PeftModel.from_pretrained(base, str(Path(adapter_dir).expanduser()))
 
 
 def export(model: Any, model_dir: Path, adapter_dir: Path, reload_as: str | None = None) -> None:

@@ -18,6 +18,7 @@ from studio.core.data.tokenizer import load_tokenizer, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.modeling import loading, lora, presets, shapes
 from studio.core.runs import store as runs
+from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks import registry
 from studio.core.tasks.base import DataInfo, Task
 from studio.core.training.config import RunConfig
@@ -149,9 +150,10 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
 
         set_seed(c.seed)  # the initial weights follow the run's seed, not whatever ran before in this process
         return presets.build(c.model, tokenizer, task.auto_class, **settings), []
-    model, fresh = loading.load_pretrained(runs.model_source(c.model), task.auto_class,
-                                           trust_remote_code=c.trust_remote_code, device=device,
-                                           quantization=lora.quantization() if c.qlora else None, **settings)
+    with quiet_transformers():  # its load report and progress bar; the fresh head is reported as a sentence
+        model, fresh = loading.load_pretrained(runs.model_source(c.model), task.auto_class,
+                                               trust_remote_code=c.trust_remote_code, device=device,
+                                               quantization=lora.quantization() if c.qlora else None, **settings)
     limit = loading.max_positions(model.config)
     if limit and c.seq_len > limit:
         raise ConfigError(f"{c.model} reads at most {limit} tokens at a time; lower --seq-len to {limit} or less.")
