@@ -43,7 +43,7 @@ def load_config(name: str, *, trust_remote_code: bool = False) -> PretrainedConf
     from transformers import AutoConfig
 
     local = Path(name).expanduser()
-    if lora.is_adapter(local):
+    if lora.is_adapter(local) and not (local / "config.json").is_file():
         return load_config(lora.adapter_base(local), trust_remote_code=trust_remote_code)
     if local.exists():
         if not local.is_dir() or not (local / "config.json").is_file():
@@ -97,7 +97,8 @@ def load_pretrained(name: str, auto: str, *, trust_remote_code: bool = False, at
     """
     if lora.is_adapter(name):
         base, fresh = load_pretrained(lora.adapter_base(name), auto, trust_remote_code=trust_remote_code,
-                                      attn_implementation=attn_implementation, dtype=dtype, **config)
+                                      attn_implementation=attn_implementation, dtype=dtype,
+                                      **{**lora.head_settings(name), **config})
         with BUILD_LOCK:
             adapted = lora.load_adapter(base, name)
         return (adapted if keep_adapter else adapted.merge_and_unload()), fresh

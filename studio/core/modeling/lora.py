@@ -51,6 +51,29 @@ def adapter_base(path: str | Path) -> str:
     return str(base)
 
 
+def save_model_config(model: Any, folder: str | Path) -> None:
+    """Write the adapted model's config (its class and a head's labels) beside an adapter: peft saves only
+    the adapter's, and a classifier's head cannot be rebuilt from the base's config."""
+    base = model.get_base_model()
+    base.config.architectures = [type(base).__name__]
+    base.config.save_pretrained(str(folder))
+
+
+def head_settings(folder: str | Path) -> dict[str, Any]:
+    """The label settings saved beside an adapter (see `save_model_config`); empty when there are none."""
+    path = Path(folder).expanduser() / "config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    labels = config.get("id2label")
+    if not labels or config.get("architectures", [""])[0].endswith(("LMHeadModel", "ForCausalLM", "ForMaskedLM",
+                                                                      "ForConditionalGeneration")):
+        return {}
+    return {"id2label": {int(k): v for k, v in labels.items()}, "label2id": config.get("label2id") or
+            {v: int(k) for k, v in labels.items()}}
+
+
 def linear_layer_names(model: Any) -> list[str]:
     """The names (last part) of a model's linear layers: what --lora-targets may list."""
     import torch
@@ -135,6 +158,7 @@ def export(model: Any, model_dir: Path, adapter_dir: Path, reload_as: str | None
     weights in place, so the adapter is written first. A 4-bit base would merge into rounded weights, so with
     `reload_as` (an auto class name) the base is loaded again in full precision and the adapter merged there."""
     model.save_pretrained(str(adapter_dir))
+    save_model_config(model, adapter_dir)
     if reload_as is None:
         merged = model.merge_and_unload()
     else:

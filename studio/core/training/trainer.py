@@ -16,6 +16,7 @@ from typing import Any
 from transformers import Seq2SeqTrainer, Trainer
 from transformers.trainer import TRAINING_ARGS_NAME
 
+from studio.core.modeling import lora
 from studio.core.runs.store import checkpoints
 from studio.core.system.files import move_into_place
 
@@ -48,6 +49,8 @@ class _AtomicCheckpoints:
 
     def _save(self, output_dir: str | None = None, state_dict: Any = None) -> None:
         super()._save(output_dir, state_dict)  # type: ignore[misc]
+        if hasattr(self.model, "peft_config"):  # type: ignore[attr-defined]
+            lora.save_model_config(self.model, output_dir or self.args.output_dir)  # type: ignore[attr-defined]
         # Trainer pickles its arguments next to the weights; our config.toml already records them, and a
         # run folder should hold nothing that must be unpickled to be read.
         (Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME).unlink(missing_ok=True)  # type: ignore[attr-defined]

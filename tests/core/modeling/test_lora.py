@@ -102,6 +102,13 @@ def test_lora_from_a_pretrained_encoder_learns_a_new_classification_head(workspa
     info = _show(capsys, out)
     assert info["trainable_parameters"] < 0.2 * info["parameters"]
     assert info["last"]["eval_accuracy"] > 0.45  # three classes: 0.33 is chance (measured: 0.60)
+    from studio.core.playground.classification import classify
+
+    text = "open read write path"
+    merged = classify(load(str(out)), text)
+    for adapted in (out / "adapter", out / "checkpoints" / "checkpoint-120"):  # the base with its adapter and head
+        answer = classify(load(str(adapted)), text)
+        assert answer.label == merged.label and abs(answer.score - merged.score) < 1e-4
 
 
 def test_a_family_peft_does_not_know_asks_for_targets_by_name():
