@@ -110,10 +110,10 @@ def _config(args: argparse.Namespace) -> run_config.RunConfig:
     if "task" not in given and path is None and made_for is not None:
         given["task"] = made_for.name  # --data sample:docstrings implies its task
     # The task's recipe sits under the file and the flags, so the task must be known first.
-    task = given.get("task") or (run_config.load(path).task if path else run_config.RunConfig().task)
-    base = run_config.RunConfig.for_task(task) if task in registry.TASKS else run_config.RunConfig()
+    values = run_config.read_values(path) if path else {}
+    base = run_config.RunConfig.for_task(given.get("task") or values.get("task") or run_config.RunConfig().task)
     if path is not None:
-        base = run_config.load(path, base)
+        base = run_config.from_dict(values, base, origin=f"'{path.name}'")
     return run_config.from_dict(given, base, origin="the command line")
 
 

@@ -31,8 +31,9 @@ def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int,
     Every weight costs 4 bytes (half a byte when `quantized` to 4 bits, as QLoRA's frozen base); those that
     train 12 more for their gradient and Adam's two moments: all of them, or with `adapters` (the arguments of
     `lora.wrap`) only the adapters and the head. Activations follow Korthikanti et al. (2022), ~(34*h + 5*a*s)
-    bytes per token per layer in half precision, doubled for fp32; plus the logits and their gradient. With gradient `checkpointing` only each layer's input stays (2*h bytes
-    a token in half precision) and one layer's activations at a time are rebuilt. An estimate, shown as one.
+    bytes per token per layer in half precision, doubled for fp32; plus the logits and their gradient. With
+    gradient `checkpointing` only each layer's input stays (2*h bytes a token in half precision) and one
+    layer's activations at a time are rebuilt. An estimate, shown as one.
     """
     import torch
 

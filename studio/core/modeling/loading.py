@@ -98,7 +98,7 @@ def load_pretrained(name: str, auto: str, *, trust_remote_code: bool = False, at
     if lora.is_adapter(name):
         base, fresh = load_pretrained(lora.adapter_base(name), auto, trust_remote_code=trust_remote_code,
                                       attn_implementation=attn_implementation, dtype=dtype,
-                                      **{**lora.head_settings(name), **config})
+                                      **{**lora.head_settings(name, auto), **config})
         with BUILD_LOCK:
             adapted = lora.load_adapter(base, name)
         return (adapted if keep_adapter else adapted.merge_and_unload()), fresh

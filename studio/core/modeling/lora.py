@@ -59,19 +59,17 @@ def save_model_config(model: Any, folder: str | Path) -> None:
     base.config.save_pretrained(str(folder))
 
 
-def head_settings(folder: str | Path) -> dict[str, Any]:
-    """The label settings saved beside an adapter (see `save_model_config`); empty when there are none."""
-    path = Path(folder).expanduser() / "config.json"
+def head_settings(folder: str | Path, auto: str) -> dict[str, Any]:
+    """The labels saved beside an adapter (see `save_model_config`) when it was trained with the head that
+    `auto` (an auto class name) builds; empty otherwise (every config carries two placeholder labels)."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads((Path(folder).expanduser() / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    labels = config.get("id2label")
-    if not labels or config.get("architectures", [""])[0].endswith(("LMHeadModel", "ForCausalLM", "ForMaskedLM",
-                                                                      "ForConditionalGeneration")):
+    head = auto.removeprefix("AutoModel")  # AutoModelForSequenceClassification -> ForSequenceClassification
+    if not (config.get("id2label") and config.get("architectures", [""])[0].endswith(head)):
         return {}
-    return {"id2label": {int(k): v for k, v in labels.items()}, "label2id": config.get("label2id") or
-            {v: int(k) for k, v in labels.items()}}
+    return {"id2label": {int(k): v for k, v in config["id2label"].items()}, "label2id": config["label2id"]}
 
 
 def linear_layer_names(model: Any) -> list[str]:

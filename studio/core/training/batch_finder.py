@@ -7,7 +7,6 @@ so the optimizer's state and the worst padding are counted.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 START = 256  # the first size tried on a GPU; larger batches rarely train faster per token
@@ -18,8 +17,9 @@ _SAMPLE_ROWS = 4096  # the longest rows are looked for among this many
 def longest_rows(dataset: Any, columns: tuple[str, ...] = ("input_ids", "labels")) -> list[int]:
     """Indices of the sampled rows, longest first (source plus target), for a worst-case batch."""
     sample = dataset.select(range(min(len(dataset), _SAMPLE_ROWS)))
-    present = [c for c in columns if c in sample.column_names]
-    lengths = [sum(len(sample[i][c]) for c in present) for i in range(len(sample))]
+    lengths = [0] * len(sample)
+    for column in (c for c in columns if c in sample.column_names):  # a column at a time, not a row at a time
+        lengths = [n + len(ids) for n, ids in zip(lengths, sample[column], strict=True)]
     return sorted(range(len(lengths)), key=lambda i: -lengths[i])
 
 
@@ -29,6 +29,7 @@ def find(model: Any, dataset: Any, collate: Any, *, device: str, precision: str,
     sizes tried."""
     import torch
     from accelerate.utils import find_executable_batch_size, send_to_device
+    from accelerate.utils.memory import clear_device_cache
 
     from studio.core.training.budget import autocast
 
@@ -48,11 +49,7 @@ def find(model: Any, dataset: Any, collate: Any, *, device: str, precision: str,
             out.loss.backward()
             optimizer.step()  # allocates Adam's two moments, as the real first step will
         finally:
-            optimizer.zero_grad(set_to_none=True)
-            del optimizer
-            gc.collect()
-            if device.startswith("cuda"):
-                torch.cuda.empty_cache()
+            optimizer.zero_grad(set_to_none=True)  # accelerate frees the cache before each retry
         return batch_size
 
     model.to(device)
@@ -61,6 +58,7 @@ def find(model: Any, dataset: Any, collate: Any, *, device: str, precision: str,
     try:
         found = step()
     finally:
+        clear_device_cache(garbage_collection=True)  # the probe's optimizer state, before the real one
         model.train(was_training)
         torch.random.set_rng_state(rng)
         if cuda_rng is not None:

@@ -202,6 +202,11 @@ _KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a num
 
 
 def load(path: Path, base: RunConfig | None = None) -> RunConfig:
+    return from_dict(read_values(path), base, origin=f"'{path.name}'")
+
+
+def read_values(path: Path) -> dict[str, Any]:
+    """The settings a TOML file gives (its [run] table), unchecked; a sentence when it cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -212,8 +217,7 @@ def load(path: Path, base: RunConfig | None = None) -> RunConfig:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"'{path.name}' is not valid TOML ({exc}); fix that line.") from None
-    values = values.get("run", values)
-    return from_dict(values, base, origin=f"'{path.name}'")
+    return values.get("run", values)
 
 
 def from_scratch(run_dir: Path) -> RunConfig:

@@ -226,7 +226,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         emit(Status("completed", message))
         return TrainResult(str(run_dir), "completed", step, str(run_dir / runs.MODEL), message)
     except _OOM:
-        saved = _save_after_oom(trainer, device)
+        saved = _save_after_oom(trainer, run_dir)
         kept = (f"a checkpoint was saved at step {saved}: resume it" if saved else "start again")
         error = TrainingError(f"Out of memory on {device} at batch size {c.batch_size} ({c.seq_len} tokens a row); "
                               f"{kept} with --batch-size {max(1, c.batch_size // 2)}, or --batch-size auto to find "
@@ -240,23 +240,21 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         store.close()
 
 
-def _save_after_oom(trainer: Any, device: str) -> int | None:
+def _save_after_oom(trainer: Any, run_dir: Path) -> int | None:
     """Free what the failed step held and checkpoint the weights of the last finished step; the step that
     ran out of memory never reached the optimizer, so they are intact. None when nothing was saved."""
-    import gc
+    from accelerate.utils.memory import clear_device_cache
 
     step = trainer.state.global_step
     if step == 0:
         return None
-    latest = runs.latest_checkpoint(Path(trainer.args.output_dir).parent)
+    latest = runs.latest_checkpoint(run_dir)
     if latest and latest[0] == step:
         return step
     try:
         if trainer.optimizer is not None:
             trainer.optimizer.zero_grad(set_to_none=True)
-        gc.collect()
-        if device.startswith("cuda"):
-            torch.cuda.empty_cache()
+        clear_device_cache(garbage_collection=True)
         # Trainer offers no public call that writes a resumable checkpoint (weights, optimizer, scheduler, state)
         trainer._save_checkpoint(trainer.model, trial=None)
     except Exception:  # noqa: BLE001 - still out of memory: the sentence says to start again

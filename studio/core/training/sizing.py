@@ -23,5 +23,5 @@ def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
         for name, value in head.items():
             setattr(config, name, value)
     source, target = task.length_limits(c)
-    return estimate(config, task.auto_class, batch_finder.planned(c.batch_size, device), source, precision, target, adapters=c.adapters(),
-                    checkpointing=c.gradient_checkpointing, quantized=c.qlora)
+    return estimate(config, task.auto_class, batch_finder.planned(c.batch_size, device), source, precision, target,
+                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)

@@ -31,20 +31,16 @@ def test_the_finder_shrinks_the_batch_until_a_step_fits(monkeypatch, lm_run):
     from studio.core.tasks.loaded import load
 
     loaded = load(str(lm_run))
-    rows = [{"input_ids": list(range(3, 35)), "labels": list(range(3, 35))} for _ in range(64)]
+    from datasets import Dataset
 
-    class Rows(list):
-        column_names = ("input_ids", "labels")
-
-        def select(self, indices):
-            return Rows(self[i] for i in indices)
+    rows = Dataset.from_list([{"input_ids": list(range(3, 35)), "labels": list(range(3, 35))} for _ in range(64)])
 
     def collate(batch):
         return {k: torch.tensor([r[k] for r in batch]) for k in ("input_ids", "labels")}
 
     _oom_above(monkeypatch, 20)
     before = [p.detach().clone() for p in loaded.model.parameters()]
-    found, tried = batch_finder.find(loaded.model, Rows(rows), collate, device="cpu", precision="fp32", start=64)
+    found, tried = batch_finder.find(loaded.model, rows, collate, device="cpu", precision="fp32", start=64)
     assert tried[0] == 64 and tried[-1] == found and tried == sorted(tried, reverse=True)
     assert 18 <= found <= 20  # accelerate shrinks by a tenth a try: the largest of its sizes that fit
     assert all(torch.equal(a, b) for a, b in zip(before, loaded.model.parameters(), strict=True))  # lr 0
