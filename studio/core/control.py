@@ -58,11 +58,12 @@ class Control:
     def wait_while_paused(self) -> None:
         self._running.wait()
 
-    def wait_while_paused_or_until_save(self) -> None:
+    def wait_while_paused_or_until_save(self, timeout: float | None = None) -> None:
         """Like `wait_while_paused`, but also returns when a save is requested, so a paused run can
-        write a checkpoint (a person pauses, saves, and tries the model in the Playground)."""
+        write a checkpoint (a person pauses, saves, and tries the model in the Playground); or after
+        `timeout` seconds."""
         with self._wake:
-            self._wake.wait_for(lambda: self._running.is_set() or self._save.is_set())
+            self._wake.wait_for(lambda: self._running.is_set() or self._save.is_set(), timeout)
 
     def checkpoint(self) -> None:
         """Block while paused; raise `Cancelled` if stopped. For jobs that end by unwinding."""

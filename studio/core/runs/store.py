@@ -103,6 +103,34 @@ class RunStore:
         self.set_meta(status=status, ended=time.time(), error=error, pid=None)
 
 
+class NoStore(RunStore):
+    """The store of a process that must stay silent: every process but the main one of a run of several."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    def close(self) -> None:
+        pass
+
+    def set_meta(self, **values: Any) -> None:
+        pass
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        pass
+
+    def report(self, step: int, body: dict[str, Any]) -> None:
+        pass
+
+    def truncate_after(self, step: int) -> None:
+        pass
+
+    def mark_running(self, planned_steps: int) -> None:
+        pass
+
+    def mark_finished(self, status: str, error: str | None = None) -> None:
+        pass
+
+
 def checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """Complete checkpoints, oldest first. Half-written ones never carry the final name."""
     folder = run_dir / CHECKPOINTS
@@ -143,6 +171,7 @@ class RunInfo:
     parameters: int | None = None  # the model's, adapters included
     trainable_parameters: int | None = None  # those that learn: all of them, or the adapters and head under LoRA
     adapter_dir: str | None = None  # a LoRA run's adapter alone
+    world_size: int = 1  # the processes that trained it (one per GPU)
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -203,6 +232,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         last=last, history=history if with_history else [], report=report, base=meta.get("base"),
         parameters=meta.get("parameters"),
         trainable_parameters=meta.get("trainable_parameters", meta.get("parameters")),  # before LoRA: all
+        world_size=int(meta.get("world_size", 1)),
         adapter_dir=str(run_dir / ADAPTER) if (run_dir / ADAPTER / "adapter_config.json").is_file() else None)
 
 

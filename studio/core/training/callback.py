@@ -3,7 +3,8 @@
 Reports: every Trainer log becomes one row per metric in the run store and one `Metrics` event, with
 throughput, memory and the time left added. Steers: at each step boundary it honours pause (blocks on
 an Event, no polling), save-now and stop (save a checkpoint, then end the loop through
-`should_training_stop`), and a time budget's deadline (evaluate and save, then end).
+`should_training_stop`), and a time budget's deadline (evaluate and save, then end). In a run of
+several processes only the main one hears the person; every step, the others take its decisions.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from studio.core.control import Control
 from studio.core.runs.store import RunStore
+from studio.core.training import processes
 from studio.core.training.budget import Timing, intervals_left
 from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status
 
 _RENAMES = {"loss": "train_loss"}
+_BEAT_S = 5.0
 _DROP = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",
          "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "num_input_tokens_seen"}
 
@@ -47,6 +50,7 @@ class BridgeCallback(TrainerCallback):
         self._paused_s = 0.0
         self._deadline = deadline
         self._clock = _Clock(timing)
+        self._owed_save = False
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self._mark = (time.perf_counter(), self.tokens_seen())
@@ -54,31 +58,42 @@ class BridgeCallback(TrainerCallback):
         self._clock.begin()
         self.emit(Status("running", f"Training from step {state.global_step} to {state.max_steps}."))
 
-    def _hold(self, state: TrainerState) -> bool:
-        """Block while paused; True when the pause ended because a save was requested."""
-        if not self.control.paused or self.control.stopped:
-            return False
+    def _agreed(self, state: TrainerState) -> _Steer:
+        c = self.control
+        late = self._deadline is not None and time.monotonic() > self._deadline and state.global_step < state.max_steps
+        stop, save, paused, late = processes.agree([c.stopped, c.take_save_request(), c.paused and not c.stopped, late])
+        return _Steer(bool(stop), bool(save), bool(paused), bool(late))
+
+    def _steer(self, state: TrainerState) -> _Steer:
+        """What the person asked for, as the main process heard it, on every process; waits out a pause.
+        A save asked for while paused ends the wait with the pause still on (the trainer saves, then
+        on_save waits again)."""
+        steer = self._agreed(state)
+        if not steer.paused or steer.save:
+            return steer
         began = time.perf_counter()
         self.emit(Status("paused", f"Paused at step {state.global_step}."))
-        while self.control.paused and not self.control.stopped:
-            self.control.wait_while_paused_or_until_save()
-            if self.control.paused and self.control.take_save_request():
-                self._paused(time.perf_counter() - began)
-                return True  # the trainer saves now; on_save holds the pause again
+        while steer.paused and not steer.stop and not steer.save:
+            # the other processes wait in the next agreement; waking them every few seconds keeps a long
+            # pause inside the collectives' timeout
+            self.control.wait_while_paused_or_until_save(_BEAT_S if processes.several() else None)
+            steer = self._agreed(state)
         self._paused(time.perf_counter() - began)
-        if not self.control.stopped:
+        if not steer.stop and not steer.paused:
             self.emit(Status("running", f"Resumed at step {state.global_step}."))
-        return False
+        return steer
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
-        if self._hold(state) or self.control.take_save_request():
+        steer = self._steer(state)
+        if steer.save or self._owed_save:
             control.should_save = True
-        if self.control.stopped:
+            self._owed_save = False
+        if steer.stop:
             self.stopped_at = state.global_step
             control.should_log = True
             control.should_save = True
             control.should_training_stop = True
-        elif self._deadline is not None and time.monotonic() > self._deadline and state.global_step < state.max_steps:
+        elif steer.late:
             self.out_of_time_at = state.global_step
             control.should_log = control.should_evaluate = control.should_save = True
             control.should_training_stop = True
@@ -102,7 +117,9 @@ class BridgeCallback(TrainerCallback):
             now, tokens = time.perf_counter(), self.tokens_seen()
             elapsed = now - self._mark[0] - self._paused_s
             if elapsed > 0 and tokens > self._mark[1]:
-                values["tokens_per_second"] = (tokens - self._mark[1]) / elapsed
+                # each process counts its own batches, which are as big as the main one's (padding aside):
+                # multiplying costs no collective, where summing the counts would cost one per log
+                values["tokens_per_second"] = (tokens - self._mark[1]) * processes.count() / elapsed
             self._mark, self._paused_s = (now, tokens), 0.0
             values["memory_bytes"] = float(self.memory())
             if not math.isfinite(values["train_loss"]) and self.diverged_at is None:
@@ -125,8 +142,17 @@ class BridgeCallback(TrainerCallback):
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self._clock.saved()
         self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))
-        while self._hold(state):
-            pass  # saved while paused: stay paused; this step's checkpoint already exists
+        steer = self._steer(state)
+        while steer.save and steer.paused:
+            steer = self._steer(state)  # saved while paused: stay paused; this step's checkpoint already exists
+        self._owed_save = steer.save  # asked for as the pause ended: the next step saves
+
+
+class _Steer(NamedTuple):
+    stop: bool
+    save: bool
+    paused: bool
+    late: bool  # past the time budget's deadline
 
 
 class _Clock:

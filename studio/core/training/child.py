@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,33 +94,46 @@ def _child(config: Any, resume_dir: Path | None, overrides: dict, out: Path | No
     from studio.core.training import engine
 
     control = Control()
+    obey(commands.recv, control)
+
+    def report(event: Any) -> None:
+        events.send(("event", event))
+
+    def work() -> Any:
+        if resume_dir is not None:
+            return engine.resume(resume_dir, overrides, listeners=[report], control=control)
+        return engine.train(config, out=out, listeners=[report], control=control)
+
+    events.send(outcome(work))
+
+
+def obey(receive: Callable[[], Any], control: Any) -> None:
+    """Apply the commands `receive` returns to `control`, on a thread of their own; when the sender is
+    gone (the window closed, the launching process died) stop with a checkpoint."""
 
     def follow() -> None:
         while True:
             try:
-                command = commands.recv()
+                command = receive()
             except (EOFError, OSError):
-                control.stop()  # the window is gone: save a checkpoint and end
+                control.stop()
                 return
             if command in _COMMANDS:
                 getattr(control, command)()
 
     threading.Thread(target=follow, name="studio-commands", daemon=True).start()
 
-    def report(event: Any) -> None:
-        events.send(("event", event))
 
+def outcome(work: Callable[[], Any]) -> tuple[str, Any]:
+    """("done", TrainResult), ("cancelled", sentence) or ("failed", sentence): what a training job sends
+    back to the process that is following it."""
     try:
-        if resume_dir is not None:
-            result = engine.resume(resume_dir, overrides, listeners=[report], control=control)
-        else:
-            result = engine.train(config, out=out, listeners=[report], control=control)
+        return ("done", work())
     except Cancelled:
-        events.send(("cancelled", "Stopped before training began; nothing was saved."))
+        return ("cancelled", "Stopped before training began; nothing was saved.")
     except StudioError as exc:
-        events.send(("failed", str(exc)))
-    except BaseException as exc:  # noqa: BLE001 - every failure must reach the window as a sentence
-        events.send(("failed", f"Something went wrong ({type(exc).__name__}: {first_line(exc)}). The details "
-                               "are in the run folder's error.log."))
-    else:
-        events.send(("done", result))
+        return ("failed", str(exc))
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach the person as a sentence
+        message = (f"Something went wrong ({type(exc).__name__}: {first_line(exc)}). The details are in the run "
+                   "folder's error.log.")
+        return ("failed", message)

@@ -20,6 +20,7 @@ from studio.core.tasks.base import Task
 
 MAX_PROBE_CHARS = 2000
 MAX_MINUTES = 7 * 24 * 60
+MAX_PROCESSES = 64
 
 
 @dataclass
@@ -65,6 +66,9 @@ class RunConfig:
     qlora: bool = False  # LoRA on a base loaded in 4 bits (bitsandbytes, CUDA only); implies lora
     compile: bool = False  # torch.compile the model: a slow first step, faster steps after (mostly on a GPU)
     gradient_checkpointing: bool = False  # keep only each layer's input and recompute the rest: less memory, slower
+    num_processes: int = 1  # above 1: one process per GPU (or CPU processes), started by accelerate's launcher
+    fsdp: bool = False  # shard weights, gradients and optimizer state across the GPUs instead of copying them
+    accelerate_config: str = ""  # an accelerate config file (several machines); its settings rule the launch
 
     @classmethod
     def for_task(cls, task: str) -> RunConfig:
@@ -137,6 +141,7 @@ def validate(config: RunConfig) -> RunConfig:
         raise ConfigError(f"The attention probe text is {len(c.probe_text):,} characters; keep it under "
                           f"{MAX_PROBE_CHARS} (only its first 64 tokens are recorded).")
     _check_lora(c)
+    _check_processes(c)
     if c.device.split(":")[0] not in DEVICES:
         raise ConfigError(f"Unknown device '{c.device}'; choose one of {', '.join(DEVICES)}.")
     if c.precision not in PRECISIONS:
@@ -156,6 +161,22 @@ def _check_lora(c: RunConfig) -> None:
         raise ConfigError(f"--lora-alpha {c.lora_alpha:g} must be above 0 (usually twice the rank).")
     if not 0 <= c.lora_dropout < 1:
         raise ConfigError(f"--lora-dropout {c.lora_dropout:g} must be from 0 up to (not including) 1.")
+
+
+def _check_processes(c: RunConfig) -> None:
+    if not 1 <= c.num_processes <= MAX_PROCESSES:
+        raise ConfigError(f"--num-processes {c.num_processes} is impossible; give 1 to {MAX_PROCESSES} (one per "
+                          "GPU is usual).")
+    if c.accelerate_config and not Path(c.accelerate_config).expanduser().is_file():
+        raise ConfigError(f"The accelerate config file '{c.accelerate_config}' does not exist; write one with "
+                          "'accelerate config' or check the path.")
+    several = c.num_processes > 1 or c.fsdp or c.accelerate_config
+    if several and c.minutes:
+        raise ConfigError("--minutes times one process on this machine and cannot plan for several; give "
+                          "--max-steps instead.")
+    if several and c.qlora:
+        raise ConfigError("QLoRA trains in one process here; drop --qlora (plain --lora works with several "
+                          "processes) or --num-processes.")
 
 
 def _positive(c: RunConfig, *names: str) -> None:
@@ -257,7 +278,7 @@ def command_line(c: RunConfig) -> str:
         "tokenizer", "vocab_size", "seq_len", "target_len", "minutes", "max_steps", "batch_size", "grad_accum", "lr",
         "eval_every", "save_every", "validation_fraction", "seed", "device", "precision", "probe_text",
         "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
-        "qlora", "gradient_checkpointing", "compile"]
+        "qlora", "gradient_checkpointing", "compile", "num_processes", "fsdp", "accelerate_config"]
     for name in (n for n in names if n not in left_out):
         value = getattr(c, name)
         if value in ("", None) or value == getattr(default, name):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shutil
 import time
 import traceback
 from collections.abc import Iterable
@@ -28,9 +29,9 @@ from studio.core.modeling.presets import is_preset
 from studio.core.runs import store as runs
 from studio.core.system import device as devices
 from studio.core.system import workspace
-from studio.core.system.files import atomic_dir, atomic_write_text
+from studio.core.system.files import atomic_dir, atomic_write_text, move_into_place
 from studio.core.system.quiet import quiet_transformers
-from studio.core.training import batch_finder, budget
+from studio.core.training import batch_finder, budget, launch, processes
 from studio.core.training import config as run_config
 from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.config import RunConfig
@@ -39,7 +40,7 @@ from studio.core.training.prepare import Prepared, prepare
 from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
 
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
-                      "batch_size"}
+                      "batch_size", "num_processes", "accelerate_config"}
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 # transformers 5.x renamed gradient checkpointing to activation checkpointing along the way
 _CHECKPOINTING = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
@@ -65,6 +66,9 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
     emit, control, device, precision = _setup(c, listeners, control)
+    if launch.wanted(c):
+        return _launch(c, out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task), root, device, emit,
+                       control)
     prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device)
     if c.batch_size == 0:
         _find_batch(prepared, device, precision, emit)
@@ -94,6 +98,7 @@ def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> Non
                 raise
             raise TrainingError(f"Not even one row of {c.seq_len} tokens trains in the memory of {device}; lower "
                                 "--seq-len, or try --gradient-checkpointing or --lora.") from None
+        found = processes.smallest(found)  # every GPU must take the same batch, or their steps fall out of step
         emit(Stage("batch", f"Batch size {found}: the largest that fits on {device} (tried "
                             f"{', '.join(map(str, tried))})."))
     p.config = dataclasses.replace(c, batch_size=found)
@@ -142,6 +147,11 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
         raise RunError(f"'{run_dir.name}' has already trained all {c.max_steps} steps; pass a larger "
                        "--max-steps to train it further.")
     emit, control, device, precision = _setup(c, listeners, control)
+    if launch.wanted(c):
+        launch.check(c, device)
+        if changed:
+            atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+        return launch.run(c, run_dir, root, device, emit, control, resume=True)
     tokenizer_dir = run_dir / runs.TOKENIZER
     prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
                        tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
@@ -150,6 +160,52 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
         c, changed = prepared.config, changed | {"batch_size"}
     if changed:
         atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+    return _run(prepared, run_dir, device, precision, latest, emit, control)
+
+
+def _launch(c: RunConfig, run_dir: Path, root: Path, device: str, emit: Listener, control: Control) -> TrainResult:
+    """A new run of several processes: its folder and config here, the training in the launched processes."""
+    launch.check(c, device)
+    made = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+    try:
+        return launch.run(c, run_dir, root, device, emit, control, resume=False)
+    except StudioError as exc:
+        # refused before training began, with a sentence: leave nothing behind
+        if not isinstance(exc, launch.ProcessesLost) and not (run_dir / runs.METRICS_FILE).exists():
+            _empty(run_dir, remove=made)
+        raise
+
+
+def _empty(folder: Path, remove: bool) -> None:
+    if remove:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir():
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Listener] = (),
+             control: Control | None = None) -> TrainResult:
+    """This process's part of a run of several (see worker.py): the launching process wrote the config,
+    checked and, for a resumed run, with its changes."""
+    c = run_config.load(run_dir / runs.CONFIG_FILE)
+    emit, control, device, precision = _setup(c, listeners, control)
+    latest = runs.latest_checkpoint(run_dir) if resume else None
+    tokenizer_dir = run_dir / runs.TOKENIZER
+    with processes.main_first():  # the others find the data cached and the run's tokenizer saved
+        prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
+                           tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
+        if processes.is_main() and not tokenizer_dir.is_dir():
+            save_tokenizer(prepared.tokenizer, tokenizer_dir)
+    if c.batch_size == 0:
+        _find_batch(prepared, device, precision, emit)
+        if processes.is_main():
+            atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(prepared.config))
     return _run(prepared, run_dir, device, precision, latest, emit, control)
 
 
@@ -172,7 +228,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
          emit: Listener, control: Control, deadline: float | None = None,
          timing: budget.Timing | None = None) -> TrainResult:
     c = p.config
-    store = runs.RunStore(run_dir)
+    main = processes.is_main()
+    store = runs.RunStore(run_dir) if main else runs.NoStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
     store.truncate_after(start_step)
     source_len, target_len = p.task.length_limits(c)
@@ -181,7 +238,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
                     adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
-                   global_step=start_step, base=None if is_preset(c.model) else runs.base_of(c.model))
+                   global_step=start_step, base=None if is_preset(c.model) else runs.base_of(c.model),
+                   world_size=processes.count())
     store.mark_running(c.max_steps)
     emit(Stage("run", str(run_dir)))
     emit(Stage("model", f"{c.model}: {total / 1e6:.2f} M parameters, about "
@@ -208,16 +266,14 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             store.mark_finished("stopped")
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)
-        if c.lora:
+        if c.lora and main:
             with quiet_transformers(), atomic_dir(run_dir / runs.ADAPTER) as adapter, \
                     atomic_dir(run_dir / runs.MODEL) as tmp:
                 lora.export(trainer.model, tmp, adapter, p.task.auto_class if c.qlora else None)
                 p.tokenizer.save_pretrained(str(tmp))
                 p.tokenizer.save_pretrained(str(adapter))
-        else:
-            with quiet_transformers(), atomic_dir(run_dir / runs.MODEL) as tmp:
-                trainer.save_model(str(tmp))
-                p.tokenizer.save_pretrained(str(tmp))
+        elif not c.lora:
+            _export(trainer, p.tokenizer, run_dir / runs.MODEL)
         message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
         if bridge.out_of_time_at is not None:
             message = (f"The time budget ran out at step {step} of the {c.max_steps} planned (this machine ran slower "
@@ -226,7 +282,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         emit(Status("completed", message))
         return TrainResult(str(run_dir), "completed", step, str(run_dir / runs.MODEL), message)
     except _OOM:
-        saved = _save_after_oom(trainer, run_dir)
+        # with several processes the others wait inside a step's collective: a checkpoint cannot be agreed on
+        saved = None if processes.several() else _save_after_oom(trainer, run_dir)
         kept = (f"a checkpoint was saved at step {saved}: resume it" if saved else "start again")
         error = TrainingError(f"Out of memory on {device} at batch size {c.batch_size} ({c.seq_len} tokens a row); "
                               f"{kept} with --batch-size {max(1, c.batch_size // 2)}, or --batch-size auto to find "
@@ -238,6 +295,28 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         raise
     finally:
         store.close()
+
+
+def _export(trainer: Any, tokenizer: Any, out: Path) -> None:
+    """The trained model and its tokenizer into `out`, whole or not at all. Every process calls this:
+    a sharded (FSDP) model gathers its weights from all of them; only the main process writes."""
+    staging = out.with_name(f".{out.name}.staging")
+    main = processes.is_main()
+    if main:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+    processes.wait_for_everyone()
+    try:
+        with quiet_transformers():
+            trainer.save_model(str(staging))
+        processes.wait_for_everyone()
+        if main:
+            tokenizer.save_pretrained(str(staging))
+            move_into_place(staging, out)
+    except BaseException:
+        if main:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _save_after_oom(trainer: Any, run_dir: Path) -> int | None:
@@ -268,7 +347,8 @@ def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Pat
         return
     text = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {first_line(exc)}"
     if not isinstance(exc, StudioError):
-        atomic_write_text(run_dir / "error.log", "".join(traceback.format_exception(exc)))
+        name = "error.log" if processes.is_main() else f"error-process{processes.rank()}.log"
+        atomic_write_text(run_dir / name, "".join(traceback.format_exception(exc)))
     store.mark_finished("failed", text)
     emit(Status("failed", text))
 
@@ -285,6 +365,9 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         seed=c.seed, data_seed=c.seed, bf16=precision == "bf16", fp16=precision == "fp16",
         use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
         disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
+        # every task's model uses all its trainable weights in each step; looking for unused ones costs DDP
+        # an extra pass over the autograd graph every step
+        ddp_find_unused_parameters=False,
     )
     common["torch_compile"] = c.compile
     # TF32 matmuls where the GPU has them (Ampere and later): fp32 work at tensor-core speed, as a plain
@@ -303,7 +386,8 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         trainer = StudioSeq2SeqTrainer(args=args, **parts)
     else:
         trainer = StudioTrainer(args=TrainingArguments(**common), **parts)
-    if c.probe_text.strip():
+    # the probe runs the model on the main process alone, which a sharded model cannot do
+    if c.probe_text.strip() and processes.is_main() and not c.fsdp:
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
     trainer.keep_checkpoints = c.keep_checkpoints

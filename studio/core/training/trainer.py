@@ -19,6 +19,7 @@ from transformers.trainer import TRAINING_ARGS_NAME
 from studio.core.modeling import lora
 from studio.core.runs.store import checkpoints
 from studio.core.system.files import move_into_place
+from studio.core.training import processes
 
 STAGING = ".staging"
 
@@ -33,22 +34,31 @@ class _AtomicCheckpoints:
     def _save_checkpoint(self, model: Any, trial: Any) -> None:
         root = Path(self.args.output_dir)  # type: ignore[attr-defined]
         staging = root / STAGING
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        main = self.args.should_save  # type: ignore[attr-defined]
+        if main:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+        # every process writes its own random state into the staging folder: it must exist first, and be
+        # complete before it is renamed
+        processes.wait_for_everyone()
         self._staging = str(staging)
         try:
             super()._save_checkpoint(model, trial)  # type: ignore[misc]
         finally:
             self._staging = None
+        processes.wait_for_everyone()
+        if not main:
+            return
         name = f"checkpoint-{self.state.global_step}"  # type: ignore[attr-defined]
         move_into_place(staging / name, root / name)
         shutil.rmtree(staging, ignore_errors=True)
         for _, old in checkpoints(root.parent)[: -self.keep_checkpoints]:  # root is RUN/checkpoints
             shutil.rmtree(old, ignore_errors=True)
 
-
     def _save(self, output_dir: str | None = None, state_dict: Any = None) -> None:
         super()._save(output_dir, state_dict)  # type: ignore[misc]
+        if not self.args.should_save:  # type: ignore[attr-defined]
+            return
         if hasattr(self.model, "peft_config"):  # type: ignore[attr-defined]
             lora.save_model_config(self.model, output_dir or self.args.output_dir)  # type: ignore[attr-defined]
         # Trainer pickles its arguments next to the weights; our config.toml already records them, and a
