@@ -68,6 +68,8 @@ def runs_show(args: argparse.Namespace) -> int:
         trainable = info.trainable_parameters or info.parameters
         print(f"parameters: {info.parameters:,}" + ("" if trainable == info.parameters else
                                                     f" ({trainable:,} trained, {trainable / info.parameters:.2%})"))
+    if info.world_size > 1:
+        print(f"processes: {info.world_size} (data parallel; batch size per process)")
     for key, value in sorted(info.last.items()):
         print(f"  {key:20} {value if value is None else f'{value:.6g}'}")
     print(f"checkpoints: {', '.join(str(c['step']) for c in info.checkpoints) or 'none'}")

@@ -22,9 +22,9 @@ ORG_NAME = "Transformer Studio"
 
 
 class Warmup(QObject):
-    """Imports the engine off the UI thread and reports the device it found."""
+    """Imports the engine off the UI thread and reports the device it found, and how many CUDA GPUs."""
 
-    device_found = Signal(str)
+    device_found = Signal(str, int)
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="studio-warmup", daemon=True).start()
@@ -36,12 +36,14 @@ class Warmup(QObject):
         warm_up()
         chosen = devices.pick_device("auto")
         text = devices.describe(chosen)
+        gpus = 0
         if chosen.startswith("cuda"):
             import torch
 
+            gpus = torch.cuda.device_count()
             total = torch.cuda.get_device_properties(0).total_memory / 2**30
-            text = f"{text}, {total:.0f} GiB"
-        self.device_found.emit(text)
+            text = f"{text}, {total:.0f} GiB" + (f" (and {gpus - 1} more)" if gpus > 1 else "")
+        self.device_found.emit(text, gpus)
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:

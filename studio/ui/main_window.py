@@ -138,8 +138,9 @@ class MainWindow(QMainWindow):
         self.playground_panel.try_text(run_dir, text)
 
     # ---- status -------------------------------------------------------------------------------------
-    def set_device(self, text: str) -> None:
+    def set_device(self, text: str, gpus: int = 0) -> None:
         self.device_label.setText(text)
+        self.train_panel.wizard.set_gpus(gpus)
 
     def set_run(self, text: str) -> None:
         self.run_label.setText(text)

@@ -62,7 +62,7 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
     started = time.monotonic()
     root = root or workspace.workspace()
     c = run_config.validate(config)
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())) and not _joins(c, out):
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
     emit, control, device, precision = _setup(c, listeners, control)
@@ -163,6 +163,14 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
     return _run(prepared, run_dir, device, precision, latest, emit, control)
 
 
+def _joins(c: RunConfig, out: Path) -> bool:
+    """Whether this is another machine joining a run of several machines that the first one has begun in
+    `out` (shared storage): same config, nothing trained yet."""
+    config = out / runs.CONFIG_FILE
+    return (bool(c.accelerate_config) and config.is_file() and not (out / runs.METRICS_FILE).exists()
+            and config.read_text(encoding="utf-8") == run_config.dumps(c))
+
+
 def _launch(c: RunConfig, run_dir: Path, root: Path, device: str, emit: Listener, control: Control) -> TrainResult:
     """A new run of several processes: its folder and config here, the training in the launched processes."""
     launch.check(c, device)
@@ -179,14 +187,14 @@ def _launch(c: RunConfig, run_dir: Path, root: Path, device: str, emit: Listener
 
 
 def _empty(folder: Path, remove: bool) -> None:
+    """Take back what a refused launch wrote: the whole folder if it made it, else only its own files (the
+    folder may be one the person gave, or shared with the first machine of the run)."""
     if remove:
         shutil.rmtree(folder, ignore_errors=True)
         return
-    for path in folder.iterdir():
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+    (folder / runs.CONFIG_FILE).unlink(missing_ok=True)
+    (folder / launch.LOG).unlink(missing_ok=True)
+    shutil.rmtree(folder / runs.TOKENIZER, ignore_errors=True)
 
 
 def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Listener] = (),

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from studio.cli import main
 from studio.core.control import Control
 from studio.core.errors import ConfigError, StudioError
 from studio.core.runs import store as runs
@@ -27,7 +28,7 @@ def _steps(run_dir) -> list[int]:
     return [row["step"] for row in runs.read(run_dir).history]
 
 
-def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path):
+def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, capsys):
     events: list = []
     run_dir = tmp_path / "two"
     result = engine.train(_two(lm_text), root=ws, out=run_dir, listeners=[events.append])
@@ -39,6 +40,9 @@ def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path):
     assert {p.name for p in (run_dir / runs.CHECKPOINTS / "checkpoint-8").glob("rng_state*")} == {
         "rng_state_0.pth", "rng_state_1.pth"}  # both processes wrote into the checkpoint before it was renamed
     assert not list(run_dir.glob(".*")) and not list((run_dir / runs.CHECKPOINTS).glob(".*"))
+    capsys.readouterr()
+    assert main(["runs", "show", str(run_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["world_size"] == 2
 
     result = engine.resume(run_dir, {"max_steps": 12, "num_processes": 1}, root=ws)
     assert result.status == "completed" and result.global_step == 12
@@ -112,3 +116,15 @@ def test_processes_that_end_without_a_word_keep_their_folder_and_log(lm_text, ws
     with pytest.raises(launch.ProcessesLost, match="exit code 3"):
         engine.train(_two(lm_text), root=ws, out=tmp_path / "lost")
     assert "boom" in (tmp_path / "lost" / launch.LOG).read_text()
+
+
+def test_a_second_machine_may_join_the_run_folder_the_first_began(tmp_path):
+    yaml = tmp_path / "two-nodes.yaml"
+    yaml.write_text("num_machines: 2\n", encoding="utf-8")
+    c = run_config.validate(RunConfig(accelerate_config=str(yaml)))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / runs.CONFIG_FILE).write_text(run_config.dumps(c), encoding="utf-8")
+    assert engine._joins(c, out)
+    assert not engine._joins(dataclasses.replace(c, lr=0.5), out)  # another run's folder stays refused
+    assert not engine._joins(dataclasses.replace(c, accelerate_config=""), out)

@@ -23,6 +23,7 @@ from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
 from studio.ui.jobs import Job
 from studio.ui.panels.train.budget_view import BudgetEstimate
+from studio.ui.panels.train.gpus_view import GpuSettings
 from studio.ui.panels.train.lora_view import LoraSettings
 from studio.ui.widgets.messages import ErrorLabel
 
@@ -186,6 +187,8 @@ class Wizard(QWidget):
                                       "for the backward pass: much less memory for long sequences or big batches, "
                                       "about a third slower")
         self.checkpointing.toggled.connect(self.validate)
+        self.gpus = GpuSettings()
+        self.gpus.changed.connect(self.validate)
         self.probe = QLineEdit(objectName="probeText", placeholderText="optional, e.g. def add(a, b): return a + b")
         self.probe.setToolTip("At every evaluation, record where the model attends on this text (first 64 "
                               "tokens), so the Attention panel can show the heads forming step by step")
@@ -197,11 +200,17 @@ class Wizard(QWidget):
                               ("Whole words", self.whole_word_mask), ("Learning rate", self.lr),
                               ("Evaluate every", self.eval_every), ("Checkpoint every", self.save_every),
                               ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
-                              ("Memory", self.checkpointing),
+                              ("Memory", self.checkpointing), ("GPUs to use", self.gpus),
                               ("Attention probe", self.probe)):
             form.addRow(label, widget)
+        self.set_gpus(0)
         self._show_length_rows()
         return page
+
+    def set_gpus(self, count: int) -> None:
+        """The machine's CUDA GPUs (known once the engine has warmed up): the GPUs row shows for two or more."""
+        self.gpus.set_available(count)
+        self.settings_form.setRowVisible(self.gpus, count > 1)
 
     def _length_changed(self) -> None:
         self._show_length_rows()
@@ -319,7 +328,7 @@ class Wizard(QWidget):
             "seed": self.seed.value(), "device": self.device.currentData(),
             "precision": self.precision.currentData(), "probe_text": self.probe.text(),
             "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked(),
-            "gradient_checkpointing": self.checkpointing.isChecked(), **self.lora.values()})
+            "gradient_checkpointing": self.checkpointing.isChecked(), **self.lora.values(), **self.gpus.values()})
 
     def validate(self, *_: Any) -> RunConfig | None:
         task = self.current_task()

@@ -1,0 +1,23 @@
+"""The wizard's "GPUs to use" row appears only on a machine with several GPUs and writes the flags."""
+
+from __future__ import annotations
+
+from studio.core.training.config import command_line
+
+
+def test_gpus_row_shows_for_several_gpus_and_sets_processes(window):
+    wizard = window.train_panel.wizard
+    wizard.go(2)
+    window.set_device("cuda (Test GPU), 80 GiB", 0)
+    assert not wizard.settings_form.isRowVisible(wizard.gpus)
+    assert wizard.validate().num_processes == 1
+    window.set_device("cuda (Test GPU), 80 GiB (and 3 more)", 4)
+    assert wizard.settings_form.isRowVisible(wizard.gpus) and wizard.gpus.count.maximum() == 4
+    assert not wizard.gpus.shard.isEnabled()  # nothing to shard across one GPU
+    wizard.gpus.count.setValue(2)
+    wizard.gpus.shard.setChecked(True)
+    config = wizard.validate()
+    assert (config.num_processes, config.fsdp) == (2, True)
+    assert "--num-processes 2 --fsdp" in command_line(config)
+    wizard.gpus.count.setValue(1)
+    assert not wizard.gpus.shard.isChecked() and "--fsdp" not in command_line(wizard.validate())
