@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import shutil
 import time
 import traceback
@@ -361,6 +362,13 @@ def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Pat
     emit(Status("failed", text))
 
 
+def loader_workers(device: str) -> int:
+    """Data loader worker processes for each training process on `device`."""
+    if not device.startswith("cuda"):
+        return 0
+    return max(1, min(4, (os.cpu_count() or 1) // processes.count() - 1))
+
+
 def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: TokenCounter,
              bridge: BridgeCallback, metrics: Any) -> Any:
     c = p.config
@@ -371,20 +379,28 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         eval_strategy="steps", eval_steps=c.eval_every, save_strategy="steps", save_steps=c.save_every,
         save_total_limit=None, logging_steps=c.log_every, logging_first_step=True, report_to="none",
         seed=c.seed, data_seed=c.seed, bf16=precision == "bf16", fp16=precision == "fp16",
-        use_cpu=device == "cpu", dataloader_num_workers=0, dataloader_pin_memory=device.startswith("cuda"),
+        use_cpu=device == "cpu", dataloader_pin_memory=device.startswith("cuda"),
         disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
         # every task's model uses all its trainable weights in each step; looking for unused ones costs DDP
         # an extra pass over the autograd graph every step
         ddp_find_unused_parameters=False,
     )
     common["torch_compile"] = c.compile
+    # On a GPU, worker processes collate the next batches while the GPU computes, as a plain PyTorch loop
+    # would; on a CPU they would take cores from the training itself.
+    workers = loader_workers(device)
+    common.update(dataloader_num_workers=workers, dataloader_persistent_workers=workers > 0)
+    if workers:
+        # the workers are forked after the data was tokenized in parallel; said once, tokenizers keeps
+        # quiet instead of warning from every worker that it turns its threads off
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # TF32 matmuls where the GPU has them (Ampere and later): fp32 work at tensor-core speed, as a plain
     # PyTorch loop would set it
     common["tf32"] = True if devices.has_tf32(device) else None
     common[_CHECKPOINTING] = c.gradient_checkpointing
     # non-reentrant checkpointing works when the inputs do not require grad (a frozen embedding under LoRA)
     common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
-    collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c), p.task.tokens_in, counter)
+    collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c), p.task.tokens_in)
     parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
                  processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics,
                  preprocess_logits_for_metrics=metrics.preprocess if metrics else None)
@@ -399,4 +415,5 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
     trainer.keep_checkpoints = c.keep_checkpoints
+    trainer.tokens = counter
     return trainer

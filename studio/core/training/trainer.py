@@ -27,6 +27,13 @@ STAGING = ".staging"
 class _AtomicCheckpoints:
     keep_checkpoints: int = 3
     _staging: str | None = None
+    tokens: TokenCounter | None = None
+
+    def _prepare_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        tokens = inputs.pop(TOKENS, 0)
+        if self.tokens is not None and self.model.training:  # type: ignore[attr-defined]
+            self.tokens.total += tokens
+        return super()._prepare_inputs(inputs)  # type: ignore[misc]
 
     def _get_output_dir(self, trial: Any) -> str:
         return self._staging or super()._get_output_dir(trial)  # type: ignore[misc]
@@ -75,10 +82,12 @@ class StudioSeq2SeqTrainer(_AtomicCheckpoints, Seq2SeqTrainer):
 
 
 class TokenCounter:
-    """Counts the non-padding tokens handed to the model, for tokens/s.
+    """Counts the non-padding tokens of the training batches, for tokens/s.
 
-    Counted on the CPU batch in the collator instead of Trainer's `include_num_input_tokens_seen`,
-    which gathers a device tensor and calls `.item()` every step: a GPU sync we do not need.
+    The collator counts each batch on the CPU and the count rides in the batch under TOKENS; the trainer
+    takes it out before the model sees the batch. Not Trainer's `include_num_input_tokens_seen`, which
+    gathers a device tensor and calls `.item()` every step, a GPU sync; and not a counter the collator
+    adds to, which would count in the data loader's worker processes, out of reach.
     """
 
     def __init__(self) -> None:
@@ -88,16 +97,18 @@ class TokenCounter:
         return self.total
 
 
+TOKENS = "studio_tokens"
+
+
 class CountingCollator:
     """The task's collator, with the tokens of every batch it makes counted (see TokenCounter)."""
 
-    def __init__(self, inner: Callable[[list[dict[str, Any]]], dict[str, Any]], count: Callable[[dict[str, Any]], int],
-                 counter: TokenCounter) -> None:
+    def __init__(self, inner: Callable[[list[dict[str, Any]]], dict[str, Any]], count: Callable[[dict[str, Any]], int]
+                 ) -> None:
         self.inner = inner
         self.count = count
-        self.counter = counter
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
         batch = self.inner(features)
-        self.counter.total += self.count(batch)
+        batch[TOKENS] = self.count(batch)
         return batch

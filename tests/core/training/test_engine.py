@@ -125,3 +125,17 @@ def test_a_folder_named_like_a_preset_does_not_pass_for_a_base_run(ws, lm_text, 
                                    "device": "cpu"})
     result = engine.train(config, root=ws, out=tmp_path / "gpt-tiny")
     assert result.status == "completed" and store.read(tmp_path / "gpt-tiny").base is None
+
+
+def test_data_loader_workers_still_count_tokens(lm_text, ws, tmp_path, monkeypatch):
+    """On a GPU, worker processes collate the batches; the token count must travel back with them."""
+    monkeypatch.setattr(engine, "loader_workers", lambda device: 2)
+    events: list = []
+    config = _tiny(lm_text)
+    config.max_steps = 6
+    config.eval_every = 3
+    result = engine.train(config, root=ws, out=tmp_path / "workers", listeners=[events.append])
+    assert result.status == "completed"
+    rates = [e.values["tokens_per_second"] for e in events if isinstance(e, Metrics) and "tokens_per_second" in e.values]
+    assert len(rates) >= 4 and min(rates) > 0
+    assert runs.read(tmp_path / "workers").last["eval_loss"] > 0  # evaluation batches reached the model clean
