@@ -50,7 +50,7 @@ def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(windo
     wizard.go(3)
     command = wizard.command.toPlainText()
     assert "--whole-word-mask" in command and "--mlm-probability 0.2" in command
-    runs_offered = lambda: {wizard.run.itemData(i) for i in range(wizard.run.count())}  # noqa: E731
+    runs_offered = lambda: {wizard.model.run.itemData(i) for i in range(wizard.model.run.count())}  # noqa: E731
     assert str(mlm_run) in runs_offered() and str(lm_run) not in runs_offered()  # a GPT cannot pretrain as MLM
     wizard.task.setCurrentIndex(wizard.task.findData("classify"))
     assert {str(mlm_run), str(lm_run)} <= runs_offered()  # both can take a classification head

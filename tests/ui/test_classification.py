@@ -31,7 +31,7 @@ def test_a_labelled_file_opens_as_classification_with_its_label_counts(window, q
     assert box.labels_summary.text().startswith("3 classes in 300 rows") and box.labels_warning.isHidden()
     assert box.labels_box.isVisible() and box._chart.isVisible()
     wizard = window.train_panel.wizard
-    assert wizard.task.currentData() == "classify" and wizard.preset.currentData() == "bert-tiny"
+    assert wizard.task.currentData() == "classify" and wizard.model.preset.currentData() == "bert-tiny"
     assert "--label-column label" in wizard.command.toPlainText() or wizard.config().label_column == "label"
 
     skewed = tmp_path / "skewed.csv"

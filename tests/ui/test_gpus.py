@@ -19,5 +19,6 @@ def test_gpus_row_shows_for_several_gpus_and_sets_processes(window):
     config = wizard.validate()
     assert (config.num_processes, config.fsdp) == (2, True)
     assert "--num-processes 2 --fsdp" in command_line(config)
+    assert "on each of 2 GPUs, the model sharded across them" in wizard.review.text()
     wizard.gpus.count.setValue(1)
     assert not wizard.gpus.shard.isChecked() and "--fsdp" not in command_line(wizard.validate())

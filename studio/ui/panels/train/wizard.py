@@ -10,25 +10,35 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSpinBox,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import StudioError
 from studio.core.modeling.presets import PRESETS
-from studio.core.runs import store as runs
-from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
 from studio.ui.jobs import Job
 from studio.ui.panels.train.budget_view import BudgetEstimate
 from studio.ui.panels.train.gpus_view import GpuSettings
-from studio.ui.panels.train.lora_view import LoraSettings
+from studio.ui.panels.train.model_view import ModelChoice
 from studio.ui.widgets.messages import ErrorLabel
 
 PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
-PRESET, RUN, FOLDER, HUB = range(4)
 
 
 class Wizard(QWidget):
@@ -87,49 +97,9 @@ class Wizard(QWidget):
         return page
 
     def _model_page(self) -> QWidget:
-        page = QWidget()
-        form = QFormLayout(page)
-        self.kind_group = QButtonGroup(self)
-        self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
-                                        checked=True)
-        self.kind_run = QRadioButton("Continue from a run (its weights and tokenizer)", objectName="modelKindRun")
-        self.kind_local = QRadioButton("Local model folder", objectName="modelKindLocal")
-        self.kind_hub = QRadioButton("Hugging Face Hub id (needs a network the first time)", objectName="modelKindHub")
-        self.preset = QComboBox(objectName="modelPreset", toolTip="Small architectures of four families")
-        self.run = QComboBox(objectName="modelRun", toolTip="A run in the workspace: its final model, or its latest "
-                                                            "checkpoint while it has none")
-        self.local = QLineEdit(objectName="modelLocal", placeholderText="a folder written by save_pretrained")
-        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse_model,
-                             toolTip="Choose a model folder")
-        local_row = QHBoxLayout()
-        local_row.addWidget(self.local, 1)
-        local_row.addWidget(browse)
-        self.hub = QLineEdit(objectName="modelHub", placeholderText="owner/name")
-        self.model_note = QLabel(objectName="modelNote", wordWrap=True)
-        self.model_note.setProperty("muted", True)
-        self.estimate = QLabel(objectName="modelEstimate", wordWrap=True)
-        for kind, button in ((PRESET, self.kind_preset), (RUN, self.kind_run), (FOLDER, self.kind_local),
-                             (HUB, self.kind_hub)):
-            self.kind_group.addButton(button, kind)
-        form.addRow(self.kind_preset)
-        form.addRow("Preset", self.preset)
-        form.addRow(self.kind_run)
-        form.addRow("Run", self.run)
-        form.addRow(self.kind_local)
-        form.addRow("Folder", local_row)
-        form.addRow(self.kind_hub)
-        form.addRow("Hub id", self.hub)
-        form.addRow(self.model_note)
-        self.lora = LoraSettings()
-        self.lora.changed.connect(self.validate)
-        form.addRow(self.lora)
-        form.addRow(self.estimate)
-        self.kind_group.idToggled.connect(lambda *_: self.validate())
-        self.preset.currentIndexChanged.connect(self.validate)
-        self.run.currentIndexChanged.connect(lambda _: self._choose(self.kind_run))
-        self.local.textEdited.connect(lambda _: self._choose(self.kind_local))
-        self.hub.textEdited.connect(lambda _: self._choose(self.kind_hub))
-        return page
+        self.model = ModelChoice()
+        self.model.changed.connect(self.validate)
+        return self.model
 
     def _settings_page(self) -> QWidget:
         page = QWidget()
@@ -249,11 +219,7 @@ class Wizard(QWidget):
         for field, box in (("max_steps", self.max_steps), ("eval_every", self.eval_every),
                            ("save_every", self.save_every)):  # the schedule its default run needs
             box.setValue(getattr(defaults, field))
-        self.preset.blockSignals(True)
-        self.preset.clear()
-        for name in task.presets:
-            self.preset.addItem(f"{name} — {PRESETS[name].description}", name)
-        self.preset.blockSignals(False)
+        self.model.show_task(task)
         self.settings_form.labelForField(self.seq).setText(task.length_title)
         for name, widget in (("target_len", self.target_len), ("mlm_probability", self.mlm_probability),
                              ("whole_word_mask", self.whole_word_mask)):
@@ -261,37 +227,10 @@ class Wizard(QWidget):
         if task.target_title:
             self.settings_form.labelForField(self.target_len).setText(task.target_title)
         self.data.setPlaceholderText(task.default_data)
-        self.refresh_runs()
         self.validate()
 
     def refresh_runs(self) -> None:
-        """List the workspace's runs with a model or checkpoint this task can continue from (an MLM run for
-        classification or tagging, a language model for classification, not a summarizer for MLM)."""
-        task = self.current_task()
-        current = self.run.currentData()
-        self.run.blockSignals(True)
-        self.run.clear()
-        for info in runs.list_runs(workspace.runs_dir(workspace.workspace())):
-            folder = info.model_dir or (info.checkpoints[-1]["path"] if info.checkpoints else None)
-            if folder is None or not _fits(task, folder):
-                continue
-            where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
-            owner = registry.find(info.task)
-            self.run.addItem(f"{info.name} ({info.model}, {owner.title.lower() if owner else info.task}, {where})",
-                             info.path)
-        self.run.setCurrentIndex(max(0, self.run.findData(current)))
-        self.run.blockSignals(False)
-
-    def _choose(self, button: QRadioButton) -> None:
-        if not button.isChecked():
-            button.setChecked(True)  # typing a folder or hub id means that is the model
-        self.validate()
-
-    def _browse_model(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a model folder")
-        if path:
-            self.local.setText(path)
-            self._choose(self.kind_local)
+        self.model.refresh_runs(self.current_task())
 
     def use_data(self, selection: dict[str, Any]) -> None:
         """Take the data, task, columns and tokenizer chosen in the Data panel."""
@@ -306,21 +245,16 @@ class Wizard(QWidget):
         self.data_note.setText("From the Data panel: " + ", ".join(parts) if parts else "")
         self.validate()
 
-    def model_name(self) -> str:
-        kind = self.kind_group.checkedId()
-        return {PRESET: self.preset.currentData() or "", RUN: self.run.currentData() or "",
-                FOLDER: self.local.text().strip(), HUB: self.hub.text().strip()}[kind]
-
     def config(self) -> RunConfig:
         sel = self.data_selection if self.data_selection.get("data") == self.data.text().strip() else {}
         task = self.current_task()
         values = {c.field: sel[c.field] for c in task.columns if sel.get(c.field)}
         values.update({k: sel[k] for k in ("validation_fraction", "vocab_size") if sel.get(k)})
-        preset = self.preset.currentData() if self.kind_group.checkedId() == PRESET else None
+        preset = self.model.preset_name()
         if sel.get("tokenizer") and preset and PRESETS[preset].family == sel.get("tokenizer_family"):
             values["tokenizer"] = sel["tokenizer"]
         return run_config.from_dict({
-            **values, "task": task.name, "data": self.data.text().strip(), "model": self.model_name(),
+            **values, "task": task.name, "data": self.data.text().strip(), "model": self.model.name(),
             "max_steps": self.max_steps.value(), "batch_size": self.batch.value(),
             "minutes": self.minutes.value() if self.length_mode.currentData() == "minutes" else 0.0,
             "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "target_len": self.target_len.value(),
@@ -328,13 +262,11 @@ class Wizard(QWidget):
             "seed": self.seed.value(), "device": self.device.currentData(),
             "precision": self.precision.currentData(), "probe_text": self.probe.text(),
             "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked(),
-            "gradient_checkpointing": self.checkpointing.isChecked(), **self.lora.values(), **self.gpus.values()})
+            "gradient_checkpointing": self.checkpointing.isChecked(), **self.model.lora.values(), **self.gpus.values()})
 
     def validate(self, *_: Any) -> RunConfig | None:
         task = self.current_task()
-        self.model_note.setText("" if self.kind_group.checkedId() == PRESET else f"For {task.title.lower()}, "
-                                f"{task.model_note}.")
-        self.lora.allow(self.kind_group.checkedId() != PRESET)
+        self.model.explain(task)
         try:
             checked = run_config.validate(self.config())
         except StudioError as exc:
@@ -348,8 +280,10 @@ class Wizard(QWidget):
                   else f"{checked.max_steps:,} steps")
         rows = (f"{checked.batch_size * checked.grad_accum}" if checked.batch_size else
                 "the largest batch that fits" + (f" × {checked.grad_accum}" if checked.grad_accum > 1 else ""))
+        gpus = (f" on each of {checked.num_processes} GPUs" + (", the model sharded across them" if checked.fsdp
+                                                                  else "") if checked.num_processes > 1 else "")
         self.review.setText(f"{task.title}: {checked.model} on {checked.data}, {length} of {rows} × {checked.seq_len} "
-                            "tokens.")
+                            f"tokens{gpus}.")
         self._pending = checked
         self._estimate_timer.start()  # typing quickly asks for one estimate, not one per keystroke
         return checked
@@ -382,8 +316,8 @@ class Wizard(QWidget):
 
         job = Job(work, self)
         self._estimate_job = job
-        job.done.connect(lambda r: job is self._estimate_job and self.estimate.setText(_size_text(*r)))
-        job.failed.connect(lambda text: job is self._estimate_job and self.estimate.setText(text))
+        job.done.connect(lambda r: job is self._estimate_job and self.model.estimate.setText(_size_text(*r)))
+        job.failed.connect(lambda text: job is self._estimate_job and self.model.estimate.setText(text))
         job.start()
 
     def go(self, index: int) -> None:
@@ -416,13 +350,3 @@ def _size_text(size: Any, device: str, precision: str) -> str:
                f", of which {size.trainable / 1e6:.3f} M train ({size.trainable / size.parameters:.2%}, LoRA)")
     return (f"{size.parameters / 1e6:.2f} M parameters{trained}; about {size.training_bytes / 2**20:,.0f} MiB to "
             f"train on {device} ({precision}).")
-
-
-def _fits(task: Any, folder: str) -> bool:
-    """Whether a saved model's config (a small JSON file) names a model type the task can train."""
-    from transformers import AutoConfig
-
-    try:
-        return task.accepts(AutoConfig.from_pretrained(folder))
-    except (OSError, ValueError):
-        return False

@@ -1,0 +1,132 @@
+"""The wizard's model page: a preset, a run to continue from, a model folder or a hub id; LoRA beside it,
+and the size estimate under it.
+
+Which presets and runs are offered comes from the task: a run is listed when its model can be trained
+for the task (an MLM run for classification or tagging, not a summarizer for MLM).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
+
+from studio.core.modeling.presets import PRESETS
+from studio.core.runs import store as runs
+from studio.core.system import workspace
+from studio.core.tasks import registry
+from studio.ui.panels.train.lora_view import LoraSettings
+
+PRESET, RUN, FOLDER, HUB = range(4)
+
+
+class ModelChoice(QWidget):
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        form = QFormLayout(self)
+        self.kind_group = QButtonGroup(self)
+        self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
+                                        checked=True)
+        self.kind_run = QRadioButton("Continue from a run (its weights and tokenizer)", objectName="modelKindRun")
+        self.kind_local = QRadioButton("Local model folder", objectName="modelKindLocal")
+        self.kind_hub = QRadioButton("Hugging Face Hub id (needs a network the first time)", objectName="modelKindHub")
+        self.preset = QComboBox(objectName="modelPreset", toolTip="Small architectures of four families")
+        self.run = QComboBox(objectName="modelRun", toolTip="A run in the workspace: its final model, or its latest "
+                                                            "checkpoint while it has none")
+        self.local = QLineEdit(objectName="modelLocal", placeholderText="a folder written by save_pretrained")
+        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse, toolTip="Choose a model folder")
+        local_row = QHBoxLayout()
+        local_row.addWidget(self.local, 1)
+        local_row.addWidget(browse)
+        self.hub = QLineEdit(objectName="modelHub", placeholderText="owner/name")
+        self.note = QLabel(objectName="modelNote", wordWrap=True)
+        self.note.setProperty("muted", True)
+        self.estimate = QLabel(objectName="modelEstimate", wordWrap=True)
+        self.lora = LoraSettings()
+        for kind, button in ((PRESET, self.kind_preset), (RUN, self.kind_run), (FOLDER, self.kind_local),
+                             (HUB, self.kind_hub)):
+            self.kind_group.addButton(button, kind)
+        for row in ((self.kind_preset,), ("Preset", self.preset), (self.kind_run,), ("Run", self.run),
+                    (self.kind_local,), ("Folder", local_row), (self.kind_hub,), ("Hub id", self.hub), (self.note,),
+                    (self.lora,), (self.estimate,)):
+            form.addRow(*row)
+        self.lora.changed.connect(self.changed)
+        self.kind_group.idToggled.connect(lambda *_: self.changed.emit())
+        self.preset.currentIndexChanged.connect(lambda _: self.changed.emit())
+        self.run.currentIndexChanged.connect(lambda _: self._choose(self.kind_run))
+        self.local.textEdited.connect(lambda _: self._choose(self.kind_local))
+        self.hub.textEdited.connect(lambda _: self._choose(self.kind_hub))
+
+    def show_task(self, task: Any) -> None:
+        """Offer the task's presets and the runs it can continue from."""
+        self.preset.blockSignals(True)
+        self.preset.clear()
+        for name in task.presets:
+            self.preset.addItem(f"{name} — {PRESETS[name].description}", name)
+        self.preset.blockSignals(False)
+        self.refresh_runs(task)
+
+    def refresh_runs(self, task: Any) -> None:
+        current = self.run.currentData()
+        self.run.blockSignals(True)
+        self.run.clear()
+        for info in runs.list_runs(workspace.runs_dir(workspace.workspace())):
+            folder = info.model_dir or (info.checkpoints[-1]["path"] if info.checkpoints else None)
+            if folder is None or not _fits(task, folder):
+                continue
+            where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
+            owner = registry.find(info.task)
+            self.run.addItem(f"{info.name} ({info.model}, {owner.title.lower() if owner else info.task}, {where})",
+                             info.path)
+        self.run.setCurrentIndex(max(0, self.run.findData(current)))
+        self.run.blockSignals(False)
+
+    def explain(self, task: Any) -> None:
+        """What a model brought for `task` must be; LoRA only for a model that has learned."""
+        preset = self.kind_group.checkedId() == PRESET
+        self.note.setText("" if preset else f"For {task.title.lower()}, {task.model_note}.")
+        self.lora.allow(not preset)
+
+    def name(self) -> str:
+        kind = self.kind_group.checkedId()
+        return {PRESET: self.preset.currentData() or "", RUN: self.run.currentData() or "",
+                FOLDER: self.local.text().strip(), HUB: self.hub.text().strip()}[kind]
+
+    def preset_name(self) -> str | None:
+        """The preset chosen, or None when the model is a run, a folder or a hub id."""
+        return self.preset.currentData() if self.kind_group.checkedId() == PRESET else None
+
+    def _choose(self, button: QRadioButton) -> None:
+        if not button.isChecked():
+            button.setChecked(True)  # typing a folder or hub id means that is the model
+        self.changed.emit()
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if path:
+            self.local.setText(path)
+            self._choose(self.kind_local)
+
+
+def _fits(task: Any, folder: str) -> bool:
+    """Whether a saved model's config (a small JSON file) names a model type the task can train."""
+    from transformers import AutoConfig
+
+    try:
+        return task.accepts(AutoConfig.from_pretrained(folder))
+    except (OSError, ValueError):
+        return False
