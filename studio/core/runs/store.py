@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import time
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import RunError
+from studio.core.runs.labels import read_label
 
 CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.sqlite"
@@ -100,7 +102,13 @@ class RunStore:
 
     def mark_finished(self, status: str, error: str | None = None) -> None:
         assert status in STATUSES
-        self.set_meta(status=status, ended=time.time(), error=error, pid=None)
+        ended = time.time()
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'started'").fetchone()
+        started = json.loads(row[0]) if row else None
+        before = self._conn.execute("SELECT value FROM meta WHERE key = 'trained_seconds'").fetchone()
+        # each session of a resumed run adds its time: a run's duration without the days it sat stopped
+        seconds = (json.loads(before[0]) if before else 0.0) + (ended - started if started else 0.0)
+        self.set_meta(status=status, ended=ended, error=error, pid=None, trained_seconds=seconds)
 
 
 class NoStore(RunStore):
@@ -171,6 +179,10 @@ class RunInfo:
     parameters: int | None = None  # the model's, adapters included
     trainable_parameters: int | None = None  # those that learn: all of them, or the adapters and head under LoRA
     adapter_dir: str | None = None  # a LoRA run's adapter alone
+    title: str = ""  # what the person calls it; the folder name when empty
+    notes: str = ""
+    extremes: dict[str, dict[str, float]] = field(default_factory=dict)  # eval_*: min, min_step, max, max_step
+    trained_seconds: float | None = None  # the finished sessions' training time (see summary.trained_seconds)
     world_size: int = 1  # the processes that trained it (one per GPU)
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
@@ -205,6 +217,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
     report = None
     history: list[dict[str, float]] = []
     last: dict[str, float] = {}
+    extremes: dict[str, dict[str, float]] = {}
     db = run_dir / METRICS_FILE
     if db.is_file():
         try:
@@ -215,11 +228,13 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         except sqlite3.DatabaseError as exc:
             raise RunError(f"The metrics store of '{run_dir}' cannot be read ({exc}).") from None
         history, last = _history(rows)
+        extremes = _extremes(rows)
     status = meta.get("status", "stopped")
     if status == "running" and meta.get("host") == socket.gethostname() and meta.get("pid") \
             and not _pid_alive(int(meta["pid"])):
         status = "stopped"  # the process died without saying so (killed, crashed, power cut)
     config = read_config(run_dir)
+    title, notes = read_label(run_dir)
     model_dir = run_dir / MODEL
     return RunInfo(
         path=str(run_dir), name=run_dir.name, status=status, task=config.get("task", "?"),
@@ -232,7 +247,8 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         last=last, history=history if with_history else [], report=report, base=meta.get("base"),
         parameters=meta.get("parameters"),
         trainable_parameters=meta.get("trainable_parameters", meta.get("parameters")),  # before LoRA: all
-        world_size=int(meta.get("world_size", 1)),
+        world_size=int(meta.get("world_size", 1)), title=title, notes=notes, extremes=extremes,
+        trained_seconds=meta.get("trained_seconds"),
         adapter_dir=str(run_dir / ADAPTER) if (run_dir / ADAPTER / "adapter_config.json").is_file() else None)
 
 
@@ -256,6 +272,31 @@ def _history(rows: Iterable[tuple[int, str, float | None, float]]) -> tuple[list
         row["time"] = logged
         last[name] = clean
     return list(by_step.values()), last
+
+
+def _extremes(rows: Iterable[tuple[int, str, float | None, float]]) -> dict[str, dict[str, float]]:
+    """The lowest and highest value of each evaluation metric and the steps they were reached at (the first
+    step, on a tie)."""
+    found: dict[str, dict[str, float]] = {}
+    for step, name, value, _ in rows:
+        if not name.startswith("eval_") or value is None or not math.isfinite(value):
+            continue
+        seen = found.get(name)
+        if seen is None:
+            found[name] = {"min": value, "min_step": step, "max": value, "max_step": step}
+            continue
+        if value < seen["min"]:
+            seen.update(min=value, min_step=step)
+        if value > seen["max"]:
+            seen.update(max=value, max_step=step)
+    return found
+
+
+def delete(run_dir: Path) -> None:
+    """Remove a run for good (the window offers the system's trash first)."""
+    if read(run_dir, with_history=False).status == "running":
+        raise RunError(f"'{run_dir.name}' is still training; stop it before deleting it.")
+    shutil.rmtree(run_dir)
 
 
 def model_source(name: str) -> str:

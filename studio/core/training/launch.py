@@ -97,7 +97,7 @@ def run(c: RunConfig, run_dir: Path, root: Path, device: str, emit: EventListene
         with open(run_dir / LOG, "ab") as log:
             process = subprocess.Popen(command(c, run_dir, root, device, resume), env=env, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
-        relay = _Relay(listener)
+        relay = _Relay(listener, key)
         try:
             kind, body = relay.follow(process, emit, control)
         except BaseException:
@@ -128,8 +128,9 @@ def connect() -> Connection:
 class _Relay:
     """Events up from the main training process, commands down to it."""
 
-    def __init__(self, listener: Listener) -> None:
+    def __init__(self, listener: Listener, key: bytes) -> None:
         self._listener = listener
+        self._key = key
         self._messages: queue.Queue = queue.Queue()
         self._connection: Connection | None = None
         self._closed = threading.Event()
@@ -185,6 +186,13 @@ class _Relay:
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
+            return
+        # no training process connected: closing the socket would not wake the thread blocked in accept(),
+        # so connect once ourselves and let it end
+        try:
+            Client(self._listener.address, authkey=self._key).close()
+        except OSError:
+            pass
 
 
 def _end(process: subprocess.Popen) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 
 import pytest
 
@@ -116,6 +118,8 @@ def test_processes_that_end_without_a_word_keep_their_folder_and_log(lm_text, ws
     with pytest.raises(launch.ProcessesLost, match="exit code 3"):
         engine.train(_two(lm_text), root=ws, out=tmp_path / "lost")
     assert "boom" in (tmp_path / "lost" / launch.LOG).read_text()
+    time.sleep(0.5)
+    assert not [t for t in threading.enumerate() if t.name == "studio-relay"]  # nothing left waiting to accept
 
 
 def test_a_second_machine_may_join_the_run_folder_the_first_began(tmp_path):
