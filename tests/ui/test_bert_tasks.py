@@ -120,20 +120,20 @@ def test_the_taggers_report_and_a_fine_tune_against_its_twin_from_scratch(window
     panel = window.train_panel
     window.tabs.setCurrentWidget(panel)
     panel.refresh_runs()
-    panel.select_runs(["tagger"])
-    panel.open_selected()
+    panel.runs.select(["tagger"])
+    panel.runs.open_button.click()
     view = panel.monitor.report_views["tags"]
     assert view.isVisible() and panel.monitor.report_views["labels"].isHidden()
     assert {view.table.item(r, 0).text() for r in range(view.table.rowCount())} == {"PER", "LOC"}
     assert "Entity F1" in [m.title for m in panel.monitor.headline]
 
     panel.tabs.setCurrentIndex(2)
-    panel.select_runs(["tuned"])
-    row = next(r for r in range(panel.runs_table.rowCount()) if panel.runs_table.item(r, 0).text() == "tuned")
-    assert panel.runs_table.item(row, 2).text() == "← pretrained"
-    panel.runs_table.setCurrentCell(row, 0)
-    assert panel.scratch_button.isEnabled()
-    panel.scratch_button.click()
+    panel.runs.select(["tuned"])
+    row = next(r for r in range(panel.runs.table.rowCount()) if panel.runs.table.item(r, 0).text() == "tuned")
+    assert panel.runs.table.item(row, 2).text() == "← pretrained"
+    panel.runs.table.setCurrentCell(row, 0)
+    assert panel.runs.actions["scratch"].isEnabled()
+    panel.runs.actions["scratch"].trigger()
     assert set(panel.monitor.curves.overlays) == {"tuned"}
     qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     assert panel.monitor.error.isHidden(), panel.monitor.error.text()

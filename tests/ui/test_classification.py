@@ -79,7 +79,7 @@ def test_training_a_classifier_shows_its_metrics_report_and_mistakes(window, qtb
     matrix = np.array(report.report["confusion_matrix"]["matrix"])
     assert matrix.sum() == 15 and report.image.image.shape == (3, 3)  # 5% of 300, stratified
     assert report.table.rowCount() == matrix.sum() - np.trace(matrix)
-    assert "accuracy" in panel.runs_table.item(0, 7).text().lower()
+    assert "accuracy" in panel.runs.table.item(0, 5).text().lower()
 
     for picker in (*window.playground_panel.pickers, window.attention_panel.picker):  # lists follow the run
         assert any("Text classification · final" in picker.combo.itemText(i) for i in range(picker.combo.count()))

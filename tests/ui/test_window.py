@@ -111,10 +111,10 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     assert "Stopped at step" in monitor.status.text()
     panel.tabs.setCurrentIndex(2)
-    assert panel.runs_table.rowCount() == 1 and panel.runs_table.item(0, 3).text() == "stopped"
-    panel.runs_table.selectRow(0)
-    assert panel.resume_button.isEnabled()
-    panel.open_selected()
+    assert panel.runs.table.rowCount() == 1 and panel.runs.table.item(0, 3).text() == "stopped"
+    panel.runs.table.selectRow(0)
+    assert panel.runs.resume_button.isEnabled()
+    panel.runs.open_button.click()
     assert len(monitor.series.train_loss) >= 2 and panel.tabs.currentIndex() == 1
 
 
@@ -159,8 +159,8 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
         shutil.copytree(lm_run, target / name)
     panel = window.train_panel
     panel.refresh_runs()
-    panel.select_runs(["a", "b"])
-    panel.compare_selected()
+    panel.runs.select(["a", "b"])
+    panel.runs.compare_button.click()
     assert set(panel.monitor.curves.overlays) == {"a", "b"}
     assert len(panel.monitor.curves.overlay_curves["a"].getData()[0]) >= 2
 

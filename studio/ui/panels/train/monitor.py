@@ -7,13 +7,21 @@ process never sends the window one signal per step.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
+from studio.core.runs.summary import format_duration
 from studio.ui.panels.train.curves import Curves, Series
 from studio.ui.panels.train.report_view import ReportView
 from studio.ui.panels.train.tag_report_view import TagReportView
@@ -231,11 +239,11 @@ class Monitor(QWidget):
         self._show_values(event.values)
         if event.seconds_left is not None and not self.pause.isChecked():
             # The engine counts the evaluations and checkpoints to come, and a time budget's deadline.
-            self.labels["eta"].setText(_duration(event.seconds_left))
+            self.labels["eta"].setText(format_duration(event.seconds_left))
         elif "train_loss" in event.values:
             if self._rate is not None and event.step > self._rate[1] and not self.pause.isChecked():
                 per_step = (t - self._rate[0]) / (event.step - self._rate[1])
-                self.labels["eta"].setText(_duration(per_step * (self.planned - event.step)))
+                self.labels["eta"].setText(format_duration(per_step * (self.planned - event.step)))
             self._rate = (t, event.step)
 
     def set_overlays(self, runs: dict[str, list[dict[str, Any]]]) -> None:
@@ -244,14 +252,3 @@ class Monitor(QWidget):
     def _pause_toggled(self, paused: bool) -> None:
         self.pause.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
