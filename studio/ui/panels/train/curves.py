@@ -50,6 +50,15 @@ class Series:
                 for key, v in (("step", step), ("time", rel), ("tokens", self._tokens), ("value", value)):
                     curve[key].append(v)
 
+    def losses(self) -> list[dict[str, float]]:
+        """Training loss by step, with the validation loss where there was an evaluation (what
+        summary.overfitting reads)."""
+        rows = {s: {"step": s, "train_loss": v} for s, v in zip(self.train["step"], self.train["loss"], strict=True)}
+        evaluated = self.evals.get("eval_loss", {"step": [], "value": []})
+        for s, v in zip(evaluated["step"], evaluated["value"], strict=True):
+            rows.setdefault(s, {"step": s})["eval_loss"] = v
+        return [rows[s] for s in sorted(rows)]
+
     @classmethod
     def from_history(cls, history: list[dict[str, Any]]) -> Series:
         series = cls()

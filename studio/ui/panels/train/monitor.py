@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.runs import summary
 from studio.core.runs.summary import format_duration
 from studio.ui.panels.train.curves import Curves, Series
 from studio.ui.panels.train.report_view import ReportView
@@ -63,6 +64,8 @@ class Monitor(QWidget):
     def _build(self) -> None:
         self.status = QLabel("No run yet.", objectName="monitorStatus", wordWrap=True)
         self.error = ErrorLabel("monitorError")
+        self.warning = QLabel(objectName="monitorWarning", wordWrap=True, visible=False)
+        self.warning.setStyleSheet("color: #b7791f; font-weight: 600;")  # amber: readable on light and dark
         self.progress = QProgressBar(objectName="monitorProgress")
         self.pause = QPushButton("Pause", objectName="pauseButton", checkable=True, enabled=False)
         self.pause.setToolTip("Pause after the current step; the model and optimizer stay in memory")
@@ -94,6 +97,7 @@ class Monitor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
+        layout.addWidget(self.warning)
         layout.addLayout(buttons)
         layout.addLayout(self.figures)
         layout.addWidget(self.split, 1)
@@ -131,6 +135,7 @@ class Monitor(QWidget):
         self._rate = None
         self._show_task(task)
         self.curves.set_series(Series())
+        self._check_health()
         self._hide_reports()
         self.progress.setMaximum(max(1, planned_steps))
         self.progress.setValue(0)
@@ -158,6 +163,7 @@ class Monitor(QWidget):
         self.run_dir = info.path
         self._show_task(task)
         self.curves.set_series(Series.from_history(info.history))
+        self._check_health()
         self.planned = info.planned_steps
         self.progress.setMaximum(max(1, info.planned_steps))
         self.progress.setValue(info.global_step)
@@ -216,6 +222,13 @@ class Monitor(QWidget):
                 self.status.setText(event.message)
         if changed:
             self.curves.redraw()
+            self._check_health()
+
+    def _check_health(self) -> None:
+        """Say so when validation loss keeps rising while training loss falls (overfitting)."""
+        warning = summary.overfitting(self.series.losses())
+        self.warning.setText(warning or "")
+        self.warning.setVisible(warning is not None)
 
     def _show_values(self, v: dict[str, Any]) -> None:
         if v.get("tokens_per_second"):
