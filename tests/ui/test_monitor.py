@@ -30,3 +30,26 @@ def test_overfitting_is_said_and_a_healthy_run_is_not_flagged(qtbot):
     assert "0.990 at step 100" in monitor.warning.text()
     monitor.show_history(_info(_history({100: 1.2, 200: 1.0, 300: 0.9})), task)
     assert not monitor.warning.isVisible()
+
+
+def test_a_resumed_run_shows_its_curve_from_the_start(window, qtbot, lm_text):
+    from studio.core.control import Control
+    from studio.core.system import workspace
+    from studio.core.training import engine
+    from studio.core.training.config import RunConfig
+    from studio.core.training.events import Metrics
+
+    control = Control()
+    run_dir = workspace.runs_dir(workspace.workspace()) / "stopped-run"
+    config = RunConfig(data=str(lm_text), vocab_size=300, seq_len=16, batch_size=4, max_steps=8, eval_every=2,
+                       save_every=100, log_every=1, device="cpu")
+    engine.train(config, out=run_dir, control=control,
+                 listeners=[lambda e: isinstance(e, Metrics) and e.step == 4 and control.stop()])
+    panel = window.train_panel
+    panel.resume_run(run_dir)
+    monitor = panel.monitor
+    assert monitor.series.train["step"][:4] == [1, 2, 3, 4]  # before the first new step arrives
+    assert monitor.labels["val"].text() != "–" and window.run_label.text() == "Training stopped-run"
+    qtbot.waitUntil(lambda: not panel.training, timeout=120_000)
+    steps = monitor.series.train["step"]
+    assert steps == sorted(set(steps)) and steps[-1] == 8  # each step once, in order

@@ -64,7 +64,7 @@ class BridgeCallback(TrainerCallback):
         stop, save, paused, late = processes.agree([c.stopped, c.take_save_request(), c.paused and not c.stopped, late])
         return _Steer(bool(stop), bool(save), bool(paused), bool(late))
 
-    def _steer(self, state: TrainerState) -> _Steer:
+    def _steer(self, state: TrainerState, saved: bool = False) -> _Steer:
         """What the person asked for, as the main process heard it, on every process; waits out a pause.
         A save asked for while paused ends the wait with the pause still on (the trainer saves, then
         on_save waits again)."""
@@ -72,7 +72,9 @@ class BridgeCallback(TrainerCallback):
         if not steer.paused or steer.save:
             return steer
         began = time.perf_counter()
-        self.emit(Status("paused", f"Paused at step {state.global_step}."))
+        # after Save Now while paused the checkpoint message would be replaced at once: say both
+        note = "; its checkpoint is saved" if saved else ""
+        self.emit(Status("paused", f"Paused at step {state.global_step}{note}."))
         while steer.paused and not steer.stop and not steer.save:
             # the other processes wait in the next agreement; waking them every few seconds keeps a long
             # pause inside the collectives' timeout
@@ -97,6 +99,9 @@ class BridgeCallback(TrainerCallback):
             self.out_of_time_at = state.global_step
             control.should_log = control.should_evaluate = control.should_save = True
             control.should_training_stop = True
+        if control.should_evaluate:  # set by Trainer's flow callback, which runs before this one
+            # a summarizer's evaluation generates text and can take a while: say what the run is doing
+            self.emit(Status("running", f"Evaluating at step {state.global_step:,}…"))
         self._clock.step_ended(state.global_step)
 
     def _paused(self, seconds: float) -> None:
@@ -142,9 +147,9 @@ class BridgeCallback(TrainerCallback):
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self._clock.saved()
         self.emit(Checkpoint(state.global_step, f"{args.output_dir}/checkpoint-{state.global_step}"))
-        steer = self._steer(state)
+        steer = self._steer(state, saved=True)
         while steer.save and steer.paused:
-            steer = self._steer(state)  # saved while paused: stay paused; this step's checkpoint already exists
+            steer = self._steer(state, saved=True)  # saved while paused: stay paused; this step's checkpoint already exists
         self._owed_save = steer.save  # asked for as the pause ended: the next step saves
 
 

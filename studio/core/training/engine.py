@@ -275,6 +275,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             store.mark_finished("stopped")
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)
+        emit(Stage("save", f"Saving the model to {run_dir / runs.MODEL}…"))
         if c.lora and main:
             with quiet_transformers(), atomic_dir(run_dir / runs.ADAPTER) as adapter, \
                     atomic_dir(run_dir / runs.MODEL) as tmp:

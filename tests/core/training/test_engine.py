@@ -14,7 +14,7 @@ from studio.core.runs import store as runs
 from studio.core.training import config as run_config
 from studio.core.training import engine
 from studio.core.training.config import RunConfig
-from studio.core.training.events import Metrics, Status
+from studio.core.training.events import Checkpoint, Metrics, Status
 
 
 def test_store_history_truncate_and_dead_process(tmp_path):
@@ -78,6 +78,10 @@ def test_pause_resume_and_stop_from_another_thread(lm_text, ws, tmp_path):
         paused.wait(60)
         time.sleep(0.3)
         control.request_save()
+        deadline = time.monotonic() + 60
+        while not any(isinstance(e, Checkpoint) for e in events) and time.monotonic() < deadline:
+            time.sleep(0.01)  # saved while still paused
+        time.sleep(0.3)
         control.resume()
         while not any(isinstance(e, Metrics) and e.step >= 6 for e in events):
             time.sleep(0.01)
@@ -87,7 +91,9 @@ def test_pause_resume_and_stop_from_another_thread(lm_text, ws, tmp_path):
     result = engine.train(_tiny(lm_text), root=ws, out=tmp_path / "run", listeners=[listen],
                           control=control)
     statuses = [e.status for e in events if isinstance(e, Status)]
-    assert statuses[:3] == ["running", "paused", "running"] and statuses[-1] == "stopped"
+    assert statuses[:4] == ["running", "paused", "paused", "running"] and statuses[-1] == "stopped"
+    paused = [e.message for e in events if isinstance(e, Status) and e.status == "paused"]
+    assert any("checkpoint is saved" in m for m in paused)  # Save Now while paused is not silent
     assert result.status == "stopped" and 6 <= result.global_step < 30
     steps = [s for s, _ in runs.checkpoints(tmp_path / "run")]
     assert 3 in steps or 4 in steps  # save-now right after the pause
@@ -139,3 +145,5 @@ def test_data_loader_workers_still_count_tokens(lm_text, ws, tmp_path, monkeypat
     rates = [e.values["tokens_per_second"] for e in events if isinstance(e, Metrics) and "tokens_per_second" in e.values]
     assert len(rates) >= 4 and min(rates) > 0
     assert runs.read(tmp_path / "workers").last["eval_loss"] > 0  # evaluation batches reached the model clean
+    said = [e.message for e in events if isinstance(e, Status)]
+    assert "Evaluating at step 3…" in said and "Evaluating at step 6…" in said

@@ -7,6 +7,7 @@ process never sends the window one signal per step.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -157,6 +158,23 @@ class Monitor(QWidget):
         for w in (self.to_playground, self.to_attention):
             w.setVisible(has_model)
         self.pause.setChecked(False)
+
+    def preload(self, history: list[dict[str, Any]]) -> None:
+        """A resumed run's curves and figures up to where it resumes, before its first new step arrives.
+        The store keeps Unix times; live events come on the monotonic clock, so the rows are moved onto it."""
+        shift = time.monotonic() - time.time()
+        self.curves.set_series(Series.from_history([dict(row, time=(row.get("time") or 0.0) + shift)
+                                                    for row in history]))
+        last: dict[str, Any] = {}
+        for row in history:
+            last.update({k: v for k, v in row.items() if v is not None})
+        if history:
+            step = int(history[-1]["step"])
+            self.progress.setValue(step)
+            self.labels["step"].setText(f"{step:,} / {self.planned:,}")
+        self._show_values(last)
+        self.curves.redraw()
+        self._check_health()
 
     def show_history(self, info: Any, task: Any) -> None:
         """Show a finished or stopped run as if it were live (reopened from the run list)."""

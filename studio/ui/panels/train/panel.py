@@ -83,15 +83,18 @@ class TrainPanel(QWidget):
         self._launch(TrainingThread(config), config.max_steps, f"Training {config.model}", registry.get(config.task))
 
     def resume_run(self, run_dir: Path) -> None:
-        info = runs.read(run_dir, with_history=False)
-        self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Resuming {run_dir.name}",
-                     registry.find(info.task))
+        info = runs.read(run_dir)
+        latest = runs.latest_checkpoint(run_dir)
+        if self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Training {run_dir.name}",
+                        registry.find(info.task)) and latest:
+            # the curve so far, up to the checkpoint it continues from (later steps are trained again)
+            self.monitor.preload([row for row in info.history if row["step"] <= latest[0]])
 
-    def _launch(self, thread: TrainingThread, planned: int, label: str, task: Any) -> None:
+    def _launch(self, thread: TrainingThread, planned: int, label: str, task: Any) -> bool:
         if self.training:
             self.ensure_monitor().error.show_message("A run is already training; stop it before starting another.")
             self.tabs.setCurrentIndex(1)
-            return
+            return False
         monitor = self.ensure_monitor()
         self.thread = thread
         thread.finished_ok.connect(self._finished)
@@ -101,6 +104,7 @@ class TrainPanel(QWidget):
         self.wizard.set_running(True)
         thread.start()
         self.run_changed.emit(label)  # after start(): the status bar shows progress only while training
+        return True
 
     def _pause(self, paused: bool) -> None:
         if self.thread is None:
