@@ -20,7 +20,8 @@ _DRAIN_MS = 16
 
 
 class OutputColumn(QWidget):
-    """`finished(Generation)` when a generation ends (also when stopped); `failed(str)` on an error."""
+    """`finished(Generation)` when a generation ends (also when stopped; None when a newly loaded model
+    replaced it); `failed(str)` on an error."""
 
     finished = Signal(object)
     failed = Signal(str)
@@ -112,4 +113,16 @@ class OutputColumn(QWidget):
             self.view.show_tokens(self.result.tokens, on)
 
     def show_model(self, text: str) -> None:
+        """A newly loaded model's name over an empty output: what was there came from the previous model."""
         self.title.setText(f"<b>{text}</b>")
+        if self.running:
+            self.stop()
+            self._job = None  # its last tokens would land under the new model's name
+            self.finished.emit(None)  # the panel counts this column as done
+        self._timer.stop()
+        self._queue.clear()
+        self.result = None
+        self.request = {}
+        self.view.start("")
+        self.figures.setText("")
+        self.error.clear_message()
