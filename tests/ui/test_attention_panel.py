@@ -7,6 +7,7 @@ import csv
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QWidget
 
 from studio.core.attention import probe as attention_probe
@@ -152,6 +153,10 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
     panel.probe_slider.setValue(0)
     first = panel.heatmap.image.image.copy()
     assert "training step 0" in panel.heatmap.plot.getPlotItem().titleLabel.text
+    heatmap = panel.heatmap
+    heatmap._hover(heatmap.plot.getPlotItem().vb.mapViewToScene(QPointF(0.5, 3.5)))  # the mouse over row 3, column 0
+    hovered = heatmap.readout.text()
+    assert hovered.endswith(f"{first[3, 0]:.4f}")
     panel.layer.setValue(1)
     panel.head.setCurrentIndex(panel.head.findData(2))
     panel.probe_slider.setValue(len(steps) - 1)
@@ -159,6 +164,8 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
     stored = attention_probe.load(attention_probe.recorded(lm_run)[-1][1])
     np.testing.assert_allclose(panel.heatmap.image.image, stored.attentions[1, 2])
     assert not np.allclose(first, panel.heatmap.image.image)
+    # the read-out follows the map on screen, never a weight of a step no longer shown
+    assert heatmap.readout.text() == heatmap.describe(3, 0) != hovered
 
 
 def test_exports(panel, qtbot, lm_run, tmp_path):

@@ -39,7 +39,8 @@ class Heatmap(QWidget):
         self.bar.setImageItem(self.image, insert_in=item)
         self.bar.getAxis("right").enableAutoSIPrefix(False)  # weights read as 0.25, not as 250 with a hidden "m"
         item.vb.sigResized.connect(lambda *_: self._bottom_ticks())
-        self.readout = QLabel("Hover the map to read a weight.", objectName="heatmapReadout")
+        self.readout = QLabel(_HINT, objectName="heatmapReadout")
+        self._cell: tuple[int, int] | None = None  # the cell last hovered
         self.readout.setToolTip("from token → to token: weight (rows attend, columns are attended to)")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -74,6 +75,14 @@ class Heatmap(QWidget):
             item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
             item.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]), padding=0)
         self._bottom_ticks()
+        self._read_out()
+
+    def _read_out(self) -> None:
+        """The hovered cell's weight in the map shown now; the hint when that cell is not in it (the read-out
+        must never show a weight of a step, head or model no longer on screen)."""
+        row, column = self._cell if self._cell else (-1, -1)
+        inside = 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]
+        self.readout.setText(self.describe(row, column) if inside else _HINT)
 
     def _bottom_ticks(self) -> None:
         """Column labels that fit the width the map has now: every k-th token, cut to the room it gets."""
@@ -84,11 +93,15 @@ class Heatmap(QWidget):
         point = self.plot.getPlotItem().vb.mapSceneToView(pos)
         row, column = int(math.floor(point.y())), int(math.floor(point.x()))
         if 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]:
+            self._cell = (row, column)
             self.readout.setText(self.describe(row, column))
 
     def describe(self, row: int, column: int) -> str:
         return (f"{visible(self.rows[row])} [{row}] → {visible(self.columns[column])} [{column}]: "
                 f"{self.matrix[row, column]:.4f}")
+
+
+_HINT = "Hover the map to read a weight."
 
 
 def _ticks(tokens: list[str], most: int) -> list[tuple[float, str]]:
