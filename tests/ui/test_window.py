@@ -163,6 +163,12 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
     panel.runs.compare_button.click()
     assert set(panel.monitor.curves.overlays) == {"a", "b"}
     assert len(panel.monitor.curves.overlay_curves["a"].getData()[0]) >= 2
+    panel.runs.select(["a"])
+    panel.runs.open_button.click()  # a is shown now
+    panel.tabs.setCurrentIndex(2)
+    panel.runs.select(["a", "b"])
+    panel.runs.compare_button.click()
+    assert set(panel.monitor.curves.overlays) == {"b"}  # not a drawn over itself
 
 
 def test_recent_files_and_layout_persist(qtbot, lm_text):

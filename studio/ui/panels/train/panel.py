@@ -162,7 +162,8 @@ class TrainPanel(QWidget):
 
     def compare(self, paths: list[Path]) -> None:
         monitor = self.ensure_monitor()
-        monitor.set_overlays({p.name: runs.read(p).history for p in paths})
+        # the run the monitor shows is drawn already; as an overlay it would be drawn over itself
+        monitor.set_overlays({p.name: runs.read(p).history for p in paths if str(p) != monitor.run_dir})
         self.tabs.setCurrentIndex(1)
 
     def scratch(self, path: Path) -> None:
