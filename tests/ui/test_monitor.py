@@ -14,7 +14,8 @@ def _info(history):
 
 
 def _history(evaluations):
-    rows = [{"step": s, "time": float(s), "train_loss": 3.0 - s / 100} for s in range(10, 310, 10)]
+    rows = [{"step": s, "time": float(s), "train_loss": 3.0 - s / 100, "learning_rate": 1e-3, "grad_norm": s / 10}
+            for s in range(10, 310, 10)]
     return [dict(r, **({"eval_loss": evaluations[r["step"]]} if r["step"] in evaluations else {})) for r in rows]
 
 
@@ -28,6 +29,10 @@ def test_overfitting_is_said_and_a_healthy_run_is_not_flagged(qtbot):
     monitor.show_history(_info(_history({50: 1.2, 100: 0.99, 150: 1.1, 200: 1.3, 250: 1.5, 300: 1.7})), task)
     assert monitor.warning.isVisible() and "memorising" in monitor.warning.text()
     assert "0.990 at step 100" in monitor.warning.text()
+    xs, ys = monitor.curves.best_marker.xData, monitor.curves.best_marker.yData
+    assert list(xs) == [100] and list(ys) == [0.99]  # the best validation checkpoint, marked
+    monitor.curves.lower.setCurrentIndex(monitor.curves.lower.findData("grad_norm"))
+    assert list(monitor.curves.lr_curve.yData[:3]) == [1.0, 2.0, 3.0]  # gradient norm, not the schedule
     monitor.show_history(_info(_history({100: 1.2, 200: 1.0, 300: 0.9})), task)
     assert not monitor.warning.isVisible()
 

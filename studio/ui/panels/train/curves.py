@@ -21,7 +21,8 @@ class Series:
     """One run's curves as growing lists: training rows, and every validation metric by name."""
 
     def __init__(self) -> None:
-        self.train: dict[str, list[float]] = {"step": [], "time": [], "tokens": [], "loss": [], "lr": []}
+        self.train: dict[str, list[float]] = {"step": [], "time": [], "tokens": [], "loss": [], "lr": [],
+                                              "grad_norm": []}
         self.evals: dict[str, dict[str, list[float]]] = {}
         self._t0: float | None = None
         self._last_t: float | None = None
@@ -42,7 +43,8 @@ class Series:
             self._last_t = t
             loss = values["train_loss"]
             for key, value in (("step", step), ("time", rel), ("tokens", self._tokens),
-                               ("loss", loss if loss is not None else math.nan), ("lr", values.get("learning_rate") or 0.0)):
+                               ("loss", loss if loss is not None else math.nan), ("lr", values.get("learning_rate") or 0.0),
+                               ("grad_norm", _number(values.get("grad_norm")))):
                 self.train[key].append(value)
         for name, value in values.items():
             if name.startswith("eval_") and value is not None:
@@ -78,6 +80,10 @@ class Series:
         return curve["value"][-1] if curve and curve["value"] else None
 
 
+def _number(value: Any) -> float:
+    return float(value) if value is not None else math.nan
+
+
 class Curves(QWidget):
     def __init__(self) -> None:
         super().__init__()
@@ -102,7 +108,14 @@ class Curves(QWidget):
         view.addWidget(self.log_scale)
         view.addWidget(QLabel("X axis"))
         view.addWidget(self.x_axis)
-        for signal in (self.smoothing.valueChanged, self.log_scale.toggled, self.x_axis.currentIndexChanged):
+        self.lower = QComboBox(objectName="lowerPlotCombo", toolTip="What the small plot under the loss shows: the "
+                               "schedule's learning rate, or the gradient norm before clipping (spikes warn of "
+                               "instability)")
+        for label, value in (("Learning rate", "lr"), ("Gradient norm", "grad_norm")):
+            self.lower.addItem(label, value)
+        view.addWidget(self.lower)
+        for signal in (self.smoothing.valueChanged, self.log_scale.toggled, self.x_axis.currentIndexChanged,
+                       self.lower.currentIndexChanged):
             signal.connect(self.redraw)
 
         self.loss_plot = self._plot("lossPlot", "loss")
@@ -112,6 +125,8 @@ class Curves(QWidget):
         self.train_curve = item.plot(pen=pg.mkPen("#4f8cff", width=2), name="train")
         self.val_curve = item.plot(pen=pg.mkPen("#e0a33a", width=2), symbol="o", symbolSize=6,
                                    symbolBrush="#e0a33a", name="validation")
+        self.best_marker = item.plot(pen=None, symbol="star", symbolSize=16, symbolBrush="#e0a33a",
+                                     symbolPen=pg.mkPen("#7a4f00"), name="best validation")
         self.metrics_plot = self._plot("metricsPlot", "")
         self.metrics_plot.addLegend(offset=(-10, -10))
         self.metrics_plot.getAxis("left").enableAutoSIPrefix(False)
@@ -193,7 +208,12 @@ class Curves(QWidget):
         self.raw_curve.setData(x, loss)
         self.train_curve.setData(x, ema(loss, weight))
         self.val_curve.setData(*s.eval_xy("eval_loss", axis))
-        self.lr_curve.setData(x, np.asarray(s.train["lr"], dtype=np.float64))
+        lower = self.lower.currentData()
+        self.lr_plot.setTitle(self.lower.currentText().lower(), size="8pt")
+        self.lr_curve.setData(x, np.asarray(s.train[lower], dtype=np.float64), connect="finite")
+        xs, ys = s.eval_xy("eval_loss", axis)
+        best = int(np.nanargmin(ys)) if len(ys) and np.isfinite(ys).any() else None
+        self.best_marker.setData([xs[best]] if best is not None else [], [ys[best]] if best is not None else [])
         for name, curve in self.metric_curves.items():
             curve.setData(*s.eval_xy(name, axis))
         for name in set(self.overlay_curves) - set(self.overlays):
