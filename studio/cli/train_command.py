@@ -25,7 +25,8 @@ _FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target
           "batch_size",
           "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
           "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha",
-          "lora_dropout", "lora_targets", "qlora", "gradient_checkpointing", "compile", "num_processes", "fsdp",
+          "lora_dropout", "lora_targets", "qlora", "gradient_checkpointing", "compile", "early_stopping",
+          "num_processes", "fsdp",
           "accelerate_config")
 
 
@@ -78,6 +79,8 @@ def register(commands: Any) -> None:
     p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="keep only each layer's "
                    "input during the forward pass and recompute the rest for the backward pass: much less memory "
                    "for activations, about a third slower")
+    p.add_argument("--early-stopping", type=int, metavar="N", help="stop when the validation loss has not gone down "
+                   "for N evaluations in a row; the exported model is then the best checkpoint, not the last")
     p.add_argument("--num-processes", type=int, metavar="N", help="train in N processes, one per GPU (data "
                    "parallel, through accelerate's launcher); on a machine without GPUs, N CPU processes")
     p.add_argument("--fsdp", action="store_true", default=None, help="shard the weights, gradients and optimizer "

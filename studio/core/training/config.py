@@ -66,6 +66,7 @@ class RunConfig:
     qlora: bool = False  # LoRA on a base loaded in 4 bits (bitsandbytes, CUDA only); implies lora
     compile: bool = False  # torch.compile the model: a slow first step, faster steps after (mostly on a GPU)
     gradient_checkpointing: bool = False  # keep only each layer's input and recompute the rest: less memory, slower
+    early_stopping: int = 0  # above 0: stop after this many evaluations without a lower validation loss, keep the best
     num_processes: int = 1  # above 1: one process per GPU (or CPU processes), started by accelerate's launcher
     fsdp: bool = False  # shard weights, gradients and optimizer state across the GPUs instead of copying them
     accelerate_config: str = ""  # an accelerate config file (several machines); its settings rule the launch
@@ -142,6 +143,7 @@ def validate(config: RunConfig) -> RunConfig:
                           f"{MAX_PROBE_CHARS} (only its first 64 tokens are recorded).")
     _check_lora(c)
     _check_processes(c)
+    _check_early_stopping(c)
     if c.device.split(":")[0] not in DEVICES:
         raise ConfigError(f"Unknown device '{c.device}'; choose one of {', '.join(DEVICES)}.")
     if c.precision not in PRECISIONS:
@@ -161,6 +163,19 @@ def _check_lora(c: RunConfig) -> None:
         raise ConfigError(f"--lora-alpha {c.lora_alpha:g} must be above 0 (usually twice the rank).")
     if not 0 <= c.lora_dropout < 1:
         raise ConfigError(f"--lora-dropout {c.lora_dropout:g} must be from 0 up to (not including) 1.")
+
+
+def _check_early_stopping(c: RunConfig) -> None:
+    if c.early_stopping < 0:
+        raise ConfigError(f"--early-stopping {c.early_stopping} is impossible; give a number of evaluations (3 is "
+                          "usual), or 0 for none.")
+    if not c.early_stopping:
+        return
+    if c.minutes:
+        raise ConfigError("--early-stopping and --minutes both decide when a run ends; give one of them.")
+    if c.save_every % c.eval_every:
+        raise ConfigError(f"--early-stopping keeps the best checkpoint, so checkpoints must fall on evaluations: "
+                          f"make --save-every ({c.save_every}) a multiple of --eval-every ({c.eval_every}).")
 
 
 def _check_processes(c: RunConfig) -> None:
@@ -278,7 +293,7 @@ def command_line(c: RunConfig) -> str:
         "tokenizer", "vocab_size", "seq_len", "target_len", "minutes", "max_steps", "batch_size", "grad_accum", "lr",
         "eval_every", "save_every", "validation_fraction", "seed", "device", "precision", "probe_text",
         "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha", "lora_dropout", "lora_targets",
-        "qlora", "gradient_checkpointing", "compile", "num_processes", "fsdp", "accelerate_config"]
+        "qlora", "gradient_checkpointing", "compile", "early_stopping", "num_processes", "fsdp", "accelerate_config"]
     for name in (n for n in names if n not in left_out):
         value = getattr(c, name)
         if value in ("", None) or value == getattr(default, name):

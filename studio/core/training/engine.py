@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
+from transformers import EarlyStoppingCallback, PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
 
 from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
@@ -41,7 +41,7 @@ from studio.core.training.prepare import Prepared, prepare
 from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
 
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
-                      "batch_size", "num_processes", "accelerate_config"}
+                      "batch_size", "num_processes", "accelerate_config", "early_stopping"}
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 # transformers 5.x renamed gradient checkpointing to activation checkpointing along the way
 _CHECKPOINTING = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
@@ -285,6 +285,10 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         elif not c.lora:
             _export(trainer, p.tokenizer, run_dir / runs.MODEL)
         message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
+        best = trainer.state.best_global_step
+        if c.early_stopping and step < c.max_steps and bridge.out_of_time_at is None:
+            message = (f"Stopped early at step {step}: the validation loss had not gone down for {c.early_stopping} "
+                       f"evaluations. The model is the best checkpoint, step {best}, in {run_dir / runs.MODEL}.")
         if bridge.out_of_time_at is not None:
             message = (f"The time budget ran out at step {step} of the {c.max_steps} planned (this machine ran slower "
                        f"than when it was timed); the model is in {run_dir / runs.MODEL}.")
@@ -398,6 +402,9 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
     # TF32 matmuls where the GPU has them (Ampere and later): fp32 work at tensor-core speed, as a plain
     # PyTorch loop would set it
     common["tf32"] = True if devices.has_tf32(device) else None
+    if c.early_stopping:
+        # the best checkpoint by validation loss (every task has one) is kept and loaded back at the end
+        common.update(load_best_model_at_end=True, metric_for_best_model="eval_loss", greater_is_better=False)
     common[_CHECKPOINTING] = c.gradient_checkpointing
     # non-reentrant checkpointing works when the inputs do not require grad (a frozen embedding under LoRA)
     common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
@@ -414,6 +421,8 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
     # the probe runs the model on the main process alone, which a sharded model cannot do
     if c.probe_text.strip() and processes.is_main() and not c.fsdp:
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
+    if c.early_stopping:
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=c.early_stopping))
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
     trainer.keep_checkpoints = c.keep_checkpoints
     trainer.tokens = counter

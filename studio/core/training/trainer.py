@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from transformers import Seq2SeqTrainer, Trainer
-from transformers.trainer import TRAINING_ARGS_NAME
+from transformers.trainer import TRAINER_STATE_NAME, TRAINING_ARGS_NAME
 
 from studio.core.modeling import lora
 from studio.core.runs.store import checkpoints
@@ -54,13 +54,27 @@ class _AtomicCheckpoints:
         finally:
             self._staging = None
         processes.wait_for_everyone()
+        name = f"checkpoint-{self.state.global_step}"  # type: ignore[attr-defined]
+        best = self._find_best(root)
         if not main:
             return
-        name = f"checkpoint-{self.state.global_step}"  # type: ignore[attr-defined]
+        if best is not None:
+            # Trainer names the best checkpoint by the folder it saved into (the staging one): name where
+            # it lives, also in the state saved with it, which a resumed run reads
+            self.state.save_to_json(str(staging / name / TRAINER_STATE_NAME))  # type: ignore[attr-defined]
         move_into_place(staging / name, root / name)
         shutil.rmtree(staging, ignore_errors=True)
         for _, old in checkpoints(root.parent)[: -self.keep_checkpoints]:  # root is RUN/checkpoints
-            shutil.rmtree(old, ignore_errors=True)
+            if str(old) != self.state.best_model_checkpoint:  # type: ignore[attr-defined]  # early stopping keeps it
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _find_best(self, root: Path) -> str | None:
+        step = self.state.best_global_step  # type: ignore[attr-defined]
+        if not step:
+            return None
+        if step == self.state.global_step or (root / f"checkpoint-{step}").is_dir():  # type: ignore[attr-defined]
+            self.state.best_model_checkpoint = str(root / f"checkpoint-{step}")  # type: ignore[attr-defined]
+        return self.state.best_model_checkpoint  # type: ignore[attr-defined]
 
     def _save(self, output_dir: str | None = None, state_dict: Any = None) -> None:
         super()._save(output_dir, state_dict)  # type: ignore[misc]

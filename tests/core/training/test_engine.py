@@ -147,3 +147,40 @@ def test_data_loader_workers_still_count_tokens(lm_text, ws, tmp_path, monkeypat
     assert runs.read(tmp_path / "workers").last["eval_loss"] > 0  # evaluation batches reached the model clean
     said = [e.message for e in events if isinstance(e, Status)]
     assert "Evaluating at step 3…" in said and "Evaluating at step 6…" in said
+
+
+def test_early_stopping_ends_the_run_and_exports_the_best_checkpoint(lm_text, ws, tmp_path, monkeypatch):
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+    from transformers import EarlyStoppingCallback, Trainer
+
+    real_best = Trainer._determine_best_metric
+    seen: list[int] = []
+
+    def best_is_step_4(self, metrics, trial):  # validation loss as a run that starts to overfit after step 4
+        seen.append(self.state.global_step)
+        return real_best(self, {**metrics, "eval_loss": 1.0 if self.state.global_step == 4 else 2.0}, trial)
+
+    def no_better_after_step_4(self, args, state, control, metric_value):
+        self.early_stopping_patience_counter = 0 if state.global_step <= 4 else self.early_stopping_patience_counter + 1
+
+    monkeypatch.setattr(Trainer, "_determine_best_metric", best_is_step_4)
+    monkeypatch.setattr(EarlyStoppingCallback, "check_metric_value", no_better_after_step_4)
+    config = _tiny(lm_text)
+    config.eval_every, config.save_every, config.early_stopping, config.keep_checkpoints = 2, 2, 2, 1
+    run_dir = tmp_path / "early"
+    result = engine.train(config, root=ws, out=run_dir)
+    assert result.status == "completed" and result.global_step == 8 and "Stopped early at step 8" in result.message
+    assert "best checkpoint, step 4" in result.message
+    assert [s for s, _ in runs.checkpoints(run_dir)] == [4, 8]  # keep 1, and the best
+    state = json.loads((run_dir / runs.CHECKPOINTS / "checkpoint-8" / "trainer_state.json").read_text())
+    assert state["best_model_checkpoint"] == str(run_dir / runs.CHECKPOINTS / "checkpoint-4")
+    exported = load_file(str(run_dir / runs.MODEL / "model.safetensors"))
+    best = load_file(str(run_dir / runs.CHECKPOINTS / "checkpoint-4" / "model.safetensors"))
+    last = load_file(str(run_dir / runs.CHECKPOINTS / "checkpoint-8" / "model.safetensors"))
+    name = next(iter(best))
+    assert torch.equal(exported[name], best[name]) and not torch.equal(exported[name], last[name])
+    with pytest.raises(ConfigError, match="multiple of --eval-every"):
+        run_config.validate(RunConfig(early_stopping=3, eval_every=100, save_every=150))

@@ -131,6 +131,11 @@ class Wizard(QWidget):
         self.target_len = spin("wizardTargetLen", d.target_len, 4, 1024, "The longest target (summary) in tokens", 8)
         self.eval_every = spin("evalEvery", d.eval_every, 1, 10_000_000, "Steps between validation passes", 50)
         self.save_every = spin("saveEvery", d.save_every, 1, 10_000_000, "Steps between checkpoints", 50)
+        self.early_stopping = spin("earlyStopping", d.early_stopping, 0, 1000, "Stop when the validation loss has "
+                                   "not gone down for this many evaluations in a row; the saved model is then the "
+                                   "best checkpoint, not the last. Checkpoints must fall on evaluations.")
+        self.early_stopping.setSpecialValueText("Off")
+        self.early_stopping.setSuffix(" evaluations")
         self.seed = spin("seed", d.seed, 0, 2**31 - 1, "Same seed, same data order and initial weights")
         self.lr = QDoubleSpinBox(objectName="learningRate", decimals=6, minimum=0.0, maximum=0.999999,
                                  singleStep=1e-4, value=d.lr, toolTip="Peak learning rate (cosine schedule)")
@@ -169,6 +174,7 @@ class Wizard(QWidget):
                               ("Target length", self.target_len), ("Masked share", self.mlm_probability),
                               ("Whole words", self.whole_word_mask), ("Learning rate", self.lr),
                               ("Evaluate every", self.eval_every), ("Checkpoint every", self.save_every),
+                              ("Early stopping", self.early_stopping),
                               ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
                               ("Memory", self.checkpointing), ("GPUs to use", self.gpus),
                               ("Attention probe", self.probe)):
@@ -190,7 +196,8 @@ class Wizard(QWidget):
         budgeted = self.length_mode.currentData() == "minutes"
         for widget in (self.minutes, self.budget_estimate):
             self.settings_form.setRowVisible(widget, budgeted)
-        for widget in (self.max_steps, self.eval_every, self.save_every):  # the budget's plan sets these
+        # the budget's plan sets the steps and intervals, and it decides when the run ends
+        for widget in (self.max_steps, self.eval_every, self.save_every, self.early_stopping):
             self.settings_form.setRowVisible(widget, not budgeted)
 
     def _review_page(self) -> QWidget:
@@ -260,6 +267,7 @@ class Wizard(QWidget):
             "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "target_len": self.target_len.value(),
             "lr": self.lr.value(), "eval_every": self.eval_every.value(), "save_every": self.save_every.value(),
             "seed": self.seed.value(), "device": self.device.currentData(),
+            "early_stopping": 0 if self.length_mode.currentData() == "minutes" else self.early_stopping.value(),
             "precision": self.precision.currentData(), "probe_text": self.probe.text(),
             "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked(),
             "gradient_checkpointing": self.checkpointing.isChecked(), **self.model.lora.values(), **self.gpus.values()})

@@ -1,4 +1,4 @@
-"""The wizard's "GPUs to use" row appears only on a machine with several GPUs and writes the flags."""
+"""The wizard's settings page: "GPUs to use" appears only with several GPUs; early stopping; both write flags."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ def test_gpus_row_shows_for_several_gpus_and_sets_processes(window):
     assert "on each of 2 GPUs, the model sharded across them" in wizard.review.text()
     wizard.gpus.count.setValue(1)
     assert not wizard.gpus.shard.isChecked() and "--fsdp" not in command_line(wizard.validate())
+
+
+def test_early_stopping_in_the_wizard(window):
+    wizard = window.train_panel.wizard
+    wizard.go(2)
+    assert wizard.early_stopping.text() == "Off" and wizard.validate().early_stopping == 0
+    wizard.eval_every.setValue(100)
+    wizard.save_every.setValue(150)
+    wizard.early_stopping.setValue(3)
+    assert wizard.validate() is None and "multiple of --eval-every" in wizard.error.text()
+    wizard.save_every.setValue(200)
+    assert "--early-stopping 3" in command_line(wizard.validate())
