@@ -6,6 +6,7 @@
     RUN/tokenizer/           the tokenizer the run trains with
     RUN/checkpoints/checkpoint-N/   complete checkpoints only (written elsewhere, renamed into place)
     RUN/model/               the final model and tokenizer (save_pretrained, safetensors)
+    RUN/tensorboard/         the same metrics as TensorBoard event files, when tensorboard is installed
 
 WAL lets the window and `studio runs show` read while the trainer writes; every logged step is its
 own transaction, so a kill loses at most the step being written.
@@ -36,6 +37,7 @@ CHECKPOINTS = "checkpoints"
 MODEL = "model"
 ADAPTER = "adapter"  # a LoRA run's adapter alone; model/ holds it merged into the base
 TOKENIZER = "tokenizer"
+TENSORBOARD = "tensorboard"  # event files, when tensorboard is installed
 STATUSES = ("running", "completed", "stopped", "failed")
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 from transformers import EarlyStoppingCallback, PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
+from transformers.integrations import TensorBoardCallback, is_tensorboard_available
 
 from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
@@ -423,6 +424,11 @@ def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: T
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
     if c.early_stopping:
         trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=c.early_stopping))
+    if processes.is_main() and is_tensorboard_available():
+        # Trainer's own TensorBoard reporting, for people who follow runs there too; in the run folder
+        board = TensorBoardCallback()
+        board.logging_dir = str(run_dir / runs.TENSORBOARD)
+        trainer.add_callback(board)
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
     trainer.keep_checkpoints = c.keep_checkpoints
     trainer.tokens = counter

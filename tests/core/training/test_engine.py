@@ -184,3 +184,17 @@ def test_early_stopping_ends_the_run_and_exports_the_best_checkpoint(lm_text, ws
     assert torch.equal(exported[name], best[name]) and not torch.equal(exported[name], last[name])
     with pytest.raises(ConfigError, match="multiple of --eval-every"):
         run_config.validate(RunConfig(early_stopping=3, eval_every=100, save_every=150))
+
+
+def test_metrics_also_go_to_tensorboard(lm_text, ws, tmp_path):
+    pytest.importorskip("tensorboard")  # an optional dependency of the app; the test extra installs it
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = _tiny(lm_text)
+    config.max_steps, config.eval_every = 4, 2
+    engine.train(config, root=ws, out=tmp_path / "board")
+    board = EventAccumulator(str(tmp_path / "board" / runs.TENSORBOARD))
+    board.Reload()
+    tags = board.Tags()["scalars"]
+    assert "train/loss" in tags and "eval/loss" in tags
+    assert [e.step for e in board.Scalars("eval/loss")] == [2, 4]
