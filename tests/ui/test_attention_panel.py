@@ -119,9 +119,16 @@ def test_aggregates_log_scale_colours_and_grid(panel, qtbot, lm_run):
     assert panel.heatmap.bar.colorMap().name == "inferno"
     grid = panel.grid
     assert grid.order == [(layer, head) for layer in range(2) for head in range(4)]
+    grid.plot.resize(600, 300)  # tiles wide enough to carry their names
     panel.sort.setCurrentIndex(panel.sort.findData("previous"))
     values = [panel.current_kind()["stats"]["previous"][p] for p in grid.order]
     assert values == sorted(values, reverse=True)
+    first = grid.order[0]
+    assert grid.labels[0].toPlainText() == f"L{first[0]} H{first[1]} {values[0]:.2f}"  # which head, and its score
+    assert len(grid.labels) == 8
+    grid.plot.resize(200, 100)
+    panel.sort.setCurrentIndex(panel.sort.findData(None))
+    assert grid.labels == []  # too narrow to write in: the hover tip says it
     panel.threshold.setValue(float(np.median(values)))
     assert np.nanmax(grid.image.image) <= 1.0
     layer, head = grid.order[0]

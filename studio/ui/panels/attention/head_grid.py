@@ -12,14 +12,22 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.widgets.plot_theme import new_plot
 
 _GAP = 2
 _DIM = 0.15
+_MIN_LABEL_PX = 56  # a tile narrower than this shows its name in the hover tip only
 STAT_NAMES = {"entropy": "entropy", "previous": "previous-token share", "first": "first-token share",
               "induction": "induction score"}
+
+
+def _label_font() -> QFont:
+    font = QFont()
+    font.setPointSize(7)
+    return font
 
 
 class HeadGrid(QWidget):
@@ -37,6 +45,8 @@ class HeadGrid(QWidget):
         item.setAspectLocked(True)
         item.hideAxis("bottom")
         item.hideAxis("left")
+        self._pg = pg
+        self.labels: list[Any] = []
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         item.addItem(self.image)
@@ -72,9 +82,30 @@ class HeadGrid(QWidget):
             top, left = r * self.tile[0], c * self.tile[1]
             mosaic[top:top + height, left:left + width] = tile
         self.image.setImage(mosaic, levels=(0.0, 1.0), autoLevels=False)
+        self._label_tiles(sort)
         self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0.01)
         how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else "rows are layers, columns heads"
         self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it.")
+
+    def _label_tiles(self, sort: str | None) -> None:
+        """"L3 H7" on each tile, with its score when sorted by one; only where tiles are wide enough for it
+        (a 12 x 12 grid in a narrow column keeps the names in the hover tip)."""
+        item = self.plot.getPlotItem()
+        for label in self.labels:
+            item.removeItem(label)
+        self.labels = []
+        if self.plot.width() / max(1, self.columns) < _MIN_LABEL_PX:
+            return
+        for i, (layer, head) in enumerate(self.order):
+            r, c = divmod(i, self.columns)
+            text = f"L{layer} H{head}"
+            if sort and np.isfinite(self.stats[sort][layer, head]):
+                text += f" {self.stats[sort][layer, head]:.2f}"
+            label = self._pg.TextItem(text, color="#ffffff", fill=(0, 0, 0, 140), anchor=(0, 0))
+            label.setFont(_label_font())
+            label.setPos(c * self.tile[1], r * self.tile[0])
+            item.addItem(label)
+            self.labels.append(label)
 
     def head_at(self, x: float, y: float) -> tuple[int, int] | None:
         if x < 0 or y < 0:
