@@ -62,7 +62,25 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 def apply_palette(app: QApplication) -> None:
     """Light or dark to match the system. Set explicitly because not every platform plugin hands Fusion
     a dark palette when the system is dark."""
-    app.setPalette(dark_palette() if is_dark() else app.style().standardPalette())
+    dark = is_dark()
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    app.setStyleSheet(dark_indicators() if dark else "")
+
+
+def dark_indicators() -> str:
+    """Check boxes and radio buttons for the dark palette. Fusion outlines them a shade darker than the
+    window, which on a dark window leaves them nearly invisible; no palette role changes that outline."""
+    rules = []
+    for widget, name in (("QCheckBox", "checkbox"), ("QRadioButton", "radio"), ("QAbstractItemView", "checkbox")):
+        rules.append(f"{widget}::indicator {{ width: 14px; height: 14px; }}")
+        for state, suffix in (("unchecked", "off"), ("checked", "on")):
+            rules.append(f'{widget}::indicator:{state} {{ image: url("{_url(f"{name}-{suffix}")}"); }}')
+            rules.append(f'{widget}::indicator:{state}:disabled {{ image: url("{_url(f"{name}-{suffix}-disabled")}"); }}')
+    return "\n".join(rules)
+
+
+def _url(name: str) -> str:
+    return resources.indicator_path(name).as_posix()
 
 
 def dark_palette() -> QPalette:

@@ -12,3 +12,8 @@ def resources_dir() -> Path:
 
 def icon_path(name: str = "transformer-studio.svg") -> Path:
     return resources_dir() / "icons" / name
+
+
+def indicator_path(name: str) -> Path:
+    """A check box or radio button drawn for the dark theme (see app.dark_indicators)."""
+    return resources_dir() / "indicators" / f"{name}.svg"
