@@ -11,7 +11,7 @@ from studio.ui.app import apply_palette
 def _brightest_in_indicator(widget) -> int:
     widget.resize(120, 24)
     image = widget.grab().toImage()
-    return max(image.pixelColor(x, y).lightness() for x in range(0, 18) for y in range(image.height()))
+    return max(image.pixelColor(x, y).lightness() for x in range(18) for y in range(image.height()))
 
 
 def test_unchecked_boxes_and_radios_are_visible_in_dark_mode(qapp, monkeypatch):
