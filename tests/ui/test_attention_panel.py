@@ -215,3 +215,21 @@ def test_probe_steps_recorded_later_appear_when_the_panel_is_shown_again(window,
     assert panel.probe_slider.maximum() == before + 1
     panel.probe_slider.setValue(panel.probe_slider.maximum())
     assert "Step 999" in panel.probe_label.text()
+
+
+def test_the_heatmap_fits_its_view_at_the_default_size(window, qtbot, lm_run):
+    """At the window's default size the map, its colour bar and its title all lie inside the view: the
+    last columns, their labels and the step in the title were once cut off."""
+    panel = window.attention_panel
+    window.resize(1200, 780)
+    window.tabs.setCurrentWidget(panel)
+    load_model(qtbot, panel.picker, lm_run)
+    _extract(qtbot, panel)
+    qtbot.wait(100)
+    heatmap = panel.heatmap
+    view = heatmap.plot.sceneRect()
+    item = heatmap.plot.getPlotItem()
+    for part in (item.vb, heatmap.bar, item.titleLabel, item.getAxis("bottom")):
+        box = part.sceneBoundingRect()
+        assert view.contains(box), (type(part).__name__, box, view)
+    assert heatmap.plot.width() >= 300 and heatmap.plot.height() >= 250  # a map, not a sliver

@@ -71,11 +71,18 @@ class Heatmap(QWidget):
         self.bar.setLabel("right", "log10 weight" if log else "weight")
         item = self.plot.getPlotItem()
         item.setTitle(title)
+        # a title claims its text's width as a minimum; wider than the view (a long title at the window's
+        # default size) it pushed the map's right side, its labels and the colour bar out of sight
+        item.titleLabel.setMinimumWidth(0)
         if new_shape:
             item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
             item.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]), padding=0)
         self._bottom_ticks()
         self._read_out()
+        # The view sizes the plot only when the view itself is resized, never below the plot's minimum at
+        # that moment; the map built at a wider minimum (longer labels, another title) kept that width,
+        # past the view's right edge. Fit it to the view again now that its contents changed.
+        item.setGeometry(self.plot.range)
 
     def _read_out(self) -> None:
         """The hovered cell's weight in the map shown now; the hint when that cell is not in it (the read-out
