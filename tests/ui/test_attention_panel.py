@@ -233,3 +233,15 @@ def test_the_heatmap_fits_its_view_at_the_default_size(window, qtbot, lm_run):
         box = part.sceneBoundingRect()
         assert view.contains(box), (type(part).__name__, box, view)
     assert heatmap.plot.width() >= 300 and heatmap.plot.height() >= 250  # a map, not a sliver
+
+
+def test_a_uniform_map_says_so(qtbot):
+    from studio.ui.panels.attention.heatmap import Heatmap
+
+    heatmap = Heatmap()
+    qtbot.addWidget(heatmap)
+    tokens = ["a", "b", "c", "d"]
+    heatmap.show_matrix(np.full((4, 4), 0.25, np.float32), tokens, tokens, "Cross-attention", False, "viridis")
+    assert "uniform: every weight 0.2500" in heatmap.plot.getPlotItem().titleLabel.text
+    heatmap.show_matrix(np.eye(4, dtype=np.float32), tokens, tokens, "Cross-attention", False, "viridis")
+    assert "uniform" not in heatmap.plot.getPlotItem().titleLabel.text

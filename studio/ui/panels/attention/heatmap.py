@@ -70,6 +70,9 @@ class Heatmap(QWidget):
         self.bar.setLevels(levels)
         self.bar.setLabel("right", "log10 weight" if log else "weight")
         item = self.plot.getPlotItem()
+        if matrix.size and float(np.ptp(matrix)) < _FLAT:
+            # one colour says nothing by itself: a weak model's cross-attention spreads evenly
+            title += f" · uniform: every weight {peak:.4f}"
         item.setTitle(title)
         # a title claims its text's width as a minimum; wider than the view (a long title at the window's
         # default size) it pushed the map's right side, its labels and the colour bar out of sight
@@ -109,6 +112,7 @@ class Heatmap(QWidget):
 
 
 _HINT = "Hover the map to read a weight."
+_FLAT = 1e-6  # a map whose weights differ by less than this is drawn as one colour
 
 
 def _ticks(tokens: list[str], most: int) -> list[tuple[float, str]]:
