@@ -125,5 +125,14 @@ def run(argv: list[str] | None = None) -> int:
     code = app.exec()
     from studio.ui.jobs import shutdown
 
-    shutdown()
+    if not shutdown():
+        # A job still running (a model loading) would outlive the objects it reports to while Python tears
+        # them down and print a traceback from its thread; nothing it holds needs saving (runs train in
+        # their own process, and everything the window writes is written atomically), so leave now.
+        from PySide6.QtCore import QSettings
+
+        QSettings().sync()  # the window's layout and recent files, saved on close, reach the disk first
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     return code

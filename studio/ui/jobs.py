@@ -95,11 +95,12 @@ class Job(QObject):
             self.failed.emit(describe(exc))
 
 
-def shutdown(wait_ms: int = 3000) -> None:
+def shutdown(wait_ms: int = 3000) -> bool:
     """At quit: ask every background job to stop and give them a moment, so none reports to a window
-    that is gone. Work that cannot stop in time (a model still loading) is abandoned with the process."""
+    that is gone. False when work could not stop in time (a model still loading): the caller abandons it
+    with the process."""
     from PySide6.QtCore import QThreadPool
 
     for job in list(_RUNNING):
         job.cancel()
-    QThreadPool.globalInstance().waitForDone(wait_ms)
+    return QThreadPool.globalInstance().waitForDone(wait_ms)
