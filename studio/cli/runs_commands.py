@@ -11,6 +11,7 @@ from typing import Any
 from studio.cli.common import runs_root
 from studio.core.errors import RunError
 from studio.core.runs import store as runs
+from studio.core.runs import summary
 
 
 def register(commands: Any) -> None:
@@ -62,8 +63,15 @@ def runs_show(args: argparse.Namespace) -> int:
         return 0
     print(f"{info.name}: {info.status}, step {info.global_step} of {info.planned_steps} ({info.task}, {info.model}, "
           f"{info.data})")
+    if info.title:
+        print(f"title: {info.title}")
+    if info.notes:
+        print("notes: " + info.notes.replace("\n", "\n       "))
     if info.error:
         print(f"error: {info.error}")
+    seconds = summary.trained_seconds(info)
+    if seconds is not None:
+        print(f"trained for: {summary.format_duration(seconds)}")
     if info.parameters:
         trainable = info.trainable_parameters or info.parameters
         print(f"parameters: {info.parameters:,}" + ("" if trainable == info.parameters else
@@ -72,6 +80,9 @@ def runs_show(args: argparse.Namespace) -> int:
         print(f"processes: {info.world_size} (data parallel; batch size per process)")
     for key, value in sorted(info.last.items()):
         print(f"  {key:20} {value if value is None else f'{value:.6g}'}")
+    loss = summary.best(info, "eval_loss", higher_is_better=False)
+    if loss is not None:
+        print(f"best validation loss: {loss[1]:.6g} at step {loss[0]}")
     print(f"checkpoints: {', '.join(str(c['step']) for c in info.checkpoints) or 'none'}")
     print(f"model: {info.model_dir or 'not exported yet'}")
     if info.adapter_dir:
