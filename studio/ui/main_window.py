@@ -147,9 +147,11 @@ class MainWindow(QMainWindow):
         self.run_progress.setVisible(self.train_panel.training)
 
     def finish_setup(self) -> None:
-        """Work that waits until the window is on screen: plotting imports and the run list."""
+        """Work that waits until the window is on screen: plotting imports, garbage collection on this
+        thread, and the run list."""
         import pyqtgraph  # noqa: F401 - warm the import the monitor and histogram need
 
+        collect_on_this_thread()
         self.train_panel.refresh_runs()
 
     # ---- persistence and closing --------------------------------------------------------------------
@@ -185,3 +187,17 @@ class MainWindow(QMainWindow):
         self._save()
         event.accept()
 
+
+_COLLECTOR: Any = None
+
+
+def collect_on_this_thread() -> None:
+    """Python's cycle collector runs in whichever thread happens to allocate; a Qt object freed there,
+    off the thread it lives in, can crash the process (two CI runs died in native code inside model loads
+    on background threads, with nothing else running). pyqtgraph's GarbageCollector turns automatic
+    collection off and collects on a timer of the calling (GUI) thread instead."""
+    global _COLLECTOR
+    if _COLLECTOR is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _COLLECTOR = GarbageCollector(interval=1.0)

@@ -18,3 +18,24 @@ def test_shutdown_reports_work_that_did_not_stop_in_time(qtbot):
     assert shutdown(wait_ms=50) is False  # a model load ignores the cancel: it is still going
     release.set()
     assert shutdown(wait_ms=10_000) is True
+
+
+def test_garbage_is_collected_on_the_gui_thread(window, qtbot):
+    """Cycles are freed by a timer of the GUI thread, never by a background thread that happens to
+    allocate (a Qt object freed off its thread can crash the process)."""
+    import gc
+    import weakref
+
+    assert not gc.isenabled()  # no automatic collection, in any thread
+    threads: list[str] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            threads.append(threading.current_thread().name)
+
+    alive = weakref.ref(Cycle())
+    qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+    assert threads == [threading.main_thread().name]
