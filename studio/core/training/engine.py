@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import shutil
 import time
 import traceback
@@ -19,8 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import EarlyStoppingCallback, PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
-from transformers.integrations import TensorBoardCallback, is_tensorboard_available
 
 from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
@@ -35,18 +32,17 @@ from studio.core.system.files import atomic_dir, atomic_write_text, move_into_pl
 from studio.core.system.quiet import quiet_transformers
 from studio.core.training import batch_finder, budget, launch, processes
 from studio.core.training import config as run_config
-from studio.core.training.callback import BridgeCallback, ProbeCallback
+from studio.core.training.build import make_trainer
+from studio.core.training.callback import BridgeCallback
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Event, Listener, Stage, Status
 from studio.core.training.prepare import Prepared, prepare
-from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
+from studio.core.training.trainer import TokenCounter
 
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
                       "batch_size", "num_processes", "accelerate_config", "early_stopping"}
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
-# transformers 5.x renamed gradient checkpointing to activation checkpointing along the way
-_CHECKPOINTING = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
-                  else "gradient_checkpointing")
+
 
 
 @dataclass
@@ -259,7 +255,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     bridge = BridgeCallback(store, emit, control, tokens_seen=counter, memory=lambda: devices.memory_used(device),
                             derived=p.task.derived, report=metrics.take_report if metrics else lambda: None,
                             deadline=deadline, timing=timing)
-    trainer = _trainer(p, run_dir, device, precision, counter, bridge, metrics)
+    trainer = make_trainer(p, run_dir, device, precision, counter, bridge, metrics)
     if checkpoint:
         emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))
     try:
@@ -366,70 +362,3 @@ def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Pat
         atomic_write_text(run_dir / name, "".join(traceback.format_exception(exc)))
     store.mark_finished("failed", text)
     emit(Status("failed", text))
-
-
-def loader_workers(device: str) -> int:
-    """Data loader worker processes for each training process on `device`."""
-    if not device.startswith("cuda"):
-        return 0
-    return max(1, min(4, (os.cpu_count() or 1) // processes.count() - 1))
-
-
-def _trainer(p: Prepared, run_dir: Path, device: str, precision: str, counter: TokenCounter,
-             bridge: BridgeCallback, metrics: Any) -> Any:
-    c = p.config
-    common = dict(
-        output_dir=str(run_dir / runs.CHECKPOINTS), max_steps=c.max_steps, per_device_train_batch_size=c.batch_size,
-        per_device_eval_batch_size=c.batch_size, gradient_accumulation_steps=c.grad_accum, learning_rate=c.lr,
-        weight_decay=c.weight_decay, warmup_steps=c.warmup, lr_scheduler_type="cosine", max_grad_norm=1.0,
-        eval_strategy="steps", eval_steps=c.eval_every, save_strategy="steps", save_steps=c.save_every,
-        save_total_limit=None, logging_steps=c.log_every, logging_first_step=True, report_to="none",
-        seed=c.seed, data_seed=c.seed, bf16=precision == "bf16", fp16=precision == "fp16",
-        use_cpu=device == "cpu", dataloader_pin_memory=device.startswith("cuda"),
-        disable_tqdm=True, remove_unused_columns=False, include_num_input_tokens_seen="no",
-        # every task's model uses all its trainable weights in each step; looking for unused ones costs DDP
-        # an extra pass over the autograd graph every step
-        ddp_find_unused_parameters=False,
-    )
-    common["torch_compile"] = c.compile
-    # On a GPU, worker processes collate the next batches while the GPU computes, as a plain PyTorch loop
-    # would; on a CPU they would take cores from the training itself.
-    workers = loader_workers(device)
-    common.update(dataloader_num_workers=workers, dataloader_persistent_workers=workers > 0)
-    if workers:
-        # the workers are forked after the data was tokenized in parallel; said once, tokenizers keeps
-        # quiet instead of warning from every worker that it turns its threads off
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # TF32 matmuls where the GPU has them (Ampere and later): fp32 work at tensor-core speed, as a plain
-    # PyTorch loop would set it
-    common["tf32"] = True if devices.has_tf32(device) else None
-    if c.early_stopping:
-        # the best checkpoint by validation loss (every task has one) is kept and loaded back at the end
-        common.update(load_best_model_at_end=True, metric_for_best_model="eval_loss", greater_is_better=False)
-    common[_CHECKPOINTING] = c.gradient_checkpointing
-    # non-reentrant checkpointing works when the inputs do not require grad (a frozen embedding under LoRA)
-    common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
-    collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c), p.task.tokens_in)
-    parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
-                 processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics,
-                 preprocess_logits_for_metrics=metrics.preprocess if metrics else None)
-    if p.task.eval_generates:
-        args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=c.target_len,
-                                        generation_num_beams=1)
-        trainer = StudioSeq2SeqTrainer(args=args, **parts)
-    else:
-        trainer = StudioTrainer(args=TrainingArguments(**common), **parts)
-    # the probe runs the model on the main process alone, which a sharded model cannot do
-    if c.probe_text.strip() and processes.is_main() and not c.fsdp:
-        trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
-    if c.early_stopping:
-        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=c.early_stopping))
-    if processes.is_main() and is_tensorboard_available():
-        # Trainer's own TensorBoard reporting, for people who follow runs there too; in the run folder
-        board = TensorBoardCallback()
-        board.logging_dir = str(run_dir / runs.TENSORBOARD)
-        trainer.add_callback(board)
-    trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
-    trainer.keep_checkpoints = c.keep_checkpoints
-    trainer.tokens = counter
-    return trainer

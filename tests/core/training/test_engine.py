@@ -11,8 +11,8 @@ import pytest
 from studio.core.control import Control
 from studio.core.errors import ConfigError, TrainingError
 from studio.core.runs import store as runs
+from studio.core.training import build, engine
 from studio.core.training import config as run_config
-from studio.core.training import engine
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Checkpoint, Metrics, Status
 
@@ -135,7 +135,7 @@ def test_a_folder_named_like_a_preset_does_not_pass_for_a_base_run(ws, lm_text, 
 
 def test_data_loader_workers_still_count_tokens(lm_text, ws, tmp_path, monkeypatch):
     """On a GPU, worker processes collate the batches; the token count must travel back with them."""
-    monkeypatch.setattr(engine, "loader_workers", lambda device: 2)
+    monkeypatch.setattr(build, "loader_workers", lambda device: 2)
     events: list = []
     config = _tiny(lm_text)
     config.max_steps = 6
