@@ -197,8 +197,8 @@ def _empty(folder: Path, remove: bool) -> None:
 
 def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Listener] = (),
              control: Control | None = None) -> TrainResult:
-    """This process's part of a run of several (see worker.py): the launching process wrote the config,
-    checked and, for a resumed run, with its changes."""
+    """This process's part of a run of several (see worker.py). The launching process has checked the
+    config and written it to the run folder (a resumed run's with the changes it was given)."""
     c = run_config.load(run_dir / runs.CONFIG_FILE)
     emit, control, device, precision = _setup(c, listeners, control)
     latest = runs.latest_checkpoint(run_dir) if resume else None
