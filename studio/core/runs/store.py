@@ -294,10 +294,15 @@ def _extremes(rows: Iterable[tuple[int, str, float | None, float]]) -> dict[str,
     return found
 
 
-def delete(run_dir: Path) -> None:
-    """Remove a run for good (the window offers the system's trash first)."""
+def ensure_stopped(run_dir: Path) -> None:
+    """Refuse to touch a run that is training (before deleting it or moving it to the trash)."""
     if read(run_dir, with_history=False).status == "running":
         raise RunError(f"'{run_dir.name}' is still training; stop it before deleting it.")
+
+
+def delete(run_dir: Path) -> None:
+    """Remove a run for good (the window offers the system's trash first)."""
+    ensure_stopped(run_dir)
     shutil.rmtree(run_dir)
 
 

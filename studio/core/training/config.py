@@ -76,6 +76,10 @@ class RunConfig:
         """The defaults of a run of `task`: RunConfig's own, with the task's recipe over them."""
         return cls(task=task, **dict(registry.get(task).recipe))
 
+    def several_processes(self) -> bool:
+        """Whether the run trains in processes started by accelerate's launcher (see training/launch.py)."""
+        return self.num_processes > 1 or self.fsdp or bool(self.accelerate_config)
+
     def adapters(self) -> dict[str, Any] | None:
         """The arguments of `modeling.lora.wrap` for this run; None when it trains every weight."""
         if not self.lora:
@@ -185,7 +189,7 @@ def _check_processes(c: RunConfig) -> None:
     if c.accelerate_config and not Path(c.accelerate_config).expanduser().is_file():
         raise ConfigError(f"The accelerate config file '{c.accelerate_config}' does not exist; write one with "
                           "'accelerate config' or check the path.")
-    several = c.num_processes > 1 or c.fsdp or c.accelerate_config
+    several = c.several_processes()
     if several and c.minutes:
         raise ConfigError("--minutes times one process on this machine and cannot plan for several; give "
                           "--max-steps instead.")

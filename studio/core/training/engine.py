@@ -28,7 +28,7 @@ from studio.core.modeling.presets import is_preset
 from studio.core.runs import store as runs
 from studio.core.system import device as devices
 from studio.core.system import workspace
-from studio.core.system.files import atomic_dir, atomic_write_text, move_into_place
+from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
 from studio.core.training import batch_finder, budget, launch, processes
 from studio.core.training import config as run_config
@@ -42,7 +42,6 @@ from studio.core.training.trainer import TokenCounter
 _RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
                       "batch_size", "num_processes", "accelerate_config", "early_stopping"}
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
-
 
 
 @dataclass
@@ -282,10 +281,10 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         elif not c.lora:
             _export(trainer, p.tokenizer, run_dir / runs.MODEL)
         message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
-        best = trainer.state.best_global_step
         if c.early_stopping and step < c.max_steps and bridge.out_of_time_at is None:
             message = (f"Stopped early at step {step}: the validation loss had not gone down for {c.early_stopping} "
-                       f"evaluations. The model is the best checkpoint, step {best}, in {run_dir / runs.MODEL}.")
+                       f"evaluations. The model is the best checkpoint, step {trainer.state.best_global_step}, in "
+                       f"{run_dir / runs.MODEL}.")
         if bridge.out_of_time_at is not None:
             message = (f"The time budget ran out at step {step} of the {c.max_steps} planned (this machine ran slower "
                        f"than when it was timed); the model is in {run_dir / runs.MODEL}.")
@@ -309,25 +308,15 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
 
 
 def _export(trainer: Any, tokenizer: Any, out: Path) -> None:
-    """The trained model and its tokenizer into `out`, whole or not at all. Every process calls this:
-    a sharded (FSDP) model gathers its weights from all of them; only the main process writes."""
-    staging = out.with_name(f".{out.name}.staging")
-    main = processes.is_main()
-    if main:
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-    processes.wait_for_everyone()
-    try:
-        with quiet_transformers():
-            trainer.save_model(str(staging))
-        processes.wait_for_everyone()
-        if main:
-            tokenizer.save_pretrained(str(staging))
-            move_into_place(staging, out)
-    except BaseException:
-        if main:
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
+    """The trained model and its tokenizer into `out`, whole or not at all. Every process calls this: a
+    sharded (FSDP) model gathers its weights from all of them inside save_model, which writes only on the
+    main process."""
+    if not processes.is_main():
+        trainer.save_model(str(out))
+        return
+    with quiet_transformers(), atomic_dir(out) as tmp:
+        trainer.save_model(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
 
 
 def _save_after_oom(trainer: Any, run_dir: Path) -> int | None:

@@ -34,7 +34,7 @@ LOG = "launch.log"
 
 def wanted(c: RunConfig) -> bool:
     """Whether `c` trains in several processes and this process is not already one of them."""
-    return (c.num_processes > 1 or c.fsdp or bool(c.accelerate_config)) and CHANNEL not in os.environ
+    return c.several_processes() and CHANNEL not in os.environ
 
 
 def check(c: RunConfig, device: str) -> None:

@@ -20,7 +20,7 @@ _TIMEOUT = timedelta(hours=6)
 
 def several() -> bool:
     """True inside a process started by the launcher for a run of more than one process."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return count() > 1
 
 
 def start(device: str) -> None:

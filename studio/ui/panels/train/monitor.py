@@ -218,7 +218,7 @@ class Monitor(QWidget):
             return
         from studio.core.training.events import Checkpoint, Metrics, Report, Stage, Status
 
-        changed = False
+        changed = evaluated = False
         events = self.thread.events
         while events:
             t, event = events.popleft()
@@ -226,6 +226,7 @@ class Monitor(QWidget):
                 self.series.add(event.step, t, event.values)
                 self._update_labels(event, t)
                 changed = True
+                evaluated = evaluated or "eval_loss" in event.values
             elif isinstance(event, Report):
                 self.show_report({"step": event.step, **event.body})
             elif isinstance(event, Stage):
@@ -240,6 +241,7 @@ class Monitor(QWidget):
                 self.status.setText(event.message)
         if changed:
             self.curves.redraw()
+        if evaluated:  # the verdict changes only with a validation loss; the whole history is read for it
             self._check_health()
 
     def _check_health(self) -> None:

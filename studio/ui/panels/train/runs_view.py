@@ -6,7 +6,6 @@ history as CSV, delete to the trash).
 from __future__ import annotations
 
 import datetime
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ _SCRATCH_TIP = ("For a run that started from another run: train the same setting
                 "over it, to see what the pretraining bought")
 _PATH = Qt.ItemDataRole.UserRole
 _SORT = Qt.ItemDataRole.UserRole + 1
+_FACTS = Qt.ItemDataRole.UserRole + 2  # what the actions need to know of a run: has a model, has a base run
 
 
 class _Item(QTableWidgetItem):
@@ -152,6 +152,7 @@ class RunsView(QWidget):
                 item = _Item(text)
                 item.setData(_PATH, info.path)
                 item.setData(_SORT, key)
+                item.setData(_FACTS, {"model": bool(info.model_dir or info.checkpoints), "base": bool(info.base)})
                 item.setToolTip(_tip(info))
                 self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
@@ -174,8 +175,11 @@ class RunsView(QWidget):
 
     def select(self, names: list[str]) -> None:
         """Select the runs shown under these names (folder names or titles)."""
-        self._select(lambda row: self.table.item(row, NAME).text() in names
-                     or Path(self.table.item(row, NAME).data(_PATH)).name in names)
+        self._select(lambda row: any(self._named(row, name) for name in names))
+
+    def _named(self, row: int, name: str) -> bool:
+        item = self.table.item(row, NAME)
+        return item.text() == name or Path(item.data(_PATH)).name == name
 
     def select_paths(self, paths: set[str]) -> None:
         self._select(lambda row: self.table.item(row, NAME).data(_PATH) in paths)
@@ -190,16 +194,15 @@ class RunsView(QWidget):
         self.table.setSelectionMode(mode)
 
     def row_of(self, name: str) -> int:
-        return next(r for r in range(self.table.rowCount())
-                    if Path(self.table.item(r, NAME).data(_PATH)).name == name or self.table.item(r, NAME).text() == name)
+        return next(r for r in range(self.table.rowCount()) if self._named(r, name))
 
     def _selection_changed(self) -> None:
         paths = self.selected()
         one = len(paths) == 1
-        row = self.table.currentRow()
-        status = self.table.item(row, STATUS).text() if one and row >= 0 and self.table.item(row, STATUS) else ""
-        origin = self.table.item(row, MODEL).text() if one and row >= 0 and self.table.item(row, MODEL) else ""
-        has_model = one and bool(runs.checkpoints(paths[0]) or (paths[0] / runs.MODEL / "config.json").is_file())
+        row = self.table.selectedIndexes()[0].row() if one else -1
+        status = self.table.item(row, STATUS).text() if one else ""
+        facts = self.table.item(row, NAME).data(_FACTS) if one else {}
+        has_model = one and facts["model"]
         self.open_button.setEnabled(one)
         self.compare_button.setEnabled(bool(paths))
         self.resume_button.setEnabled(one and status in ("stopped", "failed") and not self.training)
@@ -208,7 +211,7 @@ class RunsView(QWidget):
         for key in ("rename", "notes", "csv"):
             self.actions[key].setEnabled(one)
         self.actions["diff"].setEnabled(len(paths) == 2)
-        self.actions["scratch"].setEnabled(one and origin.startswith("←") and not self.training)
+        self.actions["scratch"].setEnabled(one and facts["base"] and not self.training)
         self.actions["delete"].setEnabled(bool(paths) and status != "running")
 
     # ---- actions ------------------------------------------------------------------------------------
@@ -304,14 +307,13 @@ class RunsView(QWidget):
         """Move the runs to the system's trash; where there is none, ask once more and delete for good."""
         for path in paths:
             try:
-                if runs.read(path, with_history=False).status == "running":
-                    raise StudioError(f"'{path.name}' is still training; stop it before deleting it.")
+                runs.ensure_stopped(path)
                 if QFile.moveToTrash(str(path)):
                     continue
                 asked = QMessageBox.warning(self, "No trash", f"This system has no trash for {path.name}. Delete it "
                                             "for good?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
                 if asked == QMessageBox.StandardButton.Yes:
-                    shutil.rmtree(path)
+                    runs.delete(path)
             except (OSError, StudioError) as exc:
                 self.error.show_message(str(exc) if isinstance(exc, StudioError) else
                                         f"Could not delete {path.name} ({exc.strerror or exc}).")
