@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import report, scratch
+from _common import engine_steps_per_second, report, scratch
 
 # Dense bf16 tensor-core peaks from the vendors' data sheets (without sparsity), in FLOP/s.
 _PEAKS = {"H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12, "L40S": 362e12, "A10": 125e12,
@@ -118,25 +118,14 @@ def plain(folder: Path, data: Any, batch: int, steps: int, compile_: bool, devic
 
 def studio(root: Path, folder: Path, batch: int, steps: int, compile_: bool, device: str, name: str) -> tuple[float, int]:
     """Tokens/s of Studio's engine between its logged steps after warm-up, and peak memory."""
-    from studio.core.training import engine
     from studio.core.training.config import RunConfig
-    from studio.core.training.events import Metrics
 
-    times: dict[int, float] = {}
-
-    def listen(event: Any) -> None:
-        if isinstance(event, Metrics) and "train_loss" in event.values:
-            times[event.step] = time.perf_counter()
-
-    log_every = max(1, steps // 6)
     config = RunConfig(data="sample:python-code", model=str(folder), seq_len=_SEQ, batch_size=batch,
-                       max_steps=steps, eval_every=10**6, save_every=10**6, log_every=log_every, lr=3e-4,
+                       max_steps=steps, eval_every=10**6, save_every=10**6, log_every=max(1, steps // 6), lr=3e-4,
                        compile=compile_, device=device)
     _reset(device)
-    engine.train(config, root=root, out=root / name, listeners=[listen])
-    logged = sorted(s for s in times if s >= max(3, steps // 5))
-    first, last = logged[0], logged[-1]
-    return (last - first) * batch * _SEQ / (times[last] - times[first]), _peak(device)
+    rate = engine_steps_per_second(root, config, name, warm_up=max(3, steps // 5) - 1)
+    return rate * batch * _SEQ, _peak(device)
 
 
 def _sync(device: str) -> None:

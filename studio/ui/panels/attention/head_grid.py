@@ -24,12 +24,6 @@ STAT_NAMES = {"entropy": "entropy", "previous": "previous-token share", "first":
               "induction": "induction score"}
 
 
-def _label_font() -> QFont:
-    font = QFont()
-    font.setPointSize(7)
-    return font
-
-
 class HeadGrid(QWidget):
     head_chosen = Signal(int, int)  # layer, head
 
@@ -96,13 +90,15 @@ class HeadGrid(QWidget):
         self.labels = []
         if self.plot.width() / max(1, self.columns) < _MIN_LABEL_PX:
             return
+        font = QFont()
+        font.setPointSize(7)
         for i, (layer, head) in enumerate(self.order):
             r, c = divmod(i, self.columns)
             text = f"L{layer} H{head}"
             if sort and np.isfinite(self.stats[sort][layer, head]):
                 text += f" {self.stats[sort][layer, head]:.2f}"
             label = self._pg.TextItem(text, color="#ffffff", fill=(0, 0, 0, 140), anchor=(0, 0))
-            label.setFont(_label_font())
+            label.setFont(font)
             label.setPos(c * self.tile[1], r * self.tile[0])
             item.addItem(label)
             self.labels.append(label)

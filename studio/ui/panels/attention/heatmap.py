@@ -91,8 +91,10 @@ class Heatmap(QWidget):
         """The hovered cell's weight in the map shown now; the hint when that cell is not in it (the read-out
         must never show a weight of a step, head or model no longer on screen)."""
         row, column = self._cell if self._cell else (-1, -1)
-        inside = 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]
-        self.readout.setText(self.describe(row, column) if inside else _HINT)
+        self.readout.setText(self.describe(row, column) if self._inside(row, column) else _HINT)
+
+    def _inside(self, row: int, column: int) -> bool:
+        return 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]
 
     def _bottom_ticks(self) -> None:
         """Column labels that fit the width the map has now: every k-th token, cut to the room it gets."""
@@ -102,9 +104,9 @@ class Heatmap(QWidget):
     def _hover(self, pos: Any) -> None:
         point = self.plot.getPlotItem().vb.mapSceneToView(pos)
         row, column = int(math.floor(point.y())), int(math.floor(point.x()))
-        if 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]:
+        if self._inside(row, column):
             self._cell = (row, column)
-            self.readout.setText(self.describe(row, column))
+            self._read_out()
 
     def describe(self, row: int, column: int) -> str:
         return (f"{visible(self.rows[row])} [{row}] → {visible(self.columns[column])} [{column}]: "
