@@ -14,8 +14,8 @@ from studio.core.errors import Cancelled, StudioError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from studio.cli import (attention_command, classify_command, evaluate_command, mask_tag_commands, runs_commands,
-                            text_commands, tokenizer_command, train_command)
+    from studio.cli import (attention_command, evaluate_command, runs_commands, task_commands, tokenizer_command,
+                            train_command)
 
     parser = argparse.ArgumentParser(prog="studio", description="Train, run and look inside transformer "
                                      "language models on your own machine.")
@@ -23,14 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", metavar="DIR", help="where runs and caches live (default: "
                         "$STUDIO_WORKSPACE or your user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (train_command, runs_commands, text_commands, classify_command, mask_tag_commands,
-                   evaluate_command, attention_command, tokenizer_command):
+    for module in (train_command, runs_commands, task_commands, evaluate_command, attention_command,
+                   tokenizer_command):
         module.register(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    from studio.core.tasks import registry
+
+    for problem in registry.problems():  # an installed task that could not be loaded; the rest work
+        print(f"studio: {problem}", file=sys.stderr)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

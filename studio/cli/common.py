@@ -1,4 +1,4 @@
-"""Pieces the commands share: column flags from the task registry, reading text files, the workspace."""
+"""Pieces the commands share: flags from settings and the task registry, reading text files, the workspace."""
 
 from __future__ import annotations
 
@@ -7,8 +7,28 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import ConfigError, DataError
+from studio.core.settings import Setting
 from studio.core.system import workspace
 from studio.core.tasks import registry
+
+
+def setting_flag(p: Any, setting: Setting, *, prefix: str = "", default: Any = None) -> None:
+    """The flag of a setting: a switch for a yes/no setting, else a value parsed (and named) as declared.
+    Flags not given are None, so a config file's values or a task's defaults stay under them."""
+    help_text = (prefix + setting.help).replace("%", "%%") or None
+    if setting.kind == "bool":
+        p.add_argument(setting.flag, dest=setting.name, action="store_true", default=default, help=help_text)
+        return
+
+    def parse(text: str) -> Any:
+        try:
+            return setting.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting.kind  # argparse names the type in its error
+    p.add_argument(setting.flag, dest=setting.name, type=parse, default=default, help=help_text,
+                   metavar=setting.metavar or None, choices=setting.choices or None)
 
 
 def column_flags(p: argparse.ArgumentParser) -> None:

@@ -28,7 +28,7 @@ def register(commands: Any) -> None:
 
 def tokenizer_train(args: argparse.Namespace) -> int:
     from studio.core.data import sources
-    from studio.core.data.columns import TEXT, Column, kind_of, map_columns
+    from studio.core.data.columns import TEXT, Column, map_columns, text_columns
     from studio.core.data.tokenizer import check_vocab_size, save_tokenizer, train_bpe
 
     check_vocab_size(args.vocab_size)
@@ -40,7 +40,7 @@ def tokenizer_train(args: argparse.Namespace) -> int:
         role = Column("text", "Text", TEXT, (), "")
         columns = [map_columns(ds, (role,), {"text": args.text_column}, {"text": "--text-column"})["text"]]
     else:
-        columns = [c for c in ds.column_names if kind_of(ds, c) == TEXT]
+        columns = text_columns(ds)
         if not columns:
             raise ConfigError(f"'{args.data}' has no text columns to learn from.")
     started = time.perf_counter()

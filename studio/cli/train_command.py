@@ -10,104 +10,46 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import column_flags
+from studio.cli.common import column_flags, setting_flag
 from studio.core.control import Control
-from studio.core.data import samples
 from studio.core.errors import ConfigError
-from studio.core.modeling.presets import PRESETS
 from studio.core.runs.store import read_config
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
 
-# flags that map one to one onto RunConfig fields (the column flags come from the tasks)
-_FLAGS = ("task", "data", "model", "tokenizer", "vocab_size", "seq_len", "target_len", "max_steps", "minutes",
-          "batch_size",
-          "grad_accum", "lr", "eval_every", "save_every", "seed", "device", "precision", "trust_remote_code",
-          "validation_fraction", "probe_text", "mlm_probability", "whole_word_mask", "lora", "lora_r", "lora_alpha",
-          "lora_dropout", "lora_targets", "qlora", "gradient_checkpointing", "compile", "early_stopping",
-          "num_processes", "fsdp",
-          "accelerate_config")
-
-
 def register(commands: Any) -> None:
     p = commands.add_parser("train", help="train or fine-tune a model (a new run, or --resume one)",
-                            description="Train a model. With no options: a tiny GPT on sample:python-code.")
+                            description="Train a model. With no options: a tiny GPT on sample:python-code.",
+                            epilog=_tasks_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", metavar="FILE.toml", help="settings file; flags given here override it")
-    p.add_argument("--task", choices=list(registry.TASKS), help="; ".join(
-        f"{t.name}: {t.title.lower()} (default data {t.default_data}, model {t.default_preset})"
-        for t in registry.all_tasks()) + ". Default: lm, or the task of the sample given as --data")
-    p.add_argument("--data", metavar="PATH|sample:NAME", help="a file, a folder, or " +
-                   ", ".join("sample:" + n for n in samples.SAMPLES))
+    for setting in run_config.COMMON:
+        if setting.flag_shown:
+            setting_flag(p, setting)
     column_flags(p)
-    p.add_argument("--model", metavar="PRESET|RUN_DIR|DIR|HUB_ID", help=f"a preset ({', '.join(PRESETS)}), a "
-                   "finished run, a model folder, or a hub id")
-    p.add_argument("--tokenizer", metavar="DIR", help="use this tokenizer instead of training one")
-    p.add_argument("--vocab-size", type=int, metavar="N")
-    p.add_argument("--seq-len", type=int, metavar="N", help="tokens per block (lm), source limit (summarize) or "
-                   "text limit (classify)")
-    p.add_argument("--target-len", type=int, metavar="N", help="summary length limit in tokens")
-    p.add_argument("--max-steps", type=int, metavar="N")
-    p.add_argument("--minutes", type=float, metavar="M", help="a time budget instead of --max-steps: Studio times "
-                   "a few steps on this machine and sets the steps, evaluations and checkpoints to end within M "
-                   "minutes")
-    p.add_argument("--batch-size", type=_batch_size, metavar="N|auto", help="rows per step; auto finds the largest "
-                   "that fits in the GPU's memory when the run starts")
-    p.add_argument("--grad-accum", type=int, metavar="N", help="gradient accumulation steps")
-    p.add_argument("--lr", type=float, metavar="X", help="peak learning rate")
-    p.add_argument("--eval-every", type=int, metavar="N")
-    p.add_argument("--save-every", type=int, metavar="N")
-    p.add_argument("--validation-fraction", type=float, metavar="X", help="share of rows held out (0.05)")
-    p.add_argument("--probe-text", metavar="TEXT", help="record this text's attention at every evaluation, "
-                   "to watch heads form in the Attention panel")
-    p.add_argument("--mlm-probability", type=float, metavar="X", help="mlm: share of tokens the model must "
-                   "predict (0.15); of those 80%% become the mask token, 10%% a random token, 10%% stay")
-    p.add_argument("--whole-word-mask", action="store_true", default=None,
-                   help="mlm: choose whole words to predict, all their pieces at once, not single pieces")
-    p.add_argument("--lora", action="store_true", default=None, help="train small low-rank adapters (LoRA) on a "
-                   "trained model instead of all its weights: far less memory; exports the merged model and the "
-                   "adapter")
-    p.add_argument("--lora-r", type=int, metavar="N", help="the adapters' rank (8)")
-    p.add_argument("--lora-alpha", type=float, metavar="A", help="their scale is A / rank (16)")
-    p.add_argument("--lora-dropout", type=float, metavar="P", help="dropout on the adapters' input (0.05)")
-    p.add_argument("--lora-targets", metavar="M,...", help="the layers to adapt, by name (c_attn, query, q_proj, "
-                   "...) or all-linear; default: the usual choice for the model family")
-    p.add_argument("--qlora", action="store_true", default=None, help="LoRA on a base loaded in 4 bits "
-                   "(bitsandbytes; needs a CUDA GPU): about a quarter of the memory for the frozen weights")
-    p.add_argument("--compile", action="store_true", default=None, help="compile the model with torch.compile: "
-                   "the first steps wait for the compiler, the rest run faster (mostly on a GPU)")
-    p.add_argument("--gradient-checkpointing", action="store_true", default=None, help="keep only each layer's "
-                   "input during the forward pass and recompute the rest for the backward pass: much less memory "
-                   "for activations, about a third slower")
-    p.add_argument("--early-stopping", type=int, metavar="N", help="stop when the validation loss has not gone down "
-                   "for N evaluations in a row; the exported model is then the best checkpoint, not the last")
-    p.add_argument("--num-processes", type=int, metavar="N", help="train in N processes, one per GPU (data "
-                   "parallel, through accelerate's launcher); on a machine without GPUs, N CPU processes")
-    p.add_argument("--fsdp", action="store_true", default=None, help="shard the weights, gradients and optimizer "
-                   "state across the GPUs (FSDP) instead of keeping a copy on each: for models too big for one GPU")
-    p.add_argument("--accelerate-config", metavar="FILE", help="an accelerate config file (from 'accelerate "
-                   "config'): several machines, or any launch setting; it overrides --num-processes' defaults")
-    p.add_argument("--seed", type=int, metavar="N")
-    p.add_argument("--device", metavar="D", help="auto, cuda, mps or cpu")
-    p.add_argument("--precision", choices=["auto", "bf16", "fp16", "fp32"])
-    p.add_argument("--trust-remote-code", action="store_true", default=None,
-                   help="allow a hub model to run its own code (only for authors you trust)")
+    users = {s.name: [t.name for t in tasks] for s, tasks in registry.task_settings()}
+    added: set[str] = set()
+    for task in registry.all_tasks():
+        new = [s for s in task.settings if s.name not in added]
+        if new:
+            group = p.add_argument_group(f"{task.title.lower()} (--task {task.name})")
+            for setting in new:
+                setting_flag(group, setting, prefix=f"{', '.join(users[setting.name])}: ")
+                added.add(setting.name)
     p.add_argument("--out", metavar="RUN_DIR", help="the run folder (default: a new folder in the workspace)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run from its latest checkpoint")
     p.set_defaults(func=run)
 
 
-def _batch_size(text: str) -> int:
-    if text == "auto":
-        return 0  # RunConfig's word for auto
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is neither a number of rows nor auto") from None
+def _tasks_epilog() -> str:
+    lines = ["tasks (--task):"] + [f"  {t.name}: {t.title.lower()} (default data {t.default_data}, model "
+                                   f"{t.default_preset})" for t in registry.all_tasks()]
+    return "\n".join(lines + ["Default: lm, or the task of the sample given as --data."])
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:
-    names = list(_FLAGS) + [c.field for c in registry.column_roles()]
+    names = [s.name for s in run_config.COMMON if s.flag_shown] + [c.field for c in registry.column_roles()] + \
+        [s.name for s, _ in registry.task_settings()]
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 

@@ -19,7 +19,7 @@ from studio.core.data.encoding import encode
 from studio.core.errors import ConfigError
 from studio.core.modeling import shapes
 from studio.core.modeling.batches import softmax
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.modeling.loaded import LoadedModel
 
 METHODS = {"integrated-gradients": "Integrated gradients", "gradient-x-input": "Gradient × input"}
 
@@ -47,7 +47,7 @@ def attribute(loaded: LoadedModel, text: str, label: str | None = None, *, metho
     import torch
     from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 
-    if loaded.task.output != "labels":
+    if not loaded.task.attributable:
         raise ConfigError(f"Attributions explain a classifier's label; '{loaded.source}' is a "
                           f"{loaded.task.title.lower()} model.")
     if method not in METHODS:

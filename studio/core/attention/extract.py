@@ -17,7 +17,7 @@ from studio.core.data.encoding import encode
 from studio.core.errors import ConfigError
 from studio.core.modeling import shapes
 from studio.core.system.files import atomic_write_bytes
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.modeling.loaded import LoadedModel
 
 _MAX_TARGET_TOKENS = 48
 

@@ -1,34 +1,104 @@
 """The columns a task reads, by role: what each role is, how it is guessed, and how a choice is checked.
 
-A task declares its roles (`Column`); this module maps them onto a dataset's columns. Guessing goes by
-name first, then by elimination: when exactly one column of the right kind is left for a role, it is
-taken, so a CSV of `body,label` needs no flags for classification.
+A task declares its roles (`Column`), each of a `ColumnKind`: text, a label, a list of words, a list of
+tags, or a kind the task brings itself. This module maps the roles onto a dataset's columns. Guessing
+goes by name first, then by elimination: when exactly one column of the right kind is left for a role,
+it is taken, so a CSV of `body,label` needs no flags for classification.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import DataError
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-TEXT, LABEL, WORDS, TAGS = "text", "label", "words", "tags"
 _STRINGS = ("string", "large_string")
 _INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _LABEL_TYPES = _STRINGS + _INTEGERS + ("bool", "float16", "float32", "float64")
+
+
+def _is_list(feature: object) -> bool:
+    return type(feature).__name__ in ("List", "LargeList", "Sequence")
+
+
+def shape_of(feature: Any) -> str | None:
+    """What a `datasets` feature holds at heart: "text" (strings), "label" (a value that can be a label),
+    "words" (lists of strings), "tags" (lists of numbers or class labels), or None for anything else."""
+    if _is_list(feature):
+        inner = feature.feature
+        if type(inner).__name__ == "ClassLabel" or getattr(inner, "dtype", None) in _INTEGERS:
+            return "tags"
+        return "words" if getattr(inner, "dtype", None) in _STRINGS else None
+    if type(feature).__name__ == "ClassLabel":
+        return "label"
+    dtype = getattr(feature, "dtype", None)
+    if dtype in _STRINGS:
+        return "text"
+    if dtype in _LABEL_TYPES:
+        return "label"
+    return None
+
+
+@dataclass(frozen=True)
+class ColumnKind:
+    """What a role's column must hold. The data layer knows four; a task may bring its own."""
+
+    name: str
+    fits: Callable[[Any], bool]  # whether a column with this `datasets` feature can fill the role
+    refusal: Callable[[Dataset, str, str], str]  # (data, column, where it is chosen) -> why it cannot
+    tokenized: bool = False  # a new tokenizer learns from its text (lists of words read joined by spaces)
+    count: Callable[[Dataset, str, str], Any] | None = None  # its classes and their counts (a LabelSet)
+
+
+def _refuse_text(ds: Dataset, name: str, control: str) -> str:
+    texts = [c for c in ds.column_names if shape_of(ds.features[c]) == "text"]
+    return f"Column '{name}' does not hold text; choose a text column ({_names(texts)}) with {control}."
+
+
+def _refuse_lists(what: str) -> Callable[[Dataset, str, str], str]:
+    def refuse(ds: Dataset, name: str, control: str) -> str:
+        return (f"Column '{name}' does not hold a list of {what} per row (it holds {_describe(ds, name)}); choose "
+                f"a column of lists with {control}.")
+
+    return refuse
+
+
+def _refuse_label(ds: Dataset, name: str, control: str) -> str:
+    return (f"Column '{name}' does not hold one label per row (it holds {_describe(ds, name)}); a label is a word "
+            f"or a whole number. Choose another column with {control}.")
+
+
+def _count_labels(ds: Dataset, name: str, control: str) -> Any:
+    from studio.core.data import labels
+
+    return labels.label_set(ds, name, control)
+
+
+def _count_tags(ds: Dataset, name: str, control: str) -> Any:
+    from studio.core.data import tags
+
+    return tags.tag_set(ds, name, control)
+
+
+TEXT = ColumnKind("text", lambda f: shape_of(f) == "text", _refuse_text, tokenized=True)
+# string labels and string tags are the usual case
+LABEL = ColumnKind("label", lambda f: shape_of(f) in ("label", "text"), _refuse_label, count=_count_labels)
+WORDS = ColumnKind("words", lambda f: shape_of(f) == "words", _refuse_lists("words"), tokenized=True)
+TAGS = ColumnKind("tags", lambda f: shape_of(f) in ("tags", "words"), _refuse_lists("tags"), count=_count_tags)
 
 
 @dataclass(frozen=True)
 class Column:
     """One role a task needs filled by a column of the data."""
 
-    role: str  # "text", "source", "target", "label", "tokens", "tags"; also the RunConfig field `<role>_column`
+    role: str  # "text", "source", "target", "label", "tokens", "tags"; also the setting `<role>_column`
     title: str  # what the person reads beside the box that picks it
-    kind: str  # TEXT (strings), LABEL (a word or whole number per row), WORDS (a list of words per row) or
-    # TAGS (a list of tags per row: words, or numbers with names)
+    kind: ColumnKind
     guesses: tuple[str, ...]  # column names that usually hold this role, most likely first
     help: str
 
@@ -41,33 +111,9 @@ class Column:
         return f"{self.role}_column"
 
 
-def _is_list(feature: object) -> bool:
-    return type(feature).__name__ in ("List", "LargeList", "Sequence")
-
-
-def kind_of(ds: Dataset, name: str) -> str | None:
-    """TEXT for a string column, LABEL for one that can hold labels, WORDS for lists of strings, TAGS for
-    lists of numbers or class labels; None for anything else."""
-    feature = ds.features[name]
-    if _is_list(feature):
-        inner = feature.feature
-        if type(inner).__name__ == "ClassLabel" or getattr(inner, "dtype", None) in _INTEGERS:
-            return TAGS
-        return WORDS if getattr(inner, "dtype", None) in _STRINGS else None
-    if type(feature).__name__ == "ClassLabel":
-        return LABEL
-    dtype = getattr(feature, "dtype", None)
-    if dtype in _STRINGS:
-        return TEXT
-    if dtype in _LABEL_TYPES:
-        return LABEL
-    return None
-
-
-def _fits(ds: Dataset, name: str, kind: str) -> bool:
-    found = kind_of(ds, name)
-    # string labels and string tags are the usual case
-    return found == kind or (kind == LABEL and found == TEXT) or (kind == TAGS and found == WORDS)
+def text_columns(ds: Dataset) -> list[str]:
+    """The columns that hold text."""
+    return [c for c in ds.column_names if TEXT.fits(ds.features[c])]
 
 
 def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], controls: dict[str, str]
@@ -85,8 +131,8 @@ def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], 
         if name not in ds.column_names:
             raise DataError(f"There is no column '{name}'; the data has {_names(ds.column_names)}. Choose one of "
                             f"them with {controls[role.role]}.")
-        if not _fits(ds, name, role.kind):
-            raise DataError(_wrong_kind(ds, name, role, controls[role.role]))
+        if not role.kind.fits(ds.features[name]):
+            raise DataError(role.kind.refusal(ds, name, controls[role.role]))
         chosen[role.role] = name
     for role in roles:  # by name first, for every role, so a later role's name is not taken by elimination
         free = _free(ds, chosen, role)
@@ -114,19 +160,7 @@ def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], 
 
 
 def _free(ds: Dataset, chosen: dict[str, str], role: Column) -> list[str]:
-    return [c for c in ds.column_names if c not in chosen.values() and _fits(ds, c, role.kind)]
-
-
-def _wrong_kind(ds: Dataset, name: str, role: Column, control: str) -> str:
-    if role.kind == TEXT:
-        texts = [c for c in ds.column_names if kind_of(ds, c) == TEXT]
-        return f"Column '{name}' does not hold text; choose a text column ({_names(texts)}) with {control}."
-    if role.kind in (WORDS, TAGS):
-        what = "words" if role.kind == WORDS else "tags"
-        return (f"Column '{name}' does not hold a list of {what} per row (it holds {_describe(ds, name)}); choose "
-                f"a column of lists with {control}.")
-    return (f"Column '{name}' does not hold one label per row (it holds {_describe(ds, name)}); a label is a word "
-            f"or a whole number. Choose another column with {control}.")
+    return [c for c in ds.column_names if c not in chosen.values() and role.kind.fits(ds.features[c])]
 
 
 def _describe(ds: Dataset, name: str) -> str:

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from studio.core.control import Control
-from studio.core.data import labels, tags
+from studio.core.data import tags
 from studio.core.data import sources as data
-from studio.core.data.columns import TAGS, TEXT, WORDS, Column, kind_of, map_columns
+from studio.core.data.columns import Column, ColumnKind, map_columns, text_columns
 from studio.core.data.encoding import TokenStats, encode, stats
 
 _CELL_CHARS = 300
@@ -29,7 +29,7 @@ class TablePreview:
         self.label = label
         self.builder = builder
         self.columns: list[str] = list(dataset.column_names)
-        self.text_columns: list[str] = [c for c in self.columns if kind_of(dataset, c) == TEXT]
+        self.text_columns: list[str] = text_columns(dataset)
 
     def __len__(self) -> int:
         return len(self._ds)
@@ -51,12 +51,10 @@ class TablePreview:
         """The columns for a task's roles (see data.columns.map_columns)."""
         return map_columns(self._ds, roles, wanted, controls)
 
-    def label_set(self, column: str, control: str) -> labels.LabelSet:
-        """The classes of a label column, or the tags of a tag column, and their counts (the whole column,
-        read from Arrow)."""
-        if kind_of(self._ds, column) in (WORDS, TAGS):
-            return tags.tag_set(self._ds, column, control)
-        return labels.label_set(self._ds, column, control)
+    def counts(self, kind: ColumnKind, column: str, control: str) -> Any:
+        """The classes of a column whose kind counts them (labels, tags) and their counts, as a LabelSet (the
+        whole column, read from Arrow)."""
+        return kind.count(self._ds, column, control)
 
     def tagged_example(self, words: str, tag_column: str) -> tuple[list[str], list[str]]:
         """The first row (of the first hundred) that has an entity, as its words and tag names."""

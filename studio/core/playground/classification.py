@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.control import Control
-from studio.core.errors import ConfigError, ModelError
+from studio.core.errors import ConfigError
 from studio.core.modeling.batches import logits, softmax
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.modeling.loaded import LoadedModel
 
 
 @dataclass
@@ -28,12 +28,6 @@ class Prediction:
         return {"label": self.label, "score": self.score, "scores": self.scores}
 
 
-def _check(loaded: LoadedModel) -> None:
-    if loaded.task.output != "labels":
-        raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not classify text. "
-                         f"Use 'studio {loaded.task.command}' with it, or a model trained with --task classify.")
-
-
 def classify(loaded: LoadedModel, text: str) -> Prediction:
     if not text.strip():
         raise ConfigError("There is no text to classify; give --text with a few words in it.")
@@ -43,7 +37,6 @@ def classify(loaded: LoadedModel, text: str) -> Prediction:
 def classify_many(loaded: LoadedModel, texts: list[str], *, batch_size: int = 32,
                   progress: Callable[[float], None] | None = None, control: Control | None = None) -> list[Prediction]:
     """A prediction for each text, in order; batched shortest-first (see modeling.batches)."""
-    _check(loaded)
     names = loaded.labels
     probabilities = softmax(logits(loaded.model, loaded.tokenizer, texts, limit=loaded.input_limit,
                                    batch_size=batch_size, progress=progress, control=control).astype("float64"))

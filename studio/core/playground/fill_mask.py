@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from studio.core.errors import ConfigError, ModelError
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.modeling.loaded import LoadedModel
 
 MOST_CANDIDATES = 50
 
@@ -31,11 +31,19 @@ def mask_token(loaded: LoadedModel) -> str:
     return token
 
 
-def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> list[list[Candidate]]:
+@dataclass
+class Filled:
+    """The candidates for every mask token of `text`, in the order the masks appear."""
+
+    text: str
+    masks: list[list[Candidate]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"masks": [[asdict(c) for c in mask] for mask in self.masks]}
+
+
+def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> Filled:
     """The `top_k` likeliest tokens for each mask token in `text`, in the order the masks appear."""
-    if loaded.task.output != "masks":
-        raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not fill in masks. "
-                         f"Use 'studio {loaded.task.command}' with it, or a model trained with --task mlm.")
     token = mask_token(loaded)
     if token not in text:
         raise ConfigError(f"The text has no {token}; put {token} where the model should fill in a token, for "
@@ -45,7 +53,8 @@ def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> list[list[Candidate]
     results = _pipeline(loaded)(text, top_k=top_k)
     if text.count(token) == 1:
         results = [results]
-    return [[Candidate(r["token_str"], int(r["token"]), float(r["score"])) for r in mask] for mask in results]
+    return Filled(text, [[Candidate(r["token_str"], int(r["token"]), float(r["score"])) for r in mask]
+                         for mask in results])
 
 
 def _pipeline(loaded: LoadedModel) -> Any:
@@ -55,7 +64,3 @@ def _pipeline(loaded: LoadedModel) -> Any:
 
     with quiet_transformers():
         return pipeline("fill-mask", model=loaded.model, tokenizer=loaded.tokenizer, device=loaded.device)
-
-
-def as_json(masks: list[list[Candidate]]) -> dict[str, Any]:
-    return {"masks": [[asdict(c) for c in mask] for mask in masks]}

@@ -18,7 +18,7 @@ from studio.core.errors import ConfigError, ModelError
 from studio.core.modeling import shapes
 from studio.core.playground.sampling import Sampling
 from studio.core.playground.scoring import Alternative, score
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.modeling.loaded import LoadedModel
 
 # torch samples from one global generator; two seeded generations at once (side by side) would
 # interleave their draws, so seeded sampling takes turns to stay reproducible.
@@ -154,9 +154,6 @@ def generate(loaded: LoadedModel, prompt: str, sampling: Sampling, *, on_token: 
     streamed first and the model continues after them.
     """
     sampling.check()
-    if loaded.task.output != "text":
-        raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not write text. Use "
-                         f"'studio {loaded.task.command}' instead.")
     tok = loaded.tokenizer
     forced = list(forced or [])
     seq2seq = loaded.model.config.is_encoder_decoder

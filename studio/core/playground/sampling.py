@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from studio.core.errors import ConfigError
+from studio.core.settings import Setting
 
 # Sampling settings a person can pick by name; greedy and length settings are left as they are.
 PRESETS: dict[str, dict[str, float | int]] = {
@@ -84,3 +85,26 @@ class Sampling:
     @property
     def samples(self) -> bool:
         return not self.greedy and self.num_beams == 1
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> Sampling:
+        """The settings among a request's options (the flags of `studio generate`, the Playground's form)."""
+        return cls(**{k: options[k] for k in cls.__dataclass_fields__ if options.get(k) is not None})
+
+
+def options(*, beams: int, max_new: int, lengths: bool = False) -> tuple[Setting, ...]:
+    """The decoding flags of a command that writes text; `lengths` adds the length controls of beam search."""
+    found = (Setting("max_new_tokens", "int", max_new, metavar="N"),
+             Setting("temperature", "float", 0.8, metavar="T"),
+             Setting("top_k", "int", 50, metavar="K"),
+             Setting("top_p", "float", 0.95, metavar="P"),
+             Setting("repetition_penalty", "float", 1.0, metavar="X"),
+             Setting("seed", "int", None, metavar="N"),
+             Setting("greedy", "bool", False, help="always take the most likely token"),
+             Setting("num_beams", "int", beams, metavar="N"))
+    if lengths:
+        found += (Setting("length_penalty", "float", 1.0, help=">1 favours longer summaries (beams only)", metavar="X"),
+                  Setting("min_new_tokens", "int", 0, metavar="N"),
+                  Setting("no_repeat_ngram_size", "int", SUMMARY_DEFAULTS["no_repeat_ngram_size"], metavar="N",
+                          help="never repeat a run of this many tokens (0 is off)"))
+    return found

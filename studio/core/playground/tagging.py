@@ -11,8 +11,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio.core.errors import ConfigError, ModelError
-from studio.core.tasks.loaded import LoadedModel
+from studio.core.errors import ConfigError
+from studio.core.modeling.loaded import LoadedModel
 
 
 @dataclass
@@ -45,9 +45,6 @@ class Tagging:
 
 
 def tag(loaded: LoadedModel, text: str) -> Tagging:
-    if loaded.task.output != "tags":
-        raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not tag words. Use "
-                         f"'studio {loaded.task.command}' with it, or a model trained with --task tag.")
     if not text.strip():
         raise ConfigError("There is no text to tag; give --text with a few words in it.")
     run = _pipeline(loaded)

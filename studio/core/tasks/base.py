@@ -1,9 +1,10 @@
 """What a task is: everything Studio needs to know to train, use, evaluate and show models of one kind.
 
-Each task is a module in this package with one `Task` subclass instance; `registry` lists them. The
-rest of Studio asks a task, never compares task names: the CLI's flags, the wizard and Data panel,
-the engine's inputs and metrics, the monitor's headline curves and the Playground's view all come
-from these declarations.
+Each task is one module with one `Task` instance, in this package or in another installed package (an
+entry point in the group `studio.tasks`); `registry` lists them. The rest of Studio asks a task, never
+compares task names: the command line's flags and commands, the wizard and the Data panel, the engine's
+inputs and metrics, the monitor's headline curves and the Playground's view all come from these
+declarations.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from studio.core.control import Control
 from studio.core.data import sources
 from studio.core.data.columns import Column
+from studio.core.settings import Setting
+from studio.core.tasks.outputs import OutputKind
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-    from studio.core.training.config import RunConfig
-
 Progress = Callable[[float], None]
+OnToken = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,47 @@ class Metric:
 
 @dataclass(frozen=True)
 class PlaygroundSpec:
-    """What the Playground shows for a model of the task (its view follows the task's `output`)."""
+    """What the Playground shows for a model of the task (its view follows the task's output kind)."""
 
     input_title: str  # above the text box: "Prompt", "Text to summarize", ...
     action: str  # the run button: "Generate", "Summarize", "Classify"
     echo_input: bool = False  # the output continues the input, so the input is shown before it
     beams: bool = False  # beam search and length controls apply
+    pair_title: str = ""  # a second text the model reads with the first (a context for a question); "": none
+
+
+@dataclass(frozen=True)
+class Command:
+    """The task's own command line command, `studio NAME --model M ...`, built from this declaration."""
+
+    name: str  # "classify"
+    help: str
+    description: str = ""
+    text_flag: str = "--text"  # the flag that gives the text ("--prompt" for a language model)
+    file: str = ""  # "whole": --file gives the text instead; "lines": each line of --file is answered; "": no --file
+    options: tuple[Setting, ...] = ()  # its own flags, by the names the task's `answer` reads
+    json_help: str = ""  # what --json prints
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a person asks a model: a text (and a second one, for a task that reads a pair), with the
+    task's options (sampling settings, how many candidates)."""
+
+    text: str
+    pair: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """What a task reads of a run's settings: the length limit every task has, and its own settings."""
+
+    seq_len: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
 
 
 @dataclass
@@ -69,6 +106,17 @@ class EvalMetrics:
         return None
 
 
+@dataclass
+class EvalSet:
+    """The validation split as a task's metrics see it: the raw rows, in order, and the features the model
+    reads. Most tasks make one feature of each row; a task may make several (a long context's windows), and
+    keeps in its features whatever its metrics need to find their way back to the rows."""
+
+    rows: Any
+    features: Any
+    columns: dict[str, str]
+
+
 class Task:
     name: str
     title: str  # "Text classification"
@@ -82,16 +130,16 @@ class Task:
     samples: tuple[str, ...]  # the built-in samples it trains on, the default first
     headline: tuple[Metric, ...]  # curves beside the loss, in the monitor
     playground: PlaygroundSpec
-    command: str  # the CLI command that uses its models
-    output: str  # what its models give: "text" (written token by token) or "labels" (a probability each)
+    command: Command  # the command line command that uses its models
+    output: OutputKind  # what its models give (see outputs): the Playground's view follows it
+    settings: tuple[Setting, ...] = ()  # its own run settings: flags, TOML keys, checks and wizard rows
     eval_generates: bool = False  # evaluation generates text (Seq2SeqTrainer, predict_with_generate)
     length_title: str = "Sequence length"  # what --seq-len means for this task
     long_rows: str = "are cut to fit"  # what happens to a row longer than that
-    target_title: str | None = None  # what --target-len means, for tasks that write a target
-    settings: tuple[str, ...] = ()  # RunConfig fields only this task reads (shown in the wizard for it)
     label_names: str | None = None  # a head that predicts named labels: the DataInfo key holding the names
     head_title: str | None = None  # what that head is called, for the sentence when it starts fresh
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
+    attributable: bool = False  # its models score labels for a whole text, so a label can be explained
     # RunConfig defaults this task's default run changes, as (field, value) pairs: the steps its default data
     # and preset need to show learning a person can see
     recipe: tuple[tuple[str, Any], ...] = ()
@@ -145,19 +193,26 @@ class Task:
 
     def tokenizer_texts(self, columns: dict[str, str]) -> list[str]:
         """The columns a new tokenizer learns from (word lists read as their words joined by spaces)."""
-        return [columns[c.role] for c in self.columns if c.kind in ("text", "words")]
+        return [columns[c.role] for c in self.columns if c.kind.tokenized]
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
-        """Model inputs for `rows`, and token statistics by name (for the Data panel and `runs show`)."""
+        """Model inputs for `rows` (one feature per row, or several), and token statistics by name (for the
+        Data panel and `runs show`)."""
         raise NotImplementedError
 
-    def empty_split_hint(self, config: RunConfig) -> str:
+    def cap_validation(self, rows: Dataset, features: Dataset, limit: int) -> tuple[Dataset, Dataset]:
+        """At most `limit` validation features, with the raw rows they came from. Features here are rows in
+        order (or blocks cut from them); a task that makes several features of one row caps by rows."""
+        kept = min(len(features), limit)
+        return rows.select(range(min(kept, len(rows)))), features.select(range(kept))
+
+    def empty_split_hint(self, config: TaskConfig) -> str:
         """What follows "The training split" when a split holds nothing to train on."""
         return "is empty; add more rows"
 
     # ---- training -----------------------------------------------------------------------------------
-    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
         raise NotImplementedError
 
     def tokens_in(self, batch: dict[str, Any]) -> int:
@@ -165,20 +220,40 @@ class Task:
         mask = batch.get("attention_mask")
         return int(mask.sum()) if mask is not None else int(batch["input_ids"].numel())
 
-    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: DataInfo
-                ) -> EvalMetrics | None:
-        """Trainer's compute_metrics for this task; `validation` holds the raw rows evaluated, in order."""
+    def metrics(self, tokenizer: Any, validation: EvalSet, info: DataInfo) -> EvalMetrics | None:
+        """Trainer's compute_metrics for this task, over the features of `validation` in order."""
         return None
 
     def derived(self, values: dict[str, float]) -> dict[str, float]:
         """Metrics computed from logged ones (perplexity from the validation loss)."""
         return {}
 
-    def length_limits(self, config: RunConfig) -> tuple[int, int]:
-        """(source, target) lengths for the memory estimate; target 0 for one sequence."""
+    def length_limits(self, config: TaskConfig) -> tuple[int, int]:
+        """(source, target) lengths for the memory estimate and generation; target 0 for one sequence."""
         return config.seq_len, 0
 
     # ---- using a trained model ----------------------------------------------------------------------
+    def check_options(self, options: dict[str, Any]) -> None:
+        """Refuse options that cannot work (with a sentence) before a model is loaded to answer them."""
+
+    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
+               control: Control | None = None) -> Any:
+        """What the model gives for `request`, as the result its output kind describes; `on_token` receives
+        generated tokens as they come, for a task whose answers are written token by token."""
+        raise NotImplementedError
+
+    def answer_each(self, loaded: Any, texts: list[str], options: dict[str, Any], *,
+                    progress: Progress | None = None, control: Control | None = None) -> list[Any]:
+        """An answer for each text, in order (a batch of lines in the Playground, `--file` on the command line)."""
+        out = []
+        for i, text in enumerate(texts):
+            if control is not None:
+                control.checkpoint()
+            out.append(self.answer(loaded, Request(text, options=options), control=control))
+            if progress is not None:
+                progress((i + 1) / len(texts))
+        return out
+
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
         """Score a trained model on labelled rows; the dict `studio evaluate --json` prints."""

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 from studio.core.control import Control
 from studio.core.data.columns import LABEL, TEXT, Column
 from studio.core.errors import DataError
-from studio.core.tasks.base import DataInfo, EvalMetrics, Metric, PlaygroundSpec, Progress, Task
+from studio.core.settings import Setting
+from studio.core.tasks import outputs
+from studio.core.tasks.base import (Command, DataInfo, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress,
+                                    Request, Task, TaskConfig)
 
 if TYPE_CHECKING:
     import numpy as np
     from datasets import Dataset
-
-    from studio.core.training.config import RunConfig
 
 MISCLASSIFIED_ROWS = 200  # kept per evaluation, most confident mistakes first
 _TEXT_CHARS = 500
@@ -41,8 +42,14 @@ class TextClassification(Task):
     samples = ("sample:packages",)
     headline = (Metric("eval_accuracy", "Accuracy", share=True), Metric("eval_f1", "Macro F1", share=True))
     playground = PlaygroundSpec(input_title="Text to classify", action="Classify")
-    command = "classify"
-    output = "labels"
+    command = Command("classify", help="the label a trained classifier gives a text, and each label's probability",
+                      description="Classify a text (--text), or each line of a file (--file).", file="lines",
+                      options=(Setting("batch_size", "int", 32, help="texts per forward pass with --file", low=1,
+                                       metavar="N"),),
+                      json_help='print {"label", "score", "scores": {label: probability}} (one object per line '
+                                "with --file)")
+    output = outputs.LABELS
+    attributable = True
     label_names = "labels"
     head_title = "classification head"
     length_title = "Text length"
@@ -64,7 +71,7 @@ class TextClassification(Task):
 
         return labels.stratified_split(ds, fraction, seed)
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
         import pyarrow as pa
 
@@ -86,14 +93,26 @@ class TextClassification(Task):
         stats = encoding.stats(encoding.int_column(encoded, "n"), encoding.column_sum(encoded, "chars"), config.seq_len)
         return encoded.remove_columns(["n", "chars"]), {"text": stats.as_dict()}
 
-    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Any:
+    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
         from transformers import DataCollatorWithPadding
 
         return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8)
 
-    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: DataInfo
-                ) -> ClassificationMetrics:
-        return ClassificationMetrics(info.values["labels"], [t or "" for t in validation[columns["text"]]])
+    def metrics(self, tokenizer: Any, validation: EvalSet, info: DataInfo) -> ClassificationMetrics:
+        return ClassificationMetrics(info.values["labels"], [t or "" for t in validation.rows[validation.columns["text"]]])
+
+    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
+               control: Control | None = None) -> Any:
+        from studio.core.playground.classification import classify
+
+        return classify(loaded, request.text)
+
+    def answer_each(self, loaded: Any, texts: list[str], options: dict[str, Any], *,
+                    progress: Progress | None = None, control: Control | None = None) -> list[Any]:
+        from studio.core.playground.classification import classify_many
+
+        return classify_many(loaded, texts, batch_size=options.get("batch_size", 32), progress=progress,
+                             control=control)
 
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import TEXT, Column
-from studio.core.tasks.base import Metric, PlaygroundSpec, Progress, Task
+from studio.core.playground import sampling
+from studio.core.tasks import outputs
+from studio.core.tasks.base import Command, Metric, OnToken, PlaygroundSpec, Progress, Request, Task, TaskConfig
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-    from studio.core.training.config import RunConfig
 
 _EVAL_BATCH = 8
 
@@ -38,28 +38,40 @@ class LanguageModelling(Task):
     samples = ("sample:python-code",)
     headline = (Metric("eval_perplexity", "Perplexity", higher_is_better=False),)
     playground = PlaygroundSpec(input_title="Prompt", action="Generate", echo_input=True)
-    command = "generate"
-    output = "text"
+    command = Command("generate", help="continue a prompt with a trained language model (streams tokens)",
+                      text_flag="--prompt", options=sampling.options(beams=1, max_new=64),
+                      json_help="print text, tokens with log-probabilities, tokens/s")
+    output = outputs.TEXT
     length_title = "Block length"
     long_rows = "continue in the next block"
     model_note = "a decoder-only model (GPT-2, Llama, ...) continues training as a language model"
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
         blocks, stats = blocks_of(rows, tokenizer, columns["text"], config.seq_len, ordered=ordered,
                                   progress=progress, control=control)
         return blocks, {"train": stats.as_dict()}
 
-    def empty_split_hint(self, config: RunConfig) -> str:
+    def empty_split_hint(self, config: TaskConfig) -> str:
         return f"holds less than one block of {config.seq_len} tokens; lower --seq-len or add more text"
 
-    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> BlockCollator:
+    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> BlockCollator:
         return BlockCollator()
 
     def derived(self, values: dict[str, float]) -> dict[str, float]:
         if "eval_loss" in values:
             return {"eval_perplexity": math.exp(min(values["eval_loss"], 50.0))}
         return {}
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        sampling.Sampling.from_options(options).check()
+
+    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
+               control: Control | None = None) -> Any:
+        from studio.core.playground import generation
+
+        return generation.generate(loaded, request.text, sampling.Sampling.from_options(request.options),
+                                   on_token=on_token, control=control, forced=request.options.get("forced"))
 
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import TEXT, Column
-from studio.core.tasks.base import EvalMetrics, Metric, PlaygroundSpec, Progress, Task
+from studio.core.settings import Setting
+from studio.core.tasks import outputs
+from studio.core.tasks.base import (Command, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress, Request,
+                                    Task, TaskConfig)
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-    from studio.core.training.config import RunConfig
 
 _EVAL_BATCH = 8
 _EVAL_SEED = 0  # evaluate hides the same tokens each time, so two models are scored on the same gaps
@@ -39,14 +40,24 @@ class MaskedLanguageModelling(Task):
     samples = ("sample:python-code",)
     headline = (Metric("eval_accuracy", "Masked accuracy", share=True),)
     playground = PlaygroundSpec(input_title="Text with masks", action="Fill In")
-    command = "fill-mask"
-    output = "masks"
+    command = Command("fill-mask", help="the likeliest tokens for each mask token in a text (masked LM)",
+                      description="TEXT must hold the model's own mask token: [MASK] for BERT-style models Studio "
+                                  "trains, <mask> for RoBERTa-style ones.",
+                      options=(Setting("top_k", "int", 5, help="candidates per mask (5)", metavar="N"),),
+                      json_help='print {"masks": [[{"token", "id", "score"}, ...], ...]}, one list per mask in order')
+    output = outputs.MASKS
     length_title = "Block length"
     long_rows = "continue in the next block"
-    settings = ("mlm_probability", "whole_word_mask")
+    settings = (
+        Setting("mlm_probability", "float", 0.15, title="Masked share", low=0, high=1, above=True, below=True,
+                hint="0.15 is usual", metavar="X", step=0.05,
+                help="share of tokens the model must predict (0.15); of those 80% become the mask token, 10% a "
+                     "random token, 10% stay"),
+        Setting("whole_word_mask", "bool", False, title="Hide whole words",
+                help="choose whole words to predict, all their pieces at once, not single pieces"))
     model_note = "an encoder with a masked-LM head (BERT, RoBERTa, ...) goes on pretraining"
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
         from studio.core.tasks.lm import blocks_of
 
@@ -56,17 +67,23 @@ class MaskedLanguageModelling(Task):
             raise ModelError("The tokenizer has no mask token, so nothing can be hidden for the model to fill in; "
                              "use a BERT-style tokenizer (a preset such as bert-tiny trains one).")
         blocks, stats = blocks_of(rows, tokenizer, columns["text"], config.seq_len, ordered=ordered,
-                                  offsets=config.whole_word_mask, progress=progress, control=control)
+                                  offsets=config["whole_word_mask"], progress=progress, control=control)
         return blocks, {"train": stats.as_dict()}
 
-    def empty_split_hint(self, config: RunConfig) -> str:
+    def empty_split_hint(self, config: TaskConfig) -> str:
         return f"holds less than one block of {config.seq_len} tokens; lower --seq-len or add more text"
 
-    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Any:
-        return masking(tokenizer, config.mlm_probability, config.whole_word_mask)
+    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
+        return masking(tokenizer, config["mlm_probability"], config["whole_word_mask"])
 
-    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: Any) -> EvalMetrics:
+    def metrics(self, tokenizer: Any, validation: EvalSet, info: Any) -> EvalMetrics:
         return MaskedAccuracy()
+
+    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
+               control: Control | None = None) -> Any:
+        from studio.core.playground.fill_mask import fill
+
+        return fill(loaded, request.text, top_k=request.options.get("top_k", 5))
 
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:

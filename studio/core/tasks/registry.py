@@ -1,71 +1,158 @@
 """The tasks Studio knows, and the questions asked of them all: which task a sample, a model or a data
-set is for, and every column role any task reads (for the command line's flags).
+set is for, every column role and every setting any task reads (for the command line's flags), and
+whether a model serves a task's command.
 
-Adding a task is adding a module beside this one and a line to `TASKS`.
+The built-in tasks are the modules beside this one. Any installed distribution adds its own through an
+entry point in the group `studio.tasks` that names a `Task` instance:
+
+    [project.entry-points."studio.tasks"]
+    topic = "my_package.topic:TASK"
+
+as transformers' `PipelineRegistry` lets a package add a pipeline. Such a task is a task like the
+built-in ones: the command line, the wizard, the Data panel, the monitor, the Runs list, the Playground
+(for an output kind Studio has a view for) and `studio evaluate` all find it here.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from studio.core.data.columns import Column
 from studio.core.errors import ConfigError, DataError, ModelError
+from studio.core.settings import Setting
 from studio.core.tasks import classify, lm, mlm, summarize, tag
 from studio.core.tasks.base import Task
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-TASKS: dict[str, Task] = {t.name: t for t in (lm.TASK, summarize.TASK, classify.TASK, mlm.TASK, tag.TASK)}
+GROUP = "studio.tasks"
+_BUILT_IN = (lm.TASK, summarize.TASK, classify.TASK, mlm.TASK, tag.TASK)
+_tasks: dict[str, Task] | None = None
+_problems: list[str] = []
+
+
+def _installed() -> list[Task]:
+    """The tasks other packages declare. One that cannot be loaded is left out with a sentence (see
+    `problems`): a broken plug-in must not take the built-in tasks down with it."""
+    found = []
+    for point in entry_points(group=GROUP):
+        try:
+            task = point.load()
+        except Exception as exc:  # noqa: BLE001 - whatever the package's import raised
+            _problems.append(f"The task '{point.name}' ({point.value}) cannot be loaded ({type(exc).__name__}: "
+                             f"{exc}); fix or uninstall the package that adds it.")
+            continue
+        if not isinstance(task, Task):
+            _problems.append(f"The entry point '{point.name}' ({point.value}) names a {type(task).__name__}, not a "
+                             "Studio task; it is left out.")
+            continue
+        found.append(task)
+    return found
+
+
+def tasks() -> dict[str, Task]:
+    """Every task by name: the built-in ones first, then those of installed packages."""
+    global _tasks
+    if _tasks is None:
+        found: dict[str, Task] = {}
+        for task in (*_BUILT_IN, *_installed()):
+            if task.name in found:
+                _problems.append(f"Two tasks are called '{task.name}'; the second, from {type(task).__module__}, is "
+                                 "left out.")
+                continue
+            found[task.name] = task
+        _tasks = found
+    return _tasks
+
+
+def problems() -> list[str]:
+    """Sentences about installed tasks that were left out."""
+    tasks()
+    return list(_problems)
+
+
+def reload() -> None:
+    """Look for installed tasks again (after a package was installed while Studio ran, and in tests)."""
+    global _tasks
+    _tasks = None
+    _problems.clear()
 
 
 def get(name: str) -> Task:
-    if name not in TASKS:
-        raise ConfigError(f"Unknown task '{name}'; choose one of {', '.join(TASKS)} "
-                          f"({', '.join(t.title.lower() for t in TASKS.values())}).")
-    return TASKS[name]
+    known = tasks()
+    if name not in known:
+        raise ConfigError(f"Unknown task '{name}'; choose one of {', '.join(known)} "
+                          f"({', '.join(t.title.lower() for t in known.values())}).")
+    return known[name]
 
 
 def find(name: str) -> Task | None:
     """The task of that name, or None (a run written by a newer Studio may name one this one lacks)."""
-    return TASKS.get(name)
+    return tasks().get(name)
 
 
 def all_tasks() -> list[Task]:
-    return list(TASKS.values())
+    return list(tasks().values())
 
 
 def column_roles() -> list[Column]:
     """Every role any task reads, each once, in the order the tasks declare them."""
     seen: dict[str, Column] = {}
-    for task in TASKS.values():
+    for task in all_tasks():
         for column in task.columns:
             seen.setdefault(column.role, column)
     return list(seen.values())
 
 
+def task_settings() -> list[tuple[Setting, list[Task]]]:
+    """Every task's own setting, each name once, with the tasks that read it."""
+    seen: dict[str, tuple[Setting, list[Task]]] = {}
+    for task in all_tasks():
+        for setting in task.settings:
+            seen.setdefault(setting.name, (setting, []))[1].append(task)
+    return list(seen.values())
+
+
 def for_sample(source: str) -> Task | None:
     """The task a built-in sample is first made for (where --data sample:NAME alone leads)."""
-    return next((t for t in TASKS.values() if source in t.samples), None)
+    return next((t for t in all_tasks() if source in t.samples), None)
 
 
 def for_model(config: Any, run_task: str | None = None) -> Task:
     """The task a model serves: its run's, or the one its architecture names."""
-    if run_task in TASKS:
-        return TASKS[run_task]
+    known = tasks()
+    if run_task in known:
+        return known[run_task]
     from studio.core.modeling.shapes import shape
 
     names = list(getattr(config, "architectures", None) or [])
-    for task in TASKS.values():
+    for task in known.values():
         if any(n.endswith(task.architectures) for n in names) and (not task.shapes or shape(config) in task.shapes):
             return task
     if not names:  # a bare config: decide by shape
-        for task in TASKS.values():
+        for task in known.values():
             if task.shapes and shape(config) in task.shapes:
                 return task
     described = names[0] if names else getattr(config, "model_type", "unknown")
     raise ModelError(f"Studio cannot tell what this model ({described}) is for; it uses "
-                     f"{', '.join(t.title.lower() for t in TASKS.values())} models.")
+                     f"{', '.join(t.title.lower() for t in known.values())} models.")
+
+
+def check_serves(command_task: Task, loaded: Any) -> None:
+    """Refuse, in a sentence, a model whose answers are not of the kind `command_task`'s command gives (a
+    classifier asked to write text); a model of another task of the same kind is welcome."""
+    if loaded.task.output is command_task.output:
+        return
+    raise ModelError(f"'{loaded.source}' is a {loaded.task.title.lower()} model; it does not "
+                     f"{command_task.output.does}. Use 'studio {loaded.task.command.name}' with it, or a model trained "
+                     f"with --task {command_task.name}.")
+
+
+def same_output(tasks_: list[Task]) -> bool:
+    """Whether models of these tasks give the same kind of answer, so they can be compared side by side."""
+    return len({id(t.output) for t in tasks_}) <= 1
 
 
 def suggest(ds: Dataset) -> Task | None:
@@ -74,7 +161,7 @@ def suggest(ds: Dataset) -> Task | None:
     from studio.core.data.columns import map_columns
 
     controls = {c.role: c.flag for c in column_roles()}
-    for task in sorted(TASKS.values(), key=lambda t: -len(t.columns)):
+    for task in sorted(all_tasks(), key=lambda t: -len(t.columns)):
         named = [next((g for g in c.guesses if g in ds.column_names), None) for c in task.columns]
         if None in named or len(set(named)) < len(named):
             continue

@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import TEXT, Column
-from studio.core.tasks.base import EvalMetrics, Metric, PlaygroundSpec, Progress, Task
+from studio.core.modeling.presets import MAX_POSITIONS
+from studio.core.playground import sampling
+from studio.core.settings import Setting
+from studio.core.tasks import outputs
+from studio.core.tasks.base import (Command, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress, Request,
+                                    Task, TaskConfig)
 from studio.core.tasks.rouge import rouge
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-    from studio.core.training.config import RunConfig
 
 _EVAL_BATCH = 16
 _EVAL_NEW_TOKENS = 64
@@ -41,12 +44,14 @@ class Summarization(Task):
     headline = (Metric("eval_rouge1", "ROUGE-1", share=True), Metric("eval_rouge2", "ROUGE-2", share=True),
                 Metric("eval_rougeL", "ROUGE-L", share=True))
     playground = PlaygroundSpec(input_title="Text to summarize", action="Summarize", beams=True)
-    command = "summarize"
-    output = "text"
+    command = Command("summarize", help="summarize a text with an encoder-decoder model", file="whole",
+                      options=sampling.options(beams=sampling.SUMMARY_DEFAULTS["num_beams"], max_new=64, lengths=True),
+                      json_help="print text, tokens with log-probabilities, tokens/s")
+    output = outputs.TEXT
+    settings = (Setting("target_len", "int", 48, help="summary length limit in tokens", title="Summary length",
+                        low=4, high=MAX_POSITIONS, metavar="N", step=8),)
     eval_generates = True
     length_title = "Source length"
-    target_title = "Summary length"
-    settings = ("target_len",)
     model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
     # Learning to read the source takes longer than learning the summaries' language: on sample:docstrings
     # bart-tiny scores ROUGE-L 0.166 at 600 steps (under the best constant summary, 0.175), 0.213 at 2,000
@@ -54,7 +59,7 @@ class Summarization(Task):
     # cost a quarter of the run.
     recipe = (("max_steps", 2000), ("eval_every", 250), ("save_every", 500))
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
         import pyarrow as pa
 
@@ -69,20 +74,20 @@ class Summarization(Task):
             advance(len(src))
             return pa.table({
                 "input_ids": encoding.list_array(encoding.cut(tokenizer, src, config.seq_len)),
-                "labels": encoding.list_array(encoding.cut(tokenizer, tgt, config.target_len)),
+                "labels": encoding.list_array(encoding.cut(tokenizer, tgt, config["target_len"])),
                 "src_len": encoding.lengths(src), "tgt_len": encoding.lengths(tgt),
                 "src_chars": encoding.characters(sources), "tgt_chars": encoding.characters(targets),
             })
 
-        key = encoding.fingerprint(rows, tokenizer, source, target, config.seq_len, config.target_len, "seq2seq")
+        key = encoding.fingerprint(rows, tokenizer, source, target, config.seq_len, config["target_len"], "seq2seq")
         encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
         stats = {"source": encoding.stats(encoding.int_column(encoded, "src_len"),
                                           encoding.column_sum(encoded, "src_chars"), config.seq_len).as_dict(),
                  "target": encoding.stats(encoding.int_column(encoded, "tgt_len"),
-                                          encoding.column_sum(encoded, "tgt_chars"), config.target_len).as_dict()}
+                                          encoding.column_sum(encoded, "tgt_chars"), config["target_len"]).as_dict()}
         return encoded.remove_columns(["src_len", "tgt_len", "src_chars", "tgt_chars"]), stats
 
-    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Any:
+    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
         from transformers import DataCollatorForSeq2Seq
 
         return DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100, pad_to_multiple_of=8)
@@ -90,11 +95,21 @@ class Summarization(Task):
     def tokens_in(self, batch: dict[str, Any]) -> int:
         return int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
 
-    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: Any) -> EvalMetrics:
+    def metrics(self, tokenizer: Any, validation: EvalSet, info: Any) -> EvalMetrics:
         return RougeMetrics(tokenizer)
 
-    def length_limits(self, config: RunConfig) -> tuple[int, int]:
-        return config.seq_len, config.target_len
+    def length_limits(self, config: TaskConfig) -> tuple[int, int]:
+        return config.seq_len, config["target_len"]
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        sampling.Sampling.from_options(options).check()
+
+    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
+               control: Control | None = None) -> Any:
+        from studio.core.playground import generation
+
+        return generation.summarize(loaded, request.text, sampling.Sampling.from_options(request.options),
+                                    on_token=on_token, control=control, forced=request.options.get("forced"))
 
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import TAGS, WORDS, Column
-from studio.core.tasks.base import DataInfo, EvalMetrics, Metric, PlaygroundSpec, Progress, Task
+from studio.core.tasks import outputs
+from studio.core.tasks.base import (Command, DataInfo, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress,
+                                    Request, Task, TaskConfig)
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-    from studio.core.training.config import RunConfig
 
 IGNORE = -100
 MISTAKEN_ROWS = 100  # validation sentences with a wrong tag, kept per evaluation
@@ -42,8 +42,10 @@ class TokenClassification(Task):
     samples = ("sample:python-tags",)
     headline = (Metric("eval_f1", "Entity F1", share=True), Metric("eval_accuracy", "Token accuracy", share=True))
     playground = PlaygroundSpec(input_title="Text to tag", action="Tag")
-    command = "tag"
-    output = "tags"
+    command = Command("tag", help="the entities a token classifier finds in a text, and every token's tag",
+                      json_help='print {"entities": [{"text", "label", "start", "end", "score"}, ...], "tokens": '
+                                '[{"text", "tag", "score"}, ...]} with offsets into TEXT')
+    output = outputs.TAGS
     label_names = "tags"
     head_title = "tagging head"
     length_title = "Text length"
@@ -61,7 +63,7 @@ class TokenClassification(Task):
                   "entity_types": tags.entity_types(found.names)}
         return rows, DataInfo(values, warnings)
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: RunConfig, *, ordered: bool,
+    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
         import pyarrow as pa
 
@@ -84,13 +86,19 @@ class TokenClassification(Task):
         stats = encoding.stats(encoding.int_column(encoded, "n"), encoding.column_sum(encoded, "chars"), config.seq_len)
         return encoded.remove_columns(["n", "chars"]), {"text": stats.as_dict()}
 
-    def collator(self, tokenizer: Any, model: Any, config: RunConfig) -> Any:
+    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
         from transformers import DataCollatorForTokenClassification
 
         return DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8)
 
-    def metrics(self, tokenizer: Any, validation: Dataset, columns: dict[str, str], info: DataInfo) -> EvalMetrics:
-        return TagMetrics(info.values["tags"], list(validation[columns["tokens"]]))
+    def metrics(self, tokenizer: Any, validation: EvalSet, info: DataInfo) -> EvalMetrics:
+        return TagMetrics(info.values["tags"], list(validation.rows[validation.columns["tokens"]]))
+
+    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
+               control: Control | None = None) -> Any:
+        from studio.core.playground.tagging import tag
+
+        return tag(loaded, request.text)
 
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:

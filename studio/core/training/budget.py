@@ -169,7 +169,7 @@ def preview(config: Any, device: str, precision: str) -> Timing:
     model_config = presets.sized_config(config.model, config.vocab_size, **task.model_settings_for_estimate())
     with BUILD_LOCK:
         model = auto_class(task.auto_class).from_config(model_config)
-    source_len, target_len = task.length_limits(config)
+    source_len, target_len = task.length_limits(config.task_config())
     generator = torch.Generator().manual_seed(0)
 
     def batch(size: int) -> dict[str, Any]:

@@ -63,12 +63,12 @@ def make_trainer(p: Prepared, run_dir: Path, device: str, precision: str, counte
     common[_CHECKPOINTING] = c.gradient_checkpointing
     # non-reentrant checkpointing works when the inputs do not require grad (a frozen embedding under LoRA)
     common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
-    collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c), p.task.tokens_in)
+    collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c.task_config()), p.task.tokens_in)
     parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
                  processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics,
                  preprocess_logits_for_metrics=metrics.preprocess if metrics else None)
     if p.task.eval_generates:
-        args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=c.target_len,
+        args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=p.task.length_limits(c.task_config())[1],
                                         generation_num_beams=1)
         trainer = StudioSeq2SeqTrainer(args=args, **parts)
     else:

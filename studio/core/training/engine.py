@@ -30,6 +30,7 @@ from studio.core.system import device as devices
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
+from studio.core.tasks.base import EvalSet
 from studio.core.training import batch_finder, budget, launch, processes
 from studio.core.training import config as run_config
 from studio.core.training.build import make_trainer
@@ -88,7 +89,7 @@ def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> Non
     else:
         emit(Stage("batch", f"Finding the largest batch that fits on {devices.describe(device)}..."))
         try:
-            found, tried = batch_finder.find(p.model, p.train, p.task.collator(p.tokenizer, p.model, c),
+            found, tried = batch_finder.find(p.model, p.train, p.task.collator(p.tokenizer, p.model, c.task_config()),
                                              device=device, precision=precision)
         except RuntimeError as exc:
             if "No executable batch size" not in str(exc):
@@ -108,13 +109,13 @@ def _fit_budget(p: Prepared, device: str, precision: str, started: float,
     c = p.config
     emit(Stage("budget", f"Timing a few steps of {c.model} on {devices.describe(device)} to fit "
                          f"{c.minutes:g} minutes..."))
-    collate = p.task.collator(p.tokenizer, p.model, c)
+    collate = p.task.collator(p.tokenizer, p.model, c.task_config())
     eval_size = min(c.batch_size, len(p.validation))
     timing = budget.measure(p.model, budget.sampler(p.train, collate, c.batch_size, c.seed), device=device,
                             precision=precision, grad_accum=c.grad_accum,
                             eval_batch=budget.sampler(p.validation, collate, eval_size, c.seed)(),
                             eval_batches=math.ceil(len(p.validation) / c.batch_size),
-                            generate_len=c.target_len if p.task.eval_generates else None,
+                            generate_len=p.task.length_limits(c.task_config())[1] if p.task.eval_generates else None,
                             budget_s=c.minutes * 60)
     end = started + c.minutes * 60
     plan = budget.plan(end - time.monotonic(), timing, c.minutes)
@@ -133,7 +134,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
     if info.status == "running":
         raise RunError(f"'{run_dir.name}' is still training in another process; stop it before resuming.")
     saved = run_config.load(run_dir / runs.CONFIG_FILE)
-    changed = {k for k, v in (overrides or {}).items() if getattr(saved, k) != v}
+    changed = {k for k, v in (overrides or {}).items() if saved.get(k) != v}
     if changed - _RESUME_CHANGEABLE:
         names = ", ".join(sorted(changed - _RESUME_CHANGEABLE))
         raise ConfigError(f"A resumed run keeps its data, model and tokenizer; {names} cannot change. Start a "
@@ -237,7 +238,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     store = runs.RunStore(run_dir) if main else runs.NoStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
     store.truncate_after(start_step)
-    source_len, target_len = p.task.length_limits(c)
+    source_len, target_len = p.task.length_limits(c.task_config())
     total, trainable = lora.parameter_counts(p.model)
     size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len,
                     adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)
@@ -250,7 +251,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     emit(Stage("model", f"{c.model}: {total / 1e6:.2f} M parameters, about "
                         f"{size.training_bytes / 2**20:.0f} MiB to train on {devices.describe(device)} ({precision})."))
     counter = TokenCounter()
-    metrics = p.task.metrics(p.tokenizer, p.validation_rows, p.columns, p.info)
+    metrics = p.task.metrics(p.tokenizer, EvalSet(p.validation_rows, p.validation, p.columns), p.info)
     bridge = BridgeCallback(store, emit, control, tokens_seen=counter, memory=lambda: devices.memory_used(device),
                             derived=p.task.derived, report=metrics.take_report if metrics else lambda: None,
                             deadline=deadline, timing=timing)

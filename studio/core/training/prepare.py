@@ -83,7 +83,7 @@ def load_rows(c: RunConfig, task: Task, cache: Path, emit: Listener) -> Rows:
     source = sources.resolve(c.data, cache)
     ds = sources.load_resolved(source, cache)
     ordered = source.builder == "text"
-    columns = map_columns(ds, task.columns, c.columns(task), cli_controls())
+    columns = map_columns(ds, task.columns, c.columns, cli_controls())
     ds, info = task.inspect(ds, columns, cli_controls())
     for warning in info.warnings:
         emit(Stage("data", warning))
@@ -110,18 +110,17 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     def report(name: str) -> Any:
         return lambda f: emit(Stage("tokenize", f"Tokenizing the {name} split...", f))
 
-    train, stats = task.encode(train_rows, tokenizer, columns, c, ordered=ordered, progress=report("training"),
-                               control=control)
-    val, _ = task.encode(val_rows, tokenizer, columns, c, ordered=ordered, progress=report("validation"),
+    settings = c.task_config()
+    train, stats = task.encode(train_rows, tokenizer, columns, settings, ordered=ordered,
+                               progress=report("training"), control=control)
+    val, _ = task.encode(val_rows, tokenizer, columns, settings, ordered=ordered, progress=report("validation"),
                          control=control)
     for name, split in (("training", train), ("validation", val)):
         if len(split) == 0:
-            raise DataError(f"The {name} split {task.empty_split_hint(c)}.")
-    kept = min(len(val), c.eval_rows)
-    val = val.select(range(kept))
+            raise DataError(f"The {name} split {task.empty_split_hint(settings)}.")
+    val_rows, val = task.cap_validation(val_rows, val, c.eval_rows)
     stats.update(train_rows=len(train), validation_rows=len(val), **info.values)
-    return Prepared(c, task, tokenizer, model, train, val, val_rows.select(range(min(kept, len(val_rows)))),
-                    columns, info, stats)
+    return Prepared(c, task, tokenizer, model, train, val, val_rows, columns, info, stats)
 
 
 def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emit: Listener, control: Control,

@@ -22,6 +22,6 @@ def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
         config = loading.load_config(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
         for name, value in head.items():
             setattr(config, name, value)
-    source, target = task.length_limits(c)
+    source, target = task.length_limits(c.task_config())
     return estimate(config, task.auto_class, batch_finder.planned(c.batch_size, device), source, precision, target,
                     adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)

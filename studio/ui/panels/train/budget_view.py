@@ -29,8 +29,8 @@ class BudgetEstimate(QLabel):
 
     @staticmethod
     def _key(c: RunConfig) -> tuple:
-        return (c.task, c.model, c.vocab_size, c.seq_len, c.target_len, c.batch_size, c.grad_accum, c.eval_rows,
-                c.device, c.precision)
+        return (c.task, c.model, c.vocab_size, c.seq_len, tuple(sorted(c.options.items())), c.batch_size,
+                c.grad_accum, c.eval_rows, c.device, c.precision)
 
     def show_for(self, c: RunConfig | None) -> None:
         """Show the plan for `c` (timing it first when its shape is new); nothing without a budget."""

@@ -1,0 +1,78 @@
+"""Every task's own command (`studio generate`, `studio classify`, ...), built from its declaration.
+
+A task says what its command is called, where the text comes from (--text or --prompt, a --file read
+whole or line by line) and its own flags; the answer comes from the task, and its output kind puts it on
+the terminal. A task from another package gets its command the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from studio.cli.common import read_text, setting_flag
+from studio.core.errors import ConfigError
+from studio.core.tasks import registry
+
+
+def register(commands: Any) -> None:
+    for task in registry.all_tasks():
+        command = task.command
+        p = commands.add_parser(command.name, help=command.help, description=command.description or None)
+        p.add_argument("--model", required=True, metavar="DIR", help="a run folder, a model folder or a hub id")
+        if command.file:
+            source = p.add_mutually_exclusive_group(required=True)
+            source.add_argument(command.text_flag, dest="text")
+            source.add_argument("--file", metavar="F", help="answer every non-empty line of this UTF-8 file"
+                                if command.file == "lines" else "read the text from this UTF-8 file")
+        else:
+            p.add_argument(command.text_flag, dest="text", required=True)
+        for option in command.options:
+            setting_flag(p, option, default=option.default)
+        p.add_argument("--device", default="auto")
+        p.add_argument("--json", action="store_true", help=(command.json_help or None) and
+                       command.json_help.replace("%", "%%"))
+        p.set_defaults(func=lambda args, task=task: answer(args, task))
+
+
+def answer(args: argparse.Namespace, task: Any) -> int:
+    from studio.core.tasks import loaded as inference
+    from studio.core.tasks.base import Request
+
+    command = task.command
+    options = {o.name: getattr(args, o.name) for o in command.options}
+    for option in command.options:
+        option.check(options[option.name])
+    lines = getattr(args, "file", None) is not None and command.file == "lines"
+    if lines:
+        texts = [line for line in read_text(Path(args.file).expanduser()).splitlines() if line.strip()]
+        if not texts:
+            raise ConfigError(f"'{args.file}' has no lines of text; give a file with one text per line.")
+    text = args.text if args.text is not None or lines else read_text(Path(args.file).expanduser())
+    task.check_options(options)
+    loaded = inference.load(args.model, device=args.device)
+    registry.check_serves(task, loaded)
+    kind = task.output
+    if lines:
+        for result in task.answer_each(loaded, texts, options):
+            print(json.dumps({"text": result.text, **result.as_dict()}, ensure_ascii=False) if args.json
+                  else kind.row(result) if kind.row else "\n".join(kind.lines(result)))
+        return 0
+    on_token = None
+    if kind.streamed and not args.json and options.get("num_beams", 1) == 1:
+        if task.playground.echo_input:
+            print(text, end="", flush=True)
+
+        def on_token(token: Any) -> None:
+            print(token.text, end="", flush=True)
+
+    result = task.answer(loaded, Request(text, options=options), on_token=on_token)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False))
+    elif on_token is not None:
+        print()
+    else:
+        print("\n".join(kind.lines(result)))
+    return 0
