@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,10 @@ from studio.core.tasks import registry
 def register(commands: Any) -> None:
     for task in registry.all_tasks():
         command = task.command
-        p = commands.add_parser(command.name, help=command.help, description=command.description or None)
+        example = f"Example: studio {command.name} --model RUN {command.text_flag} {shlex.quote(command.example)}" \
+            if command.example else None
+        p = commands.add_parser(command.name, help=command.help, description=command.description or None,
+                                epilog=example)
         p.add_argument("--model", required=True, metavar="DIR", help="a run folder, a model folder or a hub id")
         if command.file:
             source = p.add_mutually_exclusive_group(required=True)

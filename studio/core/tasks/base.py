@@ -58,6 +58,7 @@ class Command:
     file: str = ""  # "whole": --file gives the text instead; "lines": each line of --file is answered; "": no --file
     options: tuple[Setting, ...] = ()  # its own flags, by the names the task's `answer` reads
     json_help: str = ""  # what --json prints
+    example: str = ""  # a text its models can answer (for the help, and for tests that ask every task)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,8 @@ class TextClassification(Task):
                       options=(Setting("batch_size", "int", 32, help="texts per forward pass with --file", low=1,
                                        metavar="N"),),
                       json_help='print {"label", "score", "scores": {label: probability}} (one object per line '
-                                "with --file)")
+                                "with --file)",
+                      example="open the file and read its bytes")
     output = outputs.LABELS
     attributable = True
     label_names = "labels"

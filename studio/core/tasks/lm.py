@@ -40,7 +40,8 @@ class LanguageModelling(Task):
     playground = PlaygroundSpec(input_title="Prompt", action="Generate", echo_input=True)
     command = Command("generate", help="continue a prompt with a trained language model (streams tokens)",
                       text_flag="--prompt", options=sampling.options(beams=1, max_new=64),
-                      json_help="print text, tokens with log-probabilities, tokens/s")
+                      json_help="print text, tokens with log-probabilities, tokens/s",
+                      example="def add(a, b):")
     output = outputs.TEXT
     length_title = "Block length"
     long_rows = "continue in the next block"

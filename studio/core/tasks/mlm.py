@@ -44,7 +44,8 @@ class MaskedLanguageModelling(Task):
                       description="TEXT must hold the model's own mask token: [MASK] for BERT-style models Studio "
                                   "trains, <mask> for RoBERTa-style ones.",
                       options=(Setting("top_k", "int", 5, help="candidates per mask (5)", metavar="N"),),
-                      json_help='print {"masks": [[{"token", "id", "score"}, ...], ...]}, one list per mask in order')
+                      json_help='print {"masks": [[{"token", "id", "score"}, ...], ...]}, one list per mask in order',
+                      example="def add(a, b): [MASK] a + b")
     output = outputs.MASKS
     length_title = "Block length"
     long_rows = "continue in the next block"

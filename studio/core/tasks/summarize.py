@@ -46,7 +46,8 @@ class Summarization(Task):
     playground = PlaygroundSpec(input_title="Text to summarize", action="Summarize", beams=True)
     command = Command("summarize", help="summarize a text with an encoder-decoder model", file="whole",
                       options=sampling.options(beams=sampling.SUMMARY_DEFAULTS["num_beams"], max_new=64, lengths=True),
-                      json_help="print text, tokens with log-probabilities, tokens/s")
+                      json_help="print text, tokens with log-probabilities, tokens/s",
+                      example="def add(a, b):\n    return a + b")
     output = outputs.TEXT
     settings = (Setting("target_len", "int", 48, help="summary length limit in tokens", title="Summary length",
                         low=4, high=MAX_POSITIONS, metavar="N", step=8),)

@@ -44,7 +44,8 @@ class TokenClassification(Task):
     playground = PlaygroundSpec(input_title="Text to tag", action="Tag")
     command = Command("tag", help="the entities a token classifier finds in a text, and every token's tag",
                       json_help='print {"entities": [{"text", "label", "start", "end", "score"}, ...], "tokens": '
-                                '[{"text", "tag", "score"}, ...]} with offsets into TEXT')
+                                '[{"text", "tag", "score"}, ...]} with offsets into TEXT',
+                      example="Alice lives in Paris")
     output = outputs.TAGS
     label_names = "tags"
     head_title = "tagging head"

@@ -13,13 +13,8 @@ from studio.cli import main
 from studio.core.attention import extract
 from studio.core.data import columns
 from studio.core.tasks import loaded as inference
-from studio.core.tasks import registry
+from studio.core.tasks import outputs, registry
 from tests.helpers import TOPICS, WORDS
-
-# How each task's command is asked a question (the commands differ in what they read).
-QUESTIONS = {"generate": ["--prompt", "alpha beta"], "summarize": ["--text", "alpha beta gamma"],
-             "classify": ["--text", "open read path"], "fill-mask": ["--text", "open the [MASK]"],
-             "tag": ["--text", "open the file"]}
 
 
 def _rows(task, n: int = 120) -> list[dict]:
@@ -46,7 +41,7 @@ def test_every_task_trains_reports_evaluates_and_serves(task, ws, tmp_path, caps
                  "--seq-len", "16", "--target-len", "8", "--batch-size", "8", "--max-steps", "6", "--eval-every",
                  "3", "--save-every", "3", "--validation-fraction", "0.2", "--device", "cpu"]) == 0
     assert task.model_note and task.help and task.playground.input_title
-    assert task.output in ("text", "labels", "masks", "tags")
+    assert task.output in outputs.all_kinds()
 
     capsys.readouterr()
     assert main(["runs", "show", str(run), "--json"]) == 0
@@ -59,7 +54,8 @@ def test_every_task_trains_reports_evaluates_and_serves(task, ws, tmp_path, caps
     scores = json.loads(capsys.readouterr().out)
     assert scores and all(isinstance(v, (int, float, dict)) for v in scores.values())
 
-    assert main([task.command, "--model", str(run), *QUESTIONS[task.command], "--json"]) == 0
+    command = task.command
+    assert main([command.name, "--model", str(run), command.text_flag, command.example, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)
 
     loaded = inference.load(str(run), attn_implementation="eager")
