@@ -271,6 +271,8 @@ def from_dict(values: dict[str, Any], base: RunConfig | None = None, origin: str
             setattr(config, name, _COMMON[name].coerce(value, origin))
         elif name in roles:
             config.columns[roles[name]] = str(value)
+            if not value:  # "" is how a file says "guess it": the same as leaving it out
+                del config.columns[roles[name]]
         elif name in own:
             config.options[name] = own[name].coerce(value, origin)
         elif name not in others:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from transformers import pipeline
 
-from studio.core.errors import ModelError
 from studio.core.playground.classification import classify, classify_many
 from studio.core.tasks.loaded import load
 
@@ -34,7 +33,3 @@ def test_a_batch_gives_what_one_at_a_time_gives(cls_run):
         assert single.label == prediction.label
         assert max(abs(single.scores[k] - prediction.scores[k]) for k in single.scores) < 1e-5
 
-
-def test_only_a_classifier_classifies(lm_run):
-    with pytest.raises(ModelError, match="language modelling model; it does not classify text. Use 'studio generate'"):
-        classify(load(str(lm_run)), "hello")

@@ -8,14 +8,17 @@ from transformers import AutoConfig, BartConfig, BertConfig, GPT2Config
 
 from studio.core.errors import ConfigError, ModelError
 from studio.core.tasks import registry
+from studio.core.tasks.loaded import load
+from studio.core.training import config
 from studio.core.training.config import RunConfig
 
 
 def test_every_task_declares_what_the_rest_of_studio_asks():
-    fields = set(RunConfig.__dataclass_fields__)
+    names = set(config.known_names())
     for task in registry.all_tasks():
         assert registry.get(task.name) is task
-        assert all(c.field in fields for c in task.columns), "each column role needs a RunConfig field"
+        assert all(c.field in names for c in task.columns), "each column role is a setting of a run"
+        assert all(s.name in names for s in task.settings), "each task setting is a setting of a run"
         assert registry.for_sample(task.default_data) is not None and task.default_data in task.samples
         assert task.headline and all(m.name.startswith("eval_") for m in task.headline)
         assert task.presets and RunConfig(task=task.name).resolved().model == task.default_preset
@@ -50,3 +53,10 @@ def test_the_task_follows_the_data_columns():
     assert suggest(text="a") == "lm"
     assert suggest(tokens=["a"], ner_tags=["O"]) == "tag"
     assert suggest(a="x", b="y") is None
+
+
+def test_a_command_refuses_a_model_of_another_output_kind(lm_run):
+    loaded = load(str(lm_run))
+    with pytest.raises(ModelError, match="language modelling model; it does not classify text. Use 'studio generate'"):
+        registry.check_serves(registry.get("classify"), loaded)
+    registry.check_serves(registry.get("lm"), loaded)

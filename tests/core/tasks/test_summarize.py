@@ -16,7 +16,7 @@ def test_sources_and_targets_are_framed_and_truncated(tmp_path):
     ds = sources.load(str(tmp_path / "p.jsonl"), tmp_path / "cache")
     tok = train_bpe([r["source"] + r["target"] for r in rows], 270, family="bart")
     out, stats = TASK.encode(ds, tok, {"source": "source", "target": "target"},
-                             RunConfig(task="summarize", seq_len=6, target_len=4), ordered=False)
+                             RunConfig(task="summarize", seq_len=6, options={"target_len": 4}).task_config(), ordered=False)
     assert max(len(x) for x in out["input_ids"]) == 6 and max(len(x) for x in out["labels"]) == 4
     for ids in list(out["input_ids"]) + list(out["labels"]):
         assert ids[0] == tok.bos_token_id and ids[-1] == tok.eos_token_id  # <s> x </s>, as real BART
@@ -43,7 +43,7 @@ def test_a_short_run_learns_summaries_that_depend_on_the_source(ws, tmp_path):
         rows.append({"source": " ".join(chosen), "target": chosen[2]})  # the third word of the source
     data = tmp_path / "copy.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows[100:]))
-    config = RunConfig(task="summarize", data=str(data), model="bart-tiny", vocab_size=300, seq_len=16, target_len=8,
+    config = RunConfig(task="summarize", data=str(data), model="bart-tiny", vocab_size=300, seq_len=16, options={"target_len": 8},
                        batch_size=16, max_steps=300, eval_every=300, save_every=300, device="cpu", seed=1)
     result = engine.train(config, root=ws, out=tmp_path / "copy-run")
     loaded = load(result.run_dir)
