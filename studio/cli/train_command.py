@@ -18,6 +18,7 @@ from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
 
+
 def register(commands: Any) -> None:
     p = commands.add_parser("train", help="train or fine-tune a model (a new run, or --resume one)",
                             description="Train a model. With no options: a tiny GPT on sample:python-code.",

@@ -104,3 +104,40 @@ def shutdown(wait_ms: int = 3000) -> bool:
     for job in list(_RUNNING):
         job.cancel()
     return QThreadPool.globalInstance().waitForDone(wait_ms)
+
+
+class Latest:
+    """A slot of background work where only the latest request counts: a job started here silences the
+    one before it, so an answer for the text of two keystrokes ago, or for the model before the one just
+    loaded, never reaches the screen. `cancel_previous` also asks the earlier job to stop."""
+
+    def __init__(self, owner: QObject, *, cancel_previous: bool = False) -> None:
+        self._owner = owner
+        self._cancel_previous = cancel_previous
+        self.job: Job | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def start(self, fn: Callable[[Callable[[float, str], None], Control], Any], *,
+              done: Callable[[Any], Any] | None = None, failed: Callable[[str], Any] | None = None,
+              cancelled: Callable[[], Any] | None = None,
+              progress: Callable[[float, str], Any] | None = None) -> Job:
+        if self._cancel_previous:
+            self.cancel()
+        job = Job(fn, self._owner)
+        self.job = job
+        for signal, slot in ((job.done, done), (job.failed, failed), (job.cancelled, cancelled),
+                             (job.progress, progress)):
+            if slot is not None:
+                signal.connect(lambda *args, slot=slot: job is self.job and slot(*args))
+        return job.start()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def forget(self) -> None:
+        """Silence the job on its way (its request no longer matters), without stopping it."""
+        self.job = None

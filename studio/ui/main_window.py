@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         for i, title in enumerate(("&Data", "&Train", "&Playground", "&Attention")):
             self._action(view, title, f"Ctrl+{i + 1}", lambda i=i: self.tabs.setCurrentIndex(i), f"actionPanel{i + 1}")
         train = self.menuBar().addMenu("&Train")
-        self._action(train, "&Start", "Ctrl+Shift+Return", self.train_panel.wizard._start, "actionStart")
+        self._action(train, "&Start", "Ctrl+Shift+Return", self.train_panel.wizard.request_start, "actionStart")
         self._action(train, "&Pause / Resume", "Ctrl+P", self._toggle_pause, "actionPause")
         self._action(train, "Save &Now", "Ctrl+S", self._save_now, "actionSaveNow")
         self._action(train, "S&top", "Ctrl+.", self.train_panel.stop, "actionStop")

@@ -28,7 +28,7 @@ def _extract(qtbot, panel, text=TEXT, target="") -> None:
     panel.text.setPlainText(text)
     panel.target.setPlainText(target)
     panel.extract_button.click()
-    qtbot.waitUntil(lambda: panel._job is not None and not panel._job.running and panel.extract_button.isEnabled(),
+    qtbot.waitUntil(lambda: not panel.extracting and panel.extract_button.isEnabled(),
                     timeout=TIMEOUT)
 
 
@@ -192,12 +192,12 @@ def test_exports(panel, qtbot, lm_run, tmp_path):
 
 def test_wizard_probe_text_reaches_the_config_and_command(window):
     wizard = window.train_panel.wizard
-    wizard.probe.setText("def add(a, b): return a + b")
+    wizard.set_values(probe_text="def add(a, b): return a + b")
     assert wizard.config().probe_text == "def add(a, b): return a + b"
     from studio.core.training.config import command_line
 
     assert "--probe-text 'def add(a, b): return a + b'" in command_line(wizard.validate())
-    wizard.probe.setText("x" * 2001)
+    wizard.set_values(probe_text="x" * 2001)
     assert wizard.validate() is None and "probe text" in wizard.error.text()
 
 

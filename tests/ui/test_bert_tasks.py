@@ -42,11 +42,8 @@ def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(windo
     wizard = window.train_panel.wizard
     wizard.task.setCurrentIndex(wizard.task.findData("mlm"))
     wizard.go(2)
-    form = wizard.settings_form
-    assert form.isRowVisible(wizard.mlm_probability) and form.isRowVisible(wizard.whole_word_mask)
-    assert not form.isRowVisible(wizard.target_len)
-    wizard.whole_word_mask.setChecked(True)
-    wizard.mlm_probability.setValue(0.2)
+    assert wizard.shows("mlm_probability") and wizard.shows("whole_word_mask") and not wizard.shows("target_len")
+    wizard.set_values(whole_word_mask=True, mlm_probability=0.2)
     wizard.go(3)
     command = wizard.command.toPlainText()
     assert "--whole-word-mask" in command and "--mlm-probability 0.2" in command
@@ -55,12 +52,12 @@ def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(windo
     wizard.task.setCurrentIndex(wizard.task.findData("classify"))
     assert {str(mlm_run), str(lm_run)} <= runs_offered()  # both can take a classification head
     wizard.task.setCurrentIndex(wizard.task.findData("summarize"))  # a task whose default run is longer
-    assert wizard.max_steps.value() == RunConfig.for_task("summarize").max_steps > RunConfig().max_steps
+    assert wizard.field("max_steps").value() == RunConfig.for_task("summarize").max_steps > RunConfig().max_steps
     summarizing = wizard.validate()
     assert summarizing.max_steps == RunConfig.for_task("summarize").max_steps
     assert "--max-steps" not in command_line(summarizing)
     wizard.task.setCurrentIndex(wizard.task.findData("classify"))
-    assert (wizard.max_steps.value(), wizard.eval_every.value()) == (RunConfig().max_steps, RunConfig().eval_every)
+    assert (wizard.field("max_steps").value(), wizard.field("eval_every").value()) == (RunConfig().max_steps, RunConfig().eval_every)
 
 
 @pytest.fixture
@@ -80,14 +77,14 @@ def test_fill_mask_view_inserts_masks_and_fills_them_in(playground, qtbot, mlm_r
     qtbot.keyClicks(playground.prompt, "(x): return ")
     playground.insert_mask.click()
     assert playground.prompt.toPlainText() == "def [MASK](x): return [MASK]"
-    qtbot.waitUntil(lambda: column.result is not None and len(column.result) == 2, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: column.result is not None and len(column.result.masks) == 2, timeout=TIMEOUT)
     expected = fill(inference.load(str(mlm_run)), "def [MASK](x): return [MASK]", top_k=8)
-    assert [[c.id for c in mask] for mask in column.result] == [[c.id for c in mask] for mask in expected]
+    assert [[c.id for c in mask] for mask in column.result.masks] == [[c.id for c in mask] for mask in expected.masks]
     assert column.table.columnCount() == 2 and column.table.rowCount() == 8
-    first = column.result[0][0].token
+    first = column.result.masks[0][0].token
     column.table.cellClicked.emit(0, 0)
     assert playground.prompt.toPlainText() == f"def {first.lstrip()}(x): return [MASK]"
-    qtbot.waitUntil(lambda: column.result is not None and len(column.result) == 1, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: column.result is not None and len(column.result.masks) == 1, timeout=TIMEOUT)
 
 
 def test_tag_view_colours_the_entities(playground, qtbot, tag_run):

@@ -59,9 +59,7 @@ def test_training_a_classifier_shows_its_metrics_report_and_mistakes(window, qtb
     _open(window, qtbot, labelled_csv)
     window.data_panel.tokens_box.vocab.setValue(300)
     wizard = window.train_panel.wizard
-    for box, value in ((wizard.seq, 32), (wizard.batch, 16), (wizard.max_steps, 30), (wizard.eval_every, 15),
-                       (wizard.save_every, 15)):
-        box.setValue(value)
+    wizard.set_values(seq_len=32, batch_size=16, max_steps=30, eval_every=15, save_every=15)
     wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
     window.tabs.setCurrentWidget(window.train_panel)
     wizard.start.click()
@@ -74,7 +72,7 @@ def test_training_a_classifier_shows_its_metrics_report_and_mistakes(window, qtb
     assert monitor.labels["eval_accuracy"].text().endswith("%")
     xs, ys = monitor.curves.metric_curves["eval_accuracy"].getData()
     assert list(xs) == [15, 30] and all(0 <= y <= 1 for y in ys)
-    report = monitor.report_view
+    report = monitor.report_views["labels"]
     assert report.isVisible() and "step 30" in report.title.text()
     matrix = np.array(report.report["confusion_matrix"]["matrix"])
     assert matrix.sum() == 15 and report.image.image.shape == (3, 3)  # 5% of 300, stratified
@@ -88,8 +86,8 @@ def test_training_a_classifier_shows_its_metrics_report_and_mistakes(window, qtb
         report.choose(0)
         playground = window.playground_panel
         assert window.tabs.currentWidget() is playground and playground.prompt.toPlainText() == text
-        qtbot.waitUntil(lambda: playground.label_columns[0].result is not None, timeout=TIMEOUT)
-        assert playground.label_columns[0].result.text == text
+        qtbot.waitUntil(lambda: playground.answers["labels"][0].result is not None, timeout=TIMEOUT)
+        assert playground.answers["labels"][0].result.text == text
     monitor.to_attention.click()
     attention = window.attention_panel
     qtbot.waitUntil(lambda: attention.picker.model is not None, timeout=TIMEOUT)
@@ -106,7 +104,7 @@ def playground(window, monkeypatch, workspace_dir):
 def test_playground_labels_follow_the_typing_and_a_batch_exports(playground, qtbot, cls_run, lm_run, tmp_path):
     load_model(qtbot, playground.pickers[0], cls_run)
     assert playground.run_button.text() == "Classify" and not playground.form.isVisible()
-    column = playground.label_columns[0]
+    column = playground.answers["labels"][0]
     qtbot.keyClicks(playground.prompt, "open the file")
     qtbot.waitUntil(lambda: column.result is not None and column.result.text == "open the file", timeout=TIMEOUT)
     expected = classify(inference.load(str(cls_run)), "open the file")
@@ -141,7 +139,7 @@ def test_attention_of_an_encoder_with_special_tokens_hidden_and_the_prediction_e
     load_model(qtbot, panel.picker, cls_run)
     panel.text.setPlainText("open the file and read the bytes")
     panel.extract_button.click()
-    qtbot.waitUntil(lambda: panel._job is not None and not panel._job.running and panel.kind.count(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not panel.extracting and panel.kind.count(), timeout=TIMEOUT)
     assert panel.kind.currentText() == "Self-attention (bidirectional)"
     tokens = panel.heatmap.rows
     assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"

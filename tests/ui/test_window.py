@@ -86,11 +86,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     _open(window, qtbot, lm_text)
     window.data_panel.tokens_box.vocab.setValue(300)
     wizard = window.train_panel.wizard
-    wizard.seq.setValue(32)
-    wizard.batch.setValue(4)
-    wizard.max_steps.setValue(100_000)
-    wizard.save_every.setValue(1000)
-    wizard.eval_every.setValue(1000)
+    wizard.set_values(seq_len=32, batch_size=4, max_steps=100_000, save_every=1000, eval_every=1000)
     wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
     wizard.go(3)
     qtbot.mouseClick(wizard.start, Qt.MouseButton.LeftButton)
@@ -123,9 +119,7 @@ def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text)
 
     wizard = window.train_panel.wizard
     wizard.data.setText(str(lm_text))
-    wizard.max_steps.setValue(100_000)
-    wizard.seq.setValue(32)
-    wizard.batch.setValue(4)
+    wizard.set_values(max_steps=100_000, seq_len=32, batch_size=4)
     wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
     window.data_panel.tokens_box.vocab.setValue(300)
     wizard.start.click()
@@ -192,12 +186,11 @@ def test_a_time_budget_replaces_the_step_counts_and_is_timed_before_the_start(wi
     wizard = window.train_panel.wizard
     _task(wizard.task, "classify")
     wizard.go(2)
-    assert wizard.settings_form.isRowVisible(wizard.max_steps) and not wizard.settings_form.isRowVisible(wizard.minutes)
+    assert wizard.shows("max_steps") and not wizard.settings_form.isRowVisible(wizard.minutes)
     wizard.length_mode.setCurrentIndex(wizard.length_mode.findData("minutes"))
     wizard.minutes.setValue(1.0)
     wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
-    for planned in (wizard.max_steps, wizard.eval_every, wizard.save_every):
-        assert not wizard.settings_form.isRowVisible(planned)
+    assert not any(wizard.shows(planned) for planned in ("max_steps", "eval_every", "save_every"))
     assert wizard.config().minutes == 1.0
     qtbot.waitUntil(lambda: "steps fit" in wizard.budget_estimate.text(), timeout=TIMEOUT)
     assert "Timed on cpu" in wizard.budget_estimate.text()

@@ -27,10 +27,8 @@ def test_gpus_row_shows_for_several_gpus_and_sets_processes(window):
 def test_early_stopping_in_the_wizard(window):
     wizard = window.train_panel.wizard
     wizard.go(2)
-    assert wizard.early_stopping.text() == "Off" and wizard.validate().early_stopping == 0
-    wizard.eval_every.setValue(100)
-    wizard.save_every.setValue(150)
-    wizard.early_stopping.setValue(3)
+    assert wizard.field("early_stopping").widget.text() == "Off" and wizard.validate().early_stopping == 0
+    wizard.set_values(eval_every=100, save_every=150, early_stopping=3)
     assert wizard.validate() is None and "multiple of --eval-every" in wizard.error.text()
-    wizard.save_every.setValue(200)
+    wizard.set_values(save_every=200)
     assert "--early-stopping 3" in command_line(wizard.validate())

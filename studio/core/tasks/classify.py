@@ -15,8 +15,19 @@ from studio.core.data.columns import LABEL, TEXT, Column
 from studio.core.errors import DataError
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
-from studio.core.tasks.base import (Command, DataInfo, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress,
-                                    Request, Task, TaskConfig)
+from studio.core.tasks.base import (
+    Command,
+    DataInfo,
+    EvalMetrics,
+    EvalSet,
+    Metric,
+    OnToken,
+    PlaygroundSpec,
+    Progress,
+    Request,
+    Task,
+    TaskConfig,
+)
 
 if TYPE_CHECKING:
     import numpy as np

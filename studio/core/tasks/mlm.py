@@ -16,8 +16,18 @@ from studio.core.control import Control
 from studio.core.data.columns import TEXT, Column
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
-from studio.core.tasks.base import (Command, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress, Request,
-                                    Task, TaskConfig)
+from studio.core.tasks.base import (
+    Command,
+    EvalMetrics,
+    EvalSet,
+    Metric,
+    OnToken,
+    PlaygroundSpec,
+    Progress,
+    Request,
+    Task,
+    TaskConfig,
+)
 
 if TYPE_CHECKING:
     from datasets import Dataset

@@ -15,8 +15,18 @@ from studio.core.modeling.presets import MAX_POSITIONS
 from studio.core.playground import sampling
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
-from studio.core.tasks.base import (Command, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress, Request,
-                                    Task, TaskConfig)
+from studio.core.tasks.base import (
+    Command,
+    EvalMetrics,
+    EvalSet,
+    Metric,
+    OnToken,
+    PlaygroundSpec,
+    Progress,
+    Request,
+    Task,
+    TaskConfig,
+)
 from studio.core.tasks.rouge import rouge
 
 if TYPE_CHECKING:

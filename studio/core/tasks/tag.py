@@ -16,8 +16,19 @@ from typing import TYPE_CHECKING, Any
 from studio.core.control import Control
 from studio.core.data.columns import TAGS, WORDS, Column
 from studio.core.tasks import outputs
-from studio.core.tasks.base import (Command, DataInfo, EvalMetrics, EvalSet, Metric, OnToken, PlaygroundSpec, Progress,
-                                    Request, Task, TaskConfig)
+from studio.core.tasks.base import (
+    Command,
+    DataInfo,
+    EvalMetrics,
+    EvalSet,
+    Metric,
+    OnToken,
+    PlaygroundSpec,
+    Progress,
+    Request,
+    Task,
+    TaskConfig,
+)
 
 if TYPE_CHECKING:
     from datasets import Dataset

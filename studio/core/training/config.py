@@ -69,6 +69,11 @@ class RunConfig:
                               help="steps between validation passes")
     save_every: int = setting(200, low=1, metavar="N", step=50, title="Checkpoint every",
                               help="steps between checkpoints")
+    # above 0: stop after this many evaluations without a lower validation loss, keep the best
+    early_stopping: int = setting(0, low=0, high=1000, metavar="N", words=((0, "Off"),), suffix=" evaluations",
+                                  hint="a number of evaluations, 3 is usual; 0 for none", title="Early stopping",
+                                  help="stop when the validation loss has not gone down for N evaluations in a row; "
+                                       "the exported model is then the best checkpoint, not the last")
     keep_checkpoints: int = setting(3, low=1, flag_shown=False)
     log_every: int = setting(10, low=1, flag_shown=False)
     validation_fraction: float = setting(0.05, low=0, high=0.5, above=True, below=True, metavar="X",
@@ -107,11 +112,6 @@ class RunConfig:
         False, title="Recompute activations (gradient checkpointing)",
         help="keep only each layer's input during the forward pass and recompute the rest for the backward pass: "
              "much less memory for activations, about a third slower")
-    # above 0: stop after this many evaluations without a lower validation loss, keep the best
-    early_stopping: int = setting(0, low=0, high=1000, metavar="N", words=((0, "Off"),), suffix=" evaluations",
-                                  hint="a number of evaluations, 3 is usual; 0 for none", title="Early stopping",
-                                  help="stop when the validation loss has not gone down for N evaluations in a row; "
-                                       "the exported model is then the best checkpoint, not the last")
     # above 1: one process per GPU (or CPU processes), started by accelerate's launcher
     num_processes: int = setting(1, low=1, high=MAX_PROCESSES, metavar="N", hint="one per GPU is usual",
                                  help="train in N processes, one per GPU (data parallel, through accelerate's "

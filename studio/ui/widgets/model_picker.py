@@ -13,13 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from studio.core.runs.catalog import ModelChoice, model_choices
 from studio.core.system import workspace
 from studio.core.tasks import registry
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
 
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
@@ -64,8 +72,7 @@ class ModelPicker(QWidget):
         # (source, label) of models loaded in other panels, newest first; the window hands every picker
         # the same list
         self.offered: list[tuple[str, str]] = []
-        self._job: Job | None = None
-        self._request = 0
+        self._jobs = Latest(self)
         self.combo = _ListingCombo(objectName=f"{name}Combo", editable=True)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setMinimumContentsLength(24)
@@ -150,8 +157,6 @@ class ModelPicker(QWidget):
         if not source:
             self.error.show_message("Pick a run from the list, or type a model folder or hub id, then Load.")
             return
-        self._request += 1
-        request = self._request
         label = self._short.get(source) or Path(source).name or source
         attn = self.attn_implementation
 
@@ -166,11 +171,7 @@ class ModelPicker(QWidget):
         self.load_button.setEnabled(False)
         self.info.setText(f"Loading {source}…")
         self.load_started.emit()
-        job = Job(work, self)
-        self._job = job
-        job.done.connect(lambda result: request == self._request and self._loaded(*result, label))
-        job.failed.connect(lambda text: request == self._request and self._failed(text))
-        job.start()
+        self._jobs.start(work, done=lambda result: self._loaded(*result, label), failed=self._failed)
 
     def _idle(self) -> None:
         self.busy.hide()
@@ -194,4 +195,4 @@ class ModelPicker(QWidget):
 
     @property
     def loading(self) -> bool:
-        return self._job is not None and self._job.running
+        return self._jobs.running

@@ -36,7 +36,7 @@ def test_a_short_run_learns_summaries_that_depend_on_the_source(ws, tmp_path):
     from studio.core.training import engine
 
     pick = random.Random(0)
-    words = "alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega value count total index item".split()
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma", "omega", "value", "count", "total", "index", "item"]
     rows = []
     for _ in range(1600):
         chosen = pick.sample(words, 6)

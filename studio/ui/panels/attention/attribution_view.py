@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.panels.attention.token_strip import TokenStrip
 from studio.ui.widgets.messages import ErrorLabel
 
@@ -23,7 +23,7 @@ class AttributionView(QWidget):
         self.loaded: Any = None
         self.result: Any = None
         self._attention: tuple[np.ndarray, str] | None = None
-        self._job: Job | None = None
+        self._jobs = Latest(self)
         self.label = QComboBox(objectName="attributionLabel", toolTip="Explain the model's score for this label "
                                                                       "(the predicted one by default)")
         self.method = QComboBox(objectName="attributionMethod",
@@ -73,20 +73,17 @@ class AttributionView(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._job is not None and self._job.running
+        return self._jobs.running
 
     def explain(self, text: str) -> None:
         from studio.core.attention.attribution import attribute
 
         loaded, label, method = self.loaded, self.label.currentData(), self.method.currentData()
         self.error.clear_message()
-        job = Job(lambda progress, control: attribute(loaded, text, label, method=method), self)
-        self._job = job
         self.busy.show()
         self.explain_button.setEnabled(False)
-        job.done.connect(lambda result: job is self._job and self._explained(result))
-        job.failed.connect(lambda message: job is self._job and self._failed(message))
-        job.start()
+        self._jobs.start(lambda progress, control: attribute(loaded, text, label, method=method),
+                         done=self._explained, failed=self._failed)
 
     def _failed(self, message: str) -> None:
         self.busy.hide()

@@ -12,12 +12,27 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import StudioError
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.panels.attention.attribution_view import AttributionView
 from studio.ui.panels.attention.exports import ExportActions
 from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
@@ -42,7 +57,7 @@ class AttentionPanel(ExportActions, QWidget):
         self.attention: Any = None
         self.source_title = ""  # " · training step N" while a recorded probe is shown
         self.probes: list[tuple[int, Path]] = []
-        self._job: Job | None = None
+        self._jobs = Latest(self, cancel_previous=True)
         self.heatmap: Heatmap | None = None
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._side())
@@ -184,9 +199,9 @@ class AttentionPanel(ExportActions, QWidget):
         seq2seq = model.model.config.is_encoder_decoder
         self.target_label.setVisible(seq2seq)
         self.target.setVisible(seq2seq)
-        classifier = model.task.output == "labels"
-        self.bottom.setTabVisible(1, classifier)
-        if classifier:
+        explained = model.task.attributable  # its prediction can be traced back to the input's tokens
+        self.bottom.setTabVisible(1, explained)
+        if explained:
             self.attribution.set_model(model)
             self.bottom.setCurrentIndex(1)
         self.probes = []
@@ -233,16 +248,14 @@ class AttentionPanel(ExportActions, QWidget):
 
         self._start(work)
 
+    @property
+    def extracting(self) -> bool:
+        return self._jobs.running
+
     def _start(self, work: Any) -> None:
-        if self._job is not None and self._job.running:
-            self._job.cancel()
-        job = Job(work, self)
-        self._job = job
         self.busy.show()
         self.extract_button.setEnabled(False)
-        job.done.connect(lambda result: job is self._job and self._extracted(*result))
-        job.failed.connect(lambda text: job is self._job and self._failed(text))
-        job.start()
+        self._jobs.start(work, done=lambda result: self._extracted(*result), failed=self._failed)
 
     def _failed(self, text: str) -> None:
         self.busy.hide()

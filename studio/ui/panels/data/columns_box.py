@@ -12,10 +12,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from studio.core.data.columns import LABEL, TAGS, WORDS
+from studio.core.data.columns import WORDS
 from studio.core.errors import StudioError
 from studio.core.tasks import registry
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.plot_theme import new_plot
 
@@ -31,7 +31,7 @@ class ColumnsBox(QGroupBox):
     def __init__(self) -> None:
         super().__init__("Task and columns")
         self.preview: Any = None
-        self._labels_job: Job | None = None
+        self._labels_jobs = Latest(self)
         self._chart: Any = None
         self.form = QFormLayout(self)
         self.task = QComboBox(objectName="taskCombo")
@@ -128,10 +128,10 @@ class ColumnsBox(QGroupBox):
     # ---- label counts -------------------------------------------------------------------------------
     def _count_labels(self, task: Any, mapped: dict[str, str]) -> None:
         """Count the classes of the task's label column, in the background (the whole column is read)."""
-        role = next((c for c in task.columns if c.kind in (LABEL, TAGS)), None)
+        role = next((c for c in task.columns if c.kind.count is not None), None)
         self.labels_box.setVisible(role is not None and role.role in mapped)
         if role is None or role.role not in mapped:
-            self._labels_job = None  # an answer still on its way is about other columns
+            self._labels_jobs.forget()  # an answer still on its way is about other columns
             return
         preview, column, control = self.preview, mapped[role.role], self.controls()[role.role]
         words = next((mapped[c.role] for c in task.columns if c.kind == WORDS), None)
@@ -139,14 +139,10 @@ class ColumnsBox(QGroupBox):
         self.labels_warning.setText("")
 
         def work(progress: Any, control_: Any) -> Any:
-            found = preview.label_set(column, control)
+            found = preview.counts(role.kind, column, control)
             return found, preview.tagged_example(words, column) if words else None
 
-        job = Job(work, self)
-        self._labels_job = job
-        job.done.connect(lambda result: job is self._labels_job and self._show_labels(*result))
-        job.failed.connect(lambda text: job is self._labels_job and self._labels_failed(text))
-        job.start()
+        self._labels_jobs.start(work, done=lambda result: self._show_labels(*result), failed=self._labels_failed)
 
     def _labels_failed(self, text: str) -> None:
         self.labels_box.hide()

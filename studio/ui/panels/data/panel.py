@@ -8,14 +8,27 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.data import samples
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.ui import settings
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.panels.data.columns_box import ColumnsBox
 from studio.ui.panels.data.tokens_box import TokensBox
 from studio.ui.widgets.dataset_model import DatasetTableModel
@@ -35,7 +48,7 @@ class DataPanel(QWidget):
         self.setObjectName("dataPanel")
         self.setAcceptDrops(True)
         self.preview = None
-        self._job: Job | None = None
+        self._jobs = Latest(self, cancel_previous=True)
         self.columns_box = ColumnsBox()
         self.tokens_box = TokensBox(self._run)
         self.task = self.columns_box.task
@@ -212,30 +225,22 @@ class DataPanel(QWidget):
 
     # ---- background work ----------------------------------------------------------------------------
     def _run(self, work: Any, done: Any, message: str) -> None:
-        if self._job is not None and self._job.running:
-            self._job.cancel()
-        job = Job(work, self)
-        self._job = job
         self.progress.setFormat(message + " %p%")
         self.progress.setValue(0)
         self.progress.show()
         self.cancel.show()
-        job.progress.connect(lambda f, m: (self.progress.setValue(int(f * 100)),
-                                           m and self.progress.setFormat(m + " %p%")))
-        job.done.connect(lambda result: (self._idle(job), done(result)))
-        job.failed.connect(lambda text: (self._idle(job), self.error.show_message(text)))
-        job.cancelled.connect(lambda: self._idle(job))
-        job.start()
+        self._jobs.start(work, progress=lambda f, m: (self.progress.setValue(int(f * 100)),
+                                                      m and self.progress.setFormat(m + " %p%")),
+                         done=lambda result: (self._idle(), done(result)),
+                         failed=lambda text: (self._idle(), self.error.show_message(text)), cancelled=self._idle)
 
-    def _idle(self, job: Job) -> None:
-        if job is self._job:
-            self.progress.hide()
-            self.cancel.hide()
+    def _idle(self) -> None:
+        self.progress.hide()
+        self.cancel.hide()
 
     def _cancel(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        self._jobs.cancel()
 
     @property
     def busy(self) -> bool:
-        return self._job is not None and self._job.running
+        return self._jobs.running

@@ -8,13 +8,14 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
 
 
 class AnswerColumn(QWidget):
-    """`finished(result)` when an answer arrives; `failed(str)` on an error. Subclasses say how to answer
-    (`answer`, run off the UI thread), how to show it and how to empty the view."""
+    """`finished(result)` when an answer arrives; `failed(str)` on an error. The model's task answers (off
+    the UI thread, with the column's `options`); subclasses say how to show an answer and how to empty
+    the view."""
 
     finished = Signal(object)
     failed = Signal(str)
@@ -28,27 +29,22 @@ class AnswerColumn(QWidget):
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.addWidget(self.title)
         self.result: Any = None
-        self._job: Job | None = None
-        self._pending = 0
+        self._jobs = Latest(self)
+        self.options: dict[str, Any] = {}  # what the task's `answer` reads from the request (a mask's top_k)
 
     @property
     def running(self) -> bool:
-        return self._job is not None and self._job.running
+        return self._jobs.running
 
     def show_model(self, text: str, loaded: Any = None) -> None:
         self.title.setText(f"<b>{text}</b>")
 
-    def answer(self, loaded: Any, text: str) -> Any:
-        raise NotImplementedError
-
     def ask(self, loaded: Any, text: str) -> None:
-        self._pending += 1
-        request = self._pending
-        job = Job(lambda progress, control: self.answer(loaded, text), self)
-        self._job = job
-        job.done.connect(lambda result: request == self._pending and self._answered(result))
-        job.failed.connect(lambda message: request == self._pending and self._failed(message))
-        job.start()
+        from studio.core.tasks.base import Request
+
+        request = Request(text, options=self.options)
+        self._jobs.start(lambda progress, control: loaded.task.answer(loaded, request, control=control),
+                         done=self._answered, failed=self._failed)
 
     def _answered(self, result: Any) -> None:
         self.result = result
@@ -66,7 +62,7 @@ class AnswerColumn(QWidget):
 
     def clear(self) -> None:
         self.result = None
-        self._pending += 1  # an answer still on its way belongs to the text or model before
+        self._jobs.forget()  # an answer still on its way belongs to the text or model before
         self.empty()
 
     def empty(self) -> None:

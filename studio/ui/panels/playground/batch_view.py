@@ -7,11 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import StudioError
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
 
 _MAX_FILE = 50 * 2**20
@@ -35,7 +45,7 @@ class BatchView(QWidget):
         super().__init__()
         self.setObjectName("batchView")
         self.predictions: list[Any] = []
-        self._job: Job | None = None
+        self._jobs = Latest(self)
         self.run_button = QPushButton("Classify Each Line", objectName="batchButton")
         self.run_button.setToolTip("Classify every non-empty line of the text above, in batches")
         self.file_button = QPushButton("Classify a File…", objectName="batchFileButton", clicked=self.choose_file)
@@ -65,7 +75,7 @@ class BatchView(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._job is not None and self._job.running
+        return self._jobs.running
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Classify each line of a file", "", "Text (*.txt *.csv);;All (*)")
@@ -87,29 +97,22 @@ class BatchView(QWidget):
         self.wanted.emit(lines)
 
     def run(self, loaded: Any, lines: list[str]) -> None:
-        from studio.core.playground.classification import classify_many
-
         self.error.clear_message()
         if not lines:
             self.error.show_message("There are no lines to classify; type some, one per line, or pick a file.")
             return
         self.stop()
-        job = Job(lambda progress, control: classify_many(loaded, lines, progress=lambda f: progress(f, ""),
-                                                          control=control), self)
-        self._job = job
         self.progress.setValue(0)
         self.progress.show()
         self.stop_button.show()
         self.run_button.setEnabled(False)
-        job.progress.connect(lambda f, _: self.progress.setValue(int(f * 100)))
-        job.done.connect(lambda predictions: job is self._job and self._done(predictions))
-        job.failed.connect(lambda text: job is self._job and (self._idle(), self.error.show_message(text)))
-        job.cancelled.connect(lambda: job is self._job and self._idle())
-        job.start()
+        self._jobs.start(lambda progress, control: loaded.task.answer_each(
+            loaded, lines, {}, progress=lambda f: progress(f, ""), control=control),
+            progress=lambda f, _: self.progress.setValue(int(f * 100)), done=self._done,
+            failed=lambda text: (self._idle(), self.error.show_message(text)), cancelled=self._idle)
 
     def stop(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        self._jobs.cancel()
 
     def _idle(self) -> None:
         self.progress.hide()

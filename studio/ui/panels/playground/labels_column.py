@@ -33,11 +33,6 @@ class LabelsColumn(AnswerColumn):
         self.layout_.addWidget(self.chart, 1)
         self.layout_.addWidget(self.error)
 
-    def answer(self, loaded: Any, text: str) -> Any:
-        from studio.core.playground.classification import classify
-
-        return classify(loaded, text)
-
     def show_result(self, prediction: Any) -> None:
         self.answer_label.setText(f"{prediction.label}  {prediction.score:.1%}")
         names = list(prediction.scores)

@@ -28,13 +28,10 @@ class MasksColumn(AnswerColumn):
         self.table.cellClicked.connect(self._clicked)
         self.layout_.addWidget(self.table, 1)
         self.layout_.addWidget(self.error)
+        self.options = {"top_k": CANDIDATES}
 
-    def answer(self, loaded: Any, text: str) -> Any:
-        from studio.core.playground.fill_mask import fill
-
-        return fill(loaded, text, top_k=CANDIDATES)
-
-    def show_result(self, masks: list[list[Any]]) -> None:
+    def show_result(self, filled: Any) -> None:
+        masks = filled.masks
         self.table.clear()
         self.table.setColumnCount(len(masks))
         self.table.setRowCount(max((len(m) for m in masks), default=0))
@@ -47,8 +44,9 @@ class MasksColumn(AnswerColumn):
         self.table.resizeColumnsToContents()
 
     def _clicked(self, row: int, column: int) -> None:
-        if self.result and column < len(self.result) and row < len(self.result[column]):
-            self.chosen.emit(column, self.result[column][row].token)
+        masks = self.result.masks if self.result else []
+        if column < len(masks) and row < len(masks[column]):
+            self.chosen.emit(column, masks[column][row].token)
 
     def empty(self) -> None:
         self.table.setRowCount(0)

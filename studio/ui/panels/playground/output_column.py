@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.token_view import TokenView
 
@@ -47,16 +47,16 @@ class OutputColumn(QWidget):
         self.result: Any = None
         self.request: dict[str, Any] = {}
         self._queue: collections.deque = collections.deque()
-        self._job: Job | None = None
+        self._jobs = Latest(self)
         self._timer = QTimer(self, interval=_DRAIN_MS)
         self._timer.timeout.connect(self.drain)
 
     @property
     def running(self) -> bool:
-        return self._job is not None and self._job.running
+        return self._jobs.running
 
     def run(self, loaded: Any, prompt: str, sampling: Any, forced: list[int] | None = None) -> None:
-        from studio.core.playground import generation
+        from studio.core.tasks.base import Request
 
         self.stop()
         self.request = {"loaded": loaded, "prompt": prompt, "sampling": sampling}
@@ -67,19 +67,14 @@ class OutputColumn(QWidget):
         self._queue = queue = collections.deque()
 
         def work(progress: Any, control: Any) -> Any:
-            return generation.generate(loaded, prompt, sampling, on_token=queue.append, control=control,
-                                       forced=forced)
+            request = Request(prompt, options={**sampling.__dict__, "forced": forced})
+            return loaded.task.answer(loaded, request, on_token=queue.append, control=control)
 
-        job = Job(work, self)
-        self._job = job
-        job.done.connect(lambda result: job is self._job and self._done(result))
-        job.failed.connect(lambda text: job is self._job and self._failed(text))
         self._timer.start()
-        job.start()
+        self._jobs.start(work, done=self._done, failed=self._failed)
 
     def stop(self) -> None:
-        if self._job is not None:
-            self._job.cancel()
+        self._jobs.cancel()
 
     def drain(self) -> None:
         pieces = []
@@ -117,7 +112,7 @@ class OutputColumn(QWidget):
         self.title.setText(f"<b>{text}</b>")
         if self.running:
             self.stop()
-            self._job = None  # its last tokens would land under the new model's name
+            self._jobs.forget()  # its last tokens would land under the new model's name
             self.finished.emit(None)  # the panel counts this column as done
         self._timer.stop()
         self._queue.clear()

@@ -1,9 +1,9 @@
 """The Playground: talk to one model, or two side by side, the way its task asks.
 
-The first model's task picks the view, by what its models give: a language model continues the prompt
-and an encoder-decoder summarizes the text (both streamed and stoppable); a classifier shows every
-label's probability as the person types, and classifies each line of a text or a file in a batch; a
-masked language model fills in its mask tokens; a tagger colours the entities. Everything slow runs in
+The first model's task picks the view by the kind of answer its models give (studio.ui.outputs): text
+is streamed and stoppable (a language model continues the prompt, an encoder-decoder summarizes); other
+kinds are answered as the person types (a classifier's labels, with a batch of lines; a masked model's
+candidates; a tagger's entities). The model's task answers every request; everything slow runs in
 background jobs.
 """
 
@@ -14,25 +14,33 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
-                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.core.errors import ConfigError, StudioError
 from studio.core.playground.transcript import Entry, Output
+from studio.core.tasks import outputs, registry
+from studio.ui import outputs as views
 from studio.ui.panels.playground.batch_view import BatchView
 from studio.ui.panels.playground.history import History
-from studio.ui.panels.playground.labels_column import LabelsColumn
-from studio.ui.panels.playground.masks_column import MasksColumn
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.sampling_form import SamplingForm
-from studio.ui.panels.playground.tags_column import TagsColumn
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
 
 _MAX_TEXT_FILE = 2 * 2**20
 _TYPING_PAUSE_MS = 250  # a classifier answers this long after the last keystroke
-TEXT, LABELS, MASKS, TAGS = "text", "labels", "masks", "tags"  # the views, by what models give (Task.output)
-_PAGES = {TEXT: 0, LABELS: 1, MASKS: 2, TAGS: 3}
 
 
 class PlaygroundPanel(QWidget):
@@ -41,9 +49,9 @@ class PlaygroundPanel(QWidget):
         self.setObjectName("playgroundPanel")
         self.pickers = [ModelPicker("modelA", "Model"), ModelPicker("modelB", "Second model")]
         self.columns = [OutputColumn("outputA"), OutputColumn("outputB")]
-        self.label_columns = [LabelsColumn("labelsA"), LabelsColumn("labelsB")]
-        self.answers = {LABELS: self.label_columns, MASKS: [MasksColumn("masksA"), MasksColumn("masksB")],
-                        TAGS: [TagsColumn("tagsA"), TagsColumn("tagsB")]}
+        # the answer columns of every kind that is not streamed, by the kind's name: masks -> masksA, masksB
+        self.answers = {kind.name: [views.view_of(kind).column(f"{kind.name}{side}") for side in "AB"]
+                        for kind in views.kinds() if views.view_of(kind).column is not None}
         self.batch = BatchView()
         self.form = SamplingForm()
         self.history = History()
@@ -66,8 +74,10 @@ class PlaygroundPanel(QWidget):
             for answers in self.answers.values():
                 picker.load_started.connect(answers[i].clear)
                 answers[i].finished.connect(lambda result, i=i: self._answered(i, result))
-        for masks in self.answers[MASKS]:
-            masks.chosen.connect(self.fill_in)
+        for answers in self.answers.values():
+            for column in answers:
+                if hasattr(column, "chosen"):  # a candidate picked: it takes the mask's place
+                    column.chosen.connect(self.fill_in)
         self.batch.wanted.connect(self._run_batch)
         self.batch.run_button.clicked.connect(lambda: self._run_batch(self._lines()))
         self.prompt.textChanged.connect(self._typed)
@@ -97,7 +107,7 @@ class PlaygroundPanel(QWidget):
                              "<span style='background:#7fdc7f; color:#000'>&nbsp;certain&nbsp;</span> — hover a token "
                              "for its alternatives, click one to continue from it.", objectName="colourLegend",
                              wordWrap=True, visible=False)
-        self.colour.toggled.connect(lambda on: self.legend.setVisible(on and self.output == TEXT))
+        self.colour.toggled.connect(lambda on: self.legend.setVisible(on and self.output.streamed))
         layout.addWidget(self.legend)
         layout.addStretch(1)
         scroll = QScrollArea(widgetResizable=True, objectName="playgroundSide")
@@ -135,21 +145,20 @@ class PlaygroundPanel(QWidget):
         streams = QSplitter(Qt.Orientation.Horizontal, objectName="outputsSplitter")
         for column in self.columns:
             streams.addWidget(column)
-        bars = QSplitter(Qt.Orientation.Horizontal, objectName="labelsSplitter")
-        for column in self.label_columns:
-            bars.addWidget(column)
-        labels_page = QSplitter(Qt.Orientation.Vertical, objectName="labelsPage")
-        labels_page.addWidget(bars)
-        labels_page.addWidget(self.batch)
-        labels_page.setSizes([200, 220])
         self.outputs = QStackedWidget(objectName="outputsStack")
         self.outputs.addWidget(streams)
-        self.outputs.addWidget(labels_page)
-        for kind in (MASKS, TAGS):
+        self._pages: dict[str, int] = {}
+        for kind, answers in self.answers.items():
             side_by_side = QSplitter(Qt.Orientation.Horizontal, objectName=f"{kind}Splitter")
-            for column in self.answers[kind]:
+            for column in answers:
                 side_by_side.addWidget(column)
-            self.outputs.addWidget(side_by_side)
+            kind_page: QWidget = side_by_side
+            if views.view_of(self._kind(kind)).batch:  # one batch table, under the kind that answers lines
+                kind_page = QSplitter(Qt.Orientation.Vertical, objectName=f"{kind}Page")
+                kind_page.addWidget(side_by_side)
+                kind_page.addWidget(self.batch)
+                kind_page.setSizes([200, 220])
+            self._pages[kind] = self.outputs.addWidget(kind_page)
         self.history.reuse.connect(lambda entry: self.prompt.setPlainText(entry.prompt))
         vertical = QSplitter(Qt.Orientation.Vertical)
         for widget in (top, self.outputs, self.history):
@@ -171,8 +180,13 @@ class PlaygroundPanel(QWidget):
         return model.task if model is not None else None
 
     @property
-    def output(self) -> str:
-        return self.task.output if self.task is not None else TEXT
+    def output(self) -> outputs.OutputKind:
+        """What the first model gives (text before a model is loaded)."""
+        return self.task.output if self.task is not None else outputs.TEXT
+
+    @staticmethod
+    def _kind(name: str) -> outputs.OutputKind:
+        return next(k for k in views.kinds() if k.name == name)
 
     @property
     def mode(self) -> str:
@@ -193,7 +207,7 @@ class PlaygroundPanel(QWidget):
     def _model_loaded(self, i: int, model: Any) -> None:
         self.columns[i].show_model(self.pickers[i].label)
         for kind, answers in self.answers.items():
-            answers[i].show_model(self.pickers[i].label, model if model.task.output == kind else None)
+            answers[i].show_model(self.pickers[i].label, model if model.task.output.name == kind else None)
         if i == 0:
             self.batch.clear()
         self._update_mode()
@@ -201,21 +215,21 @@ class PlaygroundPanel(QWidget):
 
     def _update_mode(self) -> None:
         task = self.task
-        streamed = self.output == TEXT
+        streamed = self.output.streamed
+        view = views.view_of(self.output)
         spec = task.playground if task is not None else None
-        self.outputs.setCurrentIndex(_PAGES.get(self.output, 0))
+        self.outputs.setCurrentIndex(self._pages.get(self.output.name, 0))
         self.form.setVisible(streamed)
         self.form.set_beams(bool(spec and spec.beams))
         self.colour.setVisible(streamed)
         self.legend.setVisible(self.colour.isChecked() and streamed)
-        self.insert_mask.setVisible(self.output == MASKS)
+        self.insert_mask.setVisible(view.mask_button)
         title = spec.input_title if spec else "Prompt"
         self.prompt_label.setText(f"<b>{title}</b>")
         action = spec.action if spec else "Run"
         self.run_button.setText(action)
         self.run_button.setToolTip(f"{action} with the settings on the left  (Ctrl+Return)")
-        self.prompt.setPlaceholderText(_HINTS.get(self.output, f"Type or paste the {title.lower()}, then {action} "
-                                                                "(Ctrl+Return)."))
+        self.prompt.setPlaceholderText(view.hint or f"Type or paste the {title.lower()}, then {action} (Ctrl+Return).")
         self.mode_label.setText("Load a model to begin." if task is None else f"{task.title}: {task.help}")
 
     def _busy(self, on: bool) -> None:
@@ -228,7 +242,7 @@ class PlaygroundPanel(QWidget):
         if any(m is None for m in models):
             which = "the second model" if models[0] is not None else "a model"
             raise ConfigError(f"Load {which} first: pick it on the left and press Load.")
-        if len({m.task.output for m in models}) > 1:
+        if not registry.same_output([m.task for m in models]):
             raise ConfigError(f"The two models do different things ({models[0].task.title.lower()} and "
                               f"{models[1].task.title.lower()}); compare models of the same kind.")
         if not models[0].task.playground.echo_input and not self.prompt.toPlainText().strip():
@@ -242,14 +256,14 @@ class PlaygroundPanel(QWidget):
         self.run_error.clear_message()
         try:
             models = self._check()
-            sampling = self.form.sampling() if self.output == TEXT else None
+            sampling = self.form.sampling() if self.output.streamed else None
             if sampling is not None:
                 sampling.check()
         except StudioError as exc:
             self.run_error.show_message(str(exc))
             return
         prompt = self.prompt.toPlainText()
-        if self.output != TEXT:
+        if not self.output.streamed:
             self._ask(models, prompt)
             return
         self._start(self._new_entry(prompt, self.form.settings()),
@@ -295,7 +309,7 @@ class PlaygroundPanel(QWidget):
 
     # ---- answers as the person types (classifiers, masked models, taggers) ---------------------------
     def _typed(self) -> None:
-        if self.output != TEXT and self.prompt.toPlainText().strip():
+        if not self.output.streamed and self.prompt.toPlainText().strip():
             self._typing.start()
 
     def _classify_typed(self) -> None:
@@ -304,19 +318,19 @@ class PlaygroundPanel(QWidget):
         except StudioError:
             return  # while typing, a missing second model is not worth a red line; the button says it
         for i, model in zip(self.active, models):
-            self.answers[self.output][i].ask(model, self.prompt.toPlainText())
+            self.answers[self.output.name][i].ask(model, self.prompt.toPlainText())
 
     def _ask(self, models: list[Any], text: str) -> None:
         self._entry = self._new_entry(text, {})
         self.history.add(self._entry)
         for i, model in zip(self.active, models):
-            self.answers[self.output][i].ask(model, text)
+            self.answers[self.output.name][i].ask(model, text)
 
     def _answered(self, i: int, result: Any) -> None:
         entry = self._entry
-        text = getattr(result, "text", None) if self.output != MASKS else self.prompt.toPlainText()
-        if entry is not None and entry.prompt == text and entry.mode == self.mode:
-            entry.outputs.append(Output(self.pickers[i].label, _summary(result), 1, 0.0, 0.0, 0.0, "answered"))
+        if entry is not None and entry.prompt == result.text and entry.mode == self.mode:
+            entry.outputs.append(Output(self.pickers[i].label, self.output.summary(result), 1, 0.0, 0.0, 0.0,
+                                        "answered"))
             self.history.updated(entry)
 
     def add_mask(self) -> None:
@@ -342,7 +356,7 @@ class PlaygroundPanel(QWidget):
 
     def _run_batch(self, lines: list[str]) -> None:
         model = self.pickers[0].model
-        if model is None or self.output != LABELS:
+        if model is None or not views.view_of(self.output).batch:
             self.batch.error.show_message("Load a classifier first: pick it on the left and press Load.")
             return
         self.batch.run(model, lines)
@@ -377,18 +391,3 @@ class PlaygroundPanel(QWidget):
         except ConfigError as exc:
             self.run_error.show_message(str(exc))
 
-
-_HINTS = {LABELS: "Type a text: the labels update as you type. For a batch, put one text per line and press "
-                  "Classify Each Line.",
-          MASKS: "Type a text with the mask token where a word is missing (Insert Mask puts it at the cursor): the "
-                 "candidates update as you type. Click one to fill it in.",
-          TAGS: "Type a text: its entities are coloured as you type."}
-
-
-def _summary(result: Any) -> str:
-    """One line for the history: the label, the filled-in tokens, or the entities."""
-    if hasattr(result, "label"):
-        return f"{result.label} ({result.score:.1%})"
-    if hasattr(result, "entities"):
-        return ", ".join(f"{e.label} {e.text}" for e in result.entities) or "no entities"
-    return " | ".join(c[0].token.strip() if c else "" for c in result)

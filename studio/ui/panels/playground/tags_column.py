@@ -56,11 +56,6 @@ class TagsColumn(AnswerColumn):
             self.kinds = entity_types(loaded.labels)
             self.legend.setText(legend_html(self.kinds))
 
-    def answer(self, loaded: Any, text: str) -> Any:
-        from studio.core.playground.tagging import tag
-
-        return tag(loaded, text)
-
     def show_result(self, result: Any) -> None:
         parts, at = [], 0
         for e in result.entities:

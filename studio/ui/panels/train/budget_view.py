@@ -17,14 +17,14 @@ from studio.core.modeling.presets import PRESETS
 from studio.core.tasks import registry
 from studio.core.training import budget
 from studio.core.training.config import RunConfig
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 
 
 class BudgetEstimate(QLabel):
     def __init__(self) -> None:
         super().__init__(objectName="budgetEstimate", wordWrap=True)
         self._timings: dict[tuple, tuple[str, dict[str, budget.Timing]]] = {}
-        self._job: Job | None = None
+        self._jobs = Latest(self)
         self._wanted: RunConfig | None = None
 
     @staticmethod
@@ -47,7 +47,7 @@ class BudgetEstimate(QLabel):
             self._show(c, *known)
             return
         self.setText("Timing a few steps on this machine…")
-        if self._job is None or not self._job.running:
+        if not self._jobs.running:
             self._time(c)
 
     def _time(self, c: RunConfig) -> None:
@@ -62,12 +62,9 @@ class BudgetEstimate(QLabel):
                     timings[bigger] = budget.preview(dataclasses.replace(c, model=bigger), device, precision)
             return devices.describe(device), timings
 
-        job = Job(work, self)
-        self._job = job
         key = self._key(c)
-        job.done.connect(lambda result: self._timed(key, result))
-        job.failed.connect(lambda text: self.setText(f"Could not time this model here: {text}"))
-        job.start()
+        self._jobs.start(work, done=lambda result: self._timed(key, result),
+                         failed=lambda text: self.setText(f"Could not time this model here: {text}"))
 
     def _timed(self, key: tuple, result: tuple[str, dict[str, budget.Timing]]) -> None:
         self._timings[key] = result

@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 
 from studio.core.runs import summary
 from studio.core.runs.summary import format_duration
+from studio.ui import outputs as views
 from studio.ui.panels.train.curves import Curves, Series
-from studio.ui.panels.train.report_view import ReportView
-from studio.ui.panels.train.tag_report_view import TagReportView
 from studio.ui.widgets.messages import ErrorLabel
 
 _DRAIN_MS = 100
@@ -50,7 +49,9 @@ class Monitor(QWidget):
         self.headline: tuple[Any, ...] = ()
         self._rate: tuple[float, int] | None = None
         self.curves = Curves()
-        self.report_views = {"labels": ReportView(), "tags": TagReportView()}  # by what the task's models give
+        # the report of a run, by what its task's models give (studio.ui.outputs)
+        self.report_views = {kind.name: views.view_of(kind).report() for kind in views.kinds()
+                             if views.view_of(kind).report is not None}
         for view in self.report_views.values():
             view.row_chosen.connect(lambda text: self.run_dir and self.try_text.emit(self.run_dir, text))
         self.task: Any = None
@@ -196,18 +197,13 @@ class Monitor(QWidget):
             w.setVisible(bool(info.model_dir or info.checkpoints))
 
     def show_report(self, body: dict[str, Any]) -> None:
-        view = self.report_views.get(self.task.output) if self.task is not None else None
+        view = self.report_views.get(self.task.output.name) if self.task is not None else None
         if view is None:
             return
         view.show_report(body)
         if view.isHidden():
             view.show()
             self.split.setSizes([3] + [2 if v is view else 0 for v in self.report_views.values()])
-
-    @property
-    def report_view(self) -> Any:
-        """The classifier's report view (the view most tests and the window's flows look at)."""
-        return self.report_views["labels"]
 
     def _hide_reports(self) -> None:
         for view in self.report_views.values():

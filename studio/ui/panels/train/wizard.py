@@ -11,7 +11,6 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -21,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -32,11 +30,12 @@ from studio.core.modeling.presets import PRESETS
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
-from studio.ui.jobs import Job
+from studio.ui.jobs import Latest
 from studio.ui.panels.train.budget_view import BudgetEstimate
 from studio.ui.panels.train.gpus_view import GpuSettings
 from studio.ui.panels.train.model_view import ModelChoice
 from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.setting_field import SettingField
 
 PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
 
@@ -49,10 +48,11 @@ class Wizard(QWidget):
         self.setObjectName("trainWizard")
         self.data_selection: dict[str, Any] = {}
         self.running = False  # a run is training: Start stays off whatever is typed
-        self._estimate_job: Job | None = None
+        self._estimates = Latest(self)
         self._estimate_timer = QTimer(self, singleShot=True, interval=300)
         self._estimate_timer.timeout.connect(self._estimate)
         self._pending: RunConfig | None = None
+        self.fields: dict[str, SettingField] = {}
         self.pages = QStackedWidget(objectName="wizardPages")
         self.title = QLabel(objectName="wizardTitle")
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
@@ -61,7 +61,7 @@ class Wizard(QWidget):
         self.error = ErrorLabel("wizardError")
         self.back = QPushButton("Back", objectName="wizardBack", clicked=lambda: self.go(self.pages.currentIndex() - 1))
         self.next = QPushButton("Next", objectName="wizardNext", clicked=lambda: self.go(self.pages.currentIndex() + 1))
-        self.start = QPushButton("Start Training", objectName="startButton", clicked=self._start)
+        self.start = QPushButton("Start Training", objectName="startButton", clicked=self.request_start)
         self.start.setToolTip("Start this run in the background (Ctrl+Shift+Return)")
         nav = QHBoxLayout()
         nav.addWidget(self.back)
@@ -104,13 +104,6 @@ class Wizard(QWidget):
     def _settings_page(self) -> QWidget:
         page = QWidget()
         self.settings_form = form = QFormLayout(page)
-        d = RunConfig()
-
-        def spin(name: str, value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
-            box = QSpinBox(objectName=name, minimum=low, maximum=high, value=value, singleStep=step, toolTip=tip)
-            box.valueChanged.connect(self.validate)
-            return box
-
         self.length_mode = QComboBox(objectName="lengthMode", toolTip="Count steps, or give the minutes you have "
                                      "and let Studio time this machine and fit the steps to them")
         self.length_mode.addItem("Steps", "steps")
@@ -122,66 +115,47 @@ class Wizard(QWidget):
                                 "starts and sets the steps, evaluations and checkpoints to end in time")
         self.minutes.valueChanged.connect(self.validate)
         self.budget_estimate = BudgetEstimate()
-        self.max_steps = spin("maxSteps", d.max_steps, 1, 10_000_000, "Optimizer steps to train", 100)
-        self.batch = spin("batchSize", d.batch_size, 0, 4096, "Sequences per step (lower it if memory runs out); "
-                          "auto finds the largest that fits in the GPU's memory when the run starts")
-        self.batch.setSpecialValueText("auto")
-        self.grad_accum = spin("gradAccum", d.grad_accum, 1, 1024, "Steps of gradients summed per update")
-        self.seq = spin("wizardSeqLen", d.seq_len, 8, 1024, "Tokens the model reads at once", 32)
-        self.target_len = spin("wizardTargetLen", d.target_len, 4, 1024, "The longest target (summary) in tokens", 8)
-        self.eval_every = spin("evalEvery", d.eval_every, 1, 10_000_000, "Steps between validation passes", 50)
-        self.save_every = spin("saveEvery", d.save_every, 1, 10_000_000, "Steps between checkpoints", 50)
-        self.early_stopping = spin("earlyStopping", d.early_stopping, 0, 1000, "Stop when the validation loss has "
-                                   "not gone down for this many evaluations in a row; the saved model is then the "
-                                   "best checkpoint, not the last. Checkpoints must fall on evaluations.")
-        self.early_stopping.setSpecialValueText("Off")
-        self.early_stopping.setSuffix(" evaluations")
-        self.seed = spin("seed", d.seed, 0, 2**31 - 1, "Same seed, same data order and initial weights")
-        self.lr = QDoubleSpinBox(objectName="learningRate", decimals=6, minimum=0.0, maximum=0.999999,
-                                 singleStep=1e-4, value=d.lr, toolTip="Peak learning rate (cosine schedule)")
-        self.lr.valueChanged.connect(self.validate)
-        self.mlm_probability = QDoubleSpinBox(objectName="mlmProbability", decimals=2, minimum=0.01, maximum=0.99,
-                                              singleStep=0.05, value=d.mlm_probability)
-        self.mlm_probability.setToolTip("Share of tokens the model must predict: of those, 80% become the mask "
-                                        "token, 10% a random token and 10% stay as they are (BERT's recipe)")
-        self.mlm_probability.valueChanged.connect(self.validate)
-        self.whole_word_mask = QCheckBox("Hide whole words", objectName="wholeWordMask")
-        self.whole_word_mask.setToolTip("Choose whole words to predict, every piece of a word at once, instead of "
-                                        "single sub-word pieces (harder, and closer to how words are used)")
-        self.whole_word_mask.toggled.connect(self.validate)
+        for label, widget in (("Train for", self.length_mode), ("Budget", self.minutes), ("", self.budget_estimate)):
+            form.addRow(label, widget)
+        # every titled setting has a row, in the order it is declared; a task's own follow the length they refine
+        self._common = [s for s in run_config.COMMON if s.title]
+        self._task_fields = [s for s, _ in registry.task_settings() if s.title]
+        for setting in self._common:
+            self._add_field(setting)
+            if setting.name == "seq_len":
+                for own in self._task_fields:
+                    self._add_field(own)
         self.device = QComboBox(objectName="deviceCombo", toolTip="Where to train; auto takes a GPU when there is one")
         for name in ("auto", "cuda", "mps", "cpu"):
             self.device.addItem(name, name)
-        self.precision = QComboBox(objectName="precisionCombo", toolTip="auto: bf16 or fp16 on a GPU, fp32 elsewhere")
-        for name in ("auto", "bf16", "fp16", "fp32"):
-            self.precision.addItem(name, name)
-        for combo in (self.device, self.precision):
-            combo.currentIndexChanged.connect(self.validate)
-        self.checkpointing = QCheckBox("Recompute activations (gradient checkpointing)", objectName="gradCheckpointing")
-        self.checkpointing.setToolTip("Keep only each layer's input during the forward pass and recompute the rest "
-                                      "for the backward pass: much less memory for long sequences or big batches, "
-                                      "about a third slower")
-        self.checkpointing.toggled.connect(self.validate)
+        self.device.currentIndexChanged.connect(self.validate)
         self.gpus = GpuSettings()
         self.gpus.changed.connect(self.validate)
-        self.probe = QLineEdit(objectName="probeText", placeholderText="optional, e.g. def add(a, b): return a + b")
-        self.probe.setToolTip("At every evaluation, record where the model attends on this text (first 64 "
-                              "tokens), so the Attention panel can show the heads forming step by step")
-        self.probe.textChanged.connect(self.validate)
-        for label, widget in (("Train for", self.length_mode), ("Budget", self.minutes),
-                              ("", self.budget_estimate), ("Max steps", self.max_steps), ("Batch size", self.batch),
-                              ("Gradient accumulation", self.grad_accum), ("Sequence length", self.seq),
-                              ("Target length", self.target_len), ("Masked share", self.mlm_probability),
-                              ("Whole words", self.whole_word_mask), ("Learning rate", self.lr),
-                              ("Evaluate every", self.eval_every), ("Checkpoint every", self.save_every),
-                              ("Early stopping", self.early_stopping),
-                              ("Seed", self.seed), ("Device", self.device), ("Precision", self.precision),
-                              ("Memory", self.checkpointing), ("GPUs to use", self.gpus),
-                              ("Attention probe", self.probe)):
-            form.addRow(label, widget)
+        form.addRow("Device", self.device)
+        form.addRow("GPUs to use", self.gpus)
         self.set_gpus(0)
         self._show_length_rows()
         return page
+
+    def _add_field(self, setting: Any) -> None:
+        field = SettingField(setting, self)
+        field.changed.connect(self.validate)
+        self.fields[setting.name] = field
+        self.settings_form.addRow("" if setting.kind == "bool" else setting.title, field.widget)
+
+    def field(self, name: str) -> SettingField:
+        """The editor of the setting `name` (a RunConfig field or a task's own)."""
+        return self.fields[name]
+
+    def set_values(self, **values: Any) -> None:
+        """Type settings into the form, by their names: set_values(max_steps=30, batch_size=8)."""
+        for name, value in values.items():
+            self.fields[name].set_value(value)
+
+    def shows(self, name: str) -> bool:
+        """Whether the setting's row is on the page (a task's own show for that task; the schedule hides
+        under a time budget)."""
+        return self.settings_form.isRowVisible(self.fields[name].widget)
 
     def set_gpus(self, count: int) -> None:
         """The machine's CUDA GPUs (known once the engine has warmed up): the GPUs row shows for two or more."""
@@ -197,8 +171,8 @@ class Wizard(QWidget):
         for widget in (self.minutes, self.budget_estimate):
             self.settings_form.setRowVisible(widget, budgeted)
         # the budget's plan sets the steps and intervals, and it decides when the run ends
-        for widget in (self.max_steps, self.eval_every, self.save_every, self.early_stopping):
-            self.settings_form.setRowVisible(widget, not budgeted)
+        for name in ("max_steps", "eval_every", "save_every", "early_stopping"):
+            self.settings_form.setRowVisible(self.fields[name].widget, not budgeted)
 
     def _review_page(self) -> QWidget:
         page = QWidget()
@@ -223,16 +197,14 @@ class Wizard(QWidget):
         task = self.current_task()
         self.task_help.setText(task.help)
         defaults = RunConfig.for_task(task.name)
-        for field, box in (("max_steps", self.max_steps), ("eval_every", self.eval_every),
-                           ("save_every", self.save_every)):  # the schedule its default run needs
-            box.setValue(getattr(defaults, field))
+        self.set_values(**{name: defaults.get(name) for name in ("max_steps", "eval_every", "save_every")})
+        own = {s.name: s for s in task.settings}
+        for setting in self._task_fields:  # only the tasks that read them, at their defaults
+            self.settings_form.setRowVisible(self.fields[setting.name].widget, setting.name in own)
+            if setting.name in own:
+                self.fields[setting.name].set_value(own[setting.name].default)
         self.model.show_task(task)
-        self.settings_form.labelForField(self.seq).setText(task.length_title)
-        for name, widget in (("target_len", self.target_len), ("mlm_probability", self.mlm_probability),
-                             ("whole_word_mask", self.whole_word_mask)):
-            self.settings_form.setRowVisible(widget, name in task.settings)  # only the tasks that read them
-        if task.target_title:
-            self.settings_form.labelForField(self.target_len).setText(task.target_title)
+        self.settings_form.labelForField(self.fields["seq_len"].widget).setText(task.length_title)
         self.data.setPlaceholderText(task.default_data)
         self.validate()
 
@@ -245,7 +217,8 @@ class Wizard(QWidget):
         if selection.get("data"):
             self.data.setText(selection["data"])
         self.task.setCurrentIndex(max(0, self.task.findData(selection.get("task"))))
-        self.seq.setValue(int(selection.get("seq_len", self.seq.value())))
+        if selection.get("seq_len"):
+            self.set_values(seq_len=int(selection["seq_len"]))
         columns = [f"{c.title.lower()} '{selection[c.field]}'" for c in self.current_task().columns
                    if selection.get(c.field)]
         parts = columns + (["its own trained tokenizer"] if selection.get("tokenizer") else [])
@@ -260,17 +233,14 @@ class Wizard(QWidget):
         preset = self.model.preset_name()
         if sel.get("tokenizer") and preset and PRESETS[preset].family == sel.get("tokenizer_family"):
             values["tokenizer"] = sel["tokenizer"]
+        typed = {s.name: self.fields[s.name].value() for s in (*self._common, *task.settings) if s.title}
+        budgeted = self.length_mode.currentData() == "minutes"
+        if budgeted:
+            typed["early_stopping"] = 0  # the budget's plan decides when the run ends
         return run_config.from_dict({
-            **values, "task": task.name, "data": self.data.text().strip(), "model": self.model.name(),
-            "max_steps": self.max_steps.value(), "batch_size": self.batch.value(),
-            "minutes": self.minutes.value() if self.length_mode.currentData() == "minutes" else 0.0,
-            "grad_accum": self.grad_accum.value(), "seq_len": self.seq.value(), "target_len": self.target_len.value(),
-            "lr": self.lr.value(), "eval_every": self.eval_every.value(), "save_every": self.save_every.value(),
-            "seed": self.seed.value(), "device": self.device.currentData(),
-            "early_stopping": 0 if self.length_mode.currentData() == "minutes" else self.early_stopping.value(),
-            "precision": self.precision.currentData(), "probe_text": self.probe.text(),
-            "mlm_probability": self.mlm_probability.value(), "whole_word_mask": self.whole_word_mask.isChecked(),
-            "gradient_checkpointing": self.checkpointing.isChecked(), **self.model.lora.values(), **self.gpus.values()})
+            **values, **typed, "task": task.name, "data": self.data.text().strip(), "model": self.model.name(),
+            "minutes": self.minutes.value() if budgeted else 0.0, "device": self.device.currentData(),
+            **self.model.lora.values(), **self.gpus.values()})
 
     def validate(self, *_: Any) -> RunConfig | None:
         task = self.current_task()
@@ -310,7 +280,7 @@ class Wizard(QWidget):
         if c is None:
             return
         self.budget_estimate.show_for(c)
-        if self._estimate_job is not None and self._estimate_job.running:
+        if self._estimates.running:
             self._estimate_timer.start()
             return
 
@@ -322,11 +292,8 @@ class Wizard(QWidget):
             chosen = devices.pick_precision(device, c.precision)
             return size_of(c, device, chosen), device, chosen
 
-        job = Job(work, self)
-        self._estimate_job = job
-        job.done.connect(lambda r: job is self._estimate_job and self.model.estimate.setText(_size_text(*r)))
-        job.failed.connect(lambda text: job is self._estimate_job and self.model.estimate.setText(text))
-        job.start()
+        self._estimates.start(work, done=lambda r: self.model.estimate.setText(_size_text(*r)),
+                              failed=self.model.estimate.setText)
 
     def go(self, index: int) -> None:
         index = max(0, min(index, self.pages.count() - 1))
@@ -337,7 +304,8 @@ class Wizard(QWidget):
             self.refresh_runs()
         self.validate()
 
-    def _start(self) -> None:
+    def request_start(self) -> None:
+        """Start the run the form describes, when it is valid and no run is training (Start, Ctrl+Shift+Return)."""
         checked = self.validate()
         if checked is not None and not self.running:
             self.start_requested.emit(checked)
