@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import plugin
 from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_SUM, TINY_TAG, labelled, lm_lines, pairs, tagged,
                             train_cli)
 
@@ -97,4 +98,21 @@ def mlm_run(workspace_dir: Path, lm_text: Path) -> Path:
 def tag_run(workspace_dir: Path, tagged_jsonl: Path) -> Path:
     out = workspace_dir / "runs" / "tag-run"
     assert train_cli(workspace_dir, out, tagged_jsonl, TINY_TAG) == 0
+    return out
+
+
+@pytest.fixture
+def topic_plugin(tmp_path: Path) -> None:
+    """The topic task of tests.plugin installed, as a package installs a task, for one test."""
+    with plugin.installed(tmp_path / "site-packages"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def topic_run(tmp_path_factory: pytest.TempPathFactory, labelled_csv: Path) -> Path:
+    """A run of the plug-in topic task, in a workspace of its own (the other tests' lists stay as they are)."""
+    workspace = tmp_path_factory.mktemp("topic-workspace")
+    out = workspace / "runs" / "topic-run"
+    with plugin.installed(tmp_path_factory.mktemp("site-packages")):
+        assert train_cli(workspace, out, labelled_csv, ["--task", "topic", *TINY_CLS[2:], "--topic-words", "4"]) == 0
     return out

@@ -206,8 +206,9 @@ class PlaygroundPanel(QWidget):
 
     def _model_loaded(self, i: int, model: Any) -> None:
         self.columns[i].show_model(self.pickers[i].label)
-        for kind, answers in self.answers.items():
-            answers[i].show_model(self.pickers[i].label, model if model.task.output.name == kind else None)
+        own = self.answers.get(model.task.output.name)
+        for answers in self.answers.values():
+            answers[i].show_model(self.pickers[i].label, model if answers is own else None)
         if i == 0:
             self.batch.clear()
         self._update_mode()
