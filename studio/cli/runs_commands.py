@@ -10,8 +10,7 @@ from typing import Any
 
 from studio.cli.common import runs_root
 from studio.core.errors import RunError
-from studio.core.runs import store as runs
-from studio.core.runs import summary
+from studio.core.runs import reader, summary
 
 
 def register(commands: Any) -> None:
@@ -27,7 +26,7 @@ def register(commands: Any) -> None:
 
 
 def runs_list(args: argparse.Namespace) -> int:
-    found = runs.list_runs(runs_root(args))
+    found = reader.list_runs(runs_root(args))
     if args.json:
         print(json.dumps([r.as_dict(with_history=False) for r in found], indent=2))
         return 0
@@ -57,7 +56,7 @@ def _find_run(args: argparse.Namespace) -> Path:
 
 
 def runs_show(args: argparse.Namespace) -> int:
-    info = runs.read(_find_run(args))
+    info = reader.read(_find_run(args))
     if args.json:
         print(json.dumps(info.as_dict(), indent=2))
         return 0

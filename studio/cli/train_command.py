@@ -13,7 +13,7 @@ from typing import Any
 from studio.cli.common import column_flags, setting_flag
 from studio.core.control import Control
 from studio.core.errors import ConfigError
-from studio.core.runs.store import read_config
+from studio.core.runs.layout import read_config
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
@@ -121,10 +121,12 @@ class _Progress:
         self._postfix: dict[str, str] = {}
 
     def __call__(self, event: Any) -> None:
-        from studio.core.training.events import Checkpoint, Metrics, Stage, Status
+        from studio.core.training.events import Checkpoint, Metrics, RunStarted, Stage, Status
 
         if isinstance(event, Stage):
             self._stage(event)
+        elif isinstance(event, RunStarted):
+            self.note(event.path)
         elif isinstance(event, Metrics):
             self._metrics(event)
         elif isinstance(event, Checkpoint):

@@ -93,7 +93,7 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
 
 
 def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
-    from studio.core.runs import store
+    from studio.core.runs import reader
     from studio.core.tasks import registry
     from studio.core.tasks.loaded import load
     from studio.core.training import config as run_config
@@ -103,7 +103,7 @@ def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
     began = time.monotonic()
     result = engine.train(config, root=root, out=root / "runs" / task)
     minutes = (time.monotonic() - began) / 60
-    info = store.read(Path(result.run_dir))
+    info = reader.read(Path(result.run_dir))
     last = [r for r in info.history if r.get("eval_loss") is not None][-1]
     headline = {m.name: round(last[m.name], 3) for m in registry.get(task).headline if last.get(m.name) is not None}
     loaded = load(result.run_dir)

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from studio.cli import main
-from studio.core.runs import labels
-from studio.core.runs import store as runs
+from studio.core.runs import labels, layout, writer
 from studio.core.system.files import atomic_write_text
 
 
 def test_show_tells_title_notes_time_and_best(tmp_path, capsys):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    atomic_write_text(run_dir / runs.CONFIG_FILE, "[run]\ntask = 'lm'\n")
-    store = runs.RunStore(run_dir)
+    atomic_write_text(run_dir / layout.CONFIG_FILE, "[run]\ntask = 'lm'\n")
+    store = writer.RunStore(run_dir)
     store.mark_running(30)
     for step, loss in ((10, 2.5), (20, 2.1), (30, 2.3)):
         store.log(step, {"eval_loss": loss})

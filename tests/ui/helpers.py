@@ -11,3 +11,9 @@ def load_model(qtbot, picker, source) -> None:
     picker.load()
     qtbot.waitUntil(lambda: not picker.loading and (picker.model is not None or not picker.error.isHidden()),
                     timeout=TIMEOUT)
+
+
+def listed(qtbot, *lists) -> None:
+    """Wait until each list of runs (the Runs table, a model picker, the wizard's runs to train from) has
+    read the workspace: they read it in the background."""
+    qtbot.waitUntil(lambda: not any(each.listing for each in lists), timeout=TIMEOUT)

@@ -11,12 +11,12 @@ import pytest
 
 from studio.core.playground.fill_mask import fill
 from studio.core.playground.tagging import tag
-from studio.core.runs import store as runs
+from studio.core.runs import layout, reader
 from studio.core.system import workspace
 from studio.core.tasks import loaded as inference
 from studio.core.training.config import RunConfig, command_line
 from tests.helpers import TINY_CLS, train_cli
-from tests.ui.helpers import TIMEOUT, load_model
+from tests.ui.helpers import TIMEOUT, listed, load_model
 
 
 def _open(window, qtbot, source) -> None:
@@ -36,7 +36,7 @@ def test_word_and_tag_lists_open_as_tagging_with_counts_and_an_example(window, q
     assert window.train_panel.wizard.task.currentData() == "tag"
 
 
-def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(window, mlm_run, lm_run, monkeypatch,
+def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(window, qtbot, mlm_run, lm_run, monkeypatch,
                                                                            workspace_dir):
     monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
     wizard = window.train_panel.wizard
@@ -47,9 +47,11 @@ def test_wizard_shows_each_tasks_own_settings_and_the_runs_it_can_continue(windo
     wizard.go(3)
     command = wizard.command.toPlainText()
     assert "--whole-word-mask" in command and "--mlm-probability 0.2" in command
+    listed(qtbot, wizard.model)
     runs_offered = lambda: {wizard.model.run.itemData(i) for i in range(wizard.model.run.count())}  # noqa: E731
     assert str(mlm_run) in runs_offered() and str(lm_run) not in runs_offered()  # a GPT cannot pretrain as MLM
     wizard.task.setCurrentIndex(wizard.task.findData("classify"))
+    listed(qtbot, wizard.model)
     assert {str(mlm_run), str(lm_run)} <= runs_offered()  # both can take a classification head
     wizard.task.setCurrentIndex(wizard.task.findData("summarize"))  # a task whose default run is longer
     assert wizard.field("max_steps").value() == RunConfig.for_task("summarize").max_steps > RunConfig().max_steps
@@ -117,6 +119,7 @@ def test_the_taggers_report_and_a_fine_tune_against_its_twin_from_scratch(window
     panel = window.train_panel
     window.tabs.setCurrentWidget(panel)
     panel.refresh_runs()
+    listed(qtbot, panel.runs)
     panel.runs.select(["tagger"])
     panel.runs.open_button.click()
     view = panel.monitor.report_views["tags"]
@@ -134,8 +137,8 @@ def test_the_taggers_report_and_a_fine_tune_against_its_twin_from_scratch(window
     assert set(panel.monitor.curves.overlays) == {"tuned"}
     qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     assert panel.monitor.error.isHidden(), panel.monitor.error.text()
-    scratch = runs.read(Path(panel.monitor.run_dir))
-    config = runs.read_config(Path(scratch.path))
+    scratch = reader.read(Path(panel.monitor.run_dir))
+    config = layout.read_config(Path(scratch.path))
     assert scratch.status == "completed" and scratch.base is None
     assert config["model"] == "bert-tiny" and config["tokenizer"] == str(root / "pretrained" / "tokenizer")
     assert ("tuned", "eval_accuracy") in panel.monitor.curves.overlay_metric_curves  # the fine-tune, drawn over it

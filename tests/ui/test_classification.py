@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from studio.core.playground.classification import classify
 from studio.core.tasks import loaded as inference
-from tests.ui.helpers import TIMEOUT, load_model
+from tests.ui.helpers import TIMEOUT, listed, load_model
 
 
 def _open(window, qtbot, source) -> None:
@@ -77,6 +77,7 @@ def test_training_a_classifier_shows_its_metrics_report_and_mistakes(window, qtb
     matrix = np.array(report.report["confusion_matrix"]["matrix"])
     assert matrix.sum() == 15 and report.image.image.shape == (3, 3)  # 5% of 300, stratified
     assert report.table.rowCount() == matrix.sum() - np.trace(matrix)
+    listed(qtbot, panel.runs, *window.playground_panel.pickers, window.attention_panel.picker)
     assert "accuracy" in panel.runs.table.item(0, 5).text().lower()
 
     for picker in (*window.playground_panel.pickers, window.attention_panel.picker):  # lists follow the run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from studio.core.training.config import command_line
-from tests.ui.helpers import TIMEOUT
+from tests.ui.helpers import TIMEOUT, listed
 
 
 def test_wizard_offers_lora_for_a_trained_model_and_shows_what_trains(window, qtbot, lm_run, monkeypatch,
@@ -14,6 +14,7 @@ def test_wizard_offers_lora_for_a_trained_model_and_shows_what_trains(window, qt
     # a preset has random weights: nothing to adapt
     assert wizard.model.kind_preset.isChecked() and not wizard.model.lora.enabled.isEnabled()
     wizard.refresh_runs()
+    listed(qtbot, wizard.model)
     wizard.model.run.setCurrentIndex(wizard.model.run.findData(str(lm_run)))
     wizard.model.kind_run.setChecked(True)
     assert wizard.model.lora.enabled.isEnabled()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from studio.cli import build_parser, main
 from studio.core.playground import generation
-from tests.ui.helpers import TIMEOUT, load_model
+from tests.ui.helpers import TIMEOUT, listed, load_model
 
 
 @pytest.fixture
@@ -54,9 +54,10 @@ def test_controls_are_named_and_explained(panel):
             assert widget.toolTip(), f"{name} has no tooltip"
 
 
-def test_picker_lists_runs_and_their_checkpoints(panel, lm_run):
+def test_picker_lists_runs_and_their_checkpoints(panel, qtbot, lm_run):
     picker = panel.pickers[0]
     picker.refresh()
+    listed(qtbot, picker)
     labels = [picker.combo.itemText(i) for i in range(picker.combo.count())]
     assert any(label.startswith("gpt-tiny · Language modelling · final") for label in labels), labels
     assert any(label.startswith("gpt-tiny · Language modelling · step 24") for label in labels)

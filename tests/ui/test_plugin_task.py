@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from studio.core.training.config import command_line
-from tests.ui.helpers import TIMEOUT, load_model
+from tests.ui.helpers import TIMEOUT, listed, load_model
 
 
 @pytest.fixture
@@ -63,4 +63,5 @@ def test_the_runs_list_the_monitor_and_the_playground_show_a_plug_in_run(topic_w
     qtbot.waitUntil(lambda: column.result is not None, timeout=TIMEOUT)
     assert set(column.result.scores) == {"files", "maths", "network"}
     assert column.isVisible() and not playground.form.isVisible()
+    listed(qtbot, playground.pickers[0])
     assert playground.pickers[0].combo.findText("Topic classification", Qt.MatchFlag.MatchContains) >= 0

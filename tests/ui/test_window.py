@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from studio.ui.main_window import PANEL_NAMES
+from tests.ui.helpers import listed
 
 TIMEOUT = 120_000
 
@@ -107,6 +108,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     assert "Stopped at step" in monitor.status.text()
     panel.tabs.setCurrentIndex(2)
+    listed(qtbot, panel.runs)
     assert panel.runs.table.rowCount() == 1 and panel.runs.table.item(0, 3).text() == "stopped"
     panel.runs.table.selectRow(0)
     assert panel.runs.resume_button.isEnabled()
@@ -115,7 +117,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
 
 
 def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text):
-    from studio.core.runs import store as runs
+    from studio.core.runs import reader
 
     wizard = window.train_panel.wizard
     wizard.data.setText(str(lm_text))
@@ -128,7 +130,7 @@ def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text)
     run_dir = window.train_panel.thread.run_dir
     window.close()
     assert not window.train_panel.training
-    info = runs.read(Path(run_dir))
+    info = reader.read(Path(run_dir))
     assert info.status == "stopped" and info.checkpoints and info.checkpoints[-1]["step"] == info.global_step
     json.dumps(info.as_dict())
 
@@ -153,6 +155,7 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
         shutil.copytree(lm_run, target / name)
     panel = window.train_panel
     panel.refresh_runs()
+    listed(qtbot, panel.runs)
     panel.runs.select(["a", "b"])
     panel.runs.compare_button.click()
     assert set(panel.monitor.curves.overlays) == {"a", "b"}
@@ -160,6 +163,7 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
     panel.runs.select(["a"])
     panel.runs.open_button.click()  # a is shown now
     panel.tabs.setCurrentIndex(2)
+    listed(qtbot, panel.runs)
     panel.runs.select(["a", "b"])
     panel.runs.compare_button.click()
     assert set(panel.monitor.curves.overlays) == {"b"}  # not a drawn over itself

@@ -16,7 +16,7 @@ import numpy as np
 from studio.core.attention.extract import Attention, forward
 from studio.core.data.encoding import encode
 from studio.core.modeling import shapes
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 
 FOLDER = "attention"
 MAX_PROBE_TOKENS = 64
@@ -62,7 +62,7 @@ def recorded(run_dir: Path) -> list[tuple[int, Path]]:
 
 def run_of(model_dir: str | Path) -> Path | None:
     """The run a model folder belongs to, if that run recorded a probe."""
-    run = runs.run_of(model_dir)
+    run = layout.run_of(model_dir)
     return run if run is not None and (run / FOLDER).is_dir() else None
 
 

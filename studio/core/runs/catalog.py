@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def model_choices(root: Path) -> list[ModelChoice]:
     mid-run (Save Now in the Train panel writes one on request).
     """
     found: list[ModelChoice] = []
-    for info in runs.list_runs(root):
+    for info in reader.list_runs(root):
         common = dict(run=info.name, run_dir=info.path, model=Path(info.model).name or info.model, task=info.task,
                       started=info.started, status=info.status)
         if info.model_dir:

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from studio.core.runs.store import read_config
+from studio.core.runs.layout import read_config
 
 
 def config_diff(a: Path, b: Path) -> list[tuple[str, Any, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from studio.core.data.tokenizer import load_tokenizer
 from studio.core.modeling import loading
 from studio.core.modeling.loaded import LoadedModel
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 from studio.core.system import device as devices
 from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks import registry
@@ -18,9 +18,9 @@ from studio.core.tasks import registry
 def load(name: str, *, device: str = "auto", attn_implementation: str | None = None,
          trust_remote_code: bool = False) -> LoadedModel:
     """Load a model folder, run folder or hub id, in eval mode, on `device`."""
-    source = runs.model_source(name)
-    run = runs.run_of(source) if loading.is_local_model(source) else None
-    settings = runs.read_config(run) if run is not None else {}
+    source = layout.model_source(name)
+    run = layout.run_of(source) if loading.is_local_model(source) else None
+    settings = layout.read_config(run) if run is not None else {}
     config = loading.load_config(source, trust_remote_code=trust_remote_code)
     task = registry.for_model(config, settings.get("task"))
     with quiet_transformers():

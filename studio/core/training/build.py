@@ -10,7 +10,7 @@ from typing import Any
 from transformers import EarlyStoppingCallback, PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
 from transformers.integrations import TensorBoardCallback, is_tensorboard_available
 
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 from studio.core.system import device as devices
 from studio.core.training import processes
 from studio.core.training.callback import BridgeCallback, ProbeCallback
@@ -33,7 +33,7 @@ def make_trainer(p: Prepared, run_dir: Path, device: str, precision: str, counte
              bridge: BridgeCallback, metrics: Any) -> Any:
     c = p.config
     common = dict(
-        output_dir=str(run_dir / runs.CHECKPOINTS), max_steps=c.max_steps, per_device_train_batch_size=c.batch_size,
+        output_dir=str(run_dir / layout.CHECKPOINTS), max_steps=c.max_steps, per_device_train_batch_size=c.batch_size,
         per_device_eval_batch_size=c.batch_size, gradient_accumulation_steps=c.grad_accum, learning_rate=c.lr,
         weight_decay=c.weight_decay, warmup_steps=c.warmup, lr_scheduler_type="cosine", max_grad_norm=1.0,
         eval_strategy="steps", eval_steps=c.eval_every, save_strategy="steps", save_steps=c.save_every,
@@ -81,7 +81,7 @@ def make_trainer(p: Prepared, run_dir: Path, device: str, precision: str, counte
     if processes.is_main() and is_tensorboard_available():
         # Trainer's own TensorBoard reporting, for people who follow runs there too; in the run folder
         board = TensorBoardCallback()
-        board.logging_dir = str(run_dir / runs.TENSORBOARD)
+        board.logging_dir = str(run_dir / layout.TENSORBOARD)
         trainer.add_callback(board)
     trainer.remove_callback(PrinterCallback)  # it prints every log dict; listeners report instead
     trainer.keep_checkpoints = c.keep_checkpoints

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from studio.core.control import Control
-from studio.core.runs.store import RunStore
+from studio.core.runs.writer import RunStore
 from studio.core.training import processes
 from studio.core.training.budget import Timing, intervals_left
 from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status

@@ -303,18 +303,18 @@ def read_values(path: Path) -> dict[str, Any]:
 def from_scratch(run_dir: Path) -> RunConfig:
     """A run's settings with its base run's preset and tokenizer instead of the base's trained weights: the
     same fine-tune from scratch, to see what pretraining bought."""
-    from studio.core.runs import store as runs
+    from studio.core.runs import layout, reader
 
-    base = runs.read(run_dir, with_history=False).base
+    base = reader.read(run_dir, with_history=False).base
     if base is None:
         raise ConfigError(f"'{run_dir.name}' did not start from another run, so there is nothing to compare it with "
                           "from scratch.")
-    base_config = load(Path(base["path"]) / runs.CONFIG_FILE)
+    base_config = load(Path(base["path"]) / layout.CONFIG_FILE)
     if base_config.model not in PRESETS:
         raise ConfigError(f"The run '{base['run']}' started from '{base_config.model}', not from a preset, so there "
                           "is no untrained twin to build; compare with a run you start yourself.")
-    config = load(run_dir / runs.CONFIG_FILE)
-    return dataclasses.replace(config, model=base_config.model, tokenizer=str(Path(base["path"]) / runs.TOKENIZER),
+    config = load(run_dir / layout.CONFIG_FILE)
+    return dataclasses.replace(config, model=base_config.model, tokenizer=str(Path(base["path"]) / layout.TOKENIZER),
                                lora=False)  # adapters on random weights would learn nothing to compare
 
 

@@ -25,7 +25,7 @@ from studio.core.errors import ConfigError, RunError, StudioError, TrainingError
 from studio.core.modeling import lora
 from studio.core.modeling.estimate import estimate
 from studio.core.modeling.presets import is_preset
-from studio.core.runs import store as runs
+from studio.core.runs import layout, reader, writer
 from studio.core.system import device as devices
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
@@ -36,7 +36,7 @@ from studio.core.training import config as run_config
 from studio.core.training.build import make_trainer
 from studio.core.training.callback import BridgeCallback
 from studio.core.training.config import RunConfig
-from studio.core.training.events import Event, Listener, Stage, Status
+from studio.core.training.events import Event, Listener, RunStarted, Stage, Status
 from studio.core.training.prepare import Prepared, prepare
 from studio.core.training.trainer import TokenCounter
 
@@ -65,17 +65,17 @@ def train(config: RunConfig, *, root: Path | None = None, out: Path | None = Non
                           "run with --resume.")
     emit, control, device, precision = _setup(c, listeners, control)
     if launch.wanted(c):
-        return _launch(c, out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task), root, device, emit,
+        return _launch(c, out or layout.new_run_dir(workspace.runs_dir(root), c.model, c.task), root, device, emit,
                        control)
     prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device)
     if c.batch_size == 0:
         _find_batch(prepared, device, precision, emit)
     deadline, timing = _fit_budget(prepared, device, precision, started, emit) if c.minutes else (None, None)
     c = prepared.config
-    run_dir = out or runs.new_run_dir(workspace.runs_dir(root), c.model, c.task)
+    run_dir = out or layout.new_run_dir(workspace.runs_dir(root), c.model, c.task)
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_tokenizer(prepared.tokenizer, run_dir / runs.TOKENIZER)
-    atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+    save_tokenizer(prepared.tokenizer, run_dir / layout.TOKENIZER)
+    atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
     return _run(prepared, run_dir, device, precision, None, emit, control, deadline, timing)
 
 
@@ -130,17 +130,17 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
     such as max_steps to train longer, may change)."""
     root = root or workspace.workspace()
     run_dir = run_dir.expanduser()
-    info = runs.read(run_dir, with_history=False)
+    info = reader.read(run_dir, with_history=False)
     if info.status == "running":
         raise RunError(f"'{run_dir.name}' is still training in another process; stop it before resuming.")
-    saved = run_config.load(run_dir / runs.CONFIG_FILE)
+    saved = run_config.load(run_dir / layout.CONFIG_FILE)
     changed = {k for k, v in (overrides or {}).items() if saved.get(k) != v}
     if changed - _RESUME_CHANGEABLE:
         names = ", ".join(sorted(changed - _RESUME_CHANGEABLE))
         raise ConfigError(f"A resumed run keeps its data, model and tokenizer; {names} cannot change. Start a "
                           "new run instead.")
     c = run_config.validate(run_config.from_dict(overrides or {}, saved))
-    latest = runs.latest_checkpoint(run_dir)
+    latest = layout.latest_checkpoint(run_dir)
     if latest and latest[0] >= c.max_steps:
         raise RunError(f"'{run_dir.name}' has already trained all {c.max_steps} steps; pass a larger "
                        "--max-steps to train it further.")
@@ -148,24 +148,24 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path
     if launch.wanted(c):
         launch.check(c, device)
         if changed:
-            atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+            atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
         return launch.run(c, run_dir, root, device, emit, control, resume=True)
-    tokenizer_dir = run_dir / runs.TOKENIZER
+    tokenizer_dir = run_dir / layout.TOKENIZER
     prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
                        tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
     if c.batch_size == 0:
         _find_batch(prepared, device, precision, emit)
         c, changed = prepared.config, changed | {"batch_size"}
     if changed:
-        atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+        atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
     return _run(prepared, run_dir, device, precision, latest, emit, control)
 
 
 def _joins(c: RunConfig, out: Path) -> bool:
     """Whether this is another machine joining a run of several machines that the first one has begun in
     `out` (shared storage): same config, nothing trained yet."""
-    config = out / runs.CONFIG_FILE
-    return (bool(c.accelerate_config) and config.is_file() and not (out / runs.METRICS_FILE).exists()
+    config = out / layout.CONFIG_FILE
+    return (bool(c.accelerate_config) and config.is_file() and not (out / layout.METRICS_FILE).exists()
             and config.read_text(encoding="utf-8") == run_config.dumps(c))
 
 
@@ -174,12 +174,12 @@ def _launch(c: RunConfig, run_dir: Path, root: Path, device: str, emit: Listener
     launch.check(c, device)
     made = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(c))
+    atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
     try:
         return launch.run(c, run_dir, root, device, emit, control, resume=False)
     except StudioError as exc:
         # refused before training began, with a sentence: leave nothing behind
-        if not isinstance(exc, launch.ProcessesLost) and not (run_dir / runs.METRICS_FILE).exists():
+        if not isinstance(exc, launch.ProcessesLost) and not (run_dir / layout.METRICS_FILE).exists():
             _empty(run_dir, remove=made)
         raise
 
@@ -190,19 +190,19 @@ def _empty(folder: Path, remove: bool) -> None:
     if remove:
         shutil.rmtree(folder, ignore_errors=True)
         return
-    (folder / runs.CONFIG_FILE).unlink(missing_ok=True)
+    (folder / layout.CONFIG_FILE).unlink(missing_ok=True)
     (folder / launch.LOG).unlink(missing_ok=True)
-    shutil.rmtree(folder / runs.TOKENIZER, ignore_errors=True)
+    shutil.rmtree(folder / layout.TOKENIZER, ignore_errors=True)
 
 
 def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Listener] = (),
              control: Control | None = None) -> TrainResult:
     """This process's part of a run of several (see worker.py). The launching process has checked the
     config and written it to the run folder (a resumed run's with the changes it was given)."""
-    c = run_config.load(run_dir / runs.CONFIG_FILE)
+    c = run_config.load(run_dir / layout.CONFIG_FILE)
     emit, control, device, precision = _setup(c, listeners, control)
-    latest = runs.latest_checkpoint(run_dir) if resume else None
-    tokenizer_dir = run_dir / runs.TOKENIZER
+    latest = layout.latest_checkpoint(run_dir) if resume else None
+    tokenizer_dir = run_dir / layout.TOKENIZER
     with processes.main_first():  # the others find the data cached and the run's tokenizer saved
         prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
                            tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
@@ -211,7 +211,7 @@ def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Lis
     if c.batch_size == 0:
         _find_batch(prepared, device, precision, emit)
         if processes.is_main():
-            atomic_write_text(run_dir / runs.CONFIG_FILE, run_config.dumps(prepared.config))
+            atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(prepared.config))
     return _run(prepared, run_dir, device, precision, latest, emit, control)
 
 
@@ -235,7 +235,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
          timing: budget.Timing | None = None) -> TrainResult:
     c = p.config
     main = processes.is_main()
-    store = runs.RunStore(run_dir) if main else runs.NoStore(run_dir)
+    store = writer.RunStore(run_dir) if main else writer.NoStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
     store.truncate_after(start_step)
     source_len, target_len = p.task.length_limits(c.task_config())
@@ -244,10 +244,10 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
                     adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
-                   global_step=start_step, base=None if is_preset(c.model) else runs.base_of(c.model),
+                   global_step=start_step, base=None if is_preset(c.model) else layout.base_of(c.model),
                    world_size=processes.count())
     store.mark_running(c.max_steps)
-    emit(Stage("run", str(run_dir)))
+    emit(RunStarted(str(run_dir)))
     emit(Stage("model", f"{c.model}: {total / 1e6:.2f} M parameters, about "
                         f"{size.training_bytes / 2**20:.0f} MiB to train on {devices.describe(device)} ({precision})."))
     counter = TokenCounter()
@@ -272,26 +272,26 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             store.mark_finished("stopped")
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)
-        emit(Stage("save", f"Saving the model to {run_dir / runs.MODEL}…"))
+        emit(Stage("save", f"Saving the model to {run_dir / layout.MODEL}…"))
         if c.lora and main:
-            with quiet_transformers(), atomic_dir(run_dir / runs.ADAPTER) as adapter, \
-                    atomic_dir(run_dir / runs.MODEL) as tmp:
+            with quiet_transformers(), atomic_dir(run_dir / layout.ADAPTER) as adapter, \
+                    atomic_dir(run_dir / layout.MODEL) as tmp:
                 lora.export(trainer.model, tmp, adapter, p.task.auto_class if c.qlora else None)
                 p.tokenizer.save_pretrained(str(tmp))
                 p.tokenizer.save_pretrained(str(adapter))
         elif not c.lora:
-            _export(trainer, p.tokenizer, run_dir / runs.MODEL)
-        message = f"Completed {step} steps; the model is in {run_dir / runs.MODEL}."
+            _export(trainer, p.tokenizer, run_dir / layout.MODEL)
+        message = f"Completed {step} steps; the model is in {run_dir / layout.MODEL}."
         if c.early_stopping and step < c.max_steps and bridge.out_of_time_at is None:
             message = (f"Stopped early at step {step}: the validation loss had not gone down for {c.early_stopping} "
                        f"evaluations. The model is the best checkpoint, step {trainer.state.best_global_step}, in "
-                       f"{run_dir / runs.MODEL}.")
+                       f"{run_dir / layout.MODEL}.")
         if bridge.out_of_time_at is not None:
             message = (f"The time budget ran out at step {step} of the {c.max_steps} planned (this machine ran slower "
-                       f"than when it was timed); the model is in {run_dir / runs.MODEL}.")
+                       f"than when it was timed); the model is in {run_dir / layout.MODEL}.")
         store.mark_finished("completed")
         emit(Status("completed", message))
-        return TrainResult(str(run_dir), "completed", step, str(run_dir / runs.MODEL), message)
+        return TrainResult(str(run_dir), "completed", step, str(run_dir / layout.MODEL), message)
     except _OOM:
         # with several processes the others wait inside a step's collective: a checkpoint cannot be agreed on
         saved = None if processes.several() else _save_after_oom(trainer, run_dir)
@@ -328,7 +328,7 @@ def _save_after_oom(trainer: Any, run_dir: Path) -> int | None:
     step = trainer.state.global_step
     if step == 0:
         return None
-    latest = runs.latest_checkpoint(run_dir)
+    latest = layout.latest_checkpoint(run_dir)
     if latest and latest[0] == step:
         return step
     try:
@@ -342,7 +342,7 @@ def _save_after_oom(trainer: Any, run_dir: Path) -> int | None:
     return step
 
 
-def _fail(store: runs.RunStore, emit: Listener, exc: BaseException, run_dir: Path) -> None:
+def _fail(store: writer.RunStore, emit: Listener, exc: BaseException, run_dir: Path) -> None:
     if isinstance(exc, KeyboardInterrupt):
         store.mark_finished("stopped", "Interrupted.")
         return

@@ -11,12 +11,19 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Stage:
-    """Preparation before the first step: `name` is data, tokenizer, tokenize, model or checkpoint;
-    `run` carries the run folder's path as its message once the folder exists."""
+    """Preparation before the first step: `name` is data, tokenizer, tokenize, batch, budget, model,
+    checkpoint or save."""
 
     name: str
     message: str
     fraction: float | None = None  # None when the stage cannot tell how far it is
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """The run folder exists: where its config, metrics and checkpoints are being written."""
+
+    path: str
 
 
 @dataclass(frozen=True)
@@ -49,5 +56,5 @@ class Status:
     message: str = ""
 
 
-Event = Stage | Metrics | Report | Checkpoint | Status
+Event = Stage | RunStarted | Metrics | Report | Checkpoint | Status
 Listener = Callable[[Event], None]

@@ -17,7 +17,7 @@ from studio.core.data.columns import map_columns
 from studio.core.data.tokenizer import load_tokenizer, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.modeling import loading, lora, presets, shapes
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks import registry
 from studio.core.tasks.base import DataInfo, Task
@@ -48,7 +48,7 @@ def check_model(c: RunConfig, task: Task) -> None:
     """Fail fast, before any data is read, if the chosen model cannot be trained for the task."""
     if presets.is_preset(c.model):
         return
-    config = loading.load_config(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
+    config = loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
     if task.accepts(config):
         return
     kind = f"{shapes.shape(config)} {getattr(config, 'model_type', '')}".strip()
@@ -132,7 +132,7 @@ def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emi
         return load_tokenizer(c.tokenizer, trust_remote_code=c.trust_remote_code)
     if not presets.is_preset(c.model):
         emit(Stage("tokenizer", f"Loading the tokenizer of {c.model}..."))
-        return load_tokenizer(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
+        return load_tokenizer(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
     names = task.tokenizer_texts(columns)
     total = len(rows) * len(names)
     emit(Stage("tokenizer", f"Training a {c.vocab_size}-token BPE tokenizer...", 0.0))
@@ -150,7 +150,7 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
         set_seed(c.seed)  # the initial weights follow the run's seed, not whatever ran before in this process
         return presets.build(c.model, tokenizer, task.auto_class, **settings), []
     with quiet_transformers():  # its load report and progress bar; the fresh head is reported as a sentence
-        model, fresh = loading.load_pretrained(runs.model_source(c.model), task.auto_class,
+        model, fresh = loading.load_pretrained(layout.model_source(c.model), task.auto_class,
                                                trust_remote_code=c.trust_remote_code, device=device,
                                                quantization=lora.quantization() if c.qlora else None, **settings)
     limit = loading.max_positions(model.config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from studio.core.modeling import loading, presets
 from studio.core.modeling.estimate import SizeEstimate, estimate
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 from studio.core.tasks import registry
 from studio.core.training import batch_finder
 from studio.core.training.config import RunConfig
@@ -19,7 +19,7 @@ def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
     if presets.is_preset(c.model):
         config = presets.sized_config(c.model, c.vocab_size, **head)
     else:
-        config = loading.load_config(runs.model_source(c.model), trust_remote_code=c.trust_remote_code)
+        config = loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
         for name, value in head.items():
             setattr(config, name, value)
     source, target = task.length_limits(c.task_config())

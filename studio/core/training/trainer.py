@@ -17,7 +17,7 @@ from transformers import Seq2SeqTrainer, Trainer
 from transformers.trainer import TRAINER_STATE_NAME, TRAINING_ARGS_NAME
 
 from studio.core.modeling import lora
-from studio.core.runs.store import checkpoints
+from studio.core.runs.layout import checkpoints
 from studio.core.system.files import move_into_place
 from studio.core.training import processes
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from studio.core.control import Control
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 from studio.core.system import device as devices
 from studio.core.training import child, launch, processes
 from studio.core.training import config as run_config
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from studio.core.training import engine
 
-    config = run_config.load(args.run_dir / runs.CONFIG_FILE)
+    config = run_config.load(args.run_dir / layout.CONFIG_FILE)
     processes.start(devices.pick_device(config.device))
     control = Control()
     listeners = []

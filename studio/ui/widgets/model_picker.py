@@ -9,7 +9,6 @@ load leaves the previous model in place and says so.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.runs.catalog import ModelChoice, model_choices
+from studio.core.runs.layout import short_name
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.ui.jobs import Latest
@@ -73,6 +73,7 @@ class ModelPicker(QWidget):
         # the same list
         self.offered: list[tuple[str, str]] = []
         self._jobs = Latest(self)
+        self._listing = Latest(self)
         self.combo = _ListingCombo(objectName=f"{name}Combo", editable=True)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setMinimumContentsLength(24)
@@ -106,7 +107,17 @@ class ModelPicker(QWidget):
         super().showEvent(event)
 
     def refresh(self) -> None:
-        """List models loaded elsewhere in the window, then the workspace's runs, keeping what is typed."""
+        """List models loaded elsewhere in the window, then the workspace's runs (read in the background),
+        keeping what is typed."""
+        root = workspace.runs_dir(workspace.workspace())
+        self._listing.start(lambda progress, control: model_choices(root), done=self._list)
+
+    @property
+    def listing(self) -> bool:
+        """Whether the workspace's runs are being read for the list."""
+        return self._listing.running
+
+    def _list(self, choices: list[ModelChoice]) -> None:
         current = self.combo.currentText()
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -116,7 +127,7 @@ class ModelPicker(QWidget):
             self.combo.addItem(f"{label} (loaded in the other panel)", source)
             self.combo.setItemData(self.combo.count() - 1, source, _TOOLTIP)
             listed.add(source)
-        for choice in model_choices(workspace.runs_dir(workspace.workspace())):
+        for choice in choices:
             if choice.path in listed:
                 continue
             self.combo.addItem(choice_label(choice), choice.path)
@@ -157,7 +168,8 @@ class ModelPicker(QWidget):
         if not source:
             self.error.show_message("Pick a run from the list, or type a model folder or hub id, then Load.")
             return
-        label = self._short.get(source) or Path(source).name or source
+        # the list may still be on its way when a panel hands this picker a path
+        label = self._short.get(source) or short_name(source)
         attn = self.attn_implementation
 
         def work(progress: Any, control: Any) -> Any:

@@ -12,7 +12,7 @@ import torch
 from studio.core.attention import extract as attention
 from studio.core.attention import probe as attention_probe
 from studio.core.attention import stats as attention_stats
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 from studio.core.tasks import loaded as inference
 from tests.helpers import PROBE, TINY_LM, train_cli
 
@@ -100,7 +100,7 @@ def test_recording_the_probe_does_not_change_training(ws, lm_text, tmp_path):
     with_probe, without = tmp_path / "with", tmp_path / "without"
     assert train_cli(ws, with_probe, lm_text, short + PROBE) == 0
     assert train_cli(ws, without, lm_text, short) == 0
-    losses = [[row.get("train_loss") for row in runs.read(p).history] for p in (with_probe, without)]
+    losses = [[row.get("train_loss") for row in reader.read(p).history] for p in (with_probe, without)]
     assert losses[0] == losses[1] and attention_probe.recorded(with_probe) and not attention_probe.recorded(without)
     config = (with_probe / "config.toml").read_text()
     assert "probe_text" in config

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 from studio.core.tasks.classify import report
 from studio.core.tasks.loaded import load
 from tests.helpers import TINY_CLS, train_cli
@@ -24,7 +24,7 @@ def test_report_counts_like_scikit_learn_and_sums_to_the_rows():
 
 
 def test_a_run_stores_labels_metrics_and_its_report(cls_run):
-    info = runs.read(cls_run)
+    info = reader.read(cls_run)
     stats = json.loads(json.dumps(info.as_dict()))  # all plain data
     assert stats["status"] == "completed"
     evaluated = [row for row in info.history if row.get("eval_accuracy") is not None]
@@ -42,7 +42,7 @@ def test_a_run_stores_labels_metrics_and_its_report(cls_run):
 
 
 def test_the_default_run_learns_the_topics(cls_run):
-    assert runs.read(cls_run).last["eval_accuracy"] >= 0.9  # three topics with words of their own
+    assert reader.read(cls_run).last["eval_accuracy"] >= 0.9  # three topics with words of their own
 
 
 def test_gpt_classifier_and_fine_tuning_a_language_model_into_one(ws, labelled_csv, lm_run, tmp_path, capsys):
@@ -70,7 +70,7 @@ def test_a_classifier_resumes_with_its_labels_and_reports(ws, cls_run, tmp_path)
     copy = tmp_path / "resumed"
     shutil.copytree(cls_run, copy)
     assert main(["--workspace", str(ws), "train", "--resume", str(copy), "--max-steps", "60"]) == 0
-    info = runs.read(copy)
+    info = reader.read(copy)
     assert info.status == "completed" and info.global_step == 60 and info.report["step"] == 60
     assert [r["step"] for r in info.history if r.get("eval_accuracy") is not None] == [20, 40, 60]
     assert load(str(copy)).labels == ["files", "maths", "network"]

@@ -13,7 +13,7 @@ from studio.core.data import sources
 from studio.core.data.tokenizer import train_bpe
 from studio.core.errors import ConfigError, ModelError
 from studio.core.playground.fill_mask import fill
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.tasks.lm import blocks_of
@@ -26,7 +26,7 @@ from tests.helpers import TINY_CLS, train_cli
 
 
 def test_a_pretraining_run_reports_masked_accuracy_and_records_its_probe(mlm_run):
-    info = runs.read(mlm_run)
+    info = reader.read(mlm_run)
     evaluated = [row for row in info.history if row.get("eval_accuracy") is not None]
     assert info.status == "completed" and len(evaluated) == 2
     assert all(0 <= row["eval_accuracy"] <= 1 for row in evaluated)
@@ -98,7 +98,7 @@ def test_pretrain_then_fine_tune_starts_from_the_pretrained_encoder(ws, mlm_run,
     out = tmp_path / "tuned"
     args = [a if a != "bert-tiny" else str(mlm_run) for a in TINY_CLS if a not in ("--vocab-size", "400")]
     assert train_cli(ws, out, labelled_csv, args) == 0
-    info = runs.read(out)
+    info = reader.read(out)
     assert info.base == {"run": "mlm-run", "path": str(mlm_run), "step": None}
 
 

@@ -12,7 +12,7 @@ from studio.core.data import sources
 from studio.core.data.tokenizer import train_bpe
 from studio.core.errors import DataError
 from studio.core.playground.tagging import tag
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 from studio.core.tasks.loaded import load
 from studio.core.tasks.tag import IGNORE, encode_words, entity_report
 
@@ -56,7 +56,7 @@ def test_entity_report_counts_exact_spans_and_reads_plain_io_tags():
 
 
 def test_a_tagging_run_reports_entity_metrics_and_mistakes(tag_run):
-    info = runs.read(tag_run)
+    info = reader.read(tag_run)
     assert info.status == "completed"
     row = [r for r in info.history if r.get("eval_f1") is not None][-1]
     assert {"eval_precision", "eval_recall", "eval_f1", "eval_accuracy"} <= set(row)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from studio.core.errors import ConfigError
-from studio.core.runs import store as runs
+from studio.core.runs import layout, reader
 from studio.core.training import budget, engine
 from studio.core.training.budget import Timing
 from studio.core.training.config import RunConfig
@@ -82,7 +82,7 @@ def test_minutes_sets_the_steps_and_the_run_ends_within_the_budget(lm_text, ws, 
     assert took < 24 * 1.15  # the budget, with a margin for the final save and a noisy machine
     planned = [e.message for e in events if isinstance(e, Stage) and e.name == "budget"]
     assert "steps fit" in planned[-1]
-    saved = runs.read_config(tmp_path / "budget")
+    saved = layout.read_config(tmp_path / "budget")
     assert saved["minutes"] == 0.4 and saved["max_steps"] >= budget.MIN_STEPS
     assert result.global_step <= saved["max_steps"]
     left = [e.seconds_left for e in events if isinstance(e, Metrics) and e.seconds_left is not None]
@@ -99,6 +99,6 @@ def test_a_deadline_ends_a_run_that_was_planned_too_long(lm_text, ws, tmp_path, 
     assert time.monotonic() - began < 12 * 1.2
     assert result.status == "completed" and "budget ran out" in result.message
     assert 0 < result.global_step < 100_000
-    info = runs.read(tmp_path / "late")
-    assert info.status == "completed" and (tmp_path / "late" / runs.MODEL).is_dir()
+    info = reader.read(tmp_path / "late")
+    assert info.status == "completed" and (tmp_path / "late" / layout.MODEL).is_dir()
     assert any(r.get("eval_loss") is not None and r["step"] == result.global_step for r in info.history)

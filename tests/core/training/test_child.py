@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 from studio.core.training.child import TrainingProcess
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Checkpoint, Metrics
@@ -37,7 +37,7 @@ def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, 
     _, saved = _until(process, lambda m: m[0] == "event" and isinstance(m[1], Checkpoint))
     paused_at = saved.step
     time.sleep(1.0)
-    info = runs.read(out)
+    info = reader.read(out)
     assert info.global_step == paused_at and info.checkpoints[-1]["step"] == paused_at
     process.control.resume()
     _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step > paused_at + 1)
@@ -45,7 +45,7 @@ def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, 
     kind, result = _until(process, lambda m: m[0] in ("done", "failed", "lost"))
     assert kind == "done" and result.status == "stopped"
     assert process.join(30) == 0
-    info = runs.read(out)
+    info = reader.read(out)
     assert info.status == "stopped" and info.checkpoints[-1]["step"] == info.global_step > paused_at
 
 
@@ -56,4 +56,4 @@ def test_a_killed_child_is_reported_not_hung(lm_text, ws, tmp_path):
     os.kill(process._process.pid, signal.SIGKILL)
     _until(process, lambda m: m[0] == "lost", timeout=30)  # the pipe closed: reported, not waited on forever
     assert process.join(10) == -signal.SIGKILL
-    assert runs.read(tmp_path / "run").status == "stopped"  # its pid is gone, so the store reads as stopped
+    assert reader.read(tmp_path / "run").status == "stopped"  # its pid is gone, so the store reads as stopped

@@ -10,36 +10,36 @@ import pytest
 
 from studio.core.control import Control
 from studio.core.errors import ConfigError, TrainingError
-from studio.core.runs import store as runs
+from studio.core.runs import layout, reader, writer
 from studio.core.training import build, engine
 from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig
-from studio.core.training.events import Checkpoint, Metrics, Status
+from studio.core.training.events import Checkpoint, Metrics, RunStarted, Status
 
 
 def test_store_history_truncate_and_dead_process(tmp_path):
-    store = runs.RunStore(tmp_path)
+    store = writer.RunStore(tmp_path)
     store.mark_running(10)
     for step in (1, 5, 10):
         store.log(step, {"loss_like": float(step), "nan_one": math.nan})
     store.truncate_after(5)
     store.set_meta(pid=2**22 + 12345)  # no such process: the run died without a word
-    info = runs.read(tmp_path)
+    info = reader.read(tmp_path)
     assert info.status == "stopped"
     assert [r["step"] for r in info.history] == [1, 5] and info.history[0]["nan_one"] is None
     store.mark_finished("completed")
-    assert runs.read(tmp_path).status == "completed"
+    assert reader.read(tmp_path).status == "completed"
     store.close()
 
 
 def test_list_skips_damaged_runs(tmp_path):
     good = tmp_path / "good"
     good.mkdir()
-    runs.RunStore(good).mark_running(3)
+    writer.RunStore(good).mark_running(3)
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / runs.METRICS_FILE).write_bytes(b"this is not sqlite" * 100)
-    assert [r.name for r in runs.list_runs(tmp_path)] == ["good"]
+    (bad / layout.METRICS_FILE).write_bytes(b"this is not sqlite" * 100)
+    assert [r.name for r in reader.list_runs(tmp_path)] == ["good"]
 
 
 def test_config_rejects_typos_and_wrong_types(tmp_path):
@@ -90,12 +90,15 @@ def test_pause_resume_and_stop_from_another_thread(lm_text, ws, tmp_path):
     threading.Thread(target=driver, daemon=True).start()
     result = engine.train(_tiny(lm_text), root=ws, out=tmp_path / "run", listeners=[listen],
                           control=control)
+    started = [i for i, e in enumerate(events) if isinstance(e, RunStarted)]
+    first_metrics = next(i for i, e in enumerate(events) if isinstance(e, Metrics))
+    assert len(started) == 1 and started[0] < first_metrics and events[started[0]].path == str(tmp_path / "run")
     statuses = [e.status for e in events if isinstance(e, Status)]
     assert statuses[:4] == ["running", "paused", "paused", "running"] and statuses[-1] == "stopped"
     paused = [e.message for e in events if isinstance(e, Status) and e.status == "paused"]
     assert any("checkpoint is saved" in m for m in paused)  # Save Now while paused is not silent
     assert result.status == "stopped" and 6 <= result.global_step < 30
-    steps = [s for s, _ in runs.checkpoints(tmp_path / "run")]
+    steps = [s for s, _ in layout.checkpoints(tmp_path / "run")]
     assert 3 in steps or 4 in steps  # save-now right after the pause
     assert steps[-1] == result.global_step  # stop saved where it stopped
     tokens = [e.values["tokens_per_second"] for e in events if isinstance(e, Metrics) and "tokens_per_second" in e.values]
@@ -117,20 +120,20 @@ def test_divergence_fails_clearly_and_keeps_checkpoints(lm_text, ws, tmp_path, m
     config.save_every = 2
     with pytest.raises(TrainingError, match="diverged at step 5"):
         engine.train(config, root=ws, out=tmp_path / "nan")
-    info = runs.read(tmp_path / "nan")
+    info = reader.read(tmp_path / "nan")
     assert info.status == "failed" and "diverged" in info.error
-    assert [s for s, _ in runs.checkpoints(tmp_path / "nan")] == [2, 4]
+    assert [s for s, _ in layout.checkpoints(tmp_path / "nan")] == [2, 4]
 
 
 def test_a_folder_named_like_a_preset_does_not_pass_for_a_base_run(ws, lm_text, tmp_path, monkeypatch):
-    from studio.core.runs import store
+    from studio.core.runs import reader
 
     monkeypatch.chdir(tmp_path)  # the run folder ./gpt-tiny is created under the same name as the preset
     config = run_config.from_dict({"data": str(lm_text), "model": "gpt-tiny", "vocab_size": 300, "seq_len": 16,
                                    "batch_size": 4, "max_steps": 2, "eval_every": 2, "save_every": 2,
                                    "device": "cpu"})
     result = engine.train(config, root=ws, out=tmp_path / "gpt-tiny")
-    assert result.status == "completed" and store.read(tmp_path / "gpt-tiny").base is None
+    assert result.status == "completed" and reader.read(tmp_path / "gpt-tiny").base is None
 
 
 def test_data_loader_workers_still_count_tokens(lm_text, ws, tmp_path, monkeypatch):
@@ -144,7 +147,7 @@ def test_data_loader_workers_still_count_tokens(lm_text, ws, tmp_path, monkeypat
     assert result.status == "completed"
     rates = [e.values["tokens_per_second"] for e in events if isinstance(e, Metrics) and "tokens_per_second" in e.values]
     assert len(rates) >= 4 and min(rates) > 0
-    assert runs.read(tmp_path / "workers").last["eval_loss"] > 0  # evaluation batches reached the model clean
+    assert reader.read(tmp_path / "workers").last["eval_loss"] > 0  # evaluation batches reached the model clean
     said = [e.message for e in events if isinstance(e, Status)]
     assert "Evaluating at step 3…" in said and "Evaluating at step 6…" in said
 
@@ -174,12 +177,12 @@ def test_early_stopping_ends_the_run_and_exports_the_best_checkpoint(lm_text, ws
     result = engine.train(config, root=ws, out=run_dir)
     assert result.status == "completed" and result.global_step == 8 and "Stopped early at step 8" in result.message
     assert "best checkpoint, step 4" in result.message
-    assert [s for s, _ in runs.checkpoints(run_dir)] == [4, 8]  # keep 1, and the best
-    state = json.loads((run_dir / runs.CHECKPOINTS / "checkpoint-8" / "trainer_state.json").read_text())
-    assert state["best_model_checkpoint"] == str(run_dir / runs.CHECKPOINTS / "checkpoint-4")
-    exported = load_file(str(run_dir / runs.MODEL / "model.safetensors"))
-    best = load_file(str(run_dir / runs.CHECKPOINTS / "checkpoint-4" / "model.safetensors"))
-    last = load_file(str(run_dir / runs.CHECKPOINTS / "checkpoint-8" / "model.safetensors"))
+    assert [s for s, _ in layout.checkpoints(run_dir)] == [4, 8]  # keep 1, and the best
+    state = json.loads((run_dir / layout.CHECKPOINTS / "checkpoint-8" / "trainer_state.json").read_text())
+    assert state["best_model_checkpoint"] == str(run_dir / layout.CHECKPOINTS / "checkpoint-4")
+    exported = load_file(str(run_dir / layout.MODEL / "model.safetensors"))
+    best = load_file(str(run_dir / layout.CHECKPOINTS / "checkpoint-4" / "model.safetensors"))
+    last = load_file(str(run_dir / layout.CHECKPOINTS / "checkpoint-8" / "model.safetensors"))
     name = next(iter(best))
     assert torch.equal(exported[name], best[name]) and not torch.equal(exported[name], last[name])
     with pytest.raises(ConfigError, match="multiple of --eval-every"):
@@ -193,7 +196,7 @@ def test_metrics_also_go_to_tensorboard(lm_text, ws, tmp_path):
     config = _tiny(lm_text)
     config.max_steps, config.eval_every = 4, 2
     engine.train(config, root=ws, out=tmp_path / "board")
-    board = EventAccumulator(str(tmp_path / "board" / runs.TENSORBOARD))
+    board = EventAccumulator(str(tmp_path / "board" / layout.TENSORBOARD))
     board.Reload()
     tags = board.Tags()["scalars"]
     assert "train/loss" in tags and "eval/loss" in tags

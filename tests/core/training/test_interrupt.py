@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
-from studio.core.runs import store as runs
+from studio.core.runs import layout
 from studio.core.training import trainer as trainer_module
 from tests.helpers import TINY_LM, train_cli
 
@@ -29,7 +29,7 @@ def _start(ws: Path, out: Path, data: Path) -> subprocess.Popen:
 def _wait_for_checkpoint(proc: subprocess.Popen, out: Path, at_least: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        latest = runs.latest_checkpoint(out)
+        latest = layout.latest_checkpoint(out)
         if latest and latest[0] >= at_least:
             return
         if proc.poll() is not None:
@@ -93,7 +93,7 @@ def test_a_crash_while_writing_a_checkpoint_leaves_the_previous_one(ws, lm_text,
     with pytest.raises(RuntimeError, match="simulated"):
         train_cli(ws, out, lm_text, args)
     monkeypatch.undo()
-    assert [s for s, _ in runs.checkpoints(out)] == [4]  # the half-written step 8 never took the name
+    assert [s for s, _ in layout.checkpoints(out)] == [4]  # the half-written step 8 never took the name
     info = _info(capsys, out)
     assert info["status"] == "failed" and "simulated" in info["error"]
     assert (out / "error.log").is_file()

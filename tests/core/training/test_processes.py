@@ -14,7 +14,7 @@ import pytest
 from studio.cli import main
 from studio.core.control import Control
 from studio.core.errors import ConfigError, StudioError
-from studio.core.runs import store as runs
+from studio.core.runs import layout, reader
 from studio.core.training import config as run_config
 from studio.core.training import engine, launch
 from studio.core.training.config import RunConfig
@@ -27,7 +27,7 @@ def _two(data) -> RunConfig:
 
 
 def _steps(run_dir) -> list[int]:
-    return [row["step"] for row in runs.read(run_dir).history]
+    return [row["step"] for row in reader.read(run_dir).history]
 
 
 def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, capsys):
@@ -35,13 +35,13 @@ def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, 
     run_dir = tmp_path / "two"
     result = engine.train(_two(lm_text), root=ws, out=run_dir, listeners=[events.append])
     assert result.status == "completed" and result.global_step == 8
-    info = runs.read(run_dir)
+    info = reader.read(run_dir)
     assert info.world_size == 2 and info.status == "completed" and info.model_dir
     assert _steps(run_dir) == [1, 2, 4, 6, 8]  # each step once: only the main process writes the store
     assert [e.step for e in events if isinstance(e, Metrics) and "train_loss" in e.values] == [1, 2, 4, 6, 8]
-    assert {p.name for p in (run_dir / runs.CHECKPOINTS / "checkpoint-8").glob("rng_state*")} == {
+    assert {p.name for p in (run_dir / layout.CHECKPOINTS / "checkpoint-8").glob("rng_state*")} == {
         "rng_state_0.pth", "rng_state_1.pth"}  # both processes wrote into the checkpoint before it was renamed
-    assert not list(run_dir.glob(".*")) and not list((run_dir / runs.CHECKPOINTS).glob(".*"))
+    assert not list(run_dir.glob(".*")) and not list((run_dir / layout.CHECKPOINTS).glob(".*"))
     capsys.readouterr()
     assert main(["runs", "show", str(run_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["world_size"] == 2
@@ -49,7 +49,7 @@ def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, 
     result = engine.resume(run_dir, {"max_steps": 12, "num_processes": 1}, root=ws)
     assert result.status == "completed" and result.global_step == 12
     assert _steps(run_dir) == [1, 2, 4, 6, 8, 10, 12]
-    assert runs.read(run_dir).world_size == 1
+    assert reader.read(run_dir).world_size == 1
 
 
 def test_pause_save_and_stop_reach_every_process(lm_text, ws, tmp_path):
@@ -68,11 +68,11 @@ def test_pause_save_and_stop_reach_every_process(lm_text, ws, tmp_path):
     config = dataclasses.replace(_two(lm_text), max_steps=400, eval_every=400, save_every=400)
     result = engine.train(config, root=ws, out=tmp_path / "steered", listeners=[listen], control=control)
     assert result.status == "stopped" and result.global_step < 400
-    saved = [s for s, _ in runs.checkpoints(tmp_path / "steered")]
+    saved = [s for s, _ in layout.checkpoints(tmp_path / "steered")]
     assert saved[0] in (2, 3) and saved[-1] == result.global_step
     statuses = [e.status for e in events if isinstance(e, Status)]
     assert "paused" in statuses and statuses[-1] == "stopped"
-    assert runs.read(tmp_path / "steered").status == "stopped"
+    assert reader.read(tmp_path / "steered").status == "stopped"
 
 
 def test_bad_data_in_the_processes_is_one_sentence_and_leaves_no_folder(tmp_path, ws):
@@ -128,7 +128,7 @@ def test_a_second_machine_may_join_the_run_folder_the_first_began(tmp_path):
     c = run_config.validate(RunConfig(accelerate_config=str(yaml)))
     out = tmp_path / "run"
     out.mkdir()
-    (out / runs.CONFIG_FILE).write_text(run_config.dumps(c), encoding="utf-8")
+    (out / layout.CONFIG_FILE).write_text(run_config.dumps(c), encoding="utf-8")
     assert engine._joins(c, out)
     assert not engine._joins(dataclasses.replace(c, lr=0.5), out)  # another run's folder stays refused
     assert not engine._joins(dataclasses.replace(c, accelerate_config=""), out)

@@ -364,7 +364,7 @@ class PlaygroundPanel(QWidget):
 
     def try_text(self, source: str, text: str) -> None:
         """Show `text` classified by the model in `source` (loading it first if another model is loaded)."""
-        from studio.core.runs.store import model_source
+        from studio.core.runs.layout import model_source
 
         picker = self.pickers[0]
         self.prompt.setPlainText(text)

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.modeling.presets import PRESETS
-from studio.core.runs import store as runs
+from studio.core.runs import reader
 from studio.core.system import workspace
 from studio.core.tasks import registry
+from studio.ui.jobs import Latest
 from studio.ui.panels.train.lora_view import LoraSettings
 
 PRESET, RUN, FOLDER, HUB = range(4)
@@ -37,6 +38,7 @@ class ModelChoice(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        self._listing = Latest(self)
         form = QFormLayout(self)
         self.kind_group = QButtonGroup(self)
         self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
@@ -81,17 +83,22 @@ class ModelChoice(QWidget):
         self.refresh_runs(task)
 
     def refresh_runs(self, task: Any) -> None:
+        """Offer the runs whose model `task` can train from, read in the background (each run's config is
+        read to tell)."""
+        root = workspace.runs_dir(workspace.workspace())
+        self._listing.start(lambda progress, control: _runs_for(task, root), done=self._list_runs)
+
+    @property
+    def listing(self) -> bool:
+        """Whether runs are being read for the list of runs to train from."""
+        return self._listing.running
+
+    def _list_runs(self, found: list[tuple[str, str]]) -> None:
         current = self.run.currentData()
         self.run.blockSignals(True)
         self.run.clear()
-        for info in runs.list_runs(workspace.runs_dir(workspace.workspace())):
-            folder = info.model_dir or (info.checkpoints[-1]["path"] if info.checkpoints else None)
-            if folder is None or not _fits(task, folder):
-                continue
-            where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
-            owner = registry.find(info.task)
-            self.run.addItem(f"{info.name} ({info.model}, {owner.title.lower() if owner else info.task}, {where})",
-                             info.path)
+        for text, path in found:
+            self.run.addItem(text, path)
         self.run.setCurrentIndex(max(0, self.run.findData(current)))
         self.run.blockSignals(False)
 
@@ -120,6 +127,20 @@ class ModelChoice(QWidget):
         if path:
             self.local.setText(path)
             self._choose(self.kind_local)
+
+
+def _runs_for(task: Any, root: Any) -> list[tuple[str, str]]:
+    """(label, run folder) of each run with a model `task` can train from, newest first."""
+    found = []
+    for info in reader.list_runs(root):
+        folder = info.model_dir or (info.checkpoints[-1]["path"] if info.checkpoints else None)
+        if folder is None or not _fits(task, folder):
+            continue
+        where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
+        owner = registry.find(info.task)
+        found.append((f"{info.name} ({info.model}, {owner.title.lower() if owner else info.task}, {where})",
+                      info.path))
+    return found
 
 
 def _fits(task: Any, folder: str) -> bool:

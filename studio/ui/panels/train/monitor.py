@@ -212,7 +212,7 @@ class Monitor(QWidget):
     def drain(self) -> None:
         if self.thread is None:
             return
-        from studio.core.training.events import Checkpoint, Metrics, Report, Stage, Status
+        from studio.core.training.events import Checkpoint, Metrics, Report, RunStarted, Stage, Status
 
         changed = evaluated = False
         events = self.thread.events
@@ -225,12 +225,11 @@ class Monitor(QWidget):
                 evaluated = evaluated or "eval_loss" in event.values
             elif isinstance(event, Report):
                 self.show_report({"step": event.step, **event.body})
+            elif isinstance(event, RunStarted):
+                self.thread.run_dir = self.run_dir = event.path
             elif isinstance(event, Stage):
-                if event.name == "run":
-                    self.thread.run_dir = self.run_dir = event.message
-                else:
-                    suffix = f" {event.fraction:.0%}" if event.fraction is not None else ""
-                    self.status.setText(event.message + suffix)
+                suffix = f" {event.fraction:.0%}" if event.fraction is not None else ""
+                self.status.setText(event.message + suffix)
             elif isinstance(event, Checkpoint):
                 self.status.setText(f"Checkpoint saved at step {event.step:,}.")
             elif isinstance(event, Status):

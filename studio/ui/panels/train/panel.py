@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.core.runs import store as runs
+from studio.core.runs import reader
+from studio.core.runs.layout import checkpoints, latest_checkpoint
 from studio.core.tasks import registry
 from studio.core.training.config import RunConfig
 from studio.ui.panels.train.runs_view import RunsView
@@ -83,8 +84,8 @@ class TrainPanel(QWidget):
         self._launch(TrainingThread(config), config.max_steps, f"Training {config.model}", registry.get(config.task))
 
     def resume_run(self, run_dir: Path) -> None:
-        info = runs.read(run_dir)
-        latest = runs.latest_checkpoint(run_dir)
+        info = reader.read(run_dir)
+        latest = latest_checkpoint(run_dir)
         if self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Training {run_dir.name}",
                         registry.find(info.task)) and latest:
             # the curve so far, up to the checkpoint it continues from (later steps are trained again)
@@ -128,7 +129,7 @@ class TrainPanel(QWidget):
         return self.thread.wait(timeout_ms)
 
     def _finished(self, result: Any) -> None:
-        has_model = result.model_dir is not None or bool(runs.checkpoints(Path(result.run_dir)))
+        has_model = result.model_dir is not None or bool(checkpoints(Path(result.run_dir)))
         self.monitor.detach(has_model)
         resume = " Resume it from Runs to continue." if result.status == "stopped" else ""
         self.monitor.status.setText(result.message + resume)
@@ -136,7 +137,7 @@ class TrainPanel(QWidget):
 
     def _failed(self, text: str) -> None:
         run_dir = self.monitor.run_dir
-        self.monitor.detach(bool(run_dir and runs.checkpoints(Path(run_dir))))
+        self.monitor.detach(bool(run_dir and checkpoints(Path(run_dir))))
         self.monitor.error.show_message(text)
         self.monitor.status.setText("The run ended with an error; its last checkpoint is kept.")
         self._ended("Run failed", run_dir)
@@ -156,14 +157,14 @@ class TrainPanel(QWidget):
     def open_run(self, path: Path) -> None:
         if self.training:
             return
-        info = runs.read(path)
+        info = reader.read(path)
         self.ensure_monitor().show_history(info, registry.find(info.task))
         self.tabs.setCurrentIndex(1)
 
     def compare(self, paths: list[Path]) -> None:
         monitor = self.ensure_monitor()
         # the run the monitor shows is drawn already; as an overlay it would be drawn over itself
-        monitor.set_overlays({p.name: runs.read(p).history for p in paths if str(p) != monitor.run_dir})
+        monitor.set_overlays({p.name: reader.read(p).history for p in paths if str(p) != monitor.run_dir})
         self.tabs.setCurrentIndex(1)
 
     def scratch(self, path: Path) -> None:
@@ -176,7 +177,7 @@ class TrainPanel(QWidget):
             self.ensure_monitor().error.show_message(str(exc))
             return
         self.start(config)
-        self.monitor.set_overlays({path.name: runs.read(path).history})
+        self.monitor.set_overlays({path.name: reader.read(path).history})
 
     def resume_selected(self, path: Path) -> None:
         try:

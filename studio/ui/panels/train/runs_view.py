@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.core.runs import compare, labels, summary
-from studio.core.runs import store as runs
+from studio.core.runs import compare, labels, reader, summary, writer
 from studio.core.system import workspace
 from studio.core.system.files import atomic_write_text
 from studio.core.tasks import registry
+from studio.ui.jobs import Latest
 from studio.ui.panels.train.run_dialogs import DiffDialog, NotesDialog
 from studio.ui.widgets.messages import ErrorLabel
 
@@ -65,6 +65,7 @@ class RunsView(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
+        self._listing = Latest(self)
         self.training = False  # a run is training: resuming or starting another waits
         self.filter = QLineEdit(objectName="runsFilter", placeholderText="Filter by name, task, model, status or notes",
                                 clearButtonEnabled=True)
@@ -143,17 +144,29 @@ class RunsView(QWidget):
 
     # ---- the table ----------------------------------------------------------------------------------
     def refresh(self) -> None:
-        found = runs.list_runs(workspace.runs_dir(workspace.workspace()))
+        """List the workspace's runs again, read in the background (a workspace of hundreds of runs takes a
+        moment to read); the table changes when they are all read."""
+        root = workspace.runs_dir(workspace.workspace())
+        self._listing.start(lambda progress, control: [(info, _cells(info), _tip(info))
+                                                       for info in reader.list_runs(root)],
+                            done=self._fill, failed=self.error.show_message)
+
+    @property
+    def listing(self) -> bool:
+        """Whether runs are being read for the table."""
+        return self._listing.running
+
+    def _fill(self, found: list[tuple[Any, list[tuple[str, Any]], str]]) -> None:
         chosen = set(map(str, self.selected()))
         self.table.setSortingEnabled(False)  # rows would move while they are filled
         self.table.setRowCount(len(found))
-        for row, info in enumerate(found):
-            for col, (text, key) in enumerate(_cells(info)):
+        for row, (info, cells, tip) in enumerate(found):
+            for col, (text, key) in enumerate(cells):
                 item = _Item(text)
                 item.setData(_PATH, info.path)
                 item.setData(_SORT, key)
                 item.setData(_FACTS, {"model": bool(info.model_dir or info.checkpoints), "base": bool(info.base)})
-                item.setToolTip(_tip(info))
+                item.setToolTip(tip)
                 self.table.setItem(row, col, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
@@ -194,7 +207,8 @@ class RunsView(QWidget):
         self.table.setSelectionMode(mode)
 
     def row_of(self, name: str) -> int:
-        return next(r for r in range(self.table.rowCount()) if self._named(r, name))
+        """The table row showing the run folder `name`; -1 when it is not listed."""
+        return next((r for r in range(self.table.rowCount()) if self._named(r, name)), -1)
 
     def _selection_changed(self) -> None:
         paths = self.selected()
@@ -247,7 +261,7 @@ class RunsView(QWidget):
         path = self._one()
         if path is None:
             return
-        info = runs.read(path, with_history=False)
+        info = reader.read(path, with_history=False)
         title, ok = QInputDialog.getText(self, "Rename run", f"A name for {path.name} (empty: the folder's name):",
                                          text=info.title)
         if ok:
@@ -257,7 +271,7 @@ class RunsView(QWidget):
         path = self._one()
         if path is None:
             return
-        dialog = NotesDialog(path.name, runs.read(path, with_history=False).notes, self)
+        dialog = NotesDialog(path.name, reader.read(path, with_history=False).notes, self)
         if dialog.exec():
             self._label(path, notes=dialog.text())
 
@@ -285,7 +299,7 @@ class RunsView(QWidget):
 
     def export_csv(self, run_dir: Path, target: Path) -> bool:
         try:
-            atomic_write_text(target, compare.history_csv(runs.read(run_dir).history))
+            atomic_write_text(target, compare.history_csv(reader.read(run_dir).history))
         except (OSError, StudioError) as exc:
             self.error.show_message(f"Could not write {target.name}: {getattr(exc, 'strerror', None) or exc}.")
             return False
@@ -307,13 +321,13 @@ class RunsView(QWidget):
         """Move the runs to the system's trash; where there is none, ask once more and delete for good."""
         for path in paths:
             try:
-                runs.ensure_stopped(path)
+                writer.ensure_stopped(path)
                 if QFile.moveToTrash(str(path)):
                     continue
                 asked = QMessageBox.warning(self, "No trash", f"This system has no trash for {path.name}. Delete it "
                                             "for good?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
                 if asked == QMessageBox.StandardButton.Yes:
-                    runs.delete(path)
+                    writer.delete(path)
             except (OSError, StudioError) as exc:
                 self.error.show_message(str(exc) if isinstance(exc, StudioError) else
                                         f"Could not delete {path.name} ({exc.strerror or exc}).")
