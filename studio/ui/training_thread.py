@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QThread, Signal
 
 from studio.core.training.child import TrainingProcess
+from studio.core.training.messages import Done, EventMessage, Lost
 
 
 class TrainingThread(QThread):
@@ -39,19 +40,18 @@ class TrainingThread(QThread):
             message = self.process.receive(0.2)
             if message is None:
                 if not self.process.alive:
-                    message = ("lost", self.process.join())
+                    message = Lost(self.process.join())
                 else:
                     continue
-            kind, value = message
-            if kind == "event":
-                self.events.append((time.monotonic(), value))
+            if isinstance(message, EventMessage):
+                self.events.append((time.monotonic(), message.event))
                 continue
             self.process.join(30)
-            if kind == "done":
-                self.finished_ok.emit(value)
-            elif kind == "lost":
-                self.failed.emit(f"The training process ended unexpectedly (exit code {value}). Checkpoints "
-                                 "saved before that are kept; resume the run from Runs.")
+            if isinstance(message, Done):
+                self.finished_ok.emit(message.result)
+            elif isinstance(message, Lost):
+                self.failed.emit(f"The training process ended unexpectedly (exit code {message.exit_code}). "
+                                 "Checkpoints saved before that are kept; resume the run from Runs.")
             else:
-                self.failed.emit(value)
+                self.failed.emit(message.message)
             return

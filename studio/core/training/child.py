@@ -17,9 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from studio.core.errors import Cancelled, StudioError, first_line
-
-_COMMANDS = ("stop", "pause", "resume", "request_save")
+from studio.core.training.messages import Command, EventMessage, Lost, Message, outcome
 
 
 class RemoteControl:
@@ -29,7 +27,7 @@ class RemoteControl:
         self._connection = connection
         self._lock = threading.Lock()
 
-    def _send(self, command: str) -> None:
+    def _send(self, command: Command) -> None:
         with self._lock:
             try:
                 self._connection.send(command)
@@ -37,23 +35,23 @@ class RemoteControl:
                 pass  # the child has ended; there is nothing left to steer
 
     def stop(self) -> None:
-        self._send("stop")
+        self._send(Command.STOP)
 
     def pause(self) -> None:
-        self._send("pause")
+        self._send(Command.PAUSE)
 
     def resume(self) -> None:
-        self._send("resume")
+        self._send(Command.RESUME)
 
     def request_save(self) -> None:
-        self._send("request_save")
+        self._send(Command.SAVE)
 
 
 class TrainingProcess:
     """`engine.train(config)` or `engine.resume(run_dir)` in a spawned child process.
 
-    Read what it reports with `receive(timeout)`: ("event", Event), ("done", TrainResult),
-    ("failed", message) or ("cancelled", message); None when nothing came within the timeout.
+    Read what it reports with `receive(timeout)`: EventMessages, then one outcome (messages.py); None
+    when nothing came within the timeout.
     """
 
     def __init__(self, config: Any = None, *, resume_dir: Path | None = None, overrides: dict | None = None,
@@ -71,12 +69,12 @@ class TrainingProcess:
         for end in self._child_ends:
             end.close()  # only the child holds these now, so its death closes them
 
-    def receive(self, timeout: float) -> tuple[str, Any] | None:
+    def receive(self, timeout: float) -> Message | None:
         try:
             if self._events.poll(timeout):
                 return self._events.recv()
         except (EOFError, OSError):
-            return ("lost", self._process.exitcode)
+            return Lost(self._process.exitcode)
         return None
 
     @property
@@ -97,7 +95,7 @@ def _child(config: Any, resume_dir: Path | None, overrides: dict, out: Path | No
     obey(commands.recv, control)
 
     def report(event: Any) -> None:
-        events.send(("event", event))
+        events.send(EventMessage(event))
 
     def work() -> Any:
         if resume_dir is not None:
@@ -118,22 +116,8 @@ def obey(receive: Callable[[], Any], control: Any) -> None:
             except (EOFError, OSError):
                 control.stop()
                 return
-            if command in _COMMANDS:
-                getattr(control, command)()
+            if isinstance(command, Command):
+                command.apply(control)
 
     threading.Thread(target=follow, name="studio-commands", daemon=True).start()
 
-
-def outcome(work: Callable[[], Any]) -> tuple[str, Any]:
-    """("done", TrainResult), ("cancelled", sentence) or ("failed", sentence): what a training job sends
-    back to the process that is following it."""
-    try:
-        return ("done", work())
-    except Cancelled:
-        return ("cancelled", "Stopped before training began; nothing was saved.")
-    except StudioError as exc:
-        return ("failed", str(exc))
-    except BaseException as exc:  # noqa: BLE001 - every failure must reach the person as a sentence
-        message = (f"Something went wrong ({type(exc).__name__}: {first_line(exc)}). The details are in the run "
-                   "folder's error.log.")
-        return ("failed", message)

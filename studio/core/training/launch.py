@@ -25,6 +25,7 @@ from studio.core.control import Control
 from studio.core.errors import Cancelled, ConfigError, TrainingError
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Listener as EventListener
+from studio.core.training.messages import CancelledEarly, Command, Done, EventMessage, Failed, Lost, Outcome
 
 CHANNEL = "STUDIO_CHANNEL"  # host:port of the launching process's socket
 CHANNEL_KEY = "STUDIO_CHANNEL_KEY"  # its secret, so no other local program can steer or read the run
@@ -99,18 +100,18 @@ def run(c: RunConfig, run_dir: Path, root: Path, device: str, emit: EventListene
                                        stderr=subprocess.STDOUT, start_new_session=os.name == "posix")
         relay = _Relay(listener, key)
         try:
-            kind, body = relay.follow(process, emit, control)
+            ended = relay.follow(process, emit, control)
         except BaseException:
             _end(process)
             raise
         finally:
             relay.close()
-    if kind == "done":
-        return body
-    if kind == "cancelled":
-        raise Cancelled(body)
-    if kind == "failed":
-        raise TrainingError(body)
+    if isinstance(ended, Done):
+        return ended.result
+    if isinstance(ended, CancelledEarly):
+        raise Cancelled(ended.message)
+    if isinstance(ended, Failed):
+        raise TrainingError(ended.message)
     raise ProcessesLost(f"The training processes ended without a result (exit code {process.returncode}); "
                         f"{run_dir / LOG} says why.")
 
@@ -150,22 +151,22 @@ class _Relay:
                 self._closed.set()
                 return
 
-    def follow(self, process: subprocess.Popen, emit: EventListener, control: Control) -> tuple[str, Any]:
-        outcome: tuple[str, Any] = ("lost", None)
+    def follow(self, process: subprocess.Popen, emit: EventListener, control: Control) -> Outcome:
+        ended: Outcome = Lost(None)
         while True:
             self._steer(control)
             try:
-                kind, body = self._messages.get(timeout=_POLL_S)
+                message = self._messages.get(timeout=_POLL_S)
             except queue.Empty:
                 if process.poll() is not None and (self._connection is None or self._closed.is_set()) \
                         and self._messages.empty():
                     process.wait()
-                    return outcome
+                    return ended
                 continue
-            if kind == "event":
-                emit(body)
+            if isinstance(message, EventMessage):
+                emit(message.event)
             else:
-                outcome = (kind, body)
+                ended = message
 
     def _steer(self, control: Control) -> None:
         """Send what changed in `control` since the last look; kept until the main process has connected."""
@@ -173,13 +174,13 @@ class _Relay:
             return
         try:
             if control.stopped and not self._sent["stop"]:
-                self._connection.send("stop")
+                self._connection.send(Command.STOP)
                 self._sent["stop"] = True
             elif not control.stopped and control.paused != self._sent["pause"]:
-                self._connection.send("pause" if control.paused else "resume")
+                self._connection.send(Command.PAUSE if control.paused else Command.RESUME)
                 self._sent["pause"] = control.paused
             if control.take_save_request():
-                self._connection.send("request_save")
+                self._connection.send(Command.SAVE)
         except (OSError, ValueError):
             pass  # the training process has ended; its outcome is on the way or lost
 

@@ -17,6 +17,7 @@ from studio.core.runs import layout
 from studio.core.system import device as devices
 from studio.core.training import child, launch, processes
 from studio.core.training import config as run_config
+from studio.core.training.messages import Done, EventMessage, outcome
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,13 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     if processes.is_main():
         connection = launch.connect()
         child.obey(connection.recv, control)
-        listeners.append(lambda event: connection.send(("event", event)))
-    kind, body = child.outcome(lambda: engine.launched(args.run_dir, root=args.workspace, resume=args.resume,
-                                                      listeners=listeners, control=control))
+        listeners.append(lambda event: connection.send(EventMessage(event)))
+    ended = outcome(lambda: engine.launched(args.run_dir, root=args.workspace, resume=args.resume,
+                                            listeners=listeners, control=control))
     if connection is not None:
-        connection.send((kind, body))
+        connection.send(ended)
         connection.close()
-    return 0 if kind == "done" else 1
+    return 0 if isinstance(ended, Done) else 1
 
 
 if __name__ == "__main__":

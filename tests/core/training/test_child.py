@@ -10,6 +10,7 @@ from studio.core.runs import reader
 from studio.core.training.child import TrainingProcess
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Checkpoint, Metrics
+from studio.core.training.messages import Done, EventMessage, Failed, Lost
 
 
 def _config(lm_text) -> RunConfig:
@@ -17,7 +18,7 @@ def _config(lm_text) -> RunConfig:
                      save_every=10**6, log_every=1, lr=3e-3, device="cpu")
 
 
-def _until(process: TrainingProcess, predicate, timeout: float = 120) -> tuple[str, object]:
+def _until(process: TrainingProcess, predicate, timeout: float = 120):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         message = process.receive(0.2)
@@ -30,20 +31,21 @@ def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, 
     out = tmp_path / "run"
     process = TrainingProcess(_config(lm_text), out=out)
     process.start()
-    _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step >= 3)
+    _until(process, lambda m: isinstance(m, EventMessage) and isinstance(m.event, Metrics) and m.event.step >= 3)
     process.control.pause()
-    _until(process, lambda m: m[0] == "event" and getattr(m[1], "status", "") == "paused")
+    _until(process, lambda m: isinstance(m, EventMessage) and getattr(m.event, "status", "") == "paused")
     process.control.request_save()  # Save Now while paused: a checkpoint of this step, and still paused
-    _, saved = _until(process, lambda m: m[0] == "event" and isinstance(m[1], Checkpoint))
+    saved = _until(process, lambda m: isinstance(m, EventMessage) and isinstance(m.event, Checkpoint)).event
     paused_at = saved.step
     time.sleep(1.0)
     info = reader.read(out)
     assert info.global_step == paused_at and info.checkpoints[-1]["step"] == paused_at
     process.control.resume()
-    _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics) and m[1].step > paused_at + 1)
+    _until(process, lambda m: isinstance(m, EventMessage) and isinstance(m.event, Metrics)
+           and m.event.step > paused_at + 1)
     process.control._connection.close()  # what the parent's death looks like from the child
-    kind, result = _until(process, lambda m: m[0] in ("done", "failed", "lost"))
-    assert kind == "done" and result.status == "stopped"
+    ended = _until(process, lambda m: isinstance(m, (Done, Failed, Lost)))
+    assert isinstance(ended, Done) and ended.result.status == "stopped"
     assert process.join(30) == 0
     info = reader.read(out)
     assert info.status == "stopped" and info.checkpoints[-1]["step"] == info.global_step > paused_at
@@ -52,8 +54,8 @@ def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, 
 def test_a_killed_child_is_reported_not_hung(lm_text, ws, tmp_path):
     process = TrainingProcess(_config(lm_text), out=tmp_path / "run")
     process.start()
-    _until(process, lambda m: m[0] == "event" and isinstance(m[1], Metrics))
+    _until(process, lambda m: isinstance(m, EventMessage) and isinstance(m.event, Metrics))
     os.kill(process._process.pid, signal.SIGKILL)
-    _until(process, lambda m: m[0] == "lost", timeout=30)  # the pipe closed: reported, not waited on forever
+    _until(process, lambda m: isinstance(m, Lost), timeout=30)  # the pipe closed: reported, not waited on forever
     assert process.join(10) == -signal.SIGKILL
     assert reader.read(tmp_path / "run").status == "stopped"  # its pid is gone, so the store reads as stopped
