@@ -1,7 +1,9 @@
-"""Run one training job for a run folder: fresh, or resumed from its latest complete checkpoint.
+"""Run one training job for a run folder: fresh, resumed from its latest complete checkpoint, or one
+process's part of a run of several. What the job is gets decided first (plan.py); `execute` carries
+any plan out the same way.
 
-The caller (CLI or window worker thread) passes listeners and a `Control`; this function blocks until
-training completes, stops on request, or fails, and always leaves the run folder in a state that
+The caller (CLI or window worker thread) passes listeners and a `Control`; training blocks until it
+completes, stops on request, or fails, and always leaves the run folder in a state that
 `studio runs show` can read and `--resume` can continue.
 """
 
@@ -21,11 +23,11 @@ import torch
 
 from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
-from studio.core.errors import ConfigError, RunError, StudioError, TrainingError, first_line
+from studio.core.errors import StudioError, TrainingError, first_line
 from studio.core.modeling import lora
 from studio.core.modeling.estimate import estimate
 from studio.core.modeling.presets import is_preset
-from studio.core.runs import layout, reader, writer
+from studio.core.runs import layout, writer
 from studio.core.system import device as devices
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
@@ -33,15 +35,15 @@ from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks.base import EvalSet
 from studio.core.training import batch_finder, budget, launch, processes
 from studio.core.training import config as run_config
+from studio.core.training import plan as planning
 from studio.core.training.build import make_trainer
 from studio.core.training.callback import BridgeCallback
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Event, Listener, RunStarted, Stage, Status
+from studio.core.training.plan import Plan
 from studio.core.training.prepare import Prepared, prepare
 from studio.core.training.trainer import TokenCounter
 
-_RESUME_CHANGEABLE = {"max_steps", "eval_every", "save_every", "keep_checkpoints", "log_every", "device",
-                      "batch_size", "num_processes", "accelerate_config", "early_stopping"}
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
@@ -57,26 +59,46 @@ class TrainResult:
 def train(config: RunConfig, *, root: Path | None = None, out: Path | None = None,
           listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
     """Start a new run. `root` is the workspace (runs and caches); `out` an explicit run folder."""
-    started = time.monotonic()
-    root = root or workspace.workspace()
-    c = run_config.validate(config)
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())) and not _joins(c, out):
-        raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
-                          "run with --resume.")
-    emit, control, device, precision = _setup(c, listeners, control)
-    if launch.wanted(c):
-        return _launch(c, out or layout.new_run_dir(workspace.runs_dir(root), c.model, c.task), root, device, emit,
-                       control)
-    prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device)
-    if c.batch_size == 0:
+    return execute(planning.new(config, root, out), listeners, control)
+
+
+def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path | None = None,
+           listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
+    """Continue `run_dir` from its latest complete checkpoint (see `plan.resume`)."""
+    return execute(planning.resume(run_dir, overrides, root), listeners, control)
+
+
+def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Listener] = (),
+             control: Control | None = None) -> TrainResult:
+    """This process's part of a run of several (see worker.py)."""
+    return execute(planning.launched(run_dir, root, resume), listeners, control)
+
+
+def execute(plan: Plan, listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
+    """Carry out a plan: prepare the data, tokenizer and model, size the batch, fit the time budget,
+    write the run folder, train. Blocks until training completes, stops on request, or fails."""
+    emit, control, device, precision = _setup(plan.config, listeners, control)
+    if plan.launches:
+        return _launch(plan, device, emit, control)
+    with processes.main_first():  # launched: the others find the data cached and the run's tokenizer saved
+        prepared = prepare(plan.config, workspace.cache_dir(plan.root), emit, control, device=device,
+                           tokenizer_dir=plan.own_tokenizer)
+        if plan.launched and processes.is_main() and plan.own_tokenizer is None:
+            save_tokenizer(prepared.tokenizer, plan.folder() / layout.TOKENIZER)
+    write_config = plan.write_config
+    if plan.config.batch_size == 0:
         _find_batch(prepared, device, precision, emit)
-    deadline, timing = _fit_budget(prepared, device, precision, started, emit) if c.minutes else (None, None)
-    c = prepared.config
-    run_dir = out or layout.new_run_dir(workspace.runs_dir(root), c.model, c.task)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    save_tokenizer(prepared.tokenizer, run_dir / layout.TOKENIZER)
-    atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
-    return _run(prepared, run_dir, device, precision, None, emit, control, deadline, timing)
+        write_config = True
+    deadline, timing = (_fit_budget(prepared, device, precision, plan.started, emit)
+                        if plan.fresh and plan.config.minutes else (None, None))
+    plan.config = prepared.config
+    run_dir = plan.run_dir = plan.folder()
+    if plan.fresh:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_tokenizer(prepared.tokenizer, run_dir / layout.TOKENIZER)
+    if write_config and processes.is_main():
+        atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(plan.config))
+    return _run(prepared, run_dir, device, precision, plan.checkpoint, emit, control, deadline, timing)
 
 
 def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> None:
@@ -124,59 +146,21 @@ def _fit_budget(p: Prepared, device: str, precision: str, started: float,
     return end - timing.eval_s - timing.save_s, timing
 
 
-def resume(run_dir: Path, overrides: dict[str, Any] | None = None, *, root: Path | None = None,
-           listeners: Iterable[Listener] = (), control: Control | None = None) -> TrainResult:
-    """Continue `run_dir` from its latest complete checkpoint, with its saved config (a few settings,
-    such as max_steps to train longer, may change)."""
-    root = root or workspace.workspace()
-    run_dir = run_dir.expanduser()
-    info = reader.read(run_dir, with_history=False)
-    if info.status == "running":
-        raise RunError(f"'{run_dir.name}' is still training in another process; stop it before resuming.")
-    saved = run_config.load(run_dir / layout.CONFIG_FILE)
-    changed = {k for k, v in (overrides or {}).items() if saved.get(k) != v}
-    if changed - _RESUME_CHANGEABLE:
-        names = ", ".join(sorted(changed - _RESUME_CHANGEABLE))
-        raise ConfigError(f"A resumed run keeps its data, model and tokenizer; {names} cannot change. Start a "
-                          "new run instead.")
-    c = run_config.validate(run_config.from_dict(overrides or {}, saved))
-    latest = layout.latest_checkpoint(run_dir)
-    if latest and latest[0] >= c.max_steps:
-        raise RunError(f"'{run_dir.name}' has already trained all {c.max_steps} steps; pass a larger "
-                       "--max-steps to train it further.")
-    emit, control, device, precision = _setup(c, listeners, control)
-    if launch.wanted(c):
-        launch.check(c, device)
-        if changed:
-            atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
-        return launch.run(c, run_dir, root, device, emit, control, resume=True)
-    tokenizer_dir = run_dir / layout.TOKENIZER
-    prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
-                       tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
-    if c.batch_size == 0:
-        _find_batch(prepared, device, precision, emit)
-        c, changed = prepared.config, changed | {"batch_size"}
-    if changed:
-        atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
-    return _run(prepared, run_dir, device, precision, latest, emit, control)
-
-
-def _joins(c: RunConfig, out: Path) -> bool:
-    """Whether this is another machine joining a run of several machines that the first one has begun in
-    `out` (shared storage): same config, nothing trained yet."""
-    config = out / layout.CONFIG_FILE
-    return (bool(c.accelerate_config) and config.is_file() and not (out / layout.METRICS_FILE).exists()
-            and config.read_text(encoding="utf-8") == run_config.dumps(c))
-
-
-def _launch(c: RunConfig, run_dir: Path, root: Path, device: str, emit: Listener, control: Control) -> TrainResult:
-    """A new run of several processes: its folder and config here, the training in the launched processes."""
+def _launch(plan: Plan, device: str, emit: Listener, control: Control) -> TrainResult:
+    """Train in launched processes. A new run's folder and config are written here first; a refused
+    launch takes back what it wrote."""
+    c = plan.config
     launch.check(c, device)
+    if plan.resume:
+        if plan.write_config:
+            atomic_write_text(plan.folder() / layout.CONFIG_FILE, run_config.dumps(c))
+        return launch.run(c, plan.folder(), plan.root, device, emit, control, resume=True)
+    run_dir = plan.run_dir = plan.folder()
     made = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(c))
     try:
-        return launch.run(c, run_dir, root, device, emit, control, resume=False)
+        return launch.run(c, run_dir, plan.root, device, emit, control, resume=False)
     except StudioError as exc:
         # refused before training began, with a sentence: leave nothing behind
         if not isinstance(exc, launch.ProcessesLost) and not (run_dir / layout.METRICS_FILE).exists():
@@ -193,26 +177,6 @@ def _empty(folder: Path, remove: bool) -> None:
     (folder / layout.CONFIG_FILE).unlink(missing_ok=True)
     (folder / launch.LOG).unlink(missing_ok=True)
     shutil.rmtree(folder / layout.TOKENIZER, ignore_errors=True)
-
-
-def launched(run_dir: Path, *, root: Path, resume: bool, listeners: Iterable[Listener] = (),
-             control: Control | None = None) -> TrainResult:
-    """This process's part of a run of several (see worker.py). The launching process has checked the
-    config and written it to the run folder (a resumed run's with the changes it was given)."""
-    c = run_config.load(run_dir / layout.CONFIG_FILE)
-    emit, control, device, precision = _setup(c, listeners, control)
-    latest = layout.latest_checkpoint(run_dir) if resume else None
-    tokenizer_dir = run_dir / layout.TOKENIZER
-    with processes.main_first():  # the others find the data cached and the run's tokenizer saved
-        prepared = prepare(c, workspace.cache_dir(root), emit, control, device=device,
-                           tokenizer_dir=tokenizer_dir if tokenizer_dir.is_dir() else None)
-        if processes.is_main() and not tokenizer_dir.is_dir():
-            save_tokenizer(prepared.tokenizer, tokenizer_dir)
-    if c.batch_size == 0:
-        _find_batch(prepared, device, precision, emit)
-        if processes.is_main():
-            atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(prepared.config))
-    return _run(prepared, run_dir, device, precision, latest, emit, control)
 
 
 def _setup(c: RunConfig, listeners: Iterable[Listener],

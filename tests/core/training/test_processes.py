@@ -17,6 +17,7 @@ from studio.core.errors import ConfigError, StudioError
 from studio.core.runs import layout, reader
 from studio.core.training import config as run_config
 from studio.core.training import engine, launch
+from studio.core.training import plan as planning
 from studio.core.training.config import RunConfig
 from studio.core.training.events import Checkpoint, Metrics, Status
 
@@ -129,6 +130,6 @@ def test_a_second_machine_may_join_the_run_folder_the_first_began(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / layout.CONFIG_FILE).write_text(run_config.dumps(c), encoding="utf-8")
-    assert engine._joins(c, out)
-    assert not engine._joins(dataclasses.replace(c, lr=0.5), out)  # another run's folder stays refused
-    assert not engine._joins(dataclasses.replace(c, accelerate_config=""), out)
+    assert planning.joins(c, out)
+    assert not planning.joins(dataclasses.replace(c, lr=0.5), out)  # another run's folder stays refused
+    assert not planning.joins(dataclasses.replace(c, accelerate_config=""), out)
