@@ -71,9 +71,9 @@ class MainWindow(QMainWindow):
         for i, title in enumerate(("&Data", "&Train", "&Playground", "&Attention")):
             self._action(view, title, f"Ctrl+{i + 1}", lambda i=i: self.tabs.setCurrentIndex(i), f"actionPanel{i + 1}")
         train = self.menuBar().addMenu("&Train")
-        self._action(train, "&Start", "Ctrl+Shift+Return", self.train_panel.wizard.request_start, "actionStart")
-        self._action(train, "&Pause / Resume", "Ctrl+P", self._toggle_pause, "actionPause")
-        self._action(train, "Save &Now", "Ctrl+S", self._save_now, "actionSaveNow")
+        self._action(train, "&Start", "Ctrl+Shift+Return", self.train_panel.request_start, "actionStart")
+        self._action(train, "&Pause / Resume", "Ctrl+P", self.train_panel.toggle_pause, "actionPause")
+        self._action(train, "Save &Now", "Ctrl+S", self.train_panel.save_now, "actionSaveNow")
         self._action(train, "S&top", "Ctrl+.", self.train_panel.stop, "actionStop")
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&About Transformer Studio", None, self._about, "actionAbout")
@@ -94,44 +94,33 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda *_, p=path: (self.tabs.setCurrentIndex(0), self.data_panel.open_source(p)))
         self.recent_menu.setEnabled(bool(recent))
 
-    def _toggle_pause(self) -> None:
-        if self.train_panel.training:
-            self.train_panel.monitor.pause.toggle()
-
-    def _save_now(self) -> None:
-        if self.train_panel.training:
-            self.train_panel.thread.control.request_save()
-
     def _about(self) -> None:
         QMessageBox.about(self, "About Transformer Studio", f"Transformer Studio {__version__}\n\nTrain, run and "
                           "look inside transformer language models on your own machine.")
 
     def _data_changed(self) -> None:
-        self.train_panel.wizard.use_data(self.data_panel.selection())
+        self.train_panel.use_data(self.data_panel.selection())
 
     # ---- models across panels -----------------------------------------------------------------------
     def _pickers(self) -> list[Any]:
-        return [*self.playground_panel.pickers, self.attention_panel.picker]
+        return [*self.playground_panel.pickers, *self.attention_panel.pickers]
 
     def _run_ended(self, run_dir: str) -> None:
         """A run finished, stopped or failed: every list of models and runs shows what it left."""
         for picker in self._pickers():
             picker.refresh()
-        self.train_panel.wizard.refresh_runs()
 
     def _offer(self, source_picker: Any, model: Any) -> None:
         source_picker.offer(model.source, source_picker.label)
         for picker in self._pickers():
-            if picker is not source_picker and not picker.combo.view().isVisible():
+            if picker is not source_picker and not picker.choosing:
                 picker.refresh()
 
     def open_model(self, run_dir: str, where: str) -> None:
         """Load a run's model in the Playground or the Attention panel, and show that panel."""
         panel = self.playground_panel if where == "playground" else self.attention_panel
-        picker = panel.pickers[0] if panel is self.playground_panel else panel.picker
         self.tabs.setCurrentWidget(panel)
-        picker.choose(run_dir)
-        picker.load()
+        panel.open_model(run_dir)
 
     def try_text(self, run_dir: str, text: str) -> None:
         self.tabs.setCurrentWidget(self.playground_panel)
@@ -140,7 +129,7 @@ class MainWindow(QMainWindow):
     # ---- status -------------------------------------------------------------------------------------
     def set_device(self, text: str, gpus: int = 0) -> None:
         self.device_label.setText(text)
-        self.train_panel.wizard.set_gpus(gpus)
+        self.train_panel.set_gpus(gpus)
 
     def set_run(self, text: str) -> None:
         self.run_label.setText(text)
@@ -164,7 +153,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(settings.value("window/panel", 0, int))
         task = settings.value("data/task")
         if task:
-            self.data_panel.task.setCurrentIndex(max(0, self.data_panel.task.findData(task)))
+            self.data_panel.set_task(task)
 
     def _save(self) -> None:
         settings.set_value("window/geometry", self.saveGeometry())

@@ -144,6 +144,11 @@ class ModelPicker(QWidget):
         """Make a model loaded in one panel the first choice in the pickers that share this list."""
         self.offered[:] = [(source, label)] + [o for o in self.offered if o[0] != source][:4]
 
+    @property
+    def choosing(self) -> bool:
+        """Whether the person has the list open (a refresh now would close it under them)."""
+        return self.combo.view().isVisible()
+
     def choose(self, source: str) -> None:
         index = self.combo.findData(source)
         if index >= 0:

@@ -226,6 +226,15 @@ class AttentionPanel(ExportActions, QWidget):
         self.probe_box.setVisible(bool(found))
         return bool(found)
 
+    @property
+    def pickers(self) -> list[Any]:
+        """The panel's model pickers (one), for the window to share what is loaded across panels."""
+        return [self.picker]
+
+    def open_model(self, source: str) -> None:
+        self.picker.choose(source)
+        self.picker.load()
+
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.refresh_probes()  # coming back from the Train panel: the steps recorded meanwhile are there
         super().showEvent(event)

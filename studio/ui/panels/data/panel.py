@@ -193,6 +193,10 @@ class DataPanel(QWidget):
             header.setSectionResizeMode(max(range(count), key=widths.__getitem__), QHeaderView.ResizeMode.Stretch)
 
     # ---- what the rest of the window reads ----------------------------------------------------------
+    def set_task(self, name: str) -> None:
+        """Show the task a person chose last time (the first when it is no longer installed)."""
+        self.task.setCurrentIndex(max(0, self.task.findData(name)))
+
     def current_task(self) -> str:
         return self.columns_box.current_task().name
 

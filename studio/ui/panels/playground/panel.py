@@ -362,6 +362,11 @@ class PlaygroundPanel(QWidget):
             return
         self.batch.run(model, lines)
 
+    def open_model(self, source: str) -> None:
+        """Load the model of a run, a checkpoint or a folder in the first column."""
+        self.pickers[0].choose(source)
+        self.pickers[0].load()
+
     def try_text(self, source: str, text: str) -> None:
         """Show `text` classified by the model in `source` (loading it first if another model is loaded)."""
         from studio.core.runs.layout import model_source

@@ -147,7 +147,29 @@ class TrainPanel(QWidget):
         self.run_changed.emit(label)
         self.refresh_runs()
         if run_dir:
+            self.wizard.refresh_runs()  # a run to train from now
             self.run_ended.emit(run_dir)
+
+    # ---- what the rest of the window asks of this panel ----------------------------------------------
+    def request_start(self) -> None:
+        """Start what the wizard describes, as its Start button does (the Train menu)."""
+        self.wizard.request_start()
+
+    def toggle_pause(self) -> None:
+        if self.training:
+            self.monitor.pause.toggle()
+
+    def save_now(self) -> None:
+        """Write a checkpoint of the training run at its next step."""
+        if self.training:
+            self.thread.control.request_save()
+
+    def use_data(self, selection: dict[str, Any]) -> None:
+        """Train on what the Data panel chose."""
+        self.wizard.use_data(selection)
+
+    def set_gpus(self, gpus: int) -> None:
+        self.wizard.set_gpus(gpus)
 
     # ---- history ------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
