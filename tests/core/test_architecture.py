@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 QT = ("PySide6", "pyqtgraph", "superqt", "studio.ui", "PyQt5", "PyQt6")
 
@@ -43,6 +45,7 @@ def test_importing_studio_and_the_cli_is_light():
     assert out.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_core_trains_and_generates_with_pyside6_blocked(tmp_path, lm_text):
     script = textwrap.dedent(f"""
         import sys

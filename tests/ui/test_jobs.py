@@ -37,5 +37,17 @@ def test_garbage_is_collected_on_the_gui_thread(window, qtbot):
             threads.append(threading.current_thread().name)
 
     alive = weakref.ref(Cycle())
-    qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+    done = threading.Event()
+
+    def allocate() -> None:  # what a model load does: enough allocations to be due for a collection
+        while not done.is_set():
+            _ = [[] for _ in range(1000)]
+
+    worker = threading.Thread(target=allocate, name="allocating")
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+    finally:
+        done.set()
+        worker.join()
     assert threads == [threading.main_thread().name]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -104,16 +103,6 @@ def test_recording_the_probe_does_not_change_training(ws, lm_text, tmp_path):
     assert losses[0] == losses[1] and attention_probe.recorded(with_probe) and not attention_probe.recorded(without)
     config = (with_probe / "config.toml").read_text()
     assert "probe_text" in config
-
-
-def test_npz_round_trip(tmp_path):
-    att = attention.Attention(tokens=["a", "b"], attentions=_rows(2))
-    att.save_npz(tmp_path / "x.npz")
-    back = attention.Attention.load_npz(tmp_path / "x.npz")
-    assert back.tokens == ["a", "b"] and np.array_equal(back.attentions, att.attentions)
-    (tmp_path / "bad.npz").write_text(json.dumps({"no": 1}))
-    with pytest.raises(Exception, match="not a readable attention file"):
-        attention.Attention.load_npz(tmp_path / "bad.npz")
 
 
 def test_summarise_gives_every_kind_its_thumbnails_and_statistics():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from transformers import AutoTokenizer
 
-from studio.core.data.encoding import cut, encode, frame
+from studio.core.data.encoding import encode, frame
 from studio.core.data.tokenizer import save_tokenizer, train_bpe
 
 TEXTS = ["def add(a, b):\n    return a + b\n" * 20, "Return the sum of two numbers.\n" * 20]
@@ -30,13 +30,3 @@ def test_bert_family_has_a_mask_and_no_end_token():
     tok = train_bpe(TEXTS, 300, family="bert")
     assert (tok.cls_token, tok.sep_token, tok.mask_token, tok.pad_token) == ("[CLS]", "[SEP]", "[MASK]", "[PAD]")
     assert tok.eos_token is None
-
-
-def test_truncation_keeps_the_frame_and_cuts_the_content():
-    tok = train_bpe(TEXTS, 300, family="bart")
-    full = encode(tok, ["def add(a, b): return a + b"])[0]
-    short = encode(tok, ["def add(a, b): return a + b"], limit=5)[0]
-    assert len(short) == 5 and short[0] == full[0] and short[-1] == full[-1] and short[1:4] == full[1:4]
-    end = cut(tok, [full], 5, keep="end")[0]
-    assert end[0] == full[0] and end[1:4] == full[-4:-1] and end[-1] == full[-1]
-    assert encode(tok, ["x"], limit=100)[0] == encode(tok, ["x"])[0]

@@ -91,6 +91,7 @@ def test_a_new_classification_head_trains_whole_under_lora(mlm_run):
     assert not any("word_embeddings" in n or n.endswith("query.base_layer.weight") for n in trainable)
 
 
+@pytest.mark.slow
 def test_lora_from_a_pretrained_encoder_learns_a_new_classification_head(workspace_dir, mlm_run, labelled_csv,
                                                                         tmp_path, capsys):
     out = tmp_path / "cls-lora"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from studio.core.runs import reader, writer
+from studio.core.runs import layout, reader, writer
 
 
 def _logged(run_dir, seed: int) -> None:
@@ -50,3 +50,13 @@ def test_list_runs_reads_every_run_newest_first(tmp_path):
     (tmp_path / "not-a-run").mkdir()
     listed = reader.list_runs(tmp_path)
     assert [i.name for i in listed] == ["run-2", "run-1", "run-0"]
+
+
+def test_list_skips_damaged_runs(tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    writer.RunStore(good).mark_running(3)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / layout.METRICS_FILE).write_bytes(b"this is not sqlite" * 100)
+    assert [r.name for r in reader.list_runs(tmp_path)] == ["good"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from studio.core.data import sources
 from studio.core.data.tokenizer import train_bpe
 from studio.core.tasks.summarize import TASK
@@ -24,6 +26,7 @@ def test_sources_and_targets_are_framed_and_truncated(tmp_path):
     assert out[0]["input_ids"] == tok(rows[0]["source"])["input_ids"]
 
 
+@pytest.mark.slow
 def test_a_short_run_learns_summaries_that_depend_on_the_source(ws, tmp_path):
     """The test that would have caught bart-tiny ignoring its source: with BART's stock initialisation
     (std 0.02 at 128 wide) the encoder's output became one vector for every input on this very data,

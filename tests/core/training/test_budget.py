@@ -71,6 +71,7 @@ def test_calibration_leaves_the_weights_and_random_state_as_they_were():
     assert torch.equal(torch.random.get_rng_state(), rng)  # dropout drew numbers; they are given back
 
 
+@pytest.mark.slow
 def test_minutes_sets_the_steps_and_the_run_ends_within_the_budget(lm_text, ws, tmp_path):
     config = RunConfig(data=str(lm_text), vocab_size=300, seq_len=16, batch_size=4, minutes=0.4, device="cpu",
                        log_every=1)
@@ -89,6 +90,7 @@ def test_minutes_sets_the_steps_and_the_run_ends_within_the_budget(lm_text, ws, 
     assert left and max(left) < 24 and left[-1] < left[0]
 
 
+@pytest.mark.slow
 def test_a_deadline_ends_a_run_that_was_planned_too_long(lm_text, ws, tmp_path, monkeypatch):
     # A machine that slows down after timing: the plan promises far more steps than the time allows.
     monkeypatch.setattr(budget, "plan", lambda seconds, timing, minutes=None: budget.Plan(

@@ -6,6 +6,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from studio.core.runs import reader
 from studio.core.training.child import TrainingProcess
 from studio.core.training.config import RunConfig
@@ -27,6 +29,7 @@ def _until(process: TrainingProcess, predicate, timeout: float = 120):
     raise AssertionError("the child did not report in time")
 
 
+@pytest.mark.slow
 def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, tmp_path):
     out = tmp_path / "run"
     process = TrainingProcess(_config(lm_text), out=out)
@@ -51,6 +54,7 @@ def test_pause_resume_and_a_vanished_parent_stop_with_a_checkpoint(lm_text, ws, 
     assert info.status == "stopped" and info.checkpoints[-1]["step"] == info.global_step > paused_at
 
 
+@pytest.mark.slow
 def test_a_killed_child_is_reported_not_hung(lm_text, ws, tmp_path):
     process = TrainingProcess(_config(lm_text), out=tmp_path / "run")
     process.start()

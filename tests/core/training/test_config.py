@@ -8,7 +8,9 @@ import pytest
 
 from studio.cli import build_parser
 from studio.cli.train_command import _config
+from studio.core.errors import ConfigError
 from studio.core.tasks import registry
+from studio.core.training import config as run_config
 from studio.core.training.config import RunConfig, command_line
 
 RECIPES = [t for t in registry.all_tasks() if t.recipe]
@@ -46,3 +48,18 @@ def test_the_equivalent_command_leaves_out_the_recipe(task):
     longer = RunConfig.for_task(task.name)
     longer.max_steps += 1
     assert f"--max-steps {longer.max_steps}" in command_line(longer.resolved())
+
+
+def test_config_rejects_typos_and_wrong_types(tmp_path):
+    with pytest.raises(ConfigError, match="unknown setting 'lerning_rate'"):
+        run_config.from_dict({"lerning_rate": 1e-3})
+    with pytest.raises(ConfigError, match="whole number"):
+        run_config.from_dict({"max_steps": 2.5})
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[run\nmax_steps = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        run_config.load(cfg)
+    c = run_config.validate(RunConfig(task="summarize"))
+    assert (c.data, c.model) == ("sample:docstrings", "bart-tiny")
+    cfg.write_text(run_config.dumps(c))
+    assert run_config.load(cfg) == c

@@ -45,6 +45,7 @@ def _info(capsys: pytest.CaptureFixture, out: Path) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.slow
 def test_kill_then_resume(ws, lm_text, tmp_path, capsys):
     out = tmp_path / "killed"
     proc = _start(ws, out, lm_text)
@@ -62,6 +63,7 @@ def test_kill_then_resume(ws, lm_text, tmp_path, capsys):
     assert steps == sorted(set(steps))  # replayed steps were not logged twice
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(ws, lm_text, tmp_path, capsys):
     out = tmp_path / "interrupted"
     proc = _start(ws, out, lm_text)

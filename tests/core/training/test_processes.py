@@ -31,6 +31,7 @@ def _steps(run_dir) -> list[int]:
     return [row["step"] for row in reader.read(run_dir).history]
 
 
+@pytest.mark.slow
 def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, capsys):
     events: list = []
     run_dir = tmp_path / "two"
@@ -53,6 +54,7 @@ def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, 
     assert reader.read(run_dir).world_size == 1
 
 
+@pytest.mark.slow
 def test_pause_save_and_stop_reach_every_process(lm_text, ws, tmp_path):
     control = Control()
     events: list = []
@@ -76,6 +78,7 @@ def test_pause_save_and_stop_reach_every_process(lm_text, ws, tmp_path):
     assert reader.read(tmp_path / "steered").status == "stopped"
 
 
+@pytest.mark.slow
 def test_bad_data_in_the_processes_is_one_sentence_and_leaves_no_folder(tmp_path, ws):
     bad = tmp_path / "rows.csv"
     bad.write_text("text,label\nonly one row,a\n", encoding="utf-8")

@@ -55,6 +55,7 @@ def test_a_label_column_that_cannot_be_one_is_said_where_it_was_chosen(window, q
     assert not window.data_panel.tokens_box.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_training_a_classifier_shows_its_metrics_report_and_mistakes(window, qtbot, labelled_csv):
     _open(window, qtbot, labelled_csv)
     window.data_panel.tokens_box.vocab.setValue(300)

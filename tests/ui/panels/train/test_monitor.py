@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from studio.core.tasks import registry
 
 
@@ -37,6 +39,7 @@ def test_overfitting_is_said_and_a_healthy_run_is_not_flagged(qtbot):
     assert not monitor.warning.isVisible()
 
 
+@pytest.mark.slow
 def test_a_resumed_run_shows_its_curve_from_the_start(window, qtbot, lm_text):
     from studio.core.control import Control
     from studio.core.system import workspace

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
@@ -83,6 +84,7 @@ def test_wizard_validates_as_typed(window, qtbot):
     assert "studio train --task summarize --data sample:docstrings --model bart-tiny" in wizard.command.toPlainText()
 
 
+@pytest.mark.slow
 def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     _open(window, qtbot, lm_text)
     window.data_panel.tokens_box.vocab.setValue(300)
@@ -116,6 +118,7 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, lm_text):
     assert len(monitor.series.train_loss) >= 2 and panel.tabs.currentIndex() == 1
 
 
+@pytest.mark.slow
 def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text):
     from studio.core.runs import reader
 
@@ -135,6 +138,7 @@ def test_closing_during_training_stops_with_a_checkpoint(window, qtbot, lm_text)
     json.dumps(info.as_dict())
 
 
+@pytest.mark.slow
 def test_a_run_that_fails_late_shows_its_error_in_the_monitor(window, qtbot, tmp_path):
     wizard = window.train_panel.wizard
     wizard.data.setText(str(tmp_path / "gone.txt"))  # valid settings, missing file: found by the engine

@@ -108,6 +108,7 @@ def test_tag_view_colours_the_entities(playground, qtbot, tag_run):
     assert expected.entities[0].text in playground.history.entries[-1].outputs[0].text
 
 
+@pytest.mark.slow
 def test_the_taggers_report_and_a_fine_tune_against_its_twin_from_scratch(window, qtbot, tag_run, mlm_run,
                                                                           labelled_csv, monkeypatch, tmp_path):
     root = workspace.runs_dir(workspace.workspace())

@@ -1,0 +1,1 @@
+"""Tests of each panel, mirroring studio/ui/panels."""
