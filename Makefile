@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_ui_training.py
 	$(BIN)/python tests/benchmarks/bench_playground.py
 	$(BIN)/python tests/benchmarks/bench_attention.py
+	$(BIN)/python tests/benchmarks/bench_runs_list.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

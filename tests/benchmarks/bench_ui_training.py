@@ -25,7 +25,10 @@ def main() -> None:
     args = parser.parse_args()
     root = scratch()
     app, window = open_window(root)
-    window.finish_setup()
+    window.finish_setup()  # lists the runs in a background job, which imports the heavy libraries first
+    from studio.core.system.warm import warm_up
+
+    warm_up()  # the command-line runs below import them on this thread: one import at a time (see warm.py)
 
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
