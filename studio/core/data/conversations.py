@@ -1,0 +1,76 @@
+"""Conversations in the shapes people keep them, as one list of {"role", "content"} messages.
+
+OpenAI `messages` (roles system/user/assistant), ShareGPT `conversations` ({"from", "value"} with
+human/gpt/system), Alpaca (`instruction`, optional `input`, `output`) and plain prompt/response
+columns all become the `messages` a chat template reads. Every refusal names the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from studio.core.errors import DataError
+
+ROLES = ("system", "user", "assistant")
+# ShareGPT's speakers, and the other names tools write for the same three roles
+_ROLE_NAMES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+               "bot": "assistant", "model": "assistant"}
+_KEYS = (("role", "content"), ("from", "value"))
+
+Message = dict[str, str]
+
+
+def from_turns(turns: Any, row: int) -> list[Message]:
+    """A list of messages in OpenAI's or ShareGPT's shape, checked: roles known, contents strings, at least
+    one assistant turn."""
+    if not isinstance(turns, list) or not turns:
+        raise DataError(f"Row {row + 1}: the messages are not a list of {{\"role\", \"content\"}} objects "
+                        f"(found {_describe(turns)}).")
+    messages = []
+    for turn in turns:
+        messages.append(_message(turn, row))
+    if not any(m["role"] == "assistant" for m in messages):
+        raise DataError(f"Row {row + 1} has no assistant turn, so there is nothing to learn to answer; give each "
+                        "conversation at least one assistant message.")
+    return messages
+
+
+def from_prompt(prompt: Any, response: Any, row: int, system: str | None = None) -> list[Message]:
+    """One exchange: a prompt and its response (Alpaca's instruction and input joined, as Alpaca does)."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise DataError(f"Row {row + 1} has no prompt text; every row needs a prompt and a response.")
+    if not isinstance(response, str) or not response.strip():
+        raise DataError(f"Row {row + 1} has no response text, so there is nothing to learn to answer.")
+    messages = [{"role": "system", "content": system}] if system else []
+    return messages + [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
+
+
+def from_alpaca(instruction: Any, extra: Any, output: Any, row: int) -> list[Message]:
+    prompt = instruction if not (isinstance(extra, str) and extra.strip()) else f"{instruction}\n\n{extra}"
+    return from_prompt(prompt, output, row)
+
+
+def _message(turn: Any, row: int) -> Message:
+    if isinstance(turn, Mapping):
+        for role_key, content_key in _KEYS:
+            if role_key in turn and content_key in turn:
+                role = _ROLE_NAMES.get(str(turn[role_key]).strip().lower())
+                if role is None:
+                    raise DataError(f"Row {row + 1} has a message from '{turn[role_key]}'; the roles a chat knows "
+                                    f"are {', '.join(ROLES)} (ShareGPT's human and gpt too).")
+                content = turn[content_key]
+                if not isinstance(content, str):
+                    raise DataError(f"Row {row + 1} has a {role} message whose content is {_describe(content)}, "
+                                    "not text.")
+                return {"role": role, "content": content}
+    raise DataError(f"Row {row + 1}: a message is {_describe(turn)}; each message must be an object with "
+                    "\"role\" and \"content\" (or ShareGPT's \"from\" and \"value\").")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return f"an object with keys {', '.join(map(str, list(value)[:4])) or 'none'}"
+    if isinstance(value, list):
+        return "an empty list" if not value else f"a list of {type(value[0]).__name__}"
+    return f"{type(value).__name__} {str(value)[:40]!r}"
