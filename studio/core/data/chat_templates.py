@@ -71,10 +71,10 @@ def resolve(choice: str) -> str:
                       "file; name one of those, or give the path of a Jinja template file.")
 
 
-def apply(tokenizer: Any, choice: str) -> list[str]:
+def apply(tokenizer: Any, choice: str, *, turn_end_is_eos: bool = True) -> list[str]:
     """Give `tokenizer` the template `choice`, with its markers as special tokens (so they are never split)
-    and its turn end as the end-of-sequence token; the markers that were new to the tokenizer (the model's
-    embeddings must grow by that many)."""
+    and, unless told otherwise, its turn end as the end-of-sequence token; the markers that were new to the
+    tokenizer (the model's embeddings must grow by that many)."""
     tokenizer.chat_template = resolve(choice)
     markers = MARKERS.get(choice, ())
     vocab = tokenizer.get_vocab()
@@ -83,7 +83,7 @@ def apply(tokenizer: Any, choice: str) -> list[str]:
         tokenizer.add_special_tokens({"additional_special_tokens": new}, replace_extra_special_tokens=False)
     if choice == "llama3" or choice == "gemma":
         tokenizer.bos_token = markers[0]
-    if choice in TURN_END:
+    if choice in TURN_END and turn_end_is_eos:
         tokenizer.eos_token = TURN_END[choice]
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -31,10 +31,13 @@ class Family:
     specials: dict[str, str]
     template: str | None  # e.g. "[CLS] $A [SEP]"; None adds nothing
     pair: str | None = None
+    chat_template: str | None = None  # a chat template the tokenizer carries (see chat_templates), by name
 
 
 FAMILIES = {
     "gpt2": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK}, None),
+    # GPT-2's byte-level tokens, and ChatML, so a Llama preset can be chat-tuned as it comes
+    "llama": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK}, None, chat_template="chatml"),
     "bart": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK, "mask": "<mask>"}, "<s> $A </s>",
                    "<s> $A </s> </s> $B </s>"),
     "t5": Family({"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK}, "$A </s>", "$A </s> $B </s>"),
@@ -111,7 +114,13 @@ def _wrap(tokenizer: Any, kind: Family) -> PreTrainedTokenizerBase:
         steps.append(processors.TemplateProcessing(single=kind.template, pair=kind.pair, special_tokens=ids))
     tokenizer.post_processor = processors.Sequence(steps)
     names = {f"{role}_token": token for role, token in kind.specials.items()}
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=1_000_000, **names)
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=1_000_000, **names)
+    if kind.chat_template is not None:
+        from studio.core.data import chat_templates
+
+        # a language model trained on plain text still ends its texts with </s>
+        chat_templates.apply(wrapped, kind.chat_template, turn_end_is_eos=False)
+    return wrapped
 
 
 def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:

@@ -1,4 +1,4 @@
-"""Presets: small models of four families, built from config with every special id a model needs.
+"""Presets: small models of five families, built from config with every special id a model needs.
 
 A preset is an architecture and a size, not a task: `gpt-tiny` is a language model or, with a
 classification head, a classifier. The task says which head (its auto class); the family says which
@@ -21,7 +21,7 @@ MAX_POSITIONS = 1024
 
 @dataclass(frozen=True)
 class Preset:
-    family: str  # "gpt2", "bert", "bart" or "t5"
+    family: str  # "gpt2", "llama", "bert", "bart" or "t5"
     size: dict[str, int]
     description: str
 
@@ -31,6 +31,11 @@ PRESETS: dict[str, Preset] = {
                        "GPT-2-style decoder, 2 layers x 128 wide: learns in minutes on a CPU"),
     "gpt-small": Preset("gpt2", {"layers": 6, "heads": 8, "width": 512},
                         "GPT-2-style decoder, 6 layers x 512 wide: wants a GPU"),
+    "llama-tiny": Preset("llama", {"layers": 2, "heads": 4, "width": 128},
+                         "Llama-style decoder (RoPE, RMSNorm, grouped-query attention, SwiGLU), 2 layers x 128 "
+                         "wide, with a ChatML template: learns in minutes on a CPU"),
+    "llama-small": Preset("llama", {"layers": 8, "heads": 8, "width": 512},
+                          "Llama-style decoder, 8 layers x 512 wide, with a ChatML template: wants a GPU"),
     "bert-tiny": Preset("bert", {"layers": 2, "heads": 4, "width": 128},
                         "BERT-style encoder, 2 layers x 128 wide: learns in minutes on a CPU"),
     "bert-small": Preset("bert", {"layers": 4, "heads": 8, "width": 512},
@@ -70,13 +75,20 @@ def sized_config(name: str, vocab_size: int, **extra: Any) -> PretrainedConfig:
 
 
 def _config(name: str, vocab: int, ids: dict[str, int], forced_bos: bool, extra: dict[str, Any]) -> PretrainedConfig:
-    from transformers import BartConfig, BertConfig, GPT2Config, T5Config
+    from transformers import BartConfig, BertConfig, GPT2Config, LlamaConfig, T5Config
 
     preset = PRESETS[name]
     layers, heads, d = preset.size["layers"], preset.size["heads"], preset.size["width"]
     if preset.family == "gpt2":
         return GPT2Config(vocab_size=vocab, n_positions=MAX_POSITIONS, n_layer=layers, n_head=heads, n_embd=d,
                           **ids, **extra)
+    if preset.family == "llama":
+        # two query heads share each key/value head, and the feed-forward is SwiGLU's 8/3 of the width (to a
+        # multiple of 32), as Llama sizes it; small models tie their input and output embeddings (SmolLM2)
+        return LlamaConfig(vocab_size=vocab, hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
+                           num_key_value_heads=max(1, heads // 2), intermediate_size=-(-8 * d // 3 // 32) * 32,
+                           hidden_act="silu", max_position_embeddings=MAX_POSITIONS, rms_norm_eps=1e-5,
+                           tie_word_embeddings=True, **ids, **extra)
     if preset.family == "bert":
         return BertConfig(vocab_size=vocab, hidden_size=d, num_hidden_layers=layers, num_attention_heads=heads,
                           intermediate_size=4 * d, max_position_embeddings=MAX_POSITIONS, **ids, **extra)

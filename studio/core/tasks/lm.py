@@ -34,7 +34,7 @@ class LanguageModelling(Task):
     model_types = "MODEL_FOR_CAUSAL_LM_MAPPING_NAMES"
     shapes = ("decoder-only",)
     architectures = ("ForCausalLM", "LMHeadModel")
-    presets = ("gpt-tiny", "gpt-small")
+    presets = ("gpt-tiny", "gpt-small", "llama-tiny", "llama-small")
     samples = ("sample:python-code",)
     headline = (Metric("eval_perplexity", "Perplexity", higher_is_better=False),)
     playground = PlaygroundSpec(input_title="Prompt", action="Generate", echo_input=True)

@@ -1,4 +1,5 @@
-"""Presets: special token ids, sizes before training, heads per task, and a few steps of T5."""
+"""Presets: special token ids, sizes before training, heads per task, a few steps of T5, and a Llama that
+learns text and carries a chat template."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from studio.core.data.tokenizer import train_bpe
 from studio.core.modeling import presets
 from studio.core.modeling.estimate import estimate
 from studio.core.tasks import registry
-from tests.helpers import TINY_SUM, train_cli
+from tests.helpers import TINY_LM, TINY_SUM, train_cli
 
 TEXTS = ["def f(x):\n    return x\n" * 20, "Return the value of x.\n" * 20]
 
@@ -45,3 +46,25 @@ def test_a_model_folder_fine_tunes_with_its_own_tokenizer(ws, lm_run, lm_text, t
                                         "--max-steps", "2", "--eval-every", "2", "--save-every", "2",
                                         "--device", "cpu"]) == 0
     assert (out / "tokenizer" / "tokenizer.json").read_text() == (lm_run / "model" / "tokenizer.json").read_text()
+
+
+def test_llama_tiny_is_a_llama_that_learns_text_and_carries_chatml(ws, lm_text, tmp_path, capsys):
+    out = tmp_path / "llama"
+    args = [*TINY_LM, "--model", "llama-tiny"]
+    args[args.index("--max-steps") + 1] = "16"
+    assert train_cli(ws, out, lm_text, args) == 0
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(out / "model")
+    config = model.config
+    assert config.model_type == "llama" and config.num_key_value_heads < config.num_attention_heads
+    assert config.hidden_act == "silu" and config.tie_word_embeddings
+    tokenizer = AutoTokenizer.from_pretrained(out / "model")
+    assert tokenizer.eos_token == "</s>" and len(tokenizer("<|im_end|>", add_special_tokens=False)["input_ids"]) == 1
+    chat = tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    assert chat == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    from studio.core.runs import reader
+
+    history = [r["eval_loss"] for r in reader.read(out).history if r.get("eval_loss") is not None]
+    assert history[-1] < history[0]  # it learns, as gpt-tiny does
+    assert main(["generate", "--model", str(out), "--prompt", "def ", "--max-new-tokens", "5", "--greedy"]) == 0
