@@ -86,4 +86,14 @@ def runs_show(args: argparse.Namespace) -> int:
     print(f"model: {info.model_dir or 'not exported yet'}")
     if info.adapter_dir:
         print(f"adapter: {info.adapter_dir} (LoRA, applies to the model it was trained on)")
+    if info.samples:
+        last = info.samples[-1]["step"]
+        print(f"sample answers at step {last:,} (--json has every evaluation's):")
+        for sample in (s for s in info.samples if s["step"] == last):
+            print(f"  {_one_line(sample['prompt'])!r} -> {_one_line(sample['output'])!r}")
     return 0
+
+
+def _one_line(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"

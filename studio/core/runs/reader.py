@@ -51,12 +51,15 @@ class RunInfo:
     extremes: dict[str, dict[str, float]] = field(default_factory=dict)  # eval_*: min, min_step, max, max_step
     trained_seconds: float | None = None  # the finished sessions' training time (see summary.trained_seconds)
     world_size: int = 1  # the processes that trained it (one per GPU)
+    # the answers to the sample prompts at each evaluation: {"step", "prompt", "output", "reference"}
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
         out = dict(self.__dict__)
         if not with_history:
             out.pop("history")
             out.pop("report")
+            out.pop("samples")
         return out
 
 
@@ -78,6 +81,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
                        "'studio runs list'.")
     meta: dict[str, Any] = {}
     report = None
+    samples: list[dict[str, Any]] = []
     history: list[dict[str, float]] = []
     last: dict[str, float | None] = {}
     extremes: dict[str, dict[str, float]] = {}
@@ -91,6 +95,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
                     history, last = _history(rows)
                     extremes = _extremes(rows)
                     report = _latest_report(conn)
+                    samples = _samples(conn)
                 else:
                     last, extremes = _last_values(conn), _best_values(conn)
         except sqlite3.DatabaseError as exc:
@@ -115,6 +120,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         trainable_parameters=meta.get("trainable_parameters", meta.get("parameters")),  # before LoRA: all
         world_size=int(meta.get("world_size", 1)), title=title, notes=notes, extremes=extremes,
         trained_seconds=meta.get("trained_seconds"),
+        samples=samples,
         adapter_dir=str(run_dir / ADAPTER) if (run_dir / ADAPTER / "adapter_config.json").is_file() else None)
 
 
@@ -124,6 +130,15 @@ def _latest_report(conn: sqlite3.Connection) -> dict[str, Any] | None:
     except sqlite3.OperationalError:  # a store written before reports existed
         return None
     return {"step": row[0], **json.loads(row[1])} if row else None
+
+
+def _samples(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    try:
+        rows = conn.execute("SELECT step, prompt, output, reference FROM samples ORDER BY step, idx").fetchall()
+    except sqlite3.OperationalError:  # a run from before samples were kept
+        return []
+    return [{"step": step, "prompt": prompt, "output": output, "reference": reference}
+            for step, prompt, output, reference in rows]
 
 
 def _history(rows: Iterable[tuple[int, str, float | None, float]]) -> tuple[list[dict[str, float | None]],

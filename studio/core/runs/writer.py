@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS metrics (
     step INTEGER NOT NULL, name TEXT NOT NULL, value REAL, time REAL NOT NULL);  -- NULL: not finite
 CREATE INDEX IF NOT EXISTS metrics_step ON metrics (step);
 CREATE TABLE IF NOT EXISTS reports (step INTEGER PRIMARY KEY, body TEXT NOT NULL, time REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS samples (step INTEGER NOT NULL, idx INTEGER NOT NULL, prompt TEXT NOT NULL,
+    output TEXT NOT NULL, reference TEXT NOT NULL, time REAL NOT NULL, PRIMARY KEY (step, idx));
 """
 
 
@@ -71,11 +73,20 @@ class RunStore:
             self._conn.execute("INSERT OR REPLACE INTO reports (step, body, time) VALUES (?, ?, ?)",
                                (step, json.dumps(body, allow_nan=False), time.time()))
 
+    def samples(self, step: int, answers: list[dict[str, str]]) -> None:
+        """Keep an evaluation's answers to the sample prompts ({"prompt", "output", "reference"} each)."""
+        now = time.time()
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO samples (step, idx, prompt, output, reference, time) VALUES (?, ?, ?, ?, ?, ?)",
+                [(step, i, a["prompt"], a["output"], a.get("reference", ""), now) for i, a in enumerate(answers)])
+
     def truncate_after(self, step: int) -> None:
         """Forget what was logged after `step`: a resumed run replays those steps from its checkpoint."""
         with self._conn:
             self._conn.execute("DELETE FROM metrics WHERE step > ?", (step,))
             self._conn.execute("DELETE FROM reports WHERE step > ?", (step,))
+            self._conn.execute("DELETE FROM samples WHERE step > ?", (step,))
 
     def mark_running(self, planned_steps: int) -> None:
         self.set_meta(status="running", pid=os.getpid(), host=socket.gethostname(), planned_steps=planned_steps,
@@ -108,6 +119,9 @@ class NoStore(RunStore):
         pass
 
     def report(self, step: int, body: dict[str, Any]) -> None:
+        pass
+
+    def samples(self, step: int, answers: list[dict[str, str]]) -> None:
         pass
 
     def truncate_after(self, step: int) -> None:

@@ -141,6 +141,7 @@ class Task:
     head_title: str | None = None  # what that head is called, for the sentence when it starts fresh
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
     attributable: bool = False  # its models score labels for a whole text, so a label can be explained
+    writes_text: bool = False  # its models answer in text: sample prompts are answered at every evaluation
     # RunConfig defaults this task's default run changes, as (field, value) pairs: the steps its default data
     # and preset need to show learning a person can see
     recipe: tuple[tuple[str, Any], ...] = ()
@@ -232,6 +233,11 @@ class Task:
     def length_limits(self, config: TaskConfig) -> tuple[int, int]:
         """(source, target) lengths for the memory estimate and generation; target 0 for one sequence."""
         return config.seq_len, 0
+
+    def sample_prompts(self, rows: Dataset, columns: dict[str, str], count: int) -> list[tuple[str, str]]:
+        """Up to `count` (prompt, reference) pairs from validation rows, answered at every evaluation of a
+        task that `writes_text`, so a person sees the answers change as the model learns."""
+        return []
 
     # ---- using a trained model ----------------------------------------------------------------------
     def check_options(self, options: dict[str, Any]) -> None:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
 _EVAL_BATCH = 8
+_SAMPLE_MIN_CHARS = 16  # shorter texts leave too little to continue
+_SAMPLE_PROMPT_CHARS = 200  # a whole file is a row of some data: its start is prompt enough
+_SAMPLE_REFERENCE_CHARS = 160
 
 
 class LanguageModelling(Task):
@@ -43,6 +46,7 @@ class LanguageModelling(Task):
                       json_help="print text, tokens with log-probabilities, tokens/s",
                       example="def add(a, b):")
     output = outputs.TEXT
+    writes_text = True
     length_title = "Block length"
     long_rows = "continue in the next block"
     model_note = "a decoder-only model (GPT-2, Llama, ...) continues training as a language model"
@@ -52,6 +56,21 @@ class LanguageModelling(Task):
         blocks, stats = blocks_of(rows, tokenizer, columns["text"], config.seq_len, ordered=ordered,
                                   progress=progress, control=control)
         return blocks, {"train": stats.as_dict()}
+
+    def sample_prompts(self, rows: Dataset, columns: dict[str, str], count: int) -> list[tuple[str, str]]:
+        """The first part of a text (two fifths, at most 200 characters, to a word's end) to continue; what
+        follows for reference."""
+        found: list[tuple[str, str]] = []
+        for text in rows.select(range(min(len(rows), 500)))[columns["text"]]:
+            text = (text or "").strip()
+            if len(text) < _SAMPLE_MIN_CHARS:
+                continue
+            cut = text.rfind(" ", 0, min(len(text) * 2 // 5, _SAMPLE_PROMPT_CHARS) + 1)
+            cut = cut if cut > 0 else len(text) // 2
+            found.append((text[:cut], text[cut:cut + _SAMPLE_REFERENCE_CHARS].strip()))
+            if len(found) == count:
+                break
+        return found
 
     def empty_split_hint(self, config: TaskConfig) -> str:
         return f"holds less than one block of {config.seq_len} tokens; lower --seq-len or add more text"

@@ -62,6 +62,7 @@ class Summarization(Task):
     settings = (Setting("target_len", "int", 48, help="summary length limit in tokens", title="Summary length",
                         low=4, high=MAX_POSITIONS, metavar="N", step=8),)
     eval_generates = True
+    writes_text = True
     length_title = "Source length"
     model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
     # Learning to read the source takes longer than learning the summaries' language: on sample:docstrings
@@ -97,6 +98,16 @@ class Summarization(Task):
                  "target": encoding.stats(encoding.int_column(encoded, "tgt_len"),
                                           encoding.column_sum(encoded, "tgt_chars"), config["target_len"]).as_dict()}
         return encoded.remove_columns(["src_len", "tgt_len", "src_chars", "tgt_chars"]), stats
+
+    def sample_prompts(self, rows: Dataset, columns: dict[str, str], count: int) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        head = rows.select(range(min(len(rows), count * 4)))
+        for source, target in zip(head[columns["source"]], head[columns["target"]]):
+            if (source or "").strip():
+                found.append((source, target or ""))
+            if len(found) == count:
+                break
+        return found
 
     def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
         from transformers import DataCollatorForSeq2Seq

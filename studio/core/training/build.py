@@ -1,5 +1,6 @@
 """Trainer for a prepared run: its arguments (schedule, precision, checkpoints, memory options, data
-loading), its collator, and its callbacks (the bridge, the probe, early stopping, TensorBoard)."""
+loading), its collator, and its callbacks (the bridge, the probe, the sample answers, early stopping,
+TensorBoard)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from transformers.integrations import TensorBoardCallback, is_tensorboard_availa
 
 from studio.core.runs import layout
 from studio.core.system import device as devices
-from studio.core.training import processes
+from studio.core.training import processes, samples
 from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.prepare import Prepared
 from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
@@ -76,6 +77,10 @@ def make_trainer(p: Prepared, run_dir: Path, device: str, precision: str, counte
     # the probe runs the model on the main process alone, which a sharded model cannot do
     if c.probe_text.strip() and processes.is_main() and not c.fsdp:
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))
+    prompts = samples.chosen(p.task, c.sample_prompts, p.validation_rows, p.columns)
+    if prompts and processes.is_main() and not c.fsdp:  # a sharded model cannot generate on one process
+        trainer.add_callback(samples.SamplesCallback(bridge.store, bridge.emit, p.task, p.tokenizer, prompts, device,
+                                                     {"seq_len": c.seq_len, **c.options}))
     if c.early_stopping:
         trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=c.early_stopping))
     if processes.is_main() and is_tensorboard_available():

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.data import samples
+from studio.core.data.prompts import read_prompts
 from studio.core.data.tokenizer import MAX_VOCAB, MIN_VOCAB
 from studio.core.errors import ConfigError
 from studio.core.modeling.presets import MAX_POSITIONS, PRESETS
@@ -90,6 +91,11 @@ class RunConfig:
                               placeholder="optional, e.g. def add(a, b): return a + b",
                               help="record this text's attention at every evaluation, to watch heads form in the "
                                    "Attention panel")
+    # answered at each evaluation by a run whose models write text; empty: the task picks from the validation rows
+    sample_prompts: str = setting("", metavar="FILE", title="Sample prompts",
+                                  placeholder="optional: a file of prompts, one per line (default: 4 from the data)",
+                                  help="answer these prompts (a file, one per line) at every evaluation and keep the "
+                                       "answers, to watch them change; default: four from the validation data")
     # train low-rank adapters (peft) instead of every weight; the base stays frozen
     lora: bool = setting(False, help="train small low-rank adapters (LoRA) on a trained model instead of all its "
                          "weights: far less memory; exports the merged model and the adapter")
@@ -214,6 +220,11 @@ def validate(config: RunConfig) -> RunConfig:
                           f"{MAX_PROBE_CHARS} (only its first 64 tokens are recorded).")
     _check_processes(c)
     _check_early_stopping(c)
+    if c.sample_prompts:
+        if not task.writes_text:
+            raise ConfigError(f"--sample-prompts is for tasks whose models write text; {task.title.lower()} models "
+                              "do not.")
+        read_prompts(c.sample_prompts)
     if c.device.split(":")[0] not in DEVICES:
         raise ConfigError(f"Unknown device '{c.device}'; choose one of {', '.join(DEVICES)}.")
     return c

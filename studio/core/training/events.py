@@ -43,6 +43,14 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Samples:
+    """What the model answered to the sample prompts at an evaluation: {"prompt", "output", "reference"}."""
+
+    step: int
+    answers: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Checkpoint:
     step: int
     path: str
@@ -56,5 +64,5 @@ class Status:
     message: str = ""
 
 
-Event = Stage | RunStarted | Metrics | Report | Checkpoint | Status
+Event = Stage | RunStarted | Metrics | Report | Samples | Checkpoint | Status
 Listener = Callable[[Event], None]

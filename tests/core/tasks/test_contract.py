@@ -59,6 +59,11 @@ def test_every_task_trains_reports_evaluates_and_serves(name, topic_plugin, ws, 
     assert info["status"] == "completed" and info["task"] == task.name
     logged = {name for row in info["history"] for name, value in row.items() if value is not None}
     assert {m.name for m in task.headline} <= logged, "the monitor's headline curves need these"
+    if task.writes_text:  # its answers to the sample prompts, at every evaluation
+        assert {s["step"] for s in info["samples"]} == {3, 6}
+        assert all(isinstance(s["output"], str) and s["prompt"] for s in info["samples"])
+    else:
+        assert info["samples"] == []
 
     assert main(["evaluate", "--model", str(run), "--data", str(data), "--json"]) == 0
     scores = json.loads(capsys.readouterr().out)
