@@ -1,5 +1,6 @@
-"""The live training monitor: progress and run controls, the figures of the moment, the curves, and for
-classifiers the latest evaluation's confusion matrix and mistakes.
+"""The live training monitor: progress and run controls, the figures of the moment, the curves, the
+latest evaluation's report (a classifier's confusion matrix and mistakes), and the sample answers of a
+run whose models write text.
 
 Events arrive in a deque filled by the training thread; a 10 Hz timer drains it, so the training
 process never sends the window one signal per step.
@@ -26,6 +27,7 @@ from studio.core.runs import summary
 from studio.core.runs.summary import format_duration
 from studio.ui import outputs as views
 from studio.ui.panels.train.curves import Curves, Series
+from studio.ui.panels.train.samples_view import SamplesView
 from studio.ui.widgets.messages import ErrorLabel
 
 _DRAIN_MS = 100
@@ -96,6 +98,9 @@ class Monitor(QWidget):
         for view in self.report_views.values():
             self.split.addWidget(view)
             view.hide()
+        self.samples = SamplesView()
+        self.split.addWidget(self.samples)
+        self.samples.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
@@ -139,6 +144,8 @@ class Monitor(QWidget):
         self.curves.set_series(Series())
         self._check_health()
         self._hide_reports()
+        self.samples.clear()
+        self.samples.hide()
         self.progress.setMaximum(max(1, planned_steps))
         self.progress.setValue(0)
         self.error.clear_message()
@@ -193,6 +200,8 @@ class Monitor(QWidget):
         self._hide_reports()
         if info.report:
             self.show_report(info.report)
+        self.samples.set_all(info.samples)
+        self._show_samples(bool(info.samples))
         for w in (self.to_playground, self.to_attention):
             w.setVisible(bool(info.model_dir or info.checkpoints))
 
@@ -205,6 +214,14 @@ class Monitor(QWidget):
             view.show()
             self.split.setSizes([3] + [2 if v is view else 0 for v in self.report_views.values()])
 
+    def _show_samples(self, shown: bool) -> None:
+        if shown and self.samples.isHidden():
+            self.samples.show()
+            sizes = self.split.sizes()
+            self.split.setSizes(sizes[:-1] + [max(1, sum(sizes) // 3)])
+        elif not shown:
+            self.samples.hide()
+
     def _hide_reports(self) -> None:
         for view in self.report_views.values():
             view.hide()
@@ -212,7 +229,7 @@ class Monitor(QWidget):
     def drain(self) -> None:
         if self.thread is None:
             return
-        from studio.core.training.events import Checkpoint, Metrics, Report, RunStarted, Stage, Status
+        from studio.core.training.events import Checkpoint, Metrics, Report, RunStarted, Samples, Stage, Status
 
         changed = evaluated = False
         events = self.thread.events
@@ -225,6 +242,9 @@ class Monitor(QWidget):
                 evaluated = evaluated or "eval_loss" in event.values
             elif isinstance(event, Report):
                 self.show_report({"step": event.step, **event.body})
+            elif isinstance(event, Samples):
+                self.samples.add(event.step, event.answers)
+                self._show_samples(True)
             elif isinstance(event, RunStarted):
                 self.thread.run_dir = self.run_dir = event.path
             elif isinstance(event, Stage):

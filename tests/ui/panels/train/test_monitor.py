@@ -12,7 +12,7 @@ from studio.core.tasks import registry
 
 def _info(history):
     return SimpleNamespace(path="/tmp/run", history=history, planned_steps=300, global_step=300, last=history[-1],
-                           name="run", status="completed", report=None, model_dir=None, checkpoints=[])
+                           name="run", status="completed", report=None, model_dir=None, checkpoints=[], samples=[])
 
 
 def _history(evaluations):
