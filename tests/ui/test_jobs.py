@@ -4,6 +4,7 @@ traceback from that job's thread."""
 from __future__ import annotations
 
 import threading
+import time
 
 from PySide6.QtCore import QObject
 
@@ -39,9 +40,11 @@ def test_garbage_is_collected_on_the_gui_thread(window, qtbot):
     alive = weakref.ref(Cycle())
     done = threading.Event()
 
-    def allocate() -> None:  # what a model load does: enough allocations to be due for a collection
+    def allocate() -> None:  # what a model load does: objects kept, so a collection falls due
+        kept = []
         while not done.is_set():
-            _ = [[] for _ in range(1000)]
+            kept += [[] for _ in range(100)]
+            time.sleep(0.01)
 
     worker = threading.Thread(target=allocate, name="allocating")
     worker.start()

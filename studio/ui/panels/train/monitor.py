@@ -217,8 +217,8 @@ class Monitor(QWidget):
     def _show_samples(self, shown: bool) -> None:
         if shown and self.samples.isHidden():
             self.samples.show()
-            sizes = self.split.sizes()
-            self.split.setSizes(sizes[:-1] + [max(1, sum(sizes) // 3)])
+            # the curves keep the larger share; a report already shown keeps its own
+            self.split.setSizes([3] + [2 if v.isVisible() else 0 for v in self.report_views.values()] + [2])
         elif not shown:
             self.samples.hide()
 

@@ -88,7 +88,8 @@ class SamplesView(QWidget):
             same = index > 0 and previous[sample["prompt"]][steps[index - 1]] == sample["output"]
             cells = (f"{sample['step']:,}", sample["prompt"], sample["output"], sample.get("reference", ""))
             for column, text in enumerate(cells):
-                item = QTableWidgetItem(_short(text, _CELL_CHARS))
+                # an untrained model often writes only spaces or newlines: say so rather than show nothing
+                item = QTableWidgetItem(_short(text, _CELL_CHARS) if text.strip() or column != 2 else "(blank)")
                 item.setToolTip(text)
                 if column == 0:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
