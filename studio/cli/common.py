@@ -68,3 +68,9 @@ def read_text(path: Path) -> str:
         raise DataError(f"'{path}' is a folder; give a text file.") from None
     except UnicodeDecodeError:
         raise DataError(f"'{path.name}' is not UTF-8 text; save it as UTF-8 and try again.") from None
+
+
+def one_line(text: str, width: int = 60) -> str:
+    """`text` on one line, cut to `width` characters, for a terminal."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"

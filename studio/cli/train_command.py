@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import column_flags, setting_flag
+from studio.cli.common import column_flags, one_line, setting_flag
 from studio.core.control import Control
 from studio.core.errors import ConfigError
 from studio.core.runs.layout import read_config
@@ -121,7 +121,7 @@ class _Progress:
         self._postfix: dict[str, str] = {}
 
     def __call__(self, event: Any) -> None:
-        from studio.core.training.events import Checkpoint, Metrics, RunStarted, Stage, Status
+        from studio.core.training.events import Checkpoint, Metrics, RunStarted, Samples, Stage, Status
 
         if isinstance(event, Stage):
             self._stage(event)
@@ -131,6 +131,9 @@ class _Progress:
             self._metrics(event)
         elif isinstance(event, Checkpoint):
             self.note(f"Checkpoint saved at step {event.step}.")
+        elif isinstance(event, Samples):
+            self.note(f"Step {event.step:,}, sample answers:" + "".join(
+                f"\n  {one_line(a['prompt'], 40)!r} -> {one_line(a['output'], 60)!r}" for a in event.answers))
         elif isinstance(event, Status) and event.status in ("paused", "failed"):
             self.note(event.message)
 
@@ -172,3 +175,4 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+

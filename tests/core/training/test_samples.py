@@ -18,6 +18,7 @@ from tests.helpers import TINY_CLS, TINY_LM, train_cli
 def test_each_evaluation_answers_the_same_prompts_as_the_model_would(ws, lm_text, tmp_path, capsys):
     out = tmp_path / "run"
     assert train_cli(ws, out, lm_text, TINY_LM) == 0  # 24 steps, evaluating every 8
+    assert "Step 24, sample answers:\n  '" in capsys.readouterr().err  # the terminal shows them as they come
     samples = reader.read(out).samples
     assert sorted({s["step"] for s in samples}) == [8, 16, 24]
     prompts = [[s["prompt"] for s in samples if s["step"] == step] for step in (8, 16, 24)]

@@ -203,6 +203,8 @@ class Wizard(QWidget):
             self.settings_form.setRowVisible(self.fields[setting.name].widget, setting.name in own)
             if setting.name in own:
                 self.fields[setting.name].set_value(own[setting.name].default)
+        # prompts answered at each evaluation: for a task whose models write text
+        self.settings_form.setRowVisible(self.fields["sample_prompts"].widget, task.writes_text)
         self.model.show_task(task)
         self.settings_form.labelForField(self.fields["seq_len"].widget).setText(task.length_title)
         self.data.setPlaceholderText(task.default_data)
@@ -237,6 +239,8 @@ class Wizard(QWidget):
         budgeted = self.length_mode.currentData() == "minutes"
         if budgeted:
             typed["early_stopping"] = 0  # the budget's plan decides when the run ends
+        if not task.writes_text:
+            typed["sample_prompts"] = ""  # its row is hidden: what it held belongs to another task
         return run_config.from_dict({
             **values, **typed, "task": task.name, "data": self.data.text().strip(), "model": self.model.name(),
             "minutes": self.minutes.value() if budgeted else 0.0, "device": self.device.currentData(),

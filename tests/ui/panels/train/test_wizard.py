@@ -1,4 +1,5 @@
-"""The wizard's settings page: "GPUs to use" appears only with several GPUs; early stopping; both write flags."""
+"""The wizard's settings page: "GPUs to use" appears only with several GPUs; early stopping; sample prompts for
+the tasks whose models write text; each writes its flag."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ def test_early_stopping_in_the_wizard(window):
     assert wizard.validate() is None and "multiple of --eval-every" in wizard.error.text()
     wizard.set_values(save_every=200)
     assert "--early-stopping 3" in command_line(wizard.validate())
+
+
+def test_sample_prompts_are_offered_to_tasks_whose_models_write_text(window, tmp_path):
+    wizard = window.train_panel.wizard
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("def add(a, b):\n", encoding="utf-8")
+    wizard.task.setCurrentIndex(wizard.task.findData("lm"))
+    wizard.go(2)
+    assert wizard.shows("sample_prompts")
+    wizard.set_values(sample_prompts=str(prompts))
+    assert wizard.config().sample_prompts == str(prompts)
+    assert "--sample-prompts" in command_line(wizard.config())
+    wizard.task.setCurrentIndex(wizard.task.findData("classify"))
+    assert not wizard.shows("sample_prompts") and wizard.config().sample_prompts == ""
