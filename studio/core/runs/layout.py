@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import RunError
+from studio.core.system import gguf
 
 CONFIG_FILE = "config.toml"
 METRICS_FILE = "metrics.sqlite"
@@ -56,7 +57,10 @@ def is_run(path: Path) -> bool:
 
 def model_source(name: str) -> str:
     """What to load for `name`: a run folder stands for its final model, or its latest checkpoint while it
-    has none yet; anything else (a model folder, a hub id) is returned as it is."""
+    has none yet; a GGUF file for the model folder it imports to (the first time, slowly: call this off the
+    UI thread); anything else (a model folder, a hub id) is returned as it is."""
+    if gguf.is_gguf(name):
+        return str(gguf.imported(Path(name)))
     path = Path(name).expanduser()
     if path.is_dir() and is_run(path):
         if (path / MODEL / "config.json").is_file():

@@ -1,0 +1,71 @@
+"""A GGUF file (what LM Studio and Ollama keep on disk) imported once into a model folder.
+
+transformers reads GGUF and dequantizes it into ordinary weights; the folder it becomes is kept in the
+workspace's cache, keyed by the file's path, size and time, so the next use of the same file is a plain
+model folder: chat, fine-tune, inspect. The folder is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from studio.core.errors import ModelError
+from studio.core.system import workspace
+from studio.core.system.files import atomic_dir
+
+SUFFIX = ".gguf"
+FOLDER = "gguf"
+
+
+def is_gguf(name: str) -> bool:
+    return name.lower().endswith(SUFFIX)
+
+
+def architecture(path: Path) -> str:
+    """The model architecture a GGUF file declares; a sentence when the file cannot be read as GGUF."""
+    from gguf import GGUFReader
+
+    try:
+        field = GGUFReader(str(path)).fields["general.architecture"]
+        return bytes(field.parts[field.data[0]]).decode("utf-8")
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise ModelError(f"'{path.name}' is not a readable GGUF file ({type(exc).__name__}: {exc}); it may be cut "
+                         "short: download it again.") from None
+
+
+def imported(path: Path, root: Path | None = None) -> Path:
+    """The model folder `path` imports to, importing it the first time."""
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise ModelError(f"There is no GGUF file '{path}'; check the path.")
+    from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
+
+    arch = architecture(path)
+    if arch not in GGUF_SUPPORTED_ARCHITECTURES:
+        raise ModelError(f"'{path.name}' holds a {arch} model, which transformers cannot read from GGUF; it reads "
+                         f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES)[:12])} and a few more.")
+    stat = path.stat()
+    key = hashlib.sha1(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    folder = workspace.cache_dir(root or workspace.workspace()) / FOLDER / f"{path.stem}-{key}"
+    if (folder / "config.json").is_file():
+        return folder
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+        # dequantized to full precision: what training and every device can use
+        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelError(f"transformers could not import '{path.name}' ({type(exc).__name__}: {exc}).") from None
+    # transformers marks a model read from GGUF as quantized and refuses to save it, though its weights are
+    # dequantized already: saved as what it now is, an ordinary full-precision model
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    with atomic_dir(folder) as staging:
+        model.save_pretrained(str(staging))
+        tokenizer.save_pretrained(str(staging))
+    return folder
+
