@@ -36,8 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     for problem in registry.problems():  # an installed task that could not be loaded; the rest work
         print(f"studio: {problem}", file=sys.stderr)
     args = parser.parse_args(argv)
+    from studio.core.system import workspace
+
     try:
-        return int(args.func(args) or 0)
+        with workspace.chosen(args.workspace):  # every cache a command fills is the chosen workspace's
+            return int(args.func(args) or 0)
     except Cancelled as exc:  # Ctrl-C before the first step: nothing to save
         print(f"studio: {exc}", file=sys.stderr)
         return 130

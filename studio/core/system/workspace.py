@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ENV_VAR = "STUDIO_WORKSPACE"
@@ -28,6 +30,23 @@ def default_workspace() -> Path:
 def workspace(explicit: str | os.PathLike | None = None) -> Path:
     chosen = explicit or os.environ.get(ENV_VAR)
     return Path(chosen).expanduser() if chosen else default_workspace()
+
+
+@contextmanager
+def chosen(explicit: str | os.PathLike | None) -> Iterator[None]:
+    """`explicit` as the workspace of everything run inside (as `STUDIO_WORKSPACE`), then as before."""
+    if not explicit:
+        yield
+        return
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = str(Path(explicit).expanduser())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before
 
 
 def runs_dir(root: Path) -> Path:

@@ -127,3 +127,15 @@ def test_files_that_cannot_be_imported_say_why(tmp_path, tiny_gguf, ws):
         gguf_import.imported(other, ws)
     with pytest.raises(ModelError, match="There is no GGUF file"):
         gguf_import.imported(tmp_path / "missing.gguf", ws)
+
+
+def test_the_import_goes_to_the_workspace_a_command_names(tiny_gguf, tmp_path, monkeypatch, capsys):
+    path, _, _ = tiny_gguf
+    monkeypatch.setenv("STUDIO_WORKSPACE", str(tmp_path / "elsewhere"))
+    assert main(["--workspace", str(tmp_path / "named"), "generate", "--model", str(path), "--prompt", "def ",
+                 "--max-new-tokens", "2", "--greedy"]) == 0
+    assert list((tmp_path / "named" / "cache" / gguf_import.FOLDER).iterdir())
+    assert not (tmp_path / "elsewhere").exists()
+    import os
+
+    assert os.environ["STUDIO_WORKSPACE"] == str(tmp_path / "elsewhere")  # as it was, after the command
