@@ -34,6 +34,30 @@ def architecture(path: Path) -> str:
                          "short: download it again.") from None
 
 
+def folder_for(path: Path, root: Path | None = None) -> Path:
+    """Where the file `path` is (or will be) imported: its own folder per path, size and time."""
+    path = path.expanduser().resolve()
+    stat = path.stat()
+    key = hashlib.sha1(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
+    return workspace.cache_dir(root or workspace.workspace()) / FOLDER / f"{path.stem}-{key}"
+
+
+def import_note(path: Path, root: Path | None = None) -> str | None:
+    """What a person should know before a first import ("dequantizing to about 540 MB, once"); None once
+    the file is imported, or when it is not a readable file (the import says why)."""
+    from gguf import GGUFReader
+
+    path = path.expanduser()
+    try:
+        if (folder_for(path, root) / "config.json").is_file():
+            return None
+        weights = sum(int(t.n_elements) for t in GGUFReader(str(path)).tensors)
+    except (OSError, ValueError):
+        return None
+    return (f"Importing {path.name} once: its weights are dequantized to about {4 * weights / 2**20:,.0f} MB in the "
+            "workspace's cache; later loads of this file are quick.")
+
+
 def imported(path: Path, root: Path | None = None) -> Path:
     """The model folder `path` imports to, importing it the first time."""
     path = path.expanduser().resolve()
@@ -45,9 +69,7 @@ def imported(path: Path, root: Path | None = None) -> Path:
     if arch not in GGUF_SUPPORTED_ARCHITECTURES:
         raise ModelError(f"'{path.name}' holds a {arch} model, which transformers cannot read from GGUF; it reads "
                          f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES)[:12])} and a few more.")
-    stat = path.stat()
-    key = hashlib.sha1(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    folder = workspace.cache_dir(root or workspace.workspace()) / FOLDER / f"{path.stem}-{key}"
+    folder = folder_for(path, root)
     if (folder / "config.json").is_file():
         return folder
     import torch

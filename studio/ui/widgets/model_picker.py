@@ -9,6 +9,7 @@ load leaves the previous model in place and says so.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -77,14 +78,15 @@ class ModelPicker(QWidget):
         self.combo = _ListingCombo(objectName=f"{name}Combo", editable=True)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.combo.setMinimumContentsLength(24)
-        self.combo.lineEdit().setPlaceholderText("A run, a model folder, or a hub id such as gpt2")
+        self.combo.lineEdit().setPlaceholderText("A run, a model folder, a .gguf file, or a hub id such as gpt2")
         self.combo.setToolTip("Pick a trained run or checkpoint, or type a model folder or a Hugging Face hub "
                               "id (hub ids need a network connection).")
         self.combo.lineEdit().returnPressed.connect(self.load)
         self.combo.opening.connect(self.refresh)
         self.combo.currentIndexChanged.connect(self._show_path)
         browse = QPushButton("Browse…", objectName=f"{name}Browse", clicked=self.browse)
-        browse.setToolTip("Choose a model folder (one with config.json, such as a run's model/ folder)")
+        browse.setToolTip("Choose a model folder (by its config.json, such as in a run's model/ folder) or a GGUF "
+                          "file (imported once)")
         self.load_button = QPushButton("Load", objectName=f"{name}Load", clicked=self.load)
         self.load_button.setToolTip("Load this model (in the background; the window stays usable)")
         self.busy = QProgressBar(objectName=f"{name}Busy", maximum=0, visible=False, maximumHeight=8,
@@ -162,9 +164,11 @@ class ModelPicker(QWidget):
         return str(self.combo.itemData(index)) if index >= 0 else text
 
     def browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
-        if folder:
-            self.combo.setEditText(folder)
+        # one dialog for both: a model folder is chosen by its config.json
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a model: a folder's config.json, or a GGUF file", "",
+                                              "Models (config.json *.gguf);;All files (*)")
+        if path:
+            self.combo.setEditText(str(Path(path).parent) if Path(path).name == "config.json" else path)
             self.load()
 
     def load(self) -> None:
@@ -178,9 +182,12 @@ class ModelPicker(QWidget):
         attn = self.attn_implementation
 
         def work(progress: Any, control: Any) -> Any:
+            from studio.core.system import gguf
             from studio.core.tasks import loaded as inference
 
-            progress(0.0, f"Loading {source}…")
+            note = gguf.import_note(Path(source)) if gguf.is_gguf(source) else None
+            if note:
+                progress(0.0, note)
             loaded = inference.load(source, attn_implementation=attn)
             return loaded, sum(p.numel() for p in loaded.model.parameters())
 
@@ -188,7 +195,8 @@ class ModelPicker(QWidget):
         self.load_button.setEnabled(False)
         self.info.setText(f"Loading {source}…")
         self.load_started.emit()
-        self._jobs.start(work, done=lambda result: self._loaded(*result, label), failed=self._failed)
+        self._jobs.start(work, done=lambda result: self._loaded(*result, label), failed=self._failed,
+                         progress=lambda _, message: self.info.setText(message))
 
     def _idle(self) -> None:
         self.busy.hide()

@@ -15,58 +15,9 @@ from studio.core.errors import ModelError
 from studio.core.modeling import presets
 from studio.core.runs import layout
 from studio.core.system import gguf as gguf_import
+from tests.helpers import write_llama_gguf
 
 TEXTS = ["def add(a, b):\n    return a + b\n" * 50, "class A:\n    pass\n" * 50]
-
-
-def _permute(weights: np.ndarray, heads: int) -> np.ndarray:
-    """llama.cpp's order of the query and key rows (its rotary embedding pairs them differently)."""
-    return weights.reshape(heads, 2, weights.shape[0] // heads // 2, *weights.shape[1:]).swapaxes(1, 2).reshape(
-        weights.shape)
-
-
-def write_gguf(model, tokenizer, path) -> None:
-    """What llama.cpp's converter writes for a Llama, in full precision, through the gguf package's names."""
-    import gguf
-
-    c = model.config
-    writer = gguf.GGUFWriter(str(path), "llama")
-    writer.add_context_length(c.max_position_embeddings)
-    writer.add_embedding_length(c.hidden_size)
-    writer.add_block_count(c.num_hidden_layers)
-    writer.add_feed_forward_length(c.intermediate_size)
-    writer.add_head_count(c.num_attention_heads)
-    writer.add_head_count_kv(c.num_key_value_heads)
-    writer.add_rope_freq_base(float(c.rope_parameters["rope_theta"]))
-    writer.add_layer_norm_rms_eps(c.rms_norm_eps)
-    writer.add_vocab_size(c.vocab_size)
-    writer.add_rope_dimension_count(c.hidden_size // c.num_attention_heads)
-    tokens = [t for t, _ in sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])]
-    special = set(tokenizer.all_special_tokens)
-    writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("default")
-    writer.add_token_list(tokens)
-    writer.add_token_types([gguf.TokenType.CONTROL if t in special else gguf.TokenType.NORMAL for t in tokens])
-    merges = json.loads(tokenizer.backend_tokenizer.to_str())["model"]["merges"]
-    writer.add_token_merges([m if isinstance(m, str) else " ".join(m) for m in merges])
-    writer.add_bos_token_id(tokenizer.bos_token_id)
-    writer.add_eos_token_id(tokenizer.eos_token_id)
-    writer.add_pad_token_id(tokenizer.pad_token_id)
-    writer.add_chat_template(tokenizer.chat_template)
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, c.num_hidden_layers)
-    for name, tensor in model.state_dict().items():
-        if name == "lm_head.weight" and c.tie_word_embeddings:
-            continue
-        data = tensor.float().numpy()
-        if name.endswith("q_proj.weight"):
-            data = _permute(data, c.num_attention_heads)
-        if name.endswith("k_proj.weight"):
-            data = _permute(data, c.num_key_value_heads)
-        writer.add_tensor(names.get_name(name, try_suffixes=(".weight", ".bias")), data)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +26,16 @@ def tiny_gguf(tmp_path_factory):
     torch.manual_seed(0)
     model = presets.build("llama-tiny", tokenizer, "AutoModelForCausalLM").eval()
     path = tmp_path_factory.mktemp("gguf") / "tiny-llama.gguf"
-    write_gguf(model, tokenizer, path)
+    write_llama_gguf(model, tokenizer, path)
     return path, model, tokenizer
 
 
 def test_the_imported_folder_gives_the_same_logits_and_is_imported_once(tiny_gguf, ws):
     path, model, tokenizer = tiny_gguf
+    note = gguf_import.import_note(path, ws)
+    assert note.startswith(f"Importing {path.name} once") and "MB" in note
     folder = gguf_import.imported(path, ws)
+    assert gguf_import.import_note(path, ws) is None
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     back = AutoModelForCausalLM.from_pretrained(folder).eval()
