@@ -41,7 +41,7 @@ class SamplesView(QWidget):
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         top = QHBoxLayout()
-        top.addWidget(QLabel("<b>Sample answers</b> at each evaluation (greedy), newest first"))
+        top.addWidget(QLabel("<b>Sample answers</b> at each evaluation (greedy, repetition penalty 1.2), newest first"))
         top.addStretch(1)
         top.addWidget(self.prompt)
         layout = QVBoxLayout(self)
