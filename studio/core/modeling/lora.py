@@ -89,6 +89,11 @@ def targets(text: str) -> list[str] | str | None:
     return ALL_LINEAR if names == [ALL_LINEAR] else names
 
 
+# peft's default layers leave out some families people bring; for them, the layers peft would pick in
+# their shape (its choice is the query and value projections; Phi-3 fuses q, k and v into one)
+_TARGETS_PEFT_LACKS = {"phi3": ["qkv_proj"]}
+
+
 def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target_text: str,
          task_type: str | None, fresh: list[str] | tuple[str, ...] = ()) -> Any:
     """`model` with LoRA adapters on its target layers. The task's head stays fully trainable: peft keeps the
@@ -96,7 +101,7 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
     since a head that starts from random values must learn whole."""
     from peft import LoraConfig, get_peft_model
 
-    chosen = targets(target_text)
+    chosen = targets(target_text) or _TARGETS_PEFT_LACKS.get(model.config.model_type)
     known = linear_layer_names(model)
     if isinstance(chosen, list) and (missing := [t for t in chosen if t not in known]):
         raise ConfigError(f"{model.config.model_type} has no linear layer called {', '.join(missing)}; its linear "
