@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from studio.cli.common import load_model
 from studio.core.errors import ConfigError
 
 
@@ -23,13 +24,12 @@ def register(commands: Any) -> None:
 
 def attention(args: argparse.Namespace) -> int:
     from studio.core.attention import extract
-    from studio.core.tasks import loaded as inference
 
     out = Path(args.out).expanduser()
     if out.suffix != ".npz":
         raise ConfigError(f"--out must end in .npz (got '{out.name}').")
     _check_writable(out)
-    loaded = inference.load(args.model, device=args.device, attn_implementation="eager")
+    loaded = load_model(args.model, args.device, attn_implementation="eager")
     result = extract.extract(loaded, args.text, args.target)
     try:
         result.save_npz(out)

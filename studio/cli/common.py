@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,14 @@ def one_line(text: str, width: int = 60) -> str:
     """`text` on one line, cut to `width` characters, for a terminal."""
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def load_model(name: str, device: str, **options: Any) -> Any:
+    """`tasks.loaded.load`, saying first what a GGUF file's first import costs (it takes a while, once)."""
+    from studio.core.system import gguf
+    from studio.core.tasks import loaded as inference
+
+    note = gguf.import_note(Path(name)) if gguf.is_gguf(name) else None
+    if note:
+        print(f"studio: {note}", file=sys.stderr, flush=True)
+    return inference.load(name, device=device, **options)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from studio.cli.common import cache, column_flags, given_columns
+from studio.cli.common import cache, column_flags, given_columns, load_model
 
 
 def register(commands: Any) -> None:
@@ -24,10 +24,9 @@ def register(commands: Any) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     from studio.core.data import samples, sources
     from studio.core.data.columns import map_columns
-    from studio.core.tasks import loaded as inference
     from studio.core.tasks import registry
 
-    loaded = inference.load(args.model, device=args.device)
+    loaded = load_model(args.model, args.device)
     task = loaded.task
     wanted = given_columns(args, task)
     if samples.is_sample(args.data):

@@ -13,7 +13,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import read_text, setting_flag
+from studio.cli.common import load_model, read_text, setting_flag
 from studio.core.errors import ConfigError
 from studio.core.tasks import registry
 
@@ -42,7 +42,6 @@ def register(commands: Any) -> None:
 
 
 def answer(args: argparse.Namespace, task: Any) -> int:
-    from studio.core.tasks import loaded as inference
     from studio.core.tasks.base import Request
 
     command = task.command
@@ -56,7 +55,7 @@ def answer(args: argparse.Namespace, task: Any) -> int:
             raise ConfigError(f"'{args.file}' has no lines of text; give a file with one text per line.")
     text = args.text if args.text is not None or lines else read_text(Path(args.file).expanduser())
     task.check_options(options)
-    loaded = inference.load(args.model, device=args.device)
+    loaded = load_model(args.model, args.device)
     registry.check_serves(task, loaded)
     kind = task.output
     if lines:

@@ -18,6 +18,7 @@ from studio.core.data.tokenizer import load_tokenizer, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.modeling import loading, lora, presets, shapes
 from studio.core.runs import layout
+from studio.core.system import gguf
 from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks import registry
 from studio.core.tasks.base import DataInfo, Task
@@ -95,6 +96,9 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
             tokenizer_dir: Path | None = None, device: str = "cpu") -> Prepared:
     """Load and tokenize the data and build the model; `tokenizer_dir` reuses a run's own tokenizer."""
     task = registry.get(c.task)
+    note = gguf.import_note(Path(c.model)) if gguf.is_gguf(c.model) else None
+    if note:
+        emit(Stage("model", note))
     check_model(c, task)
     rows = load_rows(c, task, cache, emit)
     columns, info, ordered, train_rows, val_rows = rows.columns, rows.info, rows.ordered, rows.train, rows.validation

@@ -56,10 +56,12 @@ def test_a_gguf_file_is_a_model_for_every_command(tiny_gguf, ws, lm_text, tmp_pa
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["text"] is not None
     out = tmp_path / "tuned"
-    assert main(["--workspace", str(ws), "train", "--model", str(path), "--data", str(lm_text), "--out", str(out),
+    fresh = tmp_path / "fresh-workspace"  # one that has not imported the file yet
+    assert main(["--workspace", str(fresh), "train", "--model", str(path), "--data", str(lm_text), "--out", str(out),
                  "--seq-len", "32", "--batch-size", "4", "--max-steps", "2", "--eval-every", "2", "--save-every", "2",
                  "--device", "cpu"]) == 0
     assert (out / "model" / "config.json").is_file()
+    assert f"Importing {path.name} once" in capsys.readouterr().err
 
 
 def test_files_that_cannot_be_imported_say_why(tmp_path, tiny_gguf, ws):
@@ -88,6 +90,7 @@ def test_the_import_goes_to_the_workspace_a_command_names(tiny_gguf, tmp_path, m
     monkeypatch.setenv("STUDIO_WORKSPACE", str(tmp_path / "elsewhere"))
     assert main(["--workspace", str(tmp_path / "named"), "generate", "--model", str(path), "--prompt", "def ",
                  "--max-new-tokens", "2", "--greedy"]) == 0
+    assert f"studio: Importing {path.name} once" in capsys.readouterr().err  # said before the wait
     assert list((tmp_path / "named" / "cache" / gguf_import.FOLDER).iterdir())
     assert not (tmp_path / "elsewhere").exists()
     import os
