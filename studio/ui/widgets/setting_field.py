@@ -7,7 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QLineEdit,
+    QSpinBox,
+    QStyle,
+    QWidget,
+)
 
 from studio.core.settings import Setting
 
@@ -70,6 +79,12 @@ class SettingField(QObject):
         if s.kind == "str":
             line = QLineEdit(placeholderText=s.placeholder)
             line.textChanged.connect(self.changed)
+            if s.metavar == "FILE":  # a path: typed, or chosen from the button at the box's end
+                icon = line.style().standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon)
+                choose = line.addAction(icon, QLineEdit.ActionPosition.TrailingPosition)
+                choose.setObjectName(f"{object_name(s)}Browse")
+                choose.setToolTip(f"Choose the file ({s.title.lower() or s.name})")
+                choose.triggered.connect(lambda: self._choose_file(line))
             return line
         spin: QSpinBox | QDoubleSpinBox
         if s.kind == "int":
@@ -88,6 +103,12 @@ class SettingField(QObject):
             spin.setSpecialValueText(s.words[0][1])
         spin.valueChanged.connect(self.changed)
         return spin
+
+    def _choose_file(self, line: QLineEdit) -> None:
+        path, _ = QFileDialog.getOpenFileName(line, f"Choose a file: {self.setting.title or self.setting.name}",
+                                              line.text())
+        if path:
+            line.setText(path)
 
     @staticmethod
     def _lowest(s: Setting) -> float:

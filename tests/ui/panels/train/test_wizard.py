@@ -47,3 +47,15 @@ def test_sample_prompts_are_offered_to_tasks_whose_models_write_text(window, tmp
     assert "--sample-prompts" in command_line(wizard.config())
     wizard.task.setCurrentIndex(wizard.task.findData("classify"))
     assert not wizard.shows("sample_prompts") and wizard.config().sample_prompts == ""
+
+
+def test_a_file_setting_is_typed_or_chosen(window, tmp_path, monkeypatch):
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QFileDialog
+
+    wizard = window.train_panel.wizard
+    chosen = tmp_path / "prompts.txt"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kw: (str(chosen), ""))
+    box = wizard.field("sample_prompts").widget
+    box.findChild(QAction, "samplePromptsBrowse").trigger()
+    assert box.text() == str(chosen) and wizard.field("sample_prompts").value() == str(chosen)
