@@ -58,16 +58,26 @@ class LanguageModelling(Task):
         return blocks, {"train": stats.as_dict()}
 
     def sample_prompts(self, rows: Dataset, columns: dict[str, str], count: int) -> list[tuple[str, str]]:
-        """The first part of a text (two fifths, at most 200 characters, to a word's end) to continue; what
-        follows for reference."""
+        """Up to 200 characters of a text ending two fifths in, to continue, and what follows for reference.
+        A text of several lines is cut at whole lines (a file's first lines are often its licence: the
+        middle is what the model mostly reads); one line is cut after a word."""
         found: list[tuple[str, str]] = []
         for text in rows.select(range(min(len(rows), 500)))[columns["text"]]:
             text = (text or "").strip()
             if len(text) < _SAMPLE_MIN_CHARS:
                 continue
-            cut = text.rfind(" ", 0, min(len(text) * 2 // 5, _SAMPLE_PROMPT_CHARS) + 1)
-            cut = cut if cut > 0 else len(text) // 2
-            found.append((text[:cut], text[cut:cut + _SAMPLE_REFERENCE_CHARS].strip()))
+            point = len(text) * 2 // 5
+            end = text.rfind("\n", 0, point + 1)
+            if end > 0:
+                begin = text.find("\n", max(0, end - _SAMPLE_PROMPT_CHARS)) + 1 if end > _SAMPLE_PROMPT_CHARS else 0
+                prompt = text[begin:end + 1]
+            else:
+                end = text.rfind(" ", 0, min(point, _SAMPLE_PROMPT_CHARS) + 1)
+                end = end if end > 0 else len(text) // 2
+                prompt = text[:end]
+            if not prompt.strip():
+                continue
+            found.append((prompt, text[end:end + _SAMPLE_REFERENCE_CHARS].strip()))
             if len(found) == count:
                 break
         return found
