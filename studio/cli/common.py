@@ -71,12 +71,6 @@ def read_text(path: Path) -> str:
         raise DataError(f"'{path.name}' is not UTF-8 text; save it as UTF-8 and try again.") from None
 
 
-def one_line(text: str, width: int = 60) -> str:
-    """`text` on one line, cut to `width` characters, for a terminal."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
-
-
 def load_model(name: str, device: str, **options: Any) -> Any:
     """`tasks.loaded.load`, saying first what a GGUF file's first import costs (it takes a while, once)."""
     from studio.core.system import gguf

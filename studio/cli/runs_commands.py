@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import one_line, runs_root
+from studio.cli.common import runs_root
 from studio.core.errors import RunError
 from studio.core.runs import reader, summary
 
@@ -90,6 +90,5 @@ def runs_show(args: argparse.Namespace) -> int:
         last = info.samples[-1]["step"]
         print(f"sample answers at step {last:,} (--json has every evaluation's):")
         for sample in (s for s in info.samples if s["step"] == last):
-            print(f"  {one_line(sample['prompt'])!r} -> {one_line(sample['output'])!r}")
+            print(f"  {summary.one_line(sample['prompt'])!r} -> {summary.one_line(sample['output'])!r}")
     return 0
-

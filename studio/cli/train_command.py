@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.cli.common import column_flags, one_line, setting_flag
+from studio.cli.common import column_flags, setting_flag
 from studio.core.control import Control
 from studio.core.errors import ConfigError
 from studio.core.runs.layout import read_config
+from studio.core.runs.summary import one_line
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.training import config as run_config
@@ -175,4 +176,3 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-

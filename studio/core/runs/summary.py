@@ -67,3 +67,9 @@ def format_duration(seconds: float | None) -> str:
 
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
+
+
+def one_line(text: str, width: int = 60) -> str:
+    """`text` on one line, cut to `width` characters (a sample's prompt or answer in a list)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"

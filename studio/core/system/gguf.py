@@ -63,15 +63,16 @@ def imported(path: Path, root: Path | None = None) -> Path:
     path = path.expanduser().resolve()
     if not path.is_file():
         raise ModelError(f"There is no GGUF file '{path}'; check the path.")
+    # every load of the model asks again (config, tokenizer, weights): once imported, the folder answers
+    folder = folder_for(path, root)
+    if (folder / "config.json").is_file():
+        return folder
     from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
 
     arch = architecture(path)
     if arch not in GGUF_SUPPORTED_ARCHITECTURES:
         raise ModelError(f"'{path.name}' holds a {arch} model, which transformers cannot read from GGUF; it reads "
                          f"{', '.join(sorted(GGUF_SUPPORTED_ARCHITECTURES)[:12])} and a few more.")
-    folder = folder_for(path, root)
-    if (folder / "config.json").is_file():
-        return folder
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

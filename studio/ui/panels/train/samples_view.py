@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.core.runs.summary import one_line
+
 _COLUMNS = ("Step", "Prompt", "Answer", "Reference")
 _CELL_CHARS = 160
 
@@ -67,41 +69,39 @@ class SamplesView(QWidget):
         self.prompt.clear()
         self.prompt.addItem("All prompts", None)
         for prompt in dict.fromkeys(s["prompt"] for s in self.samples):
-            self.prompt.addItem(_short(prompt, 48), prompt)
+            self.prompt.addItem(one_line(prompt, 48), prompt)
         self.prompt.setCurrentIndex(max(0, self.prompt.findData(wanted)))
         self.prompt.blockSignals(False)
         self._fill()
 
     def _fill(self, *_: Any) -> None:
         chosen = self.prompt.currentData()
-        shown = [s for s in self.samples if chosen is None or s["prompt"] == chosen]
+        # an answer the same as at the prompt's evaluation before reads lighter, so a change stands out
+        repeats: dict[int, int] = {}  # index in self.samples -> the step it repeats
+        before: dict[str, tuple[int, str]] = {}
+        for i in sorted(range(len(self.samples)), key=lambda i: self.samples[i]["step"]):
+            sample = self.samples[i]
+            step, output = before.get(sample["prompt"], (None, None))
+            if output == sample["output"]:
+                repeats[i] = step
+            before[sample["prompt"]] = (sample["step"], sample["output"])
         # newest evaluation first; within one, the prompts in their order
-        order = sorted(range(len(shown)), key=lambda i: (-shown[i]["step"], i))
-        previous = {}  # an answer the same as the evaluation before reads lighter: the change stands out
-        for s in self.samples:
-            previous.setdefault(s["prompt"], {})[s["step"]] = s["output"]
-        self.table.setRowCount(len(order))
-        for row, i in enumerate(order):
-            sample = shown[i]
-            steps = sorted(previous[sample["prompt"]])
-            index = steps.index(sample["step"])
-            same = index > 0 and previous[sample["prompt"]][steps[index - 1]] == sample["output"]
+        shown = sorted((i for i, s in enumerate(self.samples) if chosen is None or s["prompt"] == chosen),
+                       key=lambda i: (-self.samples[i]["step"], i))
+        self.table.setRowCount(len(shown))
+        for row, i in enumerate(shown):
+            sample, repeated = self.samples[i], repeats.get(i)
             cells = (f"{sample['step']:,}", sample["prompt"], sample["output"], sample.get("reference", ""))
             for column, text in enumerate(cells):
                 # an untrained model often writes only spaces or newlines: say so rather than show nothing
-                item = QTableWidgetItem(_short(text, _CELL_CHARS) if text.strip() or column != 2 else "(blank)")
+                item = QTableWidgetItem(one_line(text, _CELL_CHARS) if text.strip() or column != 2 else "(blank)")
                 item.setToolTip(text)
                 if column == 0:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == 2:
                     font = QFont(item.font())
-                    font.setBold(not same)
+                    font.setBold(repeated is None)
                     item.setFont(font)
-                    if same:
-                        item.setToolTip(f"{text}\n\n(the same answer as at step {steps[index - 1]:,})")
+                    if repeated is not None:
+                        item.setToolTip(f"{text}\n\n(the same answer as at step {repeated:,})")
                 self.table.setItem(row, column, item)
-
-
-def _short(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
