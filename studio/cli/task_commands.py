@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,11 @@ def register(commands: Any) -> None:
         p = commands.add_parser(command.name, help=command.help, description=command.description or None,
                                 epilog=example)
         p.add_argument("--model", required=True, metavar="DIR", help="a run folder, a model folder or a hub id")
-        if command.file:
+        if command.conversation:
+            p.add_argument(command.text_flag, dest="text", action="append", metavar="TEXT",
+                           help="the user's next turn (repeat for more; none: an interactive chat on a terminal)")
+            p.add_argument("--system", metavar="TEXT", help="a system prompt that opens the conversation")
+        elif command.file:
             source = p.add_mutually_exclusive_group(required=True)
             source.add_argument(command.text_flag, dest="text")
             source.add_argument("--file", metavar="F", help="answer every non-empty line of this UTF-8 file"
@@ -49,6 +54,9 @@ def answer(args: argparse.Namespace, task: Any) -> int:
     for option in command.options:
         option.check(options[option.name])
     lines = getattr(args, "file", None) is not None and command.file == "lines"
+    if command.conversation:
+        task.check_options(options)
+        return converse(args, task, options)
     if lines:
         texts = [line for line in read_text(Path(args.file).expanduser()).splitlines() if line.strip()]
         if not texts:
@@ -79,3 +87,44 @@ def answer(args: argparse.Namespace, task: Any) -> int:
     else:
         print("\n".join(kind.lines(result)))
     return 0
+
+
+def converse(args: argparse.Namespace, task: Any, options: dict[str, Any]) -> int:
+    """A conversation: each --message answered in turn, or, without any, turns read from a terminal."""
+    from studio.core.tasks.base import Request
+
+    turns = list(args.text or [])
+    if not turns and not sys.stdin.isatty():
+        raise ConfigError("Give the user's turns with --message TEXT (repeat it for more); an interactive chat "
+                          "needs a terminal.")
+    loaded = load_model(args.model, args.device)
+    registry.check_serves(task, loaded)
+    history: list[dict[str, str]] = [{"role": "system", "content": args.system}] if args.system else []
+    stream = not args.json
+
+    def on_token(token: Any) -> None:
+        print(token.text, end="", flush=True)
+
+    for text in turns or _typed_turns():
+        if stream and turns:
+            print(f"> {text}")
+        result = task.answer(loaded, Request(text, options=options, history=tuple(history)),
+                             on_token=on_token if stream else None)
+        if stream:
+            print("\n")
+        history += [{"role": "user", "content": text}, {"role": "assistant", "content": result.text}]
+    if args.json:
+        print(json.dumps({"messages": history}, ensure_ascii=False))
+    return 0
+
+
+def _typed_turns() -> Any:
+    """The lines a person types at the prompt, until Ctrl-D (or Ctrl-C)."""
+    while True:
+        try:
+            text = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return
+        if text.strip():
+            yield text

@@ -23,6 +23,7 @@ class Encoded:
     input_ids: list[int]
     labels: list[int]
     cut: bool = False  # longer than the limit: later turns were left out (or, one exchange too long, cut)
+    length: int = 0  # the whole conversation's tokens, before any cut
 
 
 def has_generation_marks(template: str | None) -> bool:
@@ -36,18 +37,32 @@ def encode(tokenizer: Any, messages: list[dict[str, str]], *, limit: int, train_
     if not getattr(tokenizer, "chat_template", None):
         raise DataError("The model's tokenizer has no chat template; choose one with --chat-template (chatml, "
                         "llama3, gemma, or a Jinja file).")
-    ids, mask = assistant_mask(tokenizer, messages, row)
-    cut = False
+    spans = _whole if train_on_prompt else assistant_mask
+    ids, mask = spans(tokenizer, messages, row)
+    length, cut = len(ids), False
     if len(ids) > limit:
         cut = True
         ends = [i for i, m in enumerate(messages) if m["role"] == "assistant"]
         for end in reversed(ends[:-1]):
-            ids, mask = assistant_mask(tokenizer, messages[:end + 1], row)
+            ids, mask = spans(tokenizer, messages[:end + 1], row)
             if len(ids) <= limit:
                 break
         ids, mask = ids[:limit], mask[:limit]
-    labels = list(ids) if train_on_prompt else [i if m else IGNORE for i, m in zip(ids, mask)]
-    return Encoded(list(ids), labels, cut)
+    labels = [i if m else IGNORE for i, m in zip(ids, mask)]
+    return Encoded(list(ids), labels, cut, length)
+
+
+def _whole(tokenizer: Any, messages: list[dict[str, str]], row: int) -> tuple[list[int], list[int]]:
+    ids = prompt_ids(tokenizer, messages, row, generation_prompt=False)
+    return ids, [1] * len(ids)
+
+
+def prompt_ids(tokenizer: Any, messages: list[dict[str, str]], row: int = 0, *, generation_prompt: bool = True
+               ) -> list[int]:
+    """The token ids of the conversation under the tokenizer's template, by default ready for the
+    assistant's next answer, as `apply_chat_template(..., add_generation_prompt=True)` gives them."""
+    text = _render(tokenizer, messages, row, add_generation_prompt=generation_prompt)
+    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def assistant_mask(tokenizer: Any, messages: list[dict[str, str]], row: int = 0) -> tuple[list[int], list[int]]:

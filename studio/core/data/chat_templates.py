@@ -88,3 +88,12 @@ def apply(tokenizer: Any, choice: str, *, turn_end_is_eos: bool = True) -> list[
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return new
+
+
+def stop_ids(tokenizer: Any, model_eos: Any = None) -> list[int]:
+    """The ids that end an assistant's turn: the end-of-sequence token, the model's own (its generation
+    config may name several), and the turn-end marker of any known template the vocabulary has."""
+    found = [tokenizer.eos_token_id] + (model_eos if isinstance(model_eos, list) else [model_eos])
+    vocab = tokenizer.get_vocab()
+    found += [vocab[marker] for marker in TURN_END.values() if marker in vocab]
+    return list(dict.fromkeys(i for i in found if i is not None))

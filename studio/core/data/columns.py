@@ -1,9 +1,13 @@
 """The columns a task reads, by role: what each role is, how it is guessed, and how a choice is checked.
 
 A task declares its roles (`Column`), each of a `ColumnKind`: text, a label, a list of words, a list of
-tags, or a kind the task brings itself. This module maps the roles onto a dataset's columns. Guessing
-goes by name first, then by elimination: when exactly one column of the right kind is left for a role,
-it is taken, so a CSV of `body,label` needs no flags for classification.
+tags, a conversation, or a kind the task brings itself. This module maps the roles onto a dataset's
+columns. Guessing goes by name first, then by elimination: when exactly one column of the right kind is
+left for a role, it is taken, so a CSV of `body,label` needs no flags for classification.
+
+A task that reads its data in more than one shape (a chat: one column of messages, or a prompt column and
+a response column) puts the roles of each shape in a `group`; the first group whose roles are all found
+is used and the others are left out. An `optional` role (Alpaca's `input`) is filled only by its name.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ if TYPE_CHECKING:
 _STRINGS = ("string", "large_string")
 _INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _LABEL_TYPES = _STRINGS + _INTEGERS + ("bool", "float16", "float32", "float64")
+_MESSAGE_KEYS = ({"role", "content"}, {"from", "value"})  # OpenAI's messages, ShareGPT's turns
 
 
 def _is_list(feature: object) -> bool:
@@ -73,6 +78,17 @@ def _refuse_label(ds: Dataset, name: str, control: str) -> str:
             f"or a whole number. Choose another column with {control}.")
 
 
+def _refuse_conversation(ds: Dataset, name: str, control: str) -> str:
+    return (f"Column '{name}' does not hold a conversation per row (it holds {_describe(ds, name)}); a conversation "
+            "is a list of {\"role\", \"content\"} messages (or ShareGPT's {\"from\", \"value\"}). Choose another "
+            f"column with {control}.")
+
+
+def _is_conversation(feature: Any) -> bool:
+    inner = getattr(feature, "feature", None) if _is_list(feature) else None
+    return isinstance(inner, dict) and any(keys <= inner.keys() for keys in _MESSAGE_KEYS)
+
+
 def _count_labels(ds: Dataset, name: str, control: str) -> Any:
     from studio.core.data import labels
 
@@ -90,6 +106,7 @@ TEXT = ColumnKind("text", lambda f: shape_of(f) == "text", _refuse_text, tokeniz
 LABEL = ColumnKind("label", lambda f: shape_of(f) in ("label", "text"), _refuse_label, count=_count_labels)
 WORDS = ColumnKind("words", lambda f: shape_of(f) == "words", _refuse_lists("words"), tokenized=True)
 TAGS = ColumnKind("tags", lambda f: shape_of(f) in ("tags", "words"), _refuse_lists("tags"), count=_count_tags)
+CONVERSATION = ColumnKind("conversation", _is_conversation, _refuse_conversation, tokenized=True)
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,8 @@ class Column:
     kind: ColumnKind
     guesses: tuple[str, ...]  # column names that usually hold this role, most likely first
     help: str
+    group: str = ""  # one of the shapes a task reads its data in (see the module's note); "": always needed
+    optional: bool = False  # filled when chosen or found by name, never by elimination, and never required
 
     @property
     def flag(self) -> str:
@@ -134,6 +153,7 @@ def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], 
         if not role.kind.fits(ds.features[name]):
             raise DataError(role.kind.refusal(ds, name, controls[role.role]))
         chosen[role.role] = name
+    roles = _shape_roles(roles, chosen)
     for role in roles:  # by name first, for every role, so a later role's name is not taken by elimination
         free = _free(ds, chosen, role)
         by_name = [g for g in role.guesses if g in free]
@@ -144,19 +164,44 @@ def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], 
         progress = False
         for role in roles:
             free = _free(ds, chosen, role)
-            if role.role not in chosen and len(free) == 1:
+            if role.role not in chosen and not role.optional and len(free) == 1:
                 chosen[role.role] = free[0]
                 progress = True
+    roles = _complete_group(roles, chosen, ds, controls)
     for role in roles:
-        if role.role not in chosen:
+        if role.role not in chosen and not role.optional:
             raise DataError(f"Which column holds the {role.title.lower()}? The data has {_names(ds.column_names)}; "
                             f"choose one with {controls[role.role]}.")
-    for role in roles:
-        twins = [r.title.lower() for r in roles if r is not role and chosen[r.role] == chosen[role.role]]
+    chosen = {r.role: chosen[r.role] for r in roles if r.role in chosen}
+    for role in (r for r in roles if r.role in chosen):
+        twins = [r.title.lower() for r in roles if r is not role and chosen.get(r.role) == chosen[role.role]]
         if twins:
             raise DataError(f"The {role.title.lower()} and the {twins[0]} are both '{chosen[role.role]}'; choose "
                             "two different columns.")
     return chosen
+
+
+def _shape_roles(roles: tuple[Column, ...], chosen: dict[str, str]) -> tuple[Column, ...]:
+    """The roles to fill: a person's choice of a grouped role picks its group."""
+    picked = next((r.group for r in roles if r.group and r.role in chosen), "")
+    return tuple(r for r in roles if not r.group or not picked or r.group == picked)
+
+
+def _complete_group(roles: tuple[Column, ...], chosen: dict[str, str], ds: Dataset, controls: dict[str, str]
+                    ) -> tuple[Column, ...]:
+    """The roles without the groups not used: the first group whose roles were all found, in order."""
+    groups = list(dict.fromkeys(r.group for r in roles if r.group))
+    if not groups:
+        return roles
+    for group in groups:
+        if all(r.role in chosen for r in roles if r.group == group and not r.optional):
+            return tuple(r for r in roles if not r.group or r.group == group)
+    if len(groups) == 1:
+        return roles  # the missing role is asked for by name below
+    shapes = [" and ".join(f"the {r.title.lower()} with {controls[r.role]}" for r in roles
+                           if r.group == g and not r.optional) for g in groups]
+    raise DataError(f"Which columns hold the data? The data has {_names(ds.column_names)}; choose "
+                    f"{', or '.join(shapes)}.")
 
 
 def _free(ds: Dataset, chosen: dict[str, str], role: Column) -> list[str]:

@@ -10,6 +10,7 @@ so it is deterministic for a given Python. Each sample is built once and cached 
   package it comes from, such as asyncio or email).
 - `sample:python-tags`: token classification, `tokens` (a line of Python cut into words by the standard
   `tokenize` module) and `tags` (BIO spans of keywords, names, numbers, strings and comments).
+- `sample:python-chat`: chat, `messages` (conversations about the library's functions; see chat_sample).
 
 Which task a sample serves is declared by the task (its `default_data`), not here.
 """
@@ -56,6 +57,8 @@ SAMPLES = {
     "docstrings": "Python functions -> first sentence of their docstring (summarization)",
     "packages": "Python functions -> the standard-library package they come from (text classification)",
     "python-tags": "Python lines as words, tagged as keywords, names, numbers, strings, comments (tagging)",
+    "python-chat": "Conversations about the Python standard library: what a function does, its module, its "
+                   "signature (chat)",
 }
 _MAX_TAGGED_LINES = 12_000
 _MAX_LINE_WORDS = 40
@@ -78,7 +81,7 @@ def _sample_name(source: str) -> str:
     return name
 
 
-def _stdlib_files() -> list[Path]:
+def stdlib_files() -> list[Path]:
     root = Path(sysconfig.get_paths()["stdlib"])
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -89,7 +92,7 @@ def _stdlib_files() -> list[Path]:
     return sorted(files, key=lambda p: hashlib.sha1(str(p.relative_to(root)).encode()).hexdigest())
 
 
-def _read(path: Path) -> str | None:
+def read_source(path: Path) -> str | None:
     """A source file's text; None for one that cannot be read or is a generated table."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,8 +111,8 @@ def _is_generated_table(text: str) -> bool:
 
 def _code_rows() -> Iterator[dict]:
     used = 0
-    for path in _stdlib_files():
-        text = _read(path)
+    for path in stdlib_files():
+        text = read_source(path)
         if not text or len(text) > _MAX_FILE_CHARS:
             continue
         yield {"text": text}
@@ -121,7 +124,7 @@ def _code_rows() -> Iterator[dict]:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
-def _first_sentence(doc: str) -> str:
+def first_sentence(doc: str) -> str:
     paragraph = " ".join(doc.strip().split("\n\n")[0].split())
     # A doctest is an example, not a summary: a model trained on ">>> import io >>> ..." writes it for any input.
     prose = paragraph.split(">>>", 1)[0]
@@ -135,8 +138,8 @@ def _without_docstring(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
 
 def _docstring_rows() -> Iterator[dict]:
     count = 0
-    for path in _stdlib_files():
-        text = _read(path)
+    for path in stdlib_files():
+        text = read_source(path)
         if not text:
             continue
         try:
@@ -149,7 +152,7 @@ def _docstring_rows() -> Iterator[dict]:
             doc = ast.get_docstring(node)
             if not doc:
                 continue
-            target = _first_sentence(doc)
+            target = first_sentence(doc)
             if len(target.split()) < 3:
                 continue
             source = _without_docstring(node)
@@ -164,11 +167,11 @@ def _docstring_rows() -> Iterator[dict]:
 def _package_rows() -> Iterator[dict]:
     root = Path(sysconfig.get_paths()["stdlib"])
     taken = dict.fromkeys(_PACKAGES, 0)
-    for path in _stdlib_files():
+    for path in stdlib_files():
         package = path.relative_to(root).parts[0]
         if package not in taken or taken[package] >= _PER_PACKAGE:
             continue
-        text = _read(path) or ""
+        text = read_source(path) or ""
         try:
             tree = ast.parse(text)
         except SyntaxError:
@@ -195,8 +198,8 @@ def _tagged_rows() -> Iterator[dict]:
 
     kinds = {tokenize.NUMBER: "NUMBER", tokenize.STRING: "STRING", tokenize.COMMENT: "COMMENT"}
     count = 0
-    for path in _stdlib_files():
-        text = _read(path)
+    for path in stdlib_files():
+        text = read_source(path)
         if not text:
             continue
         words: list[str] = []
@@ -224,8 +227,14 @@ def _tagged_rows() -> Iterator[dict]:
             continue
 
 
+def _chat_rows() -> Iterator[dict]:
+    from studio.core.data import chat_sample
+
+    return chat_sample.rows()
+
+
 _BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows,
-             "python-tags": _tagged_rows}
+             "python-tags": _tagged_rows, "python-chat": _chat_rows}
 
 
 def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None = None) -> Path:

@@ -153,16 +153,19 @@ def load_resolved(resolved: DataSource, cache: Path) -> Dataset:
 def iter_texts(ds: Dataset, columns: list[str]) -> Iterator[str]:
     """Every text of `columns`, a batch at a time from the Arrow files (never the whole column in RAM).
 
-    A column of word lists reads as its words joined by spaces, the text a tagger is given.
+    A column of word lists reads as its words joined by spaces, the text a tagger is given; a column of
+    conversations as its messages' contents, one per line.
     """
     for batch in ds.select_columns(columns).iter(batch_size=1000):
         for name in columns:
             yield from (joined(t) for t in batch[name])
 
 
-def joined(value: str | list[str] | None) -> str:
-    """A text, or a list of words as the text they make."""
+def joined(value: str | list[str] | list[dict] | None) -> str:
+    """A text, a list of words as the text they make, or a conversation's messages one per line."""
     if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return "\n".join(str(m.get("content") or m.get("value") or "") for m in value)
         return " ".join(w or "" for w in value)
     return value or ""
 

@@ -16,9 +16,9 @@ from studio.core.control import Control
 from studio.core.data.encoding import cut, encode
 from studio.core.errors import ConfigError, ModelError
 from studio.core.modeling import shapes
+from studio.core.modeling.loaded import LoadedModel
 from studio.core.playground.sampling import Sampling
 from studio.core.playground.scoring import Alternative, score
-from studio.core.modeling.loaded import LoadedModel
 
 # torch samples from one global generator; two seeded generations at once (side by side) would
 # interleave their draws, so seeded sampling takes turns to stay reproducible.
@@ -172,6 +172,42 @@ def generate(loaded: LoadedModel, prompt: str, sampling: Sampling, *, on_token: 
     return _run(loaded, ids, forced, sampling, on_token, control, truncated)
 
 
+def chat(loaded: LoadedModel, messages: list[dict[str, str]], sampling: Sampling, *, on_token: OnToken | None = None,
+         control: Control | None = None, forced: list[int] | None = None) -> Generation:
+    """The assistant's next turn in `messages`, rendered by the model's chat template with the generation
+    prompt, ending at the template's end of turn. A conversation longer than the model reads loses its
+    oldest exchanges (the system prompt stays), then, if one turn alone is too long, its start."""
+    from studio.core.data import chat_encoding, chat_templates
+
+    sampling.check()
+    tok, forced = loaded.tokenizer, list(forced or [])
+    if loaded.model.config.is_encoder_decoder:
+        raise ModelError(f"'{loaded.source}' is an encoder-decoder model; chat needs a decoder-only language model, "
+                         "such as one trained with --task chat.")
+    if not getattr(tok, "chat_template", None):
+        raise ModelError(f"'{loaded.source}' has no chat template, so Studio cannot tell how it marks turns; "
+                         "tune it with --task chat --chat-template chatml (or llama3, gemma), or use "
+                         "'studio generate' to continue text.")
+    budget = loaded.max_positions - sampling.max_new_tokens - len(forced)
+    if budget < 1:
+        raise ConfigError(f"--max-new-tokens {sampling.max_new_tokens} leaves no room for the conversation in a "
+                          f"model that reads {loaded.max_positions} tokens; lower it.")
+    system = [m for m in messages[:1] if m["role"] == "system"]
+    turns = messages[len(system):]
+    ids = chat_encoding.prompt_ids(tok, messages)
+    truncated = False
+    while len(ids) > budget and len(turns) > 2:
+        turns, truncated = turns[2:], True  # one exchange: a user turn and its answer
+        ids = chat_encoding.prompt_ids(tok, system + turns)
+    if len(ids) > budget:
+        ids, truncated = ids[-budget:], True
+    stops = chat_templates.stop_ids(tok, loaded.model.generation_config.eos_token_id)
+    if sampling.seed is not None and sampling.samples:
+        with _SEEDED:
+            return _run(loaded, ids, forced, sampling, on_token, control, truncated, stops)
+    return _run(loaded, ids, forced, sampling, on_token, control, truncated, stops)
+
+
 def summarize(loaded: LoadedModel, text: str, sampling: Sampling, *, on_token: OnToken | None = None,
               control: Control | None = None, forced: list[int] | None = None) -> Generation:
     if not loaded.model.config.is_encoder_decoder:
@@ -183,7 +219,7 @@ def summarize(loaded: LoadedModel, text: str, sampling: Sampling, *, on_token: O
 
 
 def _run(loaded: LoadedModel, ids: list[int], forced: list[int], sampling: Sampling, on_token: OnToken | None,
-         control: Control | None, truncated: bool) -> Generation:
+         control: Control | None, truncated: bool, stops: list[int] | None = None) -> Generation:
     import torch
     from transformers import set_seed
 
@@ -200,6 +236,8 @@ def _run(loaded: LoadedModel, ids: list[int], forced: list[int], sampling: Sampl
     if seq2seq and forced:
         extra["decoder_input_ids"] = torch.tensor([shapes.decoder_sequence(model, forced)], device=loaded.device)
     kwargs = sampling.generate_kwargs()
+    if stops:
+        kwargs["eos_token_id"] = stops
     streamer = _Streamer(pieces, on_token, control) if sampling.num_beams == 1 else None
     started = time.perf_counter()
     out = None
@@ -226,7 +264,8 @@ def _run(loaded: LoadedModel, ids: list[int], forced: list[int], sampling: Sampl
     if tokens:
         tokens[-1].text += final.rest()
     stopped = bool(control and control.stopped)
-    reason = "stopped" if stopped else "eos" if new and new[-1] == tok.eos_token_id else "length"
+    ends = stops or [tok.eos_token_id]
+    reason = "stopped" if stopped else "eos" if new and new[-1] in ends else "length"
     first = (streamer.first_at - started) if streamer and streamer.first_at else elapsed
     return Generation(text=tok.decode(everything, skip_special_tokens=True), tokens=tokens,
                       tokens_per_second=len(new) / elapsed if elapsed > 0 else 0.0, time_to_first_token=first,

@@ -56,6 +56,8 @@ class Command:
     description: str = ""
     text_flag: str = "--text"  # the flag that gives the text ("--prompt" for a language model)
     file: str = ""  # "whole": --file gives the text instead; "lines": each line of --file is answered; "": no --file
+    # the text flag repeats, each a user's turn answered in order, with --system; none: an interactive chat
+    conversation: bool = False
     options: tuple[Setting, ...] = ()  # its own flags, by the names the task's `answer` reads
     json_help: str = ""  # what --json prints
     example: str = ""  # a text its models can answer (for the help, and for tests that ask every task)
@@ -64,11 +66,12 @@ class Command:
 @dataclass(frozen=True)
 class Request:
     """What a person asks a model: a text (and a second one, for a task that reads a pair), with the
-    task's options (sampling settings, how many candidates)."""
+    task's options (sampling settings, how many candidates) and, in a chat, the turns before it."""
 
     text: str
     pair: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    history: tuple[dict[str, str], ...] = ()  # the conversation before `text`, for a task that chats
 
 
 @dataclass(frozen=True)
@@ -190,12 +193,22 @@ class Task:
         """Check the data beyond its columns and return the rows to train on, with what was learned."""
         return ds, DataInfo()
 
+    def adapt_tokenizer(self, tokenizer: Any, config: TaskConfig, model: str) -> list[str]:
+        """Change the tokenizer of the run's model before the model is built (give it a chat template), with
+        sentences saying what changed; the model's embeddings grow to any tokens added."""
+        return []
+
+    def claims(self, tokenizer: Any) -> bool:
+        """Whether a model that several tasks could use (by its architecture) is this task's, judged by its
+        tokenizer: a causal LM with a chat template is a chat model."""
+        return False
+
     def split(self, ds: Dataset, fraction: float, seed: int, *, ordered: bool) -> tuple[Dataset, Dataset]:
         return sources.split(ds, fraction, seed, shuffle=not ordered)
 
     def tokenizer_texts(self, columns: dict[str, str]) -> list[str]:
         """The columns a new tokenizer learns from (word lists read as their words joined by spaces)."""
-        return [columns[c.role] for c in self.columns if c.kind.tokenized]
+        return [columns[c.role] for c in self.columns if c.kind.tokenized and c.role in columns]
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:

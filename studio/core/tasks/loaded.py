@@ -22,11 +22,11 @@ def load(name: str, *, device: str = "auto", attn_implementation: str | None = N
     run = layout.run_of(source) if loading.is_local_model(source) else None
     settings = layout.read_config(run) if run is not None else {}
     config = loading.load_config(source, trust_remote_code=trust_remote_code)
-    task = registry.for_model(config, settings.get("task"))
+    tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
+    task = registry.for_model(config, settings.get("task"), tokenizer)
     with quiet_transformers():
         model, _ = loading.load_pretrained(source, task.auto_class, trust_remote_code=trust_remote_code,
                                            attn_implementation=attn_implementation, keep_adapter=True)
-    tokenizer = load_tokenizer(source, trust_remote_code=trust_remote_code)
     chosen = devices.pick_device(device)
     model.to(chosen).eval()
     return LoadedModel(model, tokenizer, task, chosen, source, settings)

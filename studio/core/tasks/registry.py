@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 from studio.core.data.columns import Column
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.settings import Setting
-from studio.core.tasks import classify, lm, mlm, summarize, tag
+from studio.core.tasks import chat, classify, lm, mlm, summarize, tag
 from studio.core.tasks.base import Task
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
 GROUP = "studio.tasks"
-_BUILT_IN = (lm.TASK, summarize.TASK, classify.TASK, mlm.TASK, tag.TASK)
+_BUILT_IN = (lm.TASK, chat.TASK, summarize.TASK, classify.TASK, mlm.TASK, tag.TASK)
 _tasks: dict[str, Task] | None = None
 _problems: list[str] = []
 
@@ -120,21 +120,22 @@ def for_sample(source: str) -> Task | None:
     return next((t for t in all_tasks() if source in t.samples), None)
 
 
-def for_model(config: Any, run_task: str | None = None) -> Task:
-    """The task a model serves: its run's, or the one its architecture names."""
+def for_model(config: Any, run_task: str | None = None, tokenizer: Any = None) -> Task:
+    """The task a model serves: its run's, or the one its architecture names; of several, one that claims
+    the model by its tokenizer (a chat model's template) first."""
     known = tasks()
     if run_task in known:
         return known[run_task]
     from studio.core.modeling.shapes import shape
 
     names = list(getattr(config, "architectures", None) or [])
-    for task in known.values():
-        if any(n.endswith(task.architectures) for n in names) and (not task.shapes or shape(config) in task.shapes):
-            return task
-    if not names:  # a bare config: decide by shape
-        for task in known.values():
-            if task.shapes and shape(config) in task.shapes:
-                return task
+    if names:
+        fitting = [t for t in known.values()
+                   if any(n.endswith(t.architectures) for n in names) and (not t.shapes or shape(config) in t.shapes)]
+    else:  # a bare config: decide by shape
+        fitting = [t for t in known.values() if t.shapes and shape(config) in t.shapes]
+    if fitting:
+        return next((t for t in fitting if tokenizer is not None and t.claims(tokenizer)), fitting[0])
     described = names[0] if names else getattr(config, "model_type", "unknown")
     raise ModelError(f"Studio cannot tell what this model ({described}) is for; it uses "
                      f"{', '.join(t.title.lower() for t in known.values())} models.")

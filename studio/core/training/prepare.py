@@ -105,6 +105,9 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     control.checkpoint()
 
     tokenizer = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
+    settings = c.task_config()
+    for note in task.adapt_tokenizer(tokenizer, settings, c.model):
+        emit(Stage("tokenizer", note))
     emit(Stage("model", f"Building {c.model}..."))
     model, notes = _model(c, task, tokenizer, info, device)
     for note in notes:
@@ -114,11 +117,12 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     def report(name: str) -> Any:
         return lambda f: emit(Stage("tokenize", f"Tokenizing the {name} split...", f))
 
-    settings = c.task_config()
     train, stats = task.encode(train_rows, tokenizer, columns, settings, ordered=ordered,
                                progress=report("training"), control=control)
     val, _ = task.encode(val_rows, tokenizer, columns, settings, ordered=ordered, progress=report("validation"),
                          control=control)
+    for note in stats.pop("notes", []):
+        emit(Stage("tokenize", note))
     for name, split in (("training", train), ("validation", val)):
         if len(split) == 0:
             raise DataError(f"The {name} split {task.empty_split_hint(settings)}.")
