@@ -13,7 +13,7 @@ import pytest
 
 from tests import plugin
 from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_SUM, TINY_TAG, labelled, lm_lines, pairs, tagged,
-                            train_cli)
+                            train_cli, write_chat_model)
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +99,15 @@ def tag_run(workspace_dir: Path, tagged_jsonl: Path) -> Path:
     out = workspace_dir / "runs" / "tag-run"
     assert train_cli(workspace_dir, out, tagged_jsonl, TINY_TAG) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def chat_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama whose tokenizer carries ChatML, saved as a model folder (not a run), as an
+    instruct checkpoint comes."""
+    folder = tmp_path_factory.mktemp("chat-model")
+    write_chat_model(folder)
+    return folder
 
 
 @pytest.fixture

@@ -107,6 +107,22 @@ def _permute(weights: Any, heads: int) -> Any:
         weights.shape)
 
 
+CHAT_TEXTS = ["What does len do? It returns the number of items. And abs? The absolute value. Answer in one line.\n"
+              * 30]
+
+
+def write_chat_model(folder: Path) -> None:
+    """A tiny random Llama with a ChatML tokenizer (its turn end its end token), saved as a model folder."""
+    from studio.core.data import chat_templates
+    from studio.core.data.tokenizer import save_tokenizer, train_bpe
+    from studio.core.modeling import presets
+
+    tok = train_bpe(CHAT_TEXTS, 400, family="llama")
+    chat_templates.apply(tok, "chatml")
+    save_tokenizer(tok, folder)  # it writes a fresh folder
+    presets.build("llama-tiny", tok, "AutoModelForCausalLM").save_pretrained(folder)
+
+
 def write_llama_gguf(model, tokenizer, path) -> None:
     """What llama.cpp's converter writes for a Llama, in full precision, through the gguf package's names."""
     import gguf

@@ -45,6 +45,7 @@ class PlaygroundSpec:
     echo_input: bool = False  # the output continues the input, so the input is shown before it
     beams: bool = False  # beam search and length controls apply
     pair_title: str = ""  # a second text the model reads with the first (a context for a question); "": none
+    conversation: bool = False  # the input is the user's next turn: each model keeps its conversation
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class Chat(Task):
     presets = ("llama-tiny", "llama-small")
     samples = ("sample:python-chat",)
     headline = (Metric("eval_perplexity", "Perplexity", higher_is_better=False),)
-    playground = PlaygroundSpec(input_title="Message", action="Send")
+    playground = PlaygroundSpec(input_title="Message", action="Send", conversation=True)
     command = Command("chat", help="chat with a model through its chat template (streams the answers)",
                       description="Each --message is the user's next turn; the model answers each in order, so the "
                                   "conversation grows. Without --message, on a terminal, an interactive chat "

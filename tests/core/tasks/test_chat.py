@@ -21,6 +21,7 @@ from studio.core.errors import DataError
 from studio.core.modeling import presets
 from studio.core.tasks import chat, registry
 from studio.core.tasks.base import TaskConfig
+from tests.helpers import CHAT_TEXTS
 
 TASK = chat.TASK
 CONVERSATION = [{"role": "system", "content": "Answer in one line."},
@@ -28,14 +29,13 @@ CONVERSATION = [{"role": "system", "content": "Answer in one line."},
                 {"role": "assistant", "content": "It returns the number of items."},
                 {"role": "user", "content": "And abs?"},
                 {"role": "assistant", "content": "It returns the absolute value."}]
-TEXTS = ["What does len do? It returns the number of items. And abs? The absolute value. Answer in one line.\n" * 30]
 CONFIG = TaskConfig(256, {"chat_template": "", "train_on_prompt": False})
 FLAGS = {c.role: c.flag for c in registry.column_roles()}
 
 
 def _tokenizer():
     """A Llama-family tokenizer as a preset trains it: it carries ChatML, its turn end not yet its end token."""
-    return train_bpe(TEXTS, 400, family="llama")
+    return train_bpe(CHAT_TEXTS, 400, family="llama")
 
 
 def _encoded(rows: list[dict], tok, config: TaskConfig = CONFIG):
@@ -46,21 +46,9 @@ def _encoded(rows: list[dict], tok, config: TaskConfig = CONFIG):
 
 
 @pytest.fixture(scope="module")
-def chat_model(tmp_path_factory) -> Path:
-    """A tiny random Llama with a ChatML tokenizer, saved as a model folder (not a run)."""
-    tok = _tokenizer()
-    TASK.adapt_tokenizer(tok, CONFIG, "llama-tiny")
-    model = presets.build("llama-tiny", tok, TASK.auto_class)
-    folder = tmp_path_factory.mktemp("chat-model")
-    save_tokenizer(tok, folder)  # it writes a fresh folder
-    model.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
 def plain_model(tmp_path_factory) -> Path:
     """A tiny random GPT-2 whose tokenizer has no chat template, as a base model comes."""
-    tok = train_bpe(TEXTS, 400, family="gpt2")
+    tok = train_bpe(CHAT_TEXTS, 400, family="gpt2")
     folder = tmp_path_factory.mktemp("plain-model")
     save_tokenizer(tok, folder)
     presets.build("gpt-tiny", tok, TASK.auto_class).save_pretrained(folder)

@@ -55,19 +55,23 @@ class OutputColumn(QWidget):
     def running(self) -> bool:
         return self._jobs.running
 
-    def run(self, loaded: Any, prompt: str, sampling: Any, forced: list[int] | None = None) -> None:
+    def run(self, loaded: Any, prompt: str, sampling: Any, forced: list[int] | None = None,
+            history: tuple[dict[str, str], ...] = (), shown: str | None = None) -> None:
+        """Answer `prompt` (after the chat `history`, if any), showing `shown` before the answer (by default
+        the prompt, when the answer continues it)."""
         from studio.core.tasks.base import Request
 
         self.stop()
-        self.request = {"loaded": loaded, "prompt": prompt, "sampling": sampling}
+        self.request = {"loaded": loaded, "prompt": prompt, "sampling": sampling, "history": history,
+                        "shown": shown}
         self.result = None
         self.error.clear_message()
         self.figures.setText("Generating…")
-        self.view.start(prompt if loaded.task.playground.echo_input else "")
+        self.view.start(shown if shown is not None else prompt if loaded.task.playground.echo_input else "")
         self._queue = queue = collections.deque()
 
         def work(progress: Any, control: Any) -> Any:
-            request = Request(prompt, options={**sampling.__dict__, "forced": forced})
+            request = Request(prompt, options={**sampling.__dict__, "forced": forced}, history=history)
             return loaded.task.answer(loaded, request, on_token=queue.append, control=control)
 
         self._timer.start()
@@ -106,6 +110,11 @@ class OutputColumn(QWidget):
         self.coloured = on
         if self.result is not None:
             self.view.show_tokens(self.result.tokens, on)
+
+    def show_text(self, text: str) -> None:
+        """Show `text` alone (a conversation between answers)."""
+        self.result = None
+        self.view.start(text)
 
     def show_model(self, text: str) -> None:
         """A newly loaded model's name over an empty output: what was there came from the previous model."""

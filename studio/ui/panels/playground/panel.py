@@ -33,6 +33,8 @@ from studio.core.playground.transcript import Entry, Output
 from studio.core.tasks import outputs, registry
 from studio.ui import outputs as views
 from studio.ui.panels.playground.batch_view import BatchView
+from studio.ui.panels.playground.chat_box import ChatBox
+from studio.ui.panels.playground.chat_session import ChatSession
 from studio.ui.panels.playground.history import History
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.sampling_form import SamplingForm
@@ -55,6 +57,7 @@ class PlaygroundPanel(QWidget):
         self.batch = BatchView()
         self.form = SamplingForm()
         self.history = History()
+        self.chat_box = ChatBox()
         self._entry: Entry | None = None
         self._pending = 0
         self._typing = QTimer(self, singleShot=True, interval=_TYPING_PAUSE_MS)
@@ -80,6 +83,7 @@ class PlaygroundPanel(QWidget):
                     column.chosen.connect(self.fill_in)
         self.batch.wanted.connect(self._run_batch)
         self.batch.run_button.clicked.connect(lambda: self._run_batch(self._lines()))
+        self.chat = ChatSession(self, self.chat_box)
         self.prompt.textChanged.connect(self._typed)
         self.compare.toggled.connect(self._compare_toggled)
         self._compare_toggled(False)
@@ -96,6 +100,7 @@ class PlaygroundPanel(QWidget):
         layout.addWidget(self.pickers[1])
         self.mode_label = QLabel(objectName="modeLabel", wordWrap=True)
         layout.addWidget(self.mode_label)
+        layout.addWidget(self.chat_box)
         layout.addWidget(self.form)
         self.colour = QCheckBox("Colour tokens by probability", objectName="colourCheck")
         self.colour.setToolTip("Shade each generated token from red (the model found it unlikely) to green "
@@ -194,6 +199,11 @@ class PlaygroundPanel(QWidget):
         return self.task.name if self.task is not None else ""
 
     @property
+    def chatting(self) -> bool:
+        """The first model's input is the next turn of a conversation."""
+        return self.task is not None and self.task.playground.conversation
+
+    @property
     def generating(self) -> bool:
         return any(column.running for column in self.columns)
 
@@ -203,6 +213,8 @@ class PlaygroundPanel(QWidget):
         for answers in self.answers.values():
             answers[1].setVisible(on)
         self._update_mode()
+        if self.chatting:
+            self.chat.show()
 
     def _model_loaded(self, i: int, model: Any) -> None:
         self.columns[i].show_model(self.pickers[i].label)
@@ -212,6 +224,8 @@ class PlaygroundPanel(QWidget):
         if i == 0:
             self.batch.clear()
         self._update_mode()
+        if self.chatting:  # a conversation belongs to the model that answered it
+            self.chat.clear(columns=[i])
         self._typed()
 
     def _update_mode(self) -> None:
@@ -221,6 +235,7 @@ class PlaygroundPanel(QWidget):
         spec = task.playground if task is not None else None
         self.outputs.setCurrentIndex(self._pages.get(self.output.name, 0))
         self.form.setVisible(streamed)
+        self.chat_box.setVisible(bool(spec and spec.conversation))
         self.form.set_beams(bool(spec and spec.beams))
         self.colour.setVisible(streamed)
         self.legend.setVisible(self.colour.isChecked() and streamed)
@@ -264,11 +279,24 @@ class PlaygroundPanel(QWidget):
             self.run_error.show_message(str(exc))
             return
         prompt = self.prompt.toPlainText()
+        if self.chatting:
+            self.run_turn(prompt, self.active)
+            return
         if not self.output.streamed:
             self._ask(models, prompt)
             return
         self._start(self._new_entry(prompt, self.form.settings()),
                     [(i, model, prompt, sampling, None) for i, model in zip(self.active, models)])
+
+    def run_turn(self, question: str, columns: list[int], forced: dict[int, list[int]] | None = None) -> None:
+        """The columns answer the user's next turn `question` in their conversations."""
+        models = [(i, self.pickers[i].model) for i in columns]
+        self.chat.ask(question, models, self.form.sampling(), forced)
+
+    def start_jobs(self, prompt: str, jobs: list[tuple]) -> None:
+        settings = self.form.settings()
+        forced = next((len(job[4]) for job in jobs if job[4]), 0)
+        self._start(self._new_entry(prompt, {**settings, "forced_tokens": forced} if forced else settings), jobs)
 
     def _new_entry(self, prompt: str, settings: dict[str, Any]) -> Entry:
         return Entry(self.mode, prompt, settings, input_title=self.task.playground.input_title)
@@ -280,17 +308,21 @@ class PlaygroundPanel(QWidget):
             return
         request = previous.request
         forced = [t.id for t in previous.result.tokens[:index]] + [token_id]
+        if self.chatting:
+            self.chat.from_token(column, forced)
+            return
         settings = {**request["sampling"].__dict__, "forced_tokens": len(forced)}
         self._start(self._new_entry(request["prompt"], settings),
                     [(column, request["loaded"], request["prompt"], request["sampling"], forced)])
 
-    def _start(self, entry: Entry, jobs: list[tuple[int, Any, str, Any, list[int] | None]]) -> None:
+    def _start(self, entry: Entry, jobs: list[tuple]) -> None:
+        """Each job: (column, model, prompt, sampling, forced tokens[, chat history, text shown before])."""
         self._entry = entry
         self._pending = len(jobs)
         self.history.add(entry)
         self._busy(True)
-        for i, model, prompt, sampling, forced in jobs:
-            self.columns[i].run(model, prompt, sampling, forced)
+        for i, model, *rest in jobs:
+            self.columns[i].run(model, *rest)
 
     def stop(self) -> None:
         for column in self.columns:
@@ -304,9 +336,13 @@ class PlaygroundPanel(QWidget):
                                         round(result.seconds, 4), round(result.tokens_per_second, 2),
                                         round(result.time_to_first_token, 4), result.finish_reason))
             self.history.updated(entry)
+        if self.chatting:
+            self.chat.answered(i, result)
         self._pending -= 1
         if self._pending <= 0:
             self._busy(False)
+            if self.chatting:
+                self.chat.all_answered()
 
     # ---- answers as the person types (classifiers, masked models, taggers) ---------------------------
     def _typed(self) -> None:
