@@ -1,5 +1,5 @@
 """Training throughput of a task: Studio's engine against a plain PyTorch loop, same model, data, batches
-and device (`--task classify`, `mlm` or `tag`; the task's built-in sample and default preset).
+and device (`--task classify`, `mlm`, `tag` or `chat`; the task's built-in sample and default preset).
 
 Both sides train the preset from its config (same seed) on the same tokenized rows, collated by the
 task's own collator (padding per batch; for MLM, the masking), with AdamW, a cosine schedule, gradient
@@ -32,7 +32,9 @@ def plain_steps(root, config: RunConfig, run_dir) -> float:
     columns = map_columns(ds, task.columns, {}, flags)
     ds, info = task.inspect(ds, columns, flags)
     train_rows, _ = task.split(ds, config.validation_fraction, config.seed, ordered=source.builder == "text")
-    encoded, _ = task.encode(train_rows, tokenizer, columns, config, ordered=source.builder == "text")
+    settings = config.task_config()
+    task.adapt_tokenizer(tokenizer, settings, config.model)  # the run's tokenizer has it already: no change
+    encoded, _ = task.encode(train_rows, tokenizer, columns, settings, ordered=source.builder == "text")
     torch.manual_seed(config.seed)
     model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info))
     loader = torch.utils.data.DataLoader(encoded.with_format(None), batch_size=config.batch_size, shuffle=True,
@@ -42,7 +44,7 @@ def plain_steps(root, config: RunConfig, run_dir) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--task", default="classify", choices=["classify", "mlm", "tag"])
+    parser.add_argument("--task", default="classify", choices=["classify", "mlm", "tag", "chat"])
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=16)

@@ -154,7 +154,7 @@ def iter_texts(ds: Dataset, columns: list[str]) -> Iterator[str]:
     """Every text of `columns`, a batch at a time from the Arrow files (never the whole column in RAM).
 
     A column of word lists reads as its words joined by spaces, the text a tagger is given; a column of
-    conversations as its messages' contents, one per line.
+    conversations as its messages, each its role and content on lines of their own.
     """
     for batch in ds.select_columns(columns).iter(batch_size=1000):
         for name in columns:
@@ -162,10 +162,12 @@ def iter_texts(ds: Dataset, columns: list[str]) -> Iterator[str]:
 
 
 def joined(value: str | list[str] | list[dict] | None) -> str:
-    """A text, a list of words as the text they make, or a conversation's messages one per line."""
+    """A text, a list of words as the text they make, or a conversation's roles and messages by line."""
     if isinstance(value, list):
         if value and isinstance(value[0], dict):
-            return "\n".join(str(m.get("content") or m.get("value") or "") for m in value)
+            # with each speaker's role, so a tokenizer learns the words its chat template writes
+            return "\n".join(f"{m.get('role') or m.get('from') or ''}\n{m.get('content') or m.get('value') or ''}"
+                             for m in value)
         return " ".join(w or "" for w in value)
     return value or ""
 

@@ -83,7 +83,7 @@ class Chat(Task):
     model_note = "a decoder-only model (Llama, Qwen, SmolLM, GPT-2, ...) learns to answer your conversations"
     # Learning the answers' three shapes takes a tiny model a few hundred steps; their content (which
     # module a name is in) takes longer.
-    recipe = (("max_steps", 1500), ("eval_every", 250), ("save_every", 500), ("seq_len", 256))
+    recipe = (("max_steps", 1500), ("eval_every", 250), ("save_every", 500))
 
     # ---- models -------------------------------------------------------------------------------------
     def claims(self, tokenizer: Any) -> bool:
@@ -130,25 +130,40 @@ class Chat(Task):
             for row in batch.select(read).to_pylist():
                 messages = conversation(row, columns, row[ROW])
                 done = chat_encoding.encode(tokenizer, messages, limit=limit, train_on_prompt=whole, row=row[ROW])
-                ids.append(done.input_ids)
-                labels.append(done.labels)
-                cut.append(done.cut)
                 full.append(done.length)
+                cut.append(done.cut)
+                learned = any(label != chat_encoding.IGNORE for label in done.labels[1:])
+                # a first question longer than the limit leaves no answer to learn: the row is left out
+                ids.append(done.input_ids if learned else None)
+                labels.append(done.labels if learned else None)
                 chars.append(sum(len(m["content"]) for m in messages))
             advance(len(ids))
-            return pa.table({"input_ids": encoding.list_array(ids), "labels": encoding.list_array(labels),
-                             "length": pa.array(full), "cut": pa.array(cut), "chars": pa.array(chars)})
+            kept = [i for i, row in enumerate(ids) if row is not None]
+            return pa.table({"input_ids": encoding.list_array([ids[i] for i in kept]),
+                             "labels": encoding.list_array([labels[i] for i in kept]),
+                             "length": pa.array([full[i] for i in kept]), "cut": pa.array([cut[i] for i in kept]),
+                             "chars": pa.array([chars[i] for i in kept])})
 
         key = encoding.fingerprint(rows, tokenizer, sorted(columns.items()), limit, whole, "chat")
         encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
-        cut = int(encoding.int_column(encoded, "cut").sum())
+        cut, lost = int(encoding.int_column(encoded, "cut").sum()), len(rows) - len(encoded)
         stats = {"conversation": encoding.stats(encoding.int_column(encoded, "length"),
                                                 encoding.column_sum(encoded, "chars"), limit).as_dict(),
-                 "cut_conversations": cut}
+                 "cut_conversations": cut, "left_out_conversations": lost}
+        notes = []
         if cut:
-            stats["notes"] = [f"{cut:,} of {len(encoded):,} conversations are longer than {limit} tokens; they keep "
-                              "their first turns up to the last whole answer that fits (--seq-len sets the limit)."]
+            notes.append(f"{cut:,} of {len(rows):,} conversations are longer than {limit} tokens; they keep their first "
+                         "turns up to the last whole answer that fits (--seq-len sets the limit).")
+        if lost:
+            notes.append(f"{lost:,} conversations are left out: their first answer starts after {limit} tokens, so "
+                         "nothing of it would be learned; raise --seq-len to keep them.")
+        if notes:
+            stats["notes"] = notes
         return encoded.remove_columns(["length", "cut", "chars"]), stats
+
+    def empty_split_hint(self, config: TaskConfig) -> str:
+        return (f"holds no conversation whose first answer starts within {config.seq_len} tokens; raise --seq-len "
+                "or shorten the prompts")
 
     def sample_prompts(self, rows: Dataset, columns: dict[str, str], count: int) -> list[tuple[str, str]]:
         """The first question of a conversation, with its answer for reference; one per conversation."""

@@ -42,8 +42,8 @@ def test_docstring_pairs_drop_the_docstring(tmp_path, monkeypatch):
 
 def test_a_summary_ends_before_a_doctest():
     doc = "Return server capabilities as a dictionary >>> c=poplib.POP3('localhost') >>> c.capa()\n\nMore."
-    assert samples._first_sentence(doc) == "Return server capabilities as a dictionary"
-    assert samples._first_sentence(">>> import io >>> read(io.BytesIO(b''))") == ""  # no prose: left out
+    assert samples.first_sentence(doc) == "Return server capabilities as a dictionary"
+    assert samples.first_sentence(">>> import io >>> read(io.BytesIO(b''))") == ""  # no prose: left out
 
 
 def test_package_sample_has_balanced_classes_of_real_functions(tmp_path):

@@ -121,13 +121,20 @@ def _conversations(n: int) -> list[dict]:
 
 
 def test_a_chat_run_learns_the_answers_and_exports_its_template(ws, tmp_path, capsys):
-    data = _write(tmp_path / "chat.jsonl", _conversations(60))
+    rows = [{"messages": c["messages"] + [{"role": "user", "content": "And times two?"},
+                                          {"role": "assistant", "content": f"It is {4 * i}."}]}
+            for i, c in enumerate(_conversations(60))]
+    long = {"messages": [{"role": "user", "content": "Tell me " + "more and " * 40},
+                         {"role": "assistant", "content": "No."}]}
+    data = _write(tmp_path / "chat.jsonl", rows + [long] * 3)
     run = tmp_path / "run"
     assert main(["train", "--task", "chat", "--data", str(data), "--out", str(run), "--vocab-size", "300",
-                 "--seq-len", "16", "--batch-size", "8", "--max-steps", "4", "--eval-every", "4", "--save-every", "4",
+                 "--seq-len", "32", "--batch-size", "8", "--max-steps", "4", "--eval-every", "4", "--save-every", "4",
                  "--device", "cpu"]) == 0
     said = capsys.readouterr()
-    assert "conversations are longer than 16 tokens" in said.out + said.err  # said, and counted in the run's statistics
+    # said, and counted in the run's statistics: the second exchange is left off, the long question left out
+    assert re.search(r"\d+ of \d+ conversations are longer than 32 tokens", said.out + said.err)
+    assert re.search(r"[123] conversations are left out: their first answer starts after 32", said.out + said.err)
     from transformers import AutoTokenizer
 
     exported = AutoTokenizer.from_pretrained(run / "model")
