@@ -236,6 +236,7 @@ class PlaygroundPanel(QWidget):
         self.outputs.setCurrentIndex(self._pages.get(self.output.name, 0))
         self.form.setVisible(streamed)
         self.chat_box.setVisible(bool(spec and spec.conversation))
+        self.open_text.setVisible(not (spec and spec.conversation))  # a turn is typed, not a file
         self.form.set_beams(bool(spec and spec.beams))
         self.colour.setVisible(streamed)
         self.legend.setVisible(self.colour.isChecked() and streamed)
