@@ -9,7 +9,6 @@ end-of-turn marker included (see data.chat_encoding); `--train-on-prompt` learns
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
@@ -29,6 +28,7 @@ from studio.core.tasks.base import (
     Task,
     TaskConfig,
 )
+from studio.core.tasks.lm import perplexity
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -188,9 +188,7 @@ class Chat(Task):
         return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORE, pad_to_multiple_of=8)
 
     def derived(self, values: dict[str, float]) -> dict[str, float]:
-        if "eval_loss" in values:
-            return {"eval_perplexity": math.exp(min(values["eval_loss"], 50.0))}
-        return {}
+        return {"eval_perplexity": perplexity(values["eval_loss"])} if "eval_loss" in values else {}
 
     # ---- using a trained model ----------------------------------------------------------------------
     def check_options(self, options: dict[str, Any]) -> None:
@@ -236,7 +234,7 @@ class Chat(Task):
             if progress is not None:
                 progress(done / len(ids))
         loss = total / max(count, 1)
-        return {"loss": loss, "perplexity": math.exp(min(loss, 50.0)), "assistant_tokens": count}
+        return {"loss": loss, "perplexity": perplexity(loss), "assistant_tokens": count}
 
 
 def conversation(row: dict[str, Any], columns: dict[str, str], index: int) -> list[dict[str, str]]:

@@ -89,9 +89,7 @@ class LanguageModelling(Task):
         return BlockCollator()
 
     def derived(self, values: dict[str, float]) -> dict[str, float]:
-        if "eval_loss" in values:
-            return {"eval_perplexity": math.exp(min(values["eval_loss"], 50.0))}
-        return {}
+        return {"eval_perplexity": perplexity(values["eval_loss"])} if "eval_loss" in values else {}
 
     def check_options(self, options: dict[str, Any]) -> None:
         sampling.Sampling.from_options(options).check()
@@ -129,7 +127,12 @@ class LanguageModelling(Task):
             if progress is not None:
                 progress(min(1.0, (start + len(batch)) / len(ids)))
         loss = total / count
-        return {"loss": loss, "perplexity": math.exp(min(loss, 50.0)), "tokens": count, "block_length": length}
+        return {"loss": loss, "perplexity": perplexity(loss), "tokens": count, "block_length": length}
+
+
+def perplexity(loss: float) -> float:
+    """exp(loss), capped where a model that has learned nothing would overflow it."""
+    return math.exp(min(loss, 50.0))
 
 
 def blocks_of(ds: Dataset, tokenizer: Any, column: str, seq_len: int, *, ordered: bool = False, offsets: bool = False,
