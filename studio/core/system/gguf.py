@@ -7,9 +7,13 @@ model folder: chat, fine-tune, inspect. The folder is written whole or not at al
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+from studio.core.control import Control
 from studio.core.errors import ModelError
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir
@@ -58,8 +62,48 @@ def import_note(path: Path, root: Path | None = None) -> str | None:
             "workspace's cache; later loads of this file are quick.")
 
 
-def imported(path: Path, root: Path | None = None) -> Path:
-    """The model folder `path` imports to, importing it the first time."""
+Progress = Callable[[float, str], None]
+
+# rough shares of an import's time: dequantizing the tensors takes most of it
+_READ, _DEQUANTIZED = 0.05, 0.85
+
+
+@contextlib.contextmanager
+def _tensor_progress(progress: Progress | None, control: Control | None) -> Iterator[None]:
+    """Report each tensor transformers dequantizes, and stop between tensors when asked.
+
+    transformers offers no hook into its GGUF loop, only a tqdm bar over the file's tensors; the bar's
+    name is swapped for the length of one import (the loop looks it up when it runs) for one that
+    reports to `progress` and checks `control`.
+    """
+    from transformers import modeling_gguf_pytorch_utils as loader
+
+    if progress is None and control is None or not hasattr(loader, "tqdm"):
+        yield
+        return
+
+    def tensors(items: Iterable[Any], **_: Any) -> Iterator[Any]:
+        items = list(items)
+        for done, item in enumerate(items):
+            if control is not None:
+                control.checkpoint()
+            if progress is not None:
+                progress(_READ + (_DEQUANTIZED - _READ) * done / max(len(items), 1),
+                         f"Dequantizing tensor {done + 1:,} of {len(items):,}…")
+            yield item
+
+    original = loader.tqdm
+    loader.tqdm = tensors
+    try:
+        yield
+    finally:
+        loader.tqdm = original
+
+
+def imported(path: Path, root: Path | None = None, progress: Progress | None = None,
+             control: Control | None = None) -> Path:
+    """The model folder `path` imports to, importing it the first time; `progress(fraction, message)`
+    hears how far the import is, and `control` may stop it (nothing is left behind)."""
     path = path.expanduser().resolve()
     if not path.is_file():
         raise ModelError(f"There is no GGUF file '{path}'; check the path.")
@@ -76,10 +120,13 @@ def imported(path: Path, root: Path | None = None) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    report = progress or (lambda fraction, message: None)
+    report(0.0, f"Reading the tokenizer of {path.name}…")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
         # dequantized to full precision: what training and every device can use
-        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+        with _tensor_progress(progress, control):
+            model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelError(f"transformers could not import '{path.name}' ({type(exc).__name__}: {exc}).") from None
     # transformers marks a model read from GGUF as quantized and refuses to save it, though its weights are
@@ -87,8 +134,12 @@ def imported(path: Path, root: Path | None = None) -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
+    if control is not None:
+        control.checkpoint()
+    report(_DEQUANTIZED, f"Writing the model folder ({folder.name})…")
     with atomic_dir(folder) as staging:
         model.save_pretrained(str(staging))
         tokenizer.save_pretrained(str(staging))
+    report(1.0, f"Imported {path.name}.")
     return folder
 

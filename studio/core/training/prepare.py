@@ -99,6 +99,11 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     note = gguf.import_note(Path(c.model)) if gguf.is_gguf(c.model) else None
     if note:
         emit(Stage("model", note))
+        # here rather than on first use, so the monitor shows how far it is and Stop stops it; one message
+        # for the whole import, so a terminal prints a line a second rather than one per tensor
+        importing = f"Importing {Path(c.model).name}..."
+        gguf.imported(Path(c.model), progress=lambda fraction, _: emit(Stage("model", importing, fraction)),
+                      control=control)
     check_model(c, task)
     rows = load_rows(c, task, cache, emit)
     columns, info, ordered, train_rows, val_rows = rows.columns, rows.info, rows.ordered, rows.train, rows.validation

@@ -91,6 +91,9 @@ class ModelPicker(QWidget):
         self.load_button.setToolTip("Load this model (in the background; the window stays usable)")
         self.busy = QProgressBar(objectName=f"{name}Busy", maximum=0, visible=False, maximumHeight=8,
                                  textVisible=False)
+        # only a GGUF import can be stopped part way (between tensors); a plain load is over in seconds
+        self.cancel_button = QPushButton("Cancel", objectName=f"{name}Cancel", clicked=self.cancel, visible=False)
+        self.cancel_button.setToolTip("Stop importing this GGUF file; nothing of it is kept")
         self.info = QLabel(self._info, objectName=f"{name}Info", wordWrap=True)
         self.info.setProperty("muted", True)
         self.error = ErrorLabel(f"{name}Error")
@@ -100,7 +103,8 @@ class ModelPicker(QWidget):
         grid.addWidget(self.combo, 1, 0)
         grid.addWidget(browse, 1, 1)
         grid.addWidget(self.load_button, 1, 2)
-        grid.addWidget(self.busy, 2, 0, 1, 3)
+        grid.addWidget(self.busy, 2, 0, 1, 2)
+        grid.addWidget(self.cancel_button, 2, 2)
         grid.addWidget(self.info, 3, 0, 1, 3)
         grid.addWidget(self.error, 4, 0, 1, 3)
 
@@ -187,19 +191,38 @@ class ModelPicker(QWidget):
 
             note = gguf.import_note(Path(source)) if gguf.is_gguf(source) else None
             if note:
-                progress(0.0, note)
+                gguf.imported(Path(source), progress=lambda fraction, step: progress(fraction, f"{note}\n{step}"),
+                              control=control)
             loaded = inference.load(source, attn_implementation=attn)
             return loaded, sum(p.numel() for p in loaded.model.parameters())
 
+        self.busy.setMaximum(0)
         self.busy.show()
         self.load_button.setEnabled(False)
         self.info.setText(f"Loading {source}…")
         self.load_started.emit()
         self._jobs.start(work, done=lambda result: self._loaded(*result, label), failed=self._failed,
-                         progress=lambda _, message: self.info.setText(message))
+                         cancelled=self._cancelled, progress=self._progress)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.busy.setMaximum(100)
+        self.busy.setValue(round(100 * fraction))
+        self.cancel_button.show()
+        self.info.setText(message)
+
+    def cancel(self) -> None:
+        self._jobs.cancel()
+        self.cancel_button.setEnabled(False)
+        self.info.setText("Stopping the import…")
+
+    def _cancelled(self) -> None:
+        self._idle()
+        self.info.setText(f"The import was cancelled; nothing of it was kept. {self._info}")
 
     def _idle(self) -> None:
         self.busy.hide()
+        self.cancel_button.hide()
+        self.cancel_button.setEnabled(True)
         self.load_button.setEnabled(True)
 
     def _loaded(self, model: Any, parameters: int, label: str) -> None:

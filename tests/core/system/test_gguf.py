@@ -96,3 +96,34 @@ def test_the_import_goes_to_the_workspace_a_command_names(tiny_gguf, tmp_path, m
     import os
 
     assert os.environ["STUDIO_WORKSPACE"] == str(tmp_path / "elsewhere")  # as it was, after the command
+
+
+def test_the_import_reports_each_tensor_and_stops_when_asked_leaving_nothing(tiny_gguf, tmp_path):
+    from transformers import modeling_gguf_pytorch_utils as loader
+
+    from studio.core.control import Control
+    from studio.core.errors import Cancelled
+
+    path, _, _ = tiny_gguf
+    bar = loader.tqdm
+    control = Control()
+    heard = []
+
+    def progress(fraction, message):
+        heard.append((fraction, message))
+        if message.startswith("Dequantizing tensor 3 "):
+            control.stop()
+
+    stopped = tmp_path / "stopped"
+    with pytest.raises(Cancelled):
+        gguf_import.imported(path, stopped, progress=progress, control=control)
+    assert loader.tqdm is bar  # the library's own bar is back
+    assert heard[-1][1].startswith("Dequantizing tensor 3 ")
+    cache = stopped / "cache" / gguf_import.FOLDER
+    assert not cache.exists() or not list(cache.iterdir())  # neither the folder nor its staging copy
+    heard.clear()
+    folder = gguf_import.imported(path, tmp_path / "whole", progress=lambda f, m: heard.append((f, m)))
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    tensors = len([m for _, m in heard if m.startswith("Dequantizing tensor")])
+    assert tensors > 3 and (folder / "config.json").is_file()

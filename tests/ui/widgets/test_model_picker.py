@@ -11,13 +11,16 @@ from tests.helpers import write_llama_gguf
 from tests.ui.helpers import TIMEOUT
 
 
+def _write_tiny_gguf(path):
+    tokenizer = train_bpe(["def add(a, b):\n    return a + b\n" * 50], 300, family="llama")
+    torch.manual_seed(0)
+    write_llama_gguf(presets.build("llama-tiny", tokenizer, "AutoModelForCausalLM"), tokenizer, path)
+
+
 def test_a_gguf_file_loads_and_the_first_import_is_announced(qtbot, ws, tmp_path):
     from studio.ui.widgets.model_picker import ModelPicker
 
-    tokenizer = train_bpe(["def add(a, b):\n    return a + b\n" * 50], 300, family="llama")
-    torch.manual_seed(0)
-    write_llama_gguf(presets.build("llama-tiny", tokenizer, "AutoModelForCausalLM"), tokenizer,
-                     tmp_path / "tiny.gguf")
+    _write_tiny_gguf(tmp_path / "tiny.gguf")
     picker = ModelPicker("picker")
     qtbot.addWidget(picker)
     said = []
@@ -28,3 +31,29 @@ def test_a_gguf_file_loads_and_the_first_import_is_announced(qtbot, ws, tmp_path
     assert picker.model is not None, picker.error.text()
     assert any(t.startswith("Importing tiny.gguf once") for t in said)
     assert picker.label == "tiny.gguf" and picker.model.model.config.model_type == "llama"
+
+
+def test_an_import_shows_its_progress_and_can_be_cancelled(qtbot, ws, tmp_path, monkeypatch):
+    import time
+
+    import gguf
+
+    from studio.core.system import gguf as gguf_import
+    from studio.ui.widgets.model_picker import ModelPicker
+
+    _write_tiny_gguf(tmp_path / "tiny.gguf")
+    slow = gguf.dequantize
+    monkeypatch.setattr(gguf, "dequantize", lambda *args: (time.sleep(0.2), slow(*args))[1])  # a big file's pace
+    picker = ModelPicker("picker")
+    qtbot.addWidget(picker)
+    picker.show()
+    picker.choose(str(tmp_path / "tiny.gguf"))
+    picker.load()
+    qtbot.waitUntil(lambda: picker.cancel_button.isVisible() and "Dequantizing" in picker.info.text(),
+                    timeout=TIMEOUT)
+    assert picker.busy.maximum() == 100 and 0 < picker.busy.value() < 100
+    picker.cancel_button.click()
+    qtbot.waitUntil(lambda: not picker.loading, timeout=TIMEOUT)
+    assert picker.model is None and picker.load_button.isEnabled() and not picker.cancel_button.isVisible()
+    assert picker.info.text().startswith("The import was cancelled")
+    assert gguf_import.import_note(tmp_path / "tiny.gguf") is not None  # not imported: asked again next time
