@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         self.train_panel.run_ended.connect(self._run_ended)
         self.train_panel.open_model.connect(self.open_model)
         self.train_panel.try_text.connect(self.try_text)
+        self.playground_panel.conversation_inspected.connect(self.inspect_conversation)
         offered: list[tuple[str, str]] = []
         for picker in self._pickers():
             picker.offered = offered
@@ -125,6 +126,10 @@ class MainWindow(QMainWindow):
     def try_text(self, run_dir: str, text: str) -> None:
         self.tabs.setCurrentWidget(self.playground_panel)
         self.playground_panel.try_text(run_dir, text)
+
+    def inspect_conversation(self, source: str, transcript: str) -> None:
+        self.tabs.setCurrentWidget(self.attention_panel)
+        self.attention_panel.open_conversation(source, transcript)
 
     # ---- status -------------------------------------------------------------------------------------
     def set_device(self, text: str, gpus: int = 0) -> None:

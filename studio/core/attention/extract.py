@@ -16,8 +16,8 @@ import numpy as np
 from studio.core.data.encoding import encode
 from studio.core.errors import ConfigError
 from studio.core.modeling import shapes
-from studio.core.system.files import atomic_write_bytes
 from studio.core.modeling.loaded import LoadedModel
+from studio.core.system.files import atomic_write_bytes
 
 _MAX_TARGET_TOKENS = 48
 
@@ -34,6 +34,17 @@ class Attention:
     encoder_attentions: np.ndarray | None = None
     decoder_attentions: np.ndarray | None = None
     cross_attentions: np.ndarray | None = None
+    # a conversation (decoder-only): each message's role, and the token its turn begins at
+    turn_roles: list[str] | None = None
+    turn_starts: np.ndarray | None = None
+
+    def turns(self) -> list[tuple[str, int, int]]:
+        """A conversation's turns as (role, first token, one past the last token); none for plain text."""
+        if self.turn_roles is None or self.turn_starts is None or self.tokens is None:
+            return []
+        ends = [*self.turn_starts[1:].tolist(), len(self.tokens)]
+        return [(role, int(start), int(end)) for role, start, end in zip(self.turn_roles, self.turn_starts, ends)
+                if end > start]
 
     @property
     def is_encoder_decoder(self) -> bool:
@@ -61,7 +72,8 @@ class Attention:
                 values = {k: npz[k] for k in npz.files if k in cls.__dataclass_fields__}
         except (OSError, ValueError) as exc:
             raise ConfigError(f"'{path}' is not a readable attention file ({exc}).") from None
-        return cls(**{k: v.tolist() if v.dtype.kind == "U" else v.astype(np.float32) for k, v in values.items()})
+        return cls(**{k: v.tolist() if v.dtype.kind == "U" else v.astype(np.float32) if v.dtype.kind == "f" else v
+                      for k, v in values.items()})
 
     def views(self) -> dict[str, tuple[np.ndarray, list[str], list[str]]]:
         """Each kind of attention as (weights [layers, heads, rows, columns], row tokens, column tokens).

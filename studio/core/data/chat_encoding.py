@@ -99,6 +99,27 @@ def _mask_by_prefixes(tokenizer: Any, messages: list[dict[str, str]], row: int) 
     return list(encoded["input_ids"]), mask
 
 
+def turn_starts(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[list[int], list[int] | None]:
+    """The conversation's token ids under the template, and the token each message's turn begins at (a
+    turn runs to the next one's start); None for the starts when the template writes earlier turns
+    differently once more follow, so no token can be said to begin a turn."""
+    import bisect
+
+    text = _render(tokenizer, messages, 0)
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    ids, token_starts = list(encoded["input_ids"]), [start for start, _ in encoded["offset_mapping"]]
+    starts = [0]
+    for i in range(1, len(messages)):
+        try:
+            before = _render(tokenizer, messages[:i], 0)
+        except DataError:
+            return ids, None
+        if not text.startswith(before):
+            return ids, None
+        starts.append(bisect.bisect_left(token_starts, len(before)))
+    return ids, starts
+
+
 def _render(tokenizer: Any, messages: list[dict[str, str]], row: int, **options: Any) -> Any:
     from jinja2 import TemplateError
 

@@ -51,6 +51,45 @@ def from_alpaca(instruction: Any, extra: Any, output: Any, row: int) -> list[Mes
     return from_prompt(prompt, output, row)
 
 
+def from_transcript(text: str) -> list[Message]:
+    """A conversation a person typed or copied: one turn per speaker, each starting with its name and a
+    colon (`System:`, `You:` or `User:`, `Assistant:`; lines without one continue the turn), or the JSON
+    of a `messages` list or row, as the Playground exports. It need not end on an answer; a turn's
+    content is not checked beyond being text."""
+    import json
+    import re
+
+    stripped = text.strip()
+    if stripped[:1] in "[{":
+        try:
+            value = json.loads(stripped)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, Mapping):
+            value = value.get("messages", value.get("conversations"))
+        if isinstance(value, list) and value:
+            return [_message(turn, 0) for turn in value]
+    speaker = re.compile(rf"^\s*({'|'.join(sorted({*_ROLE_NAMES, 'you'}, key=len, reverse=True))})\s*:\s?",
+                         re.IGNORECASE)
+    messages: list[Message] = []
+    for line in text.splitlines():
+        found = speaker.match(line)
+        if found:
+            name = found.group(1).lower()
+            messages.append({"role": "user" if name == "you" else _ROLE_NAMES[name], "content": line[found.end():]})
+        elif messages:
+            messages[-1]["content"] += "\n" + line
+        elif line.strip():
+            raise DataError("Write the conversation one turn per speaker, each starting with its name and a colon "
+                            "('System:', 'You:', 'Assistant:'), or paste its messages JSON.")
+    messages = [{**m, "content": m["content"].strip()} for m in messages]
+    if messages and messages[-1]["role"] == "assistant" and not messages[-1]["content"]:
+        messages.pop()  # "Assistant:" with nothing after it is where the answer goes, as a transcript ends
+    if not messages:
+        raise DataError("There is no conversation to look at; write at least one turn, such as 'You: hello'.")
+    return messages
+
+
 def _message(turn: Any, row: int) -> Message:
     if isinstance(turn, Mapping):
         for role_key, content_key in _KEYS:

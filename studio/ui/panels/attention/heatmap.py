@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from studio.ui.panels.attention.turn_bands import TurnBands, legend, turn_at
 from studio.ui.widgets.plot_theme import new_plot
 from studio.ui.widgets.token_text import fitted_ticks, visible
 
@@ -39,12 +40,16 @@ class Heatmap(QWidget):
         self.bar.setImageItem(self.image, insert_in=item)
         self.bar.getAxis("right").enableAutoSIPrefix(False)  # weights read as 0.25, not as 250 with a hidden "m"
         item.vb.sigResized.connect(lambda *_: self._bottom_ticks())
+        self.bands = TurnBands(item)
+        self.legend = QLabel(objectName="turnLegend", visible=False)
+        self.legend.setToolTip("The conversation's turns, marked along both axes; dashed lines where each begins")
         self.readout = QLabel(_HINT, objectName="heatmapReadout")
         self._cell: tuple[int, int] | None = None  # the cell last hovered
         self.readout.setToolTip("from token → to token: weight (rows attend, columns are attended to)")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
         layout.addWidget(self.readout)
         self.matrix = np.zeros((1, 1), np.float32)
         self.rows: list[str] = []
@@ -54,8 +59,10 @@ class Heatmap(QWidget):
         self.plot.scene().sigMouseMoved.connect(self._hover)
 
     def show_matrix(self, matrix: np.ndarray, rows: list[str], columns: list[str], title: str, log: bool,
-                    colour_map: str) -> None:
-        new_shape = matrix.shape != self.matrix.shape
+                    colour_map: str, turns: list[tuple[str, int, int]] | None = None) -> None:
+        """`turns` (role, first token, one past the last) mark a conversation's turns on both axes."""
+        turns = list(turns or [])
+        new_shape = matrix.shape != self.matrix.shape or turns != self.bands.turns
         self.matrix, self.rows, self.columns, self.log = matrix, rows, columns, log
         peak = float(matrix.max()) if matrix.size else 1.0
         if log:
@@ -79,7 +86,10 @@ class Heatmap(QWidget):
         item.titleLabel.setMinimumWidth(0)
         if new_shape:
             item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
-            item.setRange(xRange=(0, matrix.shape[1]), yRange=(0, matrix.shape[0]), padding=0)
+            room = self.bands.show(turns, matrix.shape[0])
+            self.legend.setText(legend(turns))
+            self.legend.setVisible(bool(turns))
+            item.setRange(xRange=(-room, matrix.shape[1]), yRange=(-room, matrix.shape[0]), padding=0)
         self._bottom_ticks()
         self._read_out()
         # The view sizes the plot only when the view itself is resized, never below the plot's minimum at
@@ -109,8 +119,13 @@ class Heatmap(QWidget):
             self._read_out()
 
     def describe(self, row: int, column: int) -> str:
-        return (f"{visible(self.rows[row])} [{row}] → {visible(self.columns[column])} [{column}]: "
-                f"{self.matrix[row, column]:.4f}")
+        turns = self.bands.turns
+
+        def where(token: int) -> str:
+            return f" ({turn_at(turns, token)})" if turns else ""
+
+        return (f"{visible(self.rows[row])} [{row}]{where(row)} → {visible(self.columns[column])} [{column}]"
+                f"{where(column)}: {self.matrix[row, column]:.4f}")
 
 
 _HINT = "Hover the map to read a weight."

@@ -7,7 +7,6 @@ background job; switching layer or head only slices arrays already in memory.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSlider,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -37,6 +35,7 @@ from studio.ui.panels.attention.attribution_view import AttributionView
 from studio.ui.panels.attention.exports import ExportActions
 from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
 from studio.ui.panels.attention.heatmap import COLOUR_MAPS, Heatmap
+from studio.ui.panels.attention.probe_steps import ProbeSteps
 from studio.ui.panels.attention.token_strip import TokenFocus
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
@@ -56,7 +55,6 @@ class AttentionPanel(ExportActions, QWidget):
         self._combined: dict[tuple[str, str], np.ndarray] = {}
         self.attention: Any = None
         self.source_title = ""  # " · training step N" while a recorded probe is shown
-        self.probes: list[tuple[int, Path]] = []
         self._jobs = Latest(self, cancel_previous=True)
         self.heatmap: Heatmap | None = None
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -78,6 +76,12 @@ class AttentionPanel(ExportActions, QWidget):
         self.text.setPlaceholderText("The text to look at (up to the model's length).")
         self.text.setMaximumHeight(110)
         layout.addWidget(self.text)
+        self.as_conversation = QCheckBox("A conversation, under the model's chat template",
+                                         objectName="conversationCheck", visible=False)
+        self.as_conversation.setToolTip("Read the text as turns ('System:', 'You:', 'Assistant:' lines, or messages "
+                                        "JSON); ending on your turn, the model answers it. The map marks each turn.")
+        self.as_conversation.toggled.connect(self._placeholder)
+        layout.addWidget(self.as_conversation)
         self.target_label = QLabel("<b>Target</b> (decoder side)")
         self.target = QPlainTextEdit(objectName="attentionTarget")
         self.target.setPlaceholderText("Empty: the model writes its own answer (greedy) and that is shown.")
@@ -125,17 +129,9 @@ class AttentionPanel(ExportActions, QWidget):
         form.addRow("Sort heads by", self.sort)
         form.addRow("Dim heads below", self.threshold)
         layout.addWidget(self.view_box)
-        self.probe_box = QWidget(objectName="probeBox", visible=False)
-        probe_layout = QVBoxLayout(self.probe_box)
-        probe_layout.setContentsMargins(0, 0, 0, 0)
-        self.probe_label = QLabel(objectName="probeLabel", wordWrap=True)
-        self.probe_slider = QSlider(Qt.Orientation.Horizontal, objectName="probeSlider")
-        self.probe_slider.setToolTip("The run recorded its probe text's attention at these training steps; "
-                                     "slide to watch the heads form")
-        self.probe_slider.valueChanged.connect(self.show_probe)
-        probe_layout.addWidget(QLabel("<b>During training</b>"))
-        probe_layout.addWidget(self.probe_slider)
-        probe_layout.addWidget(self.probe_label)
+        self.probe_box = ProbeSteps()
+        self.probe_slider, self.probe_label = self.probe_box.slider, self.probe_box.label
+        self.probe_box.chosen.connect(self.show_probe)
         layout.addWidget(self.probe_box)
         exports = QHBoxLayout()
         for label, name, slot, tip in (("PNG", "exportPngButton", self.choose_png, "Save the map as shown"),
@@ -197,6 +193,10 @@ class AttentionPanel(ExportActions, QWidget):
     def _model_loaded(self, model: Any) -> None:
         self._build_views()  # now, while the person types, so the first map appears without this cost
         seq2seq = model.model.config.is_encoder_decoder
+        chats = not seq2seq and bool(getattr(model.tokenizer, "chat_template", None))
+        self.as_conversation.setVisible(chats)
+        if not chats:
+            self.as_conversation.setChecked(False)
         self.target_label.setVisible(seq2seq)
         self.target.setVisible(seq2seq)
         explained = model.task.attributable  # its prediction can be traced back to the input's tokens
@@ -204,27 +204,9 @@ class AttentionPanel(ExportActions, QWidget):
         if explained:
             self.attribution.set_model(model)
             self.bottom.setCurrentIndex(1)
-        self.probes = []
-        if self.refresh_probes():
-            self.probe_slider.blockSignals(True)
-            self.probe_slider.setValue(len(self.probes) - 1)
-            self.probe_slider.blockSignals(False)
-            self.show_probe(len(self.probes) - 1)  # something to look at at once: the probe at its last step
-
-    def refresh_probes(self) -> bool:
-        """Re-read the loaded model's run for recorded probe steps (a running run keeps adding them)."""
-        from studio.core.attention import probe as attention_probe
-
-        model = self.picker.model
-        run = attention_probe.run_of(model.source) if model is not None else None
-        found = attention_probe.recorded(run) if run else []
-        if found != self.probes:
-            self.probes = found
-            self.probe_slider.blockSignals(True)
-            self.probe_slider.setRange(0, max(0, len(found) - 1))
-            self.probe_slider.blockSignals(False)
-        self.probe_box.setVisible(bool(found))
-        return bool(found)
+        if self.probe_box.refresh(model.source):
+            self.probe_box.go_to_last()
+            self.show_probe(len(self.probe_box.steps) - 1)  # something to look at at once: the last step
 
     @property
     def pickers(self) -> list[Any]:
@@ -235,8 +217,27 @@ class AttentionPanel(ExportActions, QWidget):
         self.picker.choose(source)
         self.picker.load()
 
+    def open_conversation(self, source: str, transcript: str) -> None:
+        """Show a Playground chat's attention: its model (loaded here unless it is already) and its turns."""
+        self.text.setPlainText(transcript)
+        self.as_conversation.setChecked(True)
+        if self.picker.model is not None and self.picker.model.source == source:
+            self.extract()
+            return
+        self.picker.loaded.connect(self._extract_once)
+        self.open_model(source)
+
+    def _extract_once(self, _: Any) -> None:
+        self.picker.loaded.disconnect(self._extract_once)
+        self.extract()
+
+    def _placeholder(self, conversation: bool) -> None:
+        self.text.setPlaceholderText("You: What is a list?\nAssistant: An ordered collection.\nYou: And a tuple?"
+                                     if conversation else "The text to look at (up to the model's length).")
+
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
-        self.refresh_probes()  # coming back from the Train panel: the steps recorded meanwhile are there
+        model = self.picker.model
+        self.probe_box.refresh(model.source if model is not None else None)  # coming back from the Train panel: the steps recorded meanwhile are there
         super().showEvent(event)
 
     def extract(self) -> None:
@@ -246,12 +247,18 @@ class AttentionPanel(ExportActions, QWidget):
             self.error.show_message("Load a model first: pick it above and press Load.")
             return
         text, target = self.text.toPlainText(), self.target.toPlainText()
+        conversation = self.as_conversation.isChecked() and self.as_conversation.isVisible()
 
         def work(progress: Any, control: Any) -> Any:
+            from studio.core.attention import conversation as turns
             from studio.core.attention import extract as attention
             from studio.core.attention import stats as attention_stats
+            from studio.core.data.conversations import from_transcript
 
-            att = attention.extract(model, text, target if model.model.config.is_encoder_decoder else None)
+            if conversation:
+                att = turns.extract(model, from_transcript(text))
+            else:
+                att = attention.extract(model, text, target if model.model.config.is_encoder_decoder else None)
             induction = attention_stats.induction(model.model, model.tokenizer)
             return att, attention_stats.summarise(att, induction)
 
@@ -296,7 +303,7 @@ class AttentionPanel(ExportActions, QWidget):
         """Show the probe's attention at the `index`-th recorded step, keeping the layer and head chosen."""
         from studio.core.attention import probe as attention_probe
 
-        step, path = self.probes[index]
+        step, path = self.probe_box.steps[index]
         try:
             att = attention_probe.load(path)
         except StudioError as exc:
@@ -304,8 +311,7 @@ class AttentionPanel(ExportActions, QWidget):
             return
         if not self.text.toPlainText().strip():
             self.text.setPlainText("".join(att.views()[next(iter(att.views()))][1]))  # the probe, to re-extract
-        self.probe_label.setText(f"Step {step:,} of {self.probes[-1][0]:,}: the run's probe text, "
-                                 f"{len(self.probes)} recorded steps. Slide to watch the heads form.")
+        self.probe_box.describe(index)
         from studio.core.attention.stats import summarise
 
         self._extracted(att, summarise(att, None), f" · training step {step:,}")
@@ -365,26 +371,20 @@ class AttentionPanel(ExportActions, QWidget):
         current = self.current_kind()
         if current is None or self.heatmap is None:
             return
+        from studio.core.attention.selection import without_tokens
+
         matrix, rows, columns = self.current_matrix(), current["rows"], current["columns"]
-        if self.hide_special.isChecked():
-            matrix, rows, columns = self._without_specials(matrix, rows, columns)
+        turns = self.attention.turns() if self.kind.currentData() == "self" else []
+        if self.hide_special.isChecked() and self.picker.model is not None:
+            matrix, rows, columns, turns = without_tokens(matrix, rows, columns,
+                                                          set(self.picker.model.tokenizer.all_special_tokens), turns)
         where = f"layer {self.layer.value()} · {self.head.currentText()}"
         title = f"{self._kind_title(self.kind.currentData())} · {where}"
         self.heatmap.show_matrix(matrix, rows, columns, title + self.source_title, self.log.isChecked(),
-                                 self.colour_map.currentText())
+                                 self.colour_map.currentText(), turns)
         self.focus.set_matrix(matrix, rows, columns)
         if self.kind.currentData() == "self":
             self.attribution.set_attention(matrix, rows, where)
-
-    def _without_specials(self, matrix: np.ndarray, rows: list[str], columns: list[str]
-                          ) -> tuple[np.ndarray, list[str], list[str]]:
-        specials = set(self.picker.model.tokenizer.all_special_tokens) if self.picker.model is not None else set()
-        keep_rows = [i for i, t in enumerate(rows) if t not in specials]
-        keep_columns = [i for i, t in enumerate(columns) if t not in specials]
-        if not keep_rows or not keep_columns:
-            return matrix, rows, columns
-        return (matrix[np.ix_(keep_rows, keep_columns)], [rows[i] for i in keep_rows],
-                [columns[i] for i in keep_columns])
 
     def redraw_grid(self, *_: Any) -> None:
         current = self.current_kind()

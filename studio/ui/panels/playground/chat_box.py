@@ -19,13 +19,14 @@ _PREVIEW_CHARS = 50
 
 class ChatBox(QGroupBox):
     """`regenerate`, `clear`, `export` when their buttons are pressed; `back_to(question)` when an earlier
-    question is chosen to edit; `template_toggled(on)`."""
+    question is chosen to edit; `template_toggled(on)`; `inspect` to see the conversation's attention."""
 
     regenerate = Signal()
     clear = Signal()
     export = Signal()
     back_to = Signal(int)
     template_toggled = Signal(bool)
+    inspect = Signal()
 
     def __init__(self) -> None:
         super().__init__("Conversation", objectName="chatBox")
@@ -47,11 +48,15 @@ class ChatBox(QGroupBox):
         self.save = QPushButton("Export JSONL…", objectName="exportChatButton")
         self.save.setToolTip("Save this session's conversations as messages JSON Lines, the format chat training "
                              "reads")
-        for button, signal in ((self.again, self.regenerate), (self.forget, self.clear), (self.save, self.export)):
+        self.attention = QPushButton("Attention…", objectName="chatAttentionButton")
+        self.attention.setToolTip("Look at this conversation in the Attention panel: which earlier turn each token "
+                                  "of an answer attends to (a question not yet sent is answered there)")
+        for button, signal in ((self.again, self.regenerate), (self.forget, self.clear), (self.save, self.export),
+                               (self.attention, self.inspect)):
             button.clicked.connect(signal.emit)  # a signal given as clicked= is called, not emitted
         self.questions: list[str] = []
         buttons = QHBoxLayout()
-        for button in (self.again, self.edit, self.forget, self.save):
+        for button in (self.again, self.edit, self.forget, self.save, self.attention):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.system)

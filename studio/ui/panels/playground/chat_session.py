@@ -26,6 +26,7 @@ class ChatSession:
         box.export.connect(self.choose_export)
         box.back_to.connect(self.back_to)
         box.template_toggled.connect(lambda _on: self.show())
+        box.inspect.connect(self.inspect)
 
     def shown(self, i: int, pending: str | None) -> str:
         """What column `i` shows before its answer: the transcript, or the text the model reads."""
@@ -99,6 +100,17 @@ class ChatSession:
             if not self.panel.columns[i].running:
                 self.panel.columns[i].show_text(self.shown(i, None))
         self.box.show_questions(self.chats[self.panel.active[0]].questions())
+
+    def inspect(self) -> None:
+        """Hand the first column's conversation, with a question typed but not sent, to the Attention panel."""
+        i = self.panel.active[0]
+        model, pending = self.panel.pickers[i].model, self.panel.prompt.toPlainText().strip() or None
+        self.chats[i].system = self.box.system_prompt()
+        if model is None or not (self.chats[i].turns or pending):
+            self.panel.run_error.show_message("Chat with the model first (or type a question): the Attention panel "
+                                              "shows the conversation and the model's answer.")
+            return
+        self.panel.conversation_inspected.emit(model.source, self.chats[i].transcript(pending))
 
     def choose_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.panel, "Export conversations", "conversations.jsonl",

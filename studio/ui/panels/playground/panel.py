@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -46,6 +46,10 @@ _TYPING_PAUSE_MS = 250  # a classifier answers this long after the last keystrok
 
 
 class PlaygroundPanel(QWidget):
+    """`conversation_inspected(model source, transcript)` asks for a chat's attention."""
+
+    conversation_inspected = Signal(str, str)
+
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("playgroundPanel")

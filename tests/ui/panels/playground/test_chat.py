@@ -74,3 +74,32 @@ def test_two_models_answer_the_same_turns_and_the_chats_export(panel, qtbot, cha
     assert len(rows) == 4 and all(r["messages"][-1]["role"] == "assistant" for r in rows)
     assert "Exported 4 conversations" in panel.mode_label.text()
     QApplication.processEvents()
+
+
+def test_a_chat_opens_in_the_attention_panel_with_its_turns_marked(panel, qtbot, window):
+    attention = window.attention_panel
+    panel.chat_box.attention.click()
+    assert "Chat with the model first" in panel.run_error.text() and window.tabs.currentWidget() is panel
+    panel.chat_box.system.setPlainText("Be brief.")
+    _send(qtbot, panel, "What does len do?")
+    panel.prompt.setPlainText("And abs?")  # typed, not sent: the Attention panel has the model answer it
+    panel.chat_box.attention.click()
+    assert window.tabs.currentWidget() is attention
+    qtbot.waitUntil(lambda: attention.attention is not None and not attention.extracting, timeout=TIMEOUT)
+    assert attention.error.isHidden(), attention.error.text()
+    assert attention.as_conversation.isChecked() and attention.as_conversation.isVisible()
+    roles = [role for role, _, _ in attention.attention.turns()]
+    assert roles == ["system", "user", "assistant", "user", "assistant"]
+    heatmap = attention.heatmap
+    assert heatmap.bands.turns == attention.attention.turns() and not heatmap.legend.isHidden()
+    assert "assistant" in heatmap.legend.text() and "system" in heatmap.legend.text()
+    row = attention.attention.turns()[-1][1] + 1  # a token of the model's answer
+    assert heatmap.describe(row, 0).split("→")[0].rstrip(": ").endswith("(turn 5, assistant)")
+    assert "(turn 1, system)" in heatmap.describe(row, 0)
+    attention.hide_special.setChecked(True)  # the bands follow the tokens kept
+    assert [role for role, _, _ in heatmap.bands.turns] == roles
+    assert heatmap.bands.turns[-1][2] == heatmap.matrix.shape[0]
+    attention.as_conversation.setChecked(False)  # the same text read as plain text: no turns
+    attention.extract_button.click()
+    qtbot.waitUntil(lambda: not attention.extracting, timeout=TIMEOUT)
+    assert attention.attention.turns() == [] and heatmap.legend.isHidden()
