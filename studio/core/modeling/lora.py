@@ -59,6 +59,17 @@ def save_model_config(model: Any, folder: str | Path) -> None:
     base.config.save_pretrained(str(folder))
 
 
+def vocabulary_size(folder: str | Path) -> int | None:
+    """The vocabulary the adapted model had (see `save_model_config`): larger than its base's when training
+    added tokens, which the base must grow by before the adapter fits it."""
+    try:
+        config = json.loads((Path(folder).expanduser() / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    size = config.get("vocab_size") or config.get("text_config", {}).get("vocab_size")
+    return size if isinstance(size, int) else None
+
+
 def head_settings(folder: str | Path, auto: str) -> dict[str, Any]:
     """The labels saved beside an adapter (see `save_model_config`) when it was trained with the head that
     `auto` (an auto class name) builds; empty otherwise (every config carries two placeholder labels)."""
@@ -95,10 +106,11 @@ _TARGETS_PEFT_LACKS = {"phi3": ["qkv_proj"]}
 
 
 def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target_text: str,
-         task_type: str | None, fresh: list[str] | tuple[str, ...] = ()) -> Any:
+         task_type: str | None, fresh: list[str] | tuple[str, ...] = (), new_tokens: list[int] | None = None) -> Any:
     """`model` with LoRA adapters on its target layers. The task's head stays fully trainable: peft keeps the
     heads it knows for `task_type`, and the modules of `fresh` (weights the checkpoint lacked) are kept too,
-    since a head that starts from random values must learn whole."""
+    since a head that starts from random values must learn whole. So do the embeddings of `new_tokens`
+    (a chat template's markers the vocabulary lacked): frozen, they would stay the random rows they began as."""
     from peft import LoraConfig, get_peft_model
 
     chosen = targets(target_text) or _TARGETS_PEFT_LACKS.get(model.config.model_type)
@@ -108,7 +120,7 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
                           f"layers are {', '.join(known)} (or use --lora-targets {ALL_LINEAR}).")
     heads = sorted({name.rsplit(".", 1)[0] for name in fresh if "." in name}) or None
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=chosen, task_type=task_type,
-                        modules_to_save=heads,
+                        modules_to_save=heads, trainable_token_indices=list(new_tokens or []) or None,
                         fan_in_fan_out=model.config.model_type == "gpt2")  # GPT-2 stores its linears transposed
     try:
         with _peft_quietly():
@@ -152,6 +164,9 @@ def load_adapter(base: PreTrainedModel, adapter_dir: str | Path) -> Any:
     """`base` with the adapter in `adapter_dir` applied, unmerged (so it can be switched off or compared)."""
     from peft import PeftModel
 
+    size = vocabulary_size(adapter_dir)
+    if size and size > base.get_input_embeddings().num_embeddings:
+        base.resize_token_embeddings(size, mean_resizing=False)  # the adapter holds the grown rows' values
     with _peft_quietly():
         return PeftModel.from_pretrained(base, str(Path(adapter_dir).expanduser()))
 

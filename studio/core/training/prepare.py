@@ -169,7 +169,9 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
     limit = loading.max_positions(model.config)
     if limit and c.seq_len > limit:
         raise ConfigError(f"{c.model} reads at most {limit} tokens at a time; lower --seq-len to {limit} or less.")
-    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+    rows = model.get_input_embeddings().num_embeddings
+    added = list(range(rows, len(tokenizer)))  # tokens the checkpoint has no embedding for (a template's markers)
+    if added:
         model.resize_token_embeddings(len(tokenizer))
     if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
         model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
@@ -178,8 +180,9 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
     if c.qlora:
         model = lora.prepare_quantized(model, c.gradient_checkpointing)
     if c.lora:
-        model = lora.wrap(model, **c.adapters(), fresh=fresh)
+        model = lora.wrap(model, **c.adapters(), fresh=fresh, new_tokens=added)
         total, trainable = lora.parameter_counts(model)
-        notes.append(f"LoRA: {trainable:,} of {total:,} parameters train ({trainable / total:.2%}); the rest keep "
-                     f"the values {c.model} has.")
+        also = f", the {len(added)} new tokens' embeddings among them" if added else ""
+        notes.append(f"LoRA: {trainable:,} of {total:,} parameters train ({trainable / total:.2%}{also}); the rest "
+                     f"keep the values {c.model} has.")
     return model, notes

@@ -246,3 +246,28 @@ def test_the_built_in_sample_asks_three_kinds_of_question():
     assert any(" comes from the " in a for a in answers) and any(a.endswith(")") for a in answers)
     assert any(r["messages"][0]["role"] == "system" for r in rows)
     assert any(len(r["messages"]) >= 6 for r in rows)
+
+
+def test_lora_on_a_base_without_the_markers_trains_their_embeddings_and_the_adapter_loads(plain_model, ws, tmp_path,
+                                                                                          capsys):
+    import torch
+    from safetensors import safe_open
+
+    from studio.core.tasks import loaded as inference
+
+    data = _write(tmp_path / "chat.jsonl", _conversations(40))
+    run = tmp_path / "run"
+    assert main(["train", "--task", "chat", "--model", str(plain_model), "--chat-template", "chatml", "--lora",
+                 "--data", str(data), "--out", str(run), "--seq-len", "48", "--batch-size", "8", "--max-steps", "3",
+                 "--eval-every", "3", "--save-every", "3", "--device", "cpu"]) == 0
+    said = capsys.readouterr()
+    assert "the 2 new tokens' embeddings among them" in said.out + said.err
+    with safe_open(str(run / "adapter" / "adapter_model.safetensors"), "pt") as weights:
+        deltas = [k for k in weights.keys() if k.endswith("trainable_tokens_delta")]
+        assert deltas and all(weights.get_slice(k).get_shape()[0] == 2 for k in deltas)
+    merged, adapter = (inference.load(str(run / where)) for where in ("model", "adapter"))
+    assert len(adapter.tokenizer) == len(merged.tokenizer) == merged.model.get_input_embeddings().num_embeddings
+    ids = torch.tensor([adapter.tokenizer.apply_chat_template(CONVERSATION[1:3], tokenize=True, return_dict=True)
+                        ["input_ids"]])
+    with torch.no_grad():
+        assert torch.allclose(merged.model(ids).logits, adapter.model(ids).logits, atol=1e-5)
