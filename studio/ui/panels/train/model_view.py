@@ -7,6 +7,7 @@ for the task (an MLM run for classification or tagging, not a summarizer for MLM
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -44,13 +45,15 @@ class ModelChoice(QWidget):
         self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
                                         checked=True)
         self.kind_run = QRadioButton("Continue from a run (its weights and tokenizer)", objectName="modelKindRun")
-        self.kind_local = QRadioButton("Local model folder", objectName="modelKindLocal")
+        self.kind_local = QRadioButton("Local model folder or GGUF file", objectName="modelKindLocal")
         self.kind_hub = QRadioButton("Hugging Face Hub id (needs a network the first time)", objectName="modelKindHub")
         self.preset = QComboBox(objectName="modelPreset", toolTip="Small architectures of four families")
         self.run = QComboBox(objectName="modelRun", toolTip="A run in the workspace: its final model, or its latest "
                                                             "checkpoint while it has none")
-        self.local = QLineEdit(objectName="modelLocal", placeholderText="a folder written by save_pretrained")
-        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse, toolTip="Choose a model folder")
+        self.local = QLineEdit(objectName="modelLocal",
+                               placeholderText="a folder written by save_pretrained, or a .gguf file (imported once)")
+        browse = QPushButton("Browse…", objectName="modelBrowse", clicked=self._browse,
+                             toolTip="Choose a model folder (by its config.json) or a GGUF file")
         local_row = QHBoxLayout()
         local_row.addWidget(self.local, 1)
         local_row.addWidget(browse)
@@ -123,9 +126,11 @@ class ModelChoice(QWidget):
         self.changed.emit()
 
     def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        # one dialog for both, as in the model pickers: a folder is chosen by its config.json
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a model: a folder's config.json, or a GGUF file", "",
+                                              "Models (config.json *.gguf);;All files (*)")
         if path:
-            self.local.setText(path)
+            self.local.setText(str(Path(path).parent) if Path(path).name == "config.json" else path)
             self._choose(self.kind_local)
 
 

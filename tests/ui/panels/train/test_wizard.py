@@ -59,3 +59,16 @@ def test_a_file_setting_is_typed_or_chosen(window, tmp_path, monkeypatch):
     box = wizard.field("sample_prompts").widget
     box.findChild(QAction, "samplePromptsBrowse").trigger()
     assert box.text() == str(chosen) and wizard.field("sample_prompts").value() == str(chosen)
+
+
+def test_the_model_page_takes_a_gguf_file_or_a_folder_by_its_config(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    wizard = window.train_panel.wizard
+    page = wizard.model
+    for chosen, expected in ((tmp_path / "SmolLM2.Q4_1.gguf", str(tmp_path / "SmolLM2.Q4_1.gguf")),
+                             (tmp_path / "folder" / "config.json", str(tmp_path / "folder"))):
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, c=chosen, **kw: (str(c), ""))
+        page.findChild(QPushButton, "modelBrowse").click()
+        assert page.kind_local.isChecked() and page.local.text() == expected
+        assert wizard.config().model == expected
