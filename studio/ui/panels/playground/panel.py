@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,11 +36,11 @@ from studio.ui.panels.playground.chat_box import ChatBox
 from studio.ui.panels.playground.chat_session import ChatSession
 from studio.ui.panels.playground.history import History
 from studio.ui.panels.playground.output_column import OutputColumn
+from studio.ui.panels.playground.output_pages import output_pages
 from studio.ui.panels.playground.sampling_form import SamplingForm
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
 
-_MAX_TEXT_FILE = 2 * 2**20
 _TYPING_PAUSE_MS = 250  # a classifier answers this long after the last keystroke
 
 
@@ -151,23 +150,7 @@ class PlaygroundPanel(QWidget):
         top_layout.addWidget(self.prompt, 1)
         top_layout.addWidget(self.run_error)
         top_layout.addLayout(buttons)
-        streams = QSplitter(Qt.Orientation.Horizontal, objectName="outputsSplitter")
-        for column in self.columns:
-            streams.addWidget(column)
-        self.outputs = QStackedWidget(objectName="outputsStack")
-        self.outputs.addWidget(streams)
-        self._pages: dict[str, int] = {}
-        for kind, answers in self.answers.items():
-            side_by_side = QSplitter(Qt.Orientation.Horizontal, objectName=f"{kind}Splitter")
-            for column in answers:
-                side_by_side.addWidget(column)
-            kind_page: QWidget = side_by_side
-            if views.view_of(self._kind(kind)).batch:  # one batch table, under the kind that answers lines
-                kind_page = QSplitter(Qt.Orientation.Vertical, objectName=f"{kind}Page")
-                kind_page.addWidget(side_by_side)
-                kind_page.addWidget(self.batch)
-                kind_page.setSizes([200, 220])
-            self._pages[kind] = self.outputs.addWidget(kind_page)
+        self.outputs, self._pages = output_pages(self.columns, self.answers, self.batch)
         self.history.reuse.connect(lambda entry: self.prompt.setPlainText(entry.prompt))
         vertical = QSplitter(Qt.Orientation.Vertical)
         for widget in (top, self.outputs, self.history):
@@ -192,10 +175,6 @@ class PlaygroundPanel(QWidget):
     def output(self) -> outputs.OutputKind:
         """What the first model gives (text before a model is loaded)."""
         return self.task.output if self.task is not None else outputs.TEXT
-
-    @staticmethod
-    def _kind(name: str) -> outputs.OutputKind:
-        return next(k for k in views.kinds() if k.name == name)
 
     @property
     def mode(self) -> str:
@@ -425,16 +404,10 @@ class PlaygroundPanel(QWidget):
             self.open_text_file(Path(path))
 
     def open_text_file(self, path: Path) -> None:
+        from studio.core.playground import text_file
+
         self.run_error.clear_message()
         try:
-            if path.stat().st_size > _MAX_TEXT_FILE:
-                raise ConfigError(f"'{path.name}' is larger than 2 MB; a model reads a few thousand characters "
-                                  "at most, so open a shorter file or paste a part of it.")
-            self.prompt.setPlainText(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            self.run_error.show_message(f"'{path.name}' is not UTF-8 text; open a plain text file.")
-        except OSError as exc:
-            self.run_error.show_message(f"Cannot read '{path.name}' ({exc.strerror}).")
+            self.prompt.setPlainText(text_file.read(path))
         except ConfigError as exc:
             self.run_error.show_message(str(exc))
-
