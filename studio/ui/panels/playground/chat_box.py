@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QMenu,
     QPlainTextEdit,
     QPushButton,
@@ -55,9 +55,9 @@ class ChatBox(QGroupBox):
                                (self.attention, self.inspect)):
             button.clicked.connect(signal.emit)  # a signal given as clicked= is called, not emitted
         self.questions: list[str] = []
-        buttons = QHBoxLayout()
-        for button in (self.again, self.edit, self.forget, self.save, self.attention):
-            buttons.addWidget(button)
+        buttons = QGridLayout()  # two rows: in one, five buttons widened the side panel past a 1200-wide window
+        for i, button in enumerate((self.again, self.edit, self.forget, self.save, self.attention)):
+            buttons.addWidget(button, i // 3, i % 3)
         layout = QVBoxLayout(self)
         layout.addWidget(self.system)
         layout.addWidget(self.template)
