@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import ConfigError
+from studio.core.modeling.loaded import LoadedModel
 from studio.core.system.files import atomic_write_text
 
 _SPEAKERS = {"system": "System", "user": "You", "assistant": "Assistant"}
@@ -54,6 +55,21 @@ class Conversation:
 
     def row(self) -> dict[str, Any]:
         return {"messages": self.messages()}
+
+
+ANSWER_TOKENS = 48  # the answer the model writes to a conversation handed over ending on the person's turn
+
+
+def answered_by(loaded: LoadedModel, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`messages` with the model's greedy answer added when they end on the person's turn, so the answer
+    can be looked at (in the Attention panel) against the turns it answers."""
+    from studio.core.playground import generation
+    from studio.core.playground.sampling import Sampling
+
+    if not messages or messages[-1]["role"] == "assistant":
+        return messages
+    answer = generation.chat(loaded, messages, Sampling(max_new_tokens=ANSWER_TOKENS, greedy=True))
+    return [*messages, {"role": "assistant", "content": answer.text.strip()}]
 
 
 def export_jsonl(conversations: list[Conversation], path: Path) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,8 @@ def import_note(path: Path, root: Path | None = None) -> str | None:
 
 Progress = Callable[[float, str], None]
 
+# one import at a time swaps the bar: two at once would restore each other's
+_SWAP = threading.Lock()
 # rough shares of an import's time: dequantizing the tensors takes most of it
 _READ, _DEQUANTIZED = 0.05, 0.85
 
@@ -92,12 +95,13 @@ def _tensor_progress(progress: Progress | None, control: Control | None) -> Iter
                          f"Dequantizing tensor {done + 1:,} of {len(items):,}…")
             yield item
 
-    original = loader.tqdm
-    loader.tqdm = tensors
-    try:
-        yield
-    finally:
-        loader.tqdm = original
+    with _SWAP:
+        original = loader.tqdm
+        loader.tqdm = tensors
+        try:
+            yield
+        finally:
+            loader.tqdm = original
 
 
 def imported(path: Path, root: Path | None = None, progress: Progress | None = None,

@@ -15,6 +15,7 @@ from studio.core.data import chat_encoding
 from studio.core.data.conversations import from_transcript
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.playground import generation
+from studio.core.playground.conversation import ANSWER_TOKENS, answered_by
 from studio.core.playground.sampling import Sampling
 from studio.core.tasks import loaded as inference
 
@@ -50,8 +51,9 @@ def test_each_turn_begins_where_the_template_writes_it(chat):
 
 def test_ending_on_the_persons_turn_the_model_answers_first(chat):
     asked = MESSAGES[:4]
-    answer = generation.chat(chat, asked, Sampling(max_new_tokens=turns.ANSWER_TOKENS, greedy=True)).text.strip()
-    att = turns.extract(chat, asked)
+    answer = generation.chat(chat, asked, Sampling(max_new_tokens=ANSWER_TOKENS, greedy=True)).text.strip()
+    assert answered_by(chat, MESSAGES) == MESSAGES  # answered already
+    att = turns.extract(chat, answered_by(chat, asked))
     assert [role for role, _, _ in att.turns()] == ["system", "user", "assistant", "user", "assistant"]
     written = chat.tokenizer.apply_chat_template(asked + [{"role": "assistant", "content": answer}], tokenize=False)
     assert "".join(att.tokens) == written
@@ -89,7 +91,7 @@ def test_what_cannot_be_read_as_a_conversation_says_why(chat, lm_run):
         {"role": "system", "content": "brief"}, {"role": "user", "content": "hi\nthere"}]
     assert from_transcript('{"messages": [{"role": "user", "content": "hi"}]}') == [{"role": "user", "content": "hi"}]
     plain = inference.load(str(lm_run), attn_implementation="eager")
-    with pytest.raises(ModelError, match="no chat template"):
+    with pytest.raises(ModelError, match="no chat template, so its text cannot be read as a conversation"):
         turns.extract(plain, MESSAGES[:2])
     with pytest.raises(ConfigError, match="no conversation"):
         turns.extract(chat, [])

@@ -254,9 +254,10 @@ class AttentionPanel(ExportActions, QWidget):
             from studio.core.attention import extract as attention
             from studio.core.attention import stats as attention_stats
             from studio.core.data.conversations import from_transcript
+            from studio.core.playground.conversation import answered_by
 
             if conversation:
-                att = turns.extract(model, from_transcript(text))
+                att = turns.extract(model, answered_by(model, from_transcript(text)))
             else:
                 att = attention.extract(model, text, target if model.model.config.is_encoder_decoder else None)
             induction = attention_stats.induction(model.model, model.tokenizer)
