@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from studio.core.attention.extract import Attention, forward
+from studio.core.attention.extract import Attention, forward, require_eager
 from studio.core.data import chat_encoding
 from studio.core.errors import ConfigError, ModelError
 from studio.core.modeling.loaded import LoadedModel
@@ -14,8 +14,7 @@ from studio.core.modeling.loaded import LoadedModel
 
 def extract(loaded: LoadedModel, messages: list[dict[str, str]]) -> Attention:
     """Every layer's and head's attention over the rendered conversation, with its turns."""
-    if loaded.model.config._attn_implementation != "eager":
-        raise ConfigError("Attention weights need a model loaded with attn_implementation='eager'.")
+    require_eager(loaded)
     if loaded.model.config.is_encoder_decoder or not getattr(loaded.tokenizer, "chat_template", None):
         raise ModelError(f"'{loaded.source}' has no chat template, so its text cannot be read as a conversation; "
                          "untick the conversation box to look at it as plain text.")

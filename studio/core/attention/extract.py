@@ -98,6 +98,11 @@ def _token_strings(tokenizer: Any, ids: list[int]) -> list[str]:
     return [tokenizer.decode([i], skip_special_tokens=False) for i in ids]
 
 
+def require_eager(loaded: LoadedModel) -> None:
+    if loaded.model.config._attn_implementation != "eager":
+        raise ConfigError("Attention weights need a model loaded with attn_implementation='eager'.")
+
+
 def forward(model: Any, tokenizer: Any, ids: list[int], decoder_ids: list[int] | None = None) -> Attention:
     """One forward pass of an eager-attention model over `ids` (and `decoder_ids` for encoder-decoders)."""
     import torch
@@ -122,8 +127,7 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     """
     import torch
 
-    if loaded.model.config._attn_implementation != "eager":
-        raise ConfigError("Attention weights need a model loaded with attn_implementation='eager'.")
+    require_eager(loaded)
     if not text.strip():
         raise ConfigError("There is no text to look at; give --text with a few words in it.")
     tok, model = loaded.tokenizer, loaded.model

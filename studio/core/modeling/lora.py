@@ -59,13 +59,18 @@ def save_model_config(model: Any, folder: str | Path) -> None:
     base.config.save_pretrained(str(folder))
 
 
-def vocabulary_size(folder: str | Path) -> int | None:
-    """The vocabulary the adapted model had (see `save_model_config`): larger than its base's when training
-    added tokens, which the base must grow by before the adapter fits it."""
+def _saved_config(folder: str | Path) -> dict[str, Any]:
+    """The adapted model's config written beside an adapter (see `save_model_config`); empty when absent."""
     try:
-        config = json.loads((Path(folder).expanduser() / "config.json").read_text(encoding="utf-8"))
+        return json.loads((Path(folder).expanduser() / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
+
+
+def vocabulary_size(folder: str | Path) -> int | None:
+    """The vocabulary the adapted model had: larger than its base's when training added tokens, which the
+    base must grow by before the adapter fits it."""
+    config = _saved_config(folder)
     size = config.get("vocab_size") or config.get("text_config", {}).get("vocab_size")
     return size if isinstance(size, int) else None
 
@@ -73,10 +78,7 @@ def vocabulary_size(folder: str | Path) -> int | None:
 def head_settings(folder: str | Path, auto: str) -> dict[str, Any]:
     """The labels saved beside an adapter (see `save_model_config`) when it was trained with the head that
     `auto` (an auto class name) builds; empty otherwise (every config carries two placeholder labels)."""
-    try:
-        config = json.loads((Path(folder).expanduser() / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    config = _saved_config(folder)
     head = auto.removeprefix("AutoModel")  # AutoModelForSequenceClassification -> ForSequenceClassification
     if not (config.get("id2label") and config.get("architectures", [""])[0].endswith(head)):
         return {}
@@ -120,7 +122,7 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
                           f"layers are {', '.join(known)} (or use --lora-targets {ALL_LINEAR}).")
     heads = sorted({name.rsplit(".", 1)[0] for name in fresh if "." in name}) or None
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=chosen, task_type=task_type,
-                        modules_to_save=heads, trainable_token_indices=list(new_tokens or []) or None,
+                        modules_to_save=heads, trainable_token_indices=new_tokens or None,
                         fan_in_fan_out=model.config.model_type == "gpt2")  # GPT-2 stores its linears transposed
     try:
         with _peft_quietly():

@@ -43,6 +43,8 @@ from studio.ui.widgets.model_picker import ModelPicker
 _KIND_TITLES = {"self": "Self-attention", "encoder": "Encoder self-attention", "decoder": "Decoder self-attention",
                 "cross": "Cross-attention (decoder → encoder)"}
 _SELF_TITLES = {"encoder-only": "Self-attention (bidirectional)", "decoder-only": "Self-attention (causal)"}
+_TEXT_HINT = "The text to look at (up to the model's length)."
+_CONVERSATION_HINT = "You: What is a list?\nAssistant: An ordered collection.\nYou: And a tuple?"
 _AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
 
 
@@ -73,7 +75,7 @@ class AttentionPanel(ExportActions, QWidget):
         layout.addWidget(self.picker)
         layout.addWidget(QLabel("<b>Text</b>"))
         self.text = QPlainTextEdit(objectName="attentionText")
-        self.text.setPlaceholderText("The text to look at (up to the model's length).")
+        self.text.setPlaceholderText(_TEXT_HINT)
         self.text.setMaximumHeight(110)
         layout.addWidget(self.text)
         self.as_conversation = QCheckBox("A conversation, under the model's chat template",
@@ -130,7 +132,6 @@ class AttentionPanel(ExportActions, QWidget):
         form.addRow("Dim heads below", self.threshold)
         layout.addWidget(self.view_box)
         self.probe_box = ProbeSteps()
-        self.probe_slider, self.probe_label = self.probe_box.slider, self.probe_box.label
         self.probe_box.chosen.connect(self.show_probe)
         layout.addWidget(self.probe_box)
         exports = QHBoxLayout()
@@ -232,12 +233,12 @@ class AttentionPanel(ExportActions, QWidget):
         self.extract()
 
     def _placeholder(self, conversation: bool) -> None:
-        self.text.setPlaceholderText("You: What is a list?\nAssistant: An ordered collection.\nYou: And a tuple?"
-                                     if conversation else "The text to look at (up to the model's length).")
+        self.text.setPlaceholderText(_CONVERSATION_HINT if conversation else _TEXT_HINT)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        # coming back from the Train panel: the steps recorded meanwhile are there
         model = self.picker.model
-        self.probe_box.refresh(model.source if model is not None else None)  # coming back from the Train panel: the steps recorded meanwhile are there
+        self.probe_box.refresh(model.source if model is not None else None)
         super().showEvent(event)
 
     def extract(self) -> None:

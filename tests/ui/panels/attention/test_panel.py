@@ -156,8 +156,8 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
     load_model(qtbot, panel.picker, lm_run / "checkpoints" / "checkpoint-16")
     assert panel.probe_box.isVisibleTo(panel)
     steps = [s for s, _ in attention_probe.recorded(lm_run)]
-    assert panel.probe_slider.maximum() == len(steps) - 1
-    panel.probe_slider.setValue(0)
+    assert panel.probe_box.slider.maximum() == len(steps) - 1
+    panel.probe_box.slider.setValue(0)
     first = panel.heatmap.image.image.copy()
     assert "training step 0" in panel.heatmap.plot.getPlotItem().titleLabel.text
     heatmap = panel.heatmap
@@ -166,7 +166,7 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
     assert hovered.endswith(f"{first[3, 0]:.4f}")
     panel.layer.setValue(1)
     panel.head.setCurrentIndex(panel.head.findData(2))
-    panel.probe_slider.setValue(len(steps) - 1)
+    panel.probe_box.slider.setValue(len(steps) - 1)
     assert panel.layer.value() == 1 and panel.head.currentData() == 2  # the chosen head stays while sliding
     stored = attention_probe.load(attention_probe.recorded(lm_run)[-1][1])
     np.testing.assert_allclose(panel.heatmap.image.image, stored.attentions[1, 2])
@@ -207,14 +207,14 @@ def test_probe_steps_recorded_later_appear_when_the_panel_is_shown_again(window,
     run = tmp_path / "copy"
     shutil.copytree(lm_run, run)
     load_model(qtbot, panel.picker, run / "model")
-    before = panel.probe_slider.maximum()
+    before = panel.probe_box.slider.maximum()
     last = attention_probe.recorded(run)[-1][1]
     shutil.copy(last, last.with_name("step-00000999.npz"))  # what a running run writes at its next evaluation
     window.tabs.setCurrentIndex(1)
     window.tabs.setCurrentIndex(3)
-    assert panel.probe_slider.maximum() == before + 1
-    panel.probe_slider.setValue(panel.probe_slider.maximum())
-    assert "Step 999" in panel.probe_label.text()
+    assert panel.probe_box.slider.maximum() == before + 1
+    panel.probe_box.slider.setValue(panel.probe_box.slider.maximum())
+    assert "Step 999" in panel.probe_box.label.text()
 
 
 def test_the_heatmap_fits_its_view_at_the_default_size(window, qtbot, lm_run):
