@@ -14,8 +14,15 @@ from studio.core.errors import Cancelled, StudioError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from studio.cli import (attention_command, evaluate_command, runs_commands, task_commands, tokenizer_command,
-                            train_command)
+    from studio.cli import (
+        attention_command,
+        evaluate_command,
+        export_command,
+        runs_commands,
+        task_commands,
+        tokenizer_command,
+        train_command,
+    )
 
     parser = argparse.ArgumentParser(prog="studio", description="Train, run and look inside transformer "
                                      "language models on your own machine.")
@@ -24,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "$STUDIO_WORKSPACE or your user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (train_command, runs_commands, task_commands, evaluate_command, attention_command,
-                   tokenizer_command):
+                   tokenizer_command, export_command):
         module.register(commands)
     return parser
 

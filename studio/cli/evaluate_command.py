@@ -15,6 +15,8 @@ def register(commands: Any) -> None:
                             "or ROUGE, by the model's task)")
     p.add_argument("--model", required=True, metavar="DIR", help="a run folder, model folder or hub id")
     p.add_argument("--data", required=True, metavar="PATH|sample:NAME")
+    p.add_argument("--task", metavar="TASK", help="score as this task's data (a chat model on preference pairs: "
+                   "--task prefer); default: the model's own task")
     column_flags(p)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
@@ -28,6 +30,9 @@ def evaluate(args: argparse.Namespace) -> int:
 
     loaded = load_model(args.model, args.device)
     task = loaded.task
+    if args.task:
+        task = registry.get(args.task)
+        registry.check_serves(task, loaded)
     wanted = given_columns(args, task)
     if samples.is_sample(args.data):
         samples.sample_path(args.data, cache(args))

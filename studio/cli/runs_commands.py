@@ -10,7 +10,7 @@ from typing import Any
 
 from studio.cli.common import runs_root
 from studio.core.errors import RunError
-from studio.core.runs import reader, summary
+from studio.core.runs import lineage, reader, summary
 
 
 def register(commands: Any) -> None:
@@ -56,9 +56,11 @@ def _find_run(args: argparse.Namespace) -> Path:
 
 
 def runs_show(args: argparse.Namespace) -> int:
-    info = reader.read(_find_run(args))
+    run = _find_run(args)
+    info = reader.read(run)
+    chain = lineage.lineage(run, info.base)
     if args.json:
-        print(json.dumps(info.as_dict(), indent=2))
+        print(json.dumps({**info.as_dict(), "lineage": chain}, indent=2))
         return 0
     print(f"{info.name}: {info.status}, step {info.global_step} of {info.planned_steps} ({info.task}, {info.model}, "
           f"{info.data})")
@@ -68,6 +70,8 @@ def runs_show(args: argparse.Namespace) -> int:
         print("notes: " + info.notes.replace("\n", "\n       "))
     if info.error:
         print(f"error: {info.error}")
+    if len(chain) > 1:
+        print(f"lineage: {lineage.describe(chain)}")
     seconds = summary.trained_seconds(info)
     if seconds is not None:
         print(f"trained for: {summary.format_duration(seconds)}")

@@ -20,8 +20,12 @@ from studio.core.tasks import registry
 
 
 def register(commands: Any) -> None:
+    seen: set[str] = set()
     for task in registry.all_tasks():
         command = task.command
+        if command.name in seen:  # tasks whose models answer alike share one (a preference run chats)
+            continue
+        seen.add(command.name)
         example = f"Example: studio {command.name} --model RUN {command.text_flag} {shlex.quote(command.example)}" \
             if command.example else None
         p = commands.add_parser(command.name, help=command.help, description=command.description or None,

@@ -162,7 +162,7 @@ class _Progress:
             self._postfix["val"] = f"{v['eval_loss']:.3f}"
         for metric in self.headline:
             if v.get(metric.name) is not None:
-                self._postfix[metric.title] = f"{v[metric.name]:.3f}"
+                self._postfix[metric.short or metric.title] = f"{v[metric.name]:.3f}"
         self.bar.n = event.step
         self.bar.set_postfix(self._postfix, refresh=False)
         self.bar.refresh()

@@ -19,7 +19,7 @@ from pathlib import Path
 from studio.core.data import samples
 
 _MAX_CONVERSATIONS = 8_000
-_MAX_SIGNATURE_CHARS = 70
+MAX_SIGNATURE_CHARS = 70
 _MAX_ANSWER_CHARS = 160
 _SEED = 20  # the shuffle that pairs functions and questions; fixed, so the sample is the same every time
 
@@ -44,7 +44,7 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts)
 
 
-def _functions() -> Iterator[Function]:
+def functions() -> Iterator[Function]:
     root = Path(sysconfig.get_paths()["stdlib"])
     for path in samples.stdlib_files():
         module = _module_name(path, root)
@@ -82,7 +82,7 @@ def _public_functions(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef |
                     yield node.name, member
 
 
-def _exchange(kind: str, f: Function, rng: random.Random) -> tuple[str, str]:
+def exchange(kind: str, f: Function, rng: random.Random) -> tuple[str, str]:
     if kind == "does":
         question = rng.choice(("What does {m}.{n} do?", "What is {m}.{n} for?", "Explain {m}.{n}."))
         return question.format(m=f.module, n=f.name), f.summary
@@ -95,24 +95,24 @@ def _exchange(kind: str, f: Function, rng: random.Random) -> tuple[str, str]:
 
 def rows() -> Iterator[dict]:
     """Conversations as OpenAI `messages` rows, the same for the same Python."""
-    functions = list(_functions())
+    found = list(functions())
     rng = random.Random(_SEED)
-    rng.shuffle(functions)
-    for count in range(min(_MAX_CONVERSATIONS, 2 * len(functions))):
+    rng.shuffle(found)
+    for count in range(min(_MAX_CONVERSATIONS, 2 * len(found))):
         messages = []
         if rng.random() < 0.3:
             messages.append({"role": "system", "content": rng.choice(SYSTEM_PROMPTS)})
-        subject = functions[count % len(functions)]
+        subject = found[count % len(found)]
         asked: set[tuple[str, str]] = set()
         for _ in range(rng.choice((2, 2, 3))):
             kinds = [k for k in ("does", "module", "signature") if (k, subject.name) not in asked and
-                     (k != "signature" or len(subject.signature) <= _MAX_SIGNATURE_CHARS)]
+                     (k != "signature" or len(subject.signature) <= MAX_SIGNATURE_CHARS)]
             if not kinds:
                 break
             kind = rng.choice(kinds)
             asked.add((kind, subject.name))
-            question, answer = _exchange(kind, subject, rng)
+            question, answer = exchange(kind, subject, rng)
             messages += [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
             if rng.random() < 0.5:  # the next question is about another function
-                subject = functions[rng.randrange(len(functions))]
+                subject = found[rng.randrange(len(found))]
         yield {"messages": messages}

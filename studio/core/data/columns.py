@@ -84,6 +84,11 @@ def _refuse_conversation(ds: Dataset, name: str, control: str) -> str:
             f"column with {control}.")
 
 
+def _refuse_turns(ds: Dataset, name: str, control: str) -> str:
+    return (f"Column '{name}' holds {_describe(ds, name)}, neither text nor a list of {{\"role\", \"content\"}} "
+            f"messages; choose another column with {control}.")
+
+
 def _is_conversation(feature: Any) -> bool:
     inner = getattr(feature, "feature", None) if _is_list(feature) else None
     return isinstance(inner, dict) and any(keys <= inner.keys() for keys in _MESSAGE_KEYS)
@@ -107,6 +112,8 @@ LABEL = ColumnKind("label", lambda f: shape_of(f) in ("label", "text"), _refuse_
 WORDS = ColumnKind("words", lambda f: shape_of(f) == "words", _refuse_lists("words"), tokenized=True)
 TAGS = ColumnKind("tags", lambda f: shape_of(f) in ("tags", "words"), _refuse_lists("tags"), count=_count_tags)
 CONVERSATION = ColumnKind("conversation", _is_conversation, _refuse_conversation, tokenized=True)
+# a text, or messages (a prompt's turns, an answer as the assistant's message)
+TURNS = ColumnKind("turns", lambda f: shape_of(f) == "text" or _is_conversation(f), _refuse_turns, tokenized=True)
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,11 @@ def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], 
         by_name = [g for g in role.guesses if g in free]
         if role.role not in chosen and by_name:
             chosen[role.role] = by_name[0]
+        elif role.optional and role.role not in chosen:
+            # a column named for an optional role but holding something else would be left out unsaid
+            misfit = next((g for g in role.guesses if g in ds.column_names and g not in chosen.values()), None)
+            if misfit is not None:
+                raise DataError(role.kind.refusal(ds, misfit, controls[role.role]))
     progress = True
     while progress:  # then by elimination: the one column of the right kind that is left
         progress = False

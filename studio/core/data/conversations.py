@@ -26,10 +26,10 @@ def from_turns(turns: Any, row: int) -> list[Message]:
     one assistant turn."""
     if not isinstance(turns, list) or not turns:
         raise DataError(f"Row {row + 1}: the messages are not a list of {{\"role\", \"content\"}} objects "
-                        f"(found {_describe(turns)}).")
+                        f"(found {describe(turns)}).")
     messages = []
     for turn in turns:
-        messages.append(_message(turn, row))
+        messages.append(message(turn, row))
     if not any(m["role"] == "assistant" for m in messages):
         raise DataError(f"Row {row + 1} has no assistant turn, so there is nothing to learn to answer; give each "
                         "conversation at least one assistant message.")
@@ -68,7 +68,7 @@ def from_transcript(text: str) -> list[Message]:
         if isinstance(value, Mapping):
             value = value.get("messages", value.get("conversations"))
         if isinstance(value, list) and value:
-            return [_message(turn, 0) for turn in value]
+            return [message(turn, 0) for turn in value]
     speaker = re.compile(rf"^\s*({'|'.join(sorted({*_ROLE_NAMES, 'you'}, key=len, reverse=True))})\s*:\s?",
                          re.IGNORECASE)
     messages: list[Message] = []
@@ -90,7 +90,7 @@ def from_transcript(text: str) -> list[Message]:
     return messages
 
 
-def _message(turn: Any, row: int) -> Message:
+def message(turn: Any, row: int) -> Message:
     if isinstance(turn, Mapping):
         for role_key, content_key in _KEYS:
             if role_key in turn and content_key in turn:
@@ -100,14 +100,14 @@ def _message(turn: Any, row: int) -> Message:
                                     f"are {', '.join(ROLES)} (ShareGPT's human and gpt too).")
                 content = turn[content_key]
                 if not isinstance(content, str):
-                    raise DataError(f"Row {row + 1} has a {role} message whose content is {_describe(content)}, "
+                    raise DataError(f"Row {row + 1} has a {role} message whose content is {describe(content)}, "
                                     "not text.")
                 return {"role": role, "content": content}
-    raise DataError(f"Row {row + 1}: a message is {_describe(turn)}; each message must be an object with "
+    raise DataError(f"Row {row + 1}: a message is {describe(turn)}; each message must be an object with "
                     "\"role\" and \"content\" (or ShareGPT's \"from\" and \"value\").")
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, Mapping):
         return f"an object with keys {', '.join(map(str, list(value)[:4])) or 'none'}"
     if isinstance(value, list):

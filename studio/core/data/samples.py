@@ -11,6 +11,7 @@ so it is deterministic for a given Python. Each sample is built once and cached 
 - `sample:python-tags`: token classification, `tokens` (a line of Python cut into words by the standard
   `tokenize` module) and `tags` (BIO spans of keywords, names, numbers, strings and comments).
 - `sample:python-chat`: chat, `messages` (conversations about the library's functions; see chat_sample).
+- `sample:python-prefer`: preference tuning, `prompt`, `chosen` and `rejected` (see prefer_sample).
 
 Which task a sample serves is declared by the task (its `default_data`), not here.
 """
@@ -59,6 +60,8 @@ SAMPLES = {
     "python-tags": "Python lines as words, tagged as keywords, names, numbers, strings, comments (tagging)",
     "python-chat": "Conversations about the Python standard library: what a function does, its module, its "
                    "signature (chat)",
+    "python-prefer": "Questions about the Python standard library, each with the answer that answers it and one "
+                     "that does not (preference tuning)",
 }
 _MAX_TAGGED_LINES = 12_000
 _MAX_LINE_WORDS = 40
@@ -233,8 +236,15 @@ def _chat_rows() -> Iterator[dict]:
     return chat_sample.rows()
 
 
+def _preference_rows() -> Iterator[dict]:
+    from studio.core.data import prefer_sample
+
+    return prefer_sample.rows()
+
+
 _BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows,
-             "python-tags": _tagged_rows, "python-chat": _chat_rows}
+             "python-tags": _tagged_rows, "python-chat": _chat_rows,
+             "python-prefer": _preference_rows}
 
 
 def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None = None) -> Path:

@@ -56,6 +56,9 @@ def check_vocab_size(vocab_size: int) -> None:
                              f"choose between {MIN_VOCAB} and {MAX_VOCAB} (8000 to 50000 is usual).")
 
 
+_ROLE_WORDS = "system\nuser\nassistant\n"
+
+
 def train_bpe(texts: Iterable[str], vocab_size: int, *, family: str = "gpt2", total: int | None = None,
               progress: Callable[[float], None] | None = None,
               control: Control | None = None) -> PreTrainedTokenizerBase:
@@ -92,7 +95,9 @@ def train_bpe(texts: Iterable[str], vocab_size: int, *, family: str = "gpt2", to
             control.checkpoint()
         if progress is not None and total:
             progress(min(1.0, seen / total))
-        return batch
+        # A family with a chat template writes its roles' names in every conversation; data of plain texts
+        # (a preference pair's prompt and answers) never shows them, and they would be spelled out byte by byte.
+        return batch + [_ROLE_WORDS] * len(batch) if kind.chat_template else batch
 
     tokenizer.train_from_iterator(batches(), trainer=trainer, length=total)
     if tokenizer.get_vocab_size() <= MIN_VOCAB:

@@ -34,6 +34,7 @@ class Metric:
     title: str  # e.g. "Accuracy"
     higher_is_better: bool = True
     share: bool = False  # a fraction shown as a percentage
+    short: str = ""  # its name on a terminal's progress line, where the title is too long
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,18 @@ class Command:
     options: tuple[Setting, ...] = ()  # its own flags, by the names the task's `answer` reads
     json_help: str = ""  # what --json prints
     example: str = ""  # a text its models can answer (for the help, and for tests that ask every task)
+
+
+@dataclass(frozen=True)
+class TrainerSpec:
+    """The Trainer class that trains a task's models, with its arguments class: transformers' own, or one
+    built on it (trl's preference trainers). The engine gives them the run's arguments; `options` are the
+    task's own arguments (a DPO beta) and `parts` its own constructor arguments (a reference model)."""
+
+    trainer: type
+    arguments: type
+    options: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,7 @@ class Task:
     playground: PlaygroundSpec
     command: Command  # the command line command that uses its models
     output: OutputKind  # what its models give (see outputs): the Playground's view follows it
+    pipeline_tag: str = ""  # the Hub's name for what its models do ("text-generation"), for an exported model card
     settings: tuple[Setting, ...] = ()  # its own run settings: flags, TOML keys, checks and wizard rows
     eval_generates: bool = False  # evaluation generates text (Seq2SeqTrainer, predict_with_generate)
     length_title: str = "Sequence length"  # what --seq-len means for this task
@@ -230,6 +244,22 @@ class Task:
     # ---- training -----------------------------------------------------------------------------------
     def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
         raise NotImplementedError
+
+    def trainer(self, model: Any, config: TaskConfig) -> TrainerSpec:
+        """The Trainer the engine runs for this task; every task shares the engine around it (run folder,
+        callbacks, checkpoints, resume, several processes)."""
+        from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments, Trainer, TrainingArguments
+
+        if self.eval_generates:
+            return TrainerSpec(Seq2SeqTrainer, Seq2SeqTrainingArguments,
+                               {"predict_with_generate": True, "generation_num_beams": 1,
+                                "generation_max_length": self.length_limits(config)[1]})
+        return TrainerSpec(Trainer, TrainingArguments)
+
+    def probe_collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+        """Batches as the model's own forward reads them, with labels, for the steps that time a budget or find
+        the batch size (a task whose Trainer computes the loss itself makes them differently)."""
+        return self.collator(tokenizer, model, config)
 
     def tokens_in(self, batch: dict[str, Any]) -> int:
         """Tokens the model reads in a collated batch, for tokens/s (padding not counted)."""

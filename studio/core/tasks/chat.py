@@ -69,6 +69,7 @@ class Chat(Task):
                       json_help='print {"messages": [...]}: the whole conversation, answers included',
                       example="What does json.dumps do?")
     output = outputs.TEXT
+    pipeline_tag = "text-generation"
     settings = (
         Setting("chat_template", "str", "", metavar="NAME|FILE", title="Chat template",
                 placeholder="the model's own (chatml, llama3, gemma or a Jinja file for one without)",

@@ -61,6 +61,7 @@ class TextClassification(Task):
                                 "with --file)",
                       example="open the file and read its bytes")
     output = outputs.LABELS
+    pipeline_tag = "text-classification"
     attributable = True
     label_names = "labels"
     head_title = "classification head"

@@ -46,6 +46,7 @@ class LanguageModelling(Task):
                       json_help="print text, tokens with log-probabilities, tokens/s",
                       example="def add(a, b):")
     output = outputs.TEXT
+    pipeline_tag = "text-generation"
     writes_text = True
     length_title = "Block length"
     long_rows = "continue in the next block"

@@ -57,6 +57,7 @@ class MaskedLanguageModelling(Task):
                       json_help='print {"masks": [[{"token", "id", "score"}, ...], ...]}, one list per mask in order',
                       example="def add(a, b): [MASK] a + b")
     output = outputs.MASKS
+    pipeline_tag = "fill-mask"
     length_title = "Block length"
     long_rows = "continue in the next block"
     settings = (

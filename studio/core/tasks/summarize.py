@@ -59,6 +59,7 @@ class Summarization(Task):
                       json_help="print text, tokens with log-probabilities, tokens/s",
                       example="def add(a, b):\n    return a + b")
     output = outputs.TEXT
+    pipeline_tag = "summarization"
     settings = (Setting("target_len", "int", 48, help="summary length limit in tokens", title="Summary length",
                         low=4, high=MAX_POSITIONS, metavar="N", step=8),)
     eval_generates = True

@@ -58,6 +58,7 @@ class TokenClassification(Task):
                                 '[{"text", "tag", "score"}, ...]} with offsets into TEXT',
                       example="Alice lives in Paris")
     output = outputs.TAGS
+    pipeline_tag = "token-classification"
     label_names = "tags"
     head_title = "tagging head"
     length_title = "Text length"

@@ -14,7 +14,8 @@ CPU_BATCH = 16  # on a CPU memory is seldom the limit and bigger batches only ma
 _SAMPLE_ROWS = 4096  # the longest rows are looked for among this many
 
 
-def longest_rows(dataset: Any, columns: tuple[str, ...] = ("input_ids", "labels")) -> list[int]:
+def longest_rows(dataset: Any, columns: tuple[str, ...] = ("input_ids", "labels", "prompt_ids", "chosen_ids",
+                                                       "rejected_ids")) -> list[int]:
     """Indices of the sampled rows, longest first (source plus target), for a worst-case batch."""
     sample = dataset.select(range(min(len(dataset), _SAMPLE_ROWS)))
     lengths = [0] * len(sample)

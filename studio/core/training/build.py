@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from transformers import EarlyStoppingCallback, PrinterCallback, Seq2SeqTrainingArguments, TrainingArguments
+from transformers import EarlyStoppingCallback, PrinterCallback, TrainingArguments
 from transformers.integrations import TensorBoardCallback, is_tensorboard_available
 
 from studio.core.runs import layout
@@ -16,7 +16,7 @@ from studio.core.system import device as devices
 from studio.core.training import processes, samples
 from studio.core.training.callback import BridgeCallback, ProbeCallback
 from studio.core.training.prepare import Prepared
-from studio.core.training.trainer import CountingCollator, StudioSeq2SeqTrainer, StudioTrainer, TokenCounter
+from studio.core.training.trainer import CountingCollator, TokenCounter, studio_trainer
 
 # transformers 5.x renamed gradient checkpointing to activation checkpointing along the way
 _CHECKPOINTING = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
@@ -66,14 +66,11 @@ def make_trainer(p: Prepared, run_dir: Path, device: str, precision: str, counte
     common[f"{_CHECKPOINTING}_kwargs"] = {"use_reentrant": False} if c.gradient_checkpointing else None
     collator = CountingCollator(p.task.collator(p.tokenizer, p.model, c.task_config()), p.task.tokens_in)
     parts = dict(model=p.model, train_dataset=p.train, eval_dataset=p.validation, data_collator=collator,
-                 processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics,
-                 preprocess_logits_for_metrics=metrics.preprocess if metrics else None)
-    if p.task.eval_generates:
-        args = Seq2SeqTrainingArguments(**common, predict_with_generate=True, generation_max_length=p.task.length_limits(c.task_config())[1],
-                                        generation_num_beams=1)
-        trainer = StudioSeq2SeqTrainer(args=args, **parts)
-    else:
-        trainer = StudioTrainer(args=TrainingArguments(**common), **parts)
+                 processing_class=p.tokenizer, callbacks=[bridge], compute_metrics=metrics)
+    if metrics is not None and metrics.preprocess is not None:  # trl's DPOTrainer takes no such argument
+        parts["preprocess_logits_for_metrics"] = metrics.preprocess
+    spec = p.task.trainer(p.model, c.task_config())
+    trainer = studio_trainer(spec.trainer)(args=spec.arguments(**common, **spec.options), **parts, **spec.parts)
     # the probe runs the model on the main process alone, which a sharded model cannot do
     if c.probe_text.strip() and processes.is_main() and not c.fsdp:
         trainer.add_callback(ProbeCallback(run_dir, p.tokenizer, c.probe_text, bridge.emit))

@@ -111,7 +111,8 @@ def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> Non
     else:
         emit(Stage("batch", f"Finding the largest batch that fits on {devices.describe(device)}..."))
         try:
-            found, tried = batch_finder.find(p.model, p.train, p.task.collator(p.tokenizer, p.model, c.task_config()),
+            found, tried = batch_finder.find(p.model, p.train, p.task.probe_collator(p.tokenizer, p.model,
+                                                                                     c.task_config()),
                                              device=device, precision=precision)
         except RuntimeError as exc:
             if "No executable batch size" not in str(exc):
@@ -131,7 +132,7 @@ def _fit_budget(p: Prepared, device: str, precision: str, started: float,
     c = p.config
     emit(Stage("budget", f"Timing a few steps of {c.model} on {devices.describe(device)} to fit "
                          f"{c.minutes:g} minutes..."))
-    collate = p.task.collator(p.tokenizer, p.model, c.task_config())
+    collate = p.task.probe_collator(p.tokenizer, p.model, c.task_config())
     eval_size = min(c.batch_size, len(p.validation))
     timing = budget.measure(p.model, budget.sampler(p.train, collate, c.batch_size, c.seed), device=device,
                             precision=precision, grad_accum=c.grad_accum,

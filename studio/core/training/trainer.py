@@ -8,12 +8,12 @@ into a staging folder and rename the finished checkpoint into place, then prune 
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from transformers import Seq2SeqTrainer, Trainer
 from transformers.trainer import TRAINER_STATE_NAME, TRAINING_ARGS_NAME
 
 from studio.core.modeling import lora
@@ -87,12 +87,15 @@ class _AtomicCheckpoints:
         (Path(output_dir or self.args.output_dir) / TRAINING_ARGS_NAME).unlink(missing_ok=True)  # type: ignore[attr-defined]
 
 
-class StudioTrainer(_AtomicCheckpoints, Trainer):
-    pass
+    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+        """Not into the checkpoints folder, where trl's trainers write one with every checkpoint: `studio
+        export` writes a model card with the run's own facts beside the model it exports."""
 
 
-class StudioSeq2SeqTrainer(_AtomicCheckpoints, Seq2SeqTrainer):
-    pass
+@functools.cache
+def studio_trainer(trainer: type) -> type:
+    """`trainer` (Trainer, Seq2SeqTrainer, a trl trainer) with atomic checkpoints and token counting."""
+    return type(f"Studio{trainer.__name__}", (_AtomicCheckpoints, trainer), {})
 
 
 class TokenCounter:

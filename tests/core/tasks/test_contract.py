@@ -35,7 +35,9 @@ def _rows(task, n: int = 120) -> list[dict]:
         chat = [{"role": "user", "content": " ".join(common[:2])}, {"role": "assistant", "content": " ".join(topical)}]
         by_kind = {columns.TEXT: " ".join(words), columns.LABEL: label, columns.WORDS: words, columns.TAGS: tags,
                    columns.CONVERSATION: chat}
-        rows.append({column.guesses[0]: by_kind[column.kind] for column in task.columns})
+        # a text of its own for each role that takes text or messages (a prompt and its two answers)
+        rows.append({column.guesses[0]: " ".join(rng.sample(WORDS, 3)) if column.kind is columns.TURNS
+                     else by_kind[column.kind] for column in task.columns})
     return rows
 
 

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+import transformers
 
 from studio.cli import main
 from studio.core.runs import layout
-from studio.core.training import trainer as trainer_module
 from tests.helpers import TINY_LM, train_cli
 
 LONG = TINY_LM[:6] + ["--max-steps", "100000", "--eval-every", "1000", "--save-every", "4", "--device", "cpu"]
@@ -78,7 +78,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(ws, lm_text, tmp_path, capsys):
 
 
 def test_a_crash_while_writing_a_checkpoint_leaves_the_previous_one(ws, lm_text, tmp_path, monkeypatch, capsys):
-    real = trainer_module.Trainer._save_checkpoint
+    real = transformers.Trainer._save_checkpoint
     calls = {"n": 0}
 
     def crash_on_second(self, model, trial):
@@ -89,7 +89,7 @@ def test_a_crash_while_writing_a_checkpoint_leaves_the_previous_one(ws, lm_text,
             raise RuntimeError("simulated crash halfway through a checkpoint")
         return real(self, model, trial)
 
-    monkeypatch.setattr(trainer_module.Trainer, "_save_checkpoint", crash_on_second)
+    monkeypatch.setattr(transformers.Trainer, "_save_checkpoint", crash_on_second)
     out = tmp_path / "crashed"
     args = TINY_LM[:6] + ["--max-steps", "12", "--eval-every", "100", "--save-every", "4", "--device", "cpu"]
     with pytest.raises(RuntimeError, match="simulated"):

@@ -1,4 +1,4 @@
-"""Each private Trainer method that StudioTrainer overrides, on its own, with a model of a few thousand
+"""Each private Trainer method that Studio's trainers override, on its own, with a model of a few thousand
 weights: a transformers release that renames or reshapes one of them fails here by name."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainerCallback, 
 from transformers.trainer import TRAINING_ARGS_NAME
 
 from studio.core.runs import layout
-from studio.core.training.trainer import STAGING, TOKENS, CountingCollator, StudioTrainer, TokenCounter
+from studio.core.training.trainer import STAGING, TOKENS, CountingCollator, TokenCounter, studio_trainer
 
 ROWS, LENGTH = 8, 8
 
@@ -22,7 +22,7 @@ def _collate(features):
     return {"input_ids": ids, "labels": ids.clone()}
 
 
-def _trainer(run_dir, steps: int, save_every: int = 10**6, keep: int = 3, callbacks=()) -> StudioTrainer:
+def _trainer(run_dir, steps: int, save_every: int = 10**6, keep: int = 3, callbacks=()) -> Trainer:
     torch.manual_seed(0)
     model = GPT2LMHeadModel(GPT2Config(vocab_size=32, n_positions=LENGTH, n_embd=16, n_layer=1, n_head=2,
                                        bos_token_id=0, eos_token_id=0, pad_token_id=0))
@@ -31,9 +31,9 @@ def _trainer(run_dir, steps: int, save_every: int = 10**6, keep: int = 3, callba
                              per_device_eval_batch_size=2, save_strategy="steps", save_steps=save_every,
                              save_total_limit=None, report_to="none", use_cpu=True, disable_tqdm=True,
                              remove_unused_columns=False, logging_steps=1)
-    trainer = StudioTrainer(model=model, args=args, train_dataset=rows, eval_dataset=rows,
-                            data_collator=CountingCollator(_collate, lambda batch: int(batch["input_ids"].numel())),
-                            callbacks=list(callbacks))
+    trainer = studio_trainer(Trainer)(model=model, args=args, train_dataset=rows, eval_dataset=rows,
+                                      data_collator=CountingCollator(_collate, lambda batch: int(batch["input_ids"].numel())),
+                                      callbacks=list(callbacks))
     trainer.keep_checkpoints = keep
     trainer.tokens = TokenCounter()
     return trainer

@@ -127,10 +127,15 @@ class Curves(QWidget):
                                    symbolBrush="#e0a33a", name="validation")
         self.best_marker = item.plot(pen=None, symbol="star", symbolSize=16, symbolBrush="#e0a33a",
                                      symbolPen=pg.mkPen("#7a4f00"), name="best validation")
+        # shares (accuracies, in 0..1) and other values (rewards, perplexities) on plots of their own, so
+        # neither flattens the other; a task whose metrics are all of one kind uses the first alone
         self.metrics_plot = self._plot("metricsPlot", "")
-        self.metrics_plot.addLegend(offset=(-10, -10))
-        self.metrics_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.values_plot = self._plot("valuesPlot", "")
+        for plot in (self.metrics_plot, self.values_plot):
+            plot.addLegend(offset=(-10, -10))
+            plot.getAxis("left").enableAutoSIPrefix(False)
         self.metric_curves: dict[str, Any] = {}
+        self._plot_of: dict[str, Any] = {}  # metric name -> the plot that draws it
         self.lr_plot = self._plot("lrPlot", "")
         self.lr_plot.setTitle("learning rate", size="8pt")
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
@@ -139,15 +144,18 @@ class Curves(QWidget):
         self.lr_plot.setXLink(self.loss_plot)  # same width as the loss plot above it, so steps line up
         self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
         self.overlay_curves: dict[str, Any] = {}
-        self.overlay_metric_curves: dict[tuple[str, str], Any] = {}  # (run, metric) -> curve
+        self.overlay_metric_curves: dict[tuple[str, str], tuple[Any, Any]] = {}  # (run, metric) -> (plot, curve)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.loss_plot)
         left.addWidget(self.lr_plot)
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 1)
         plots = QSplitter(Qt.Orientation.Horizontal, objectName="curvesSplitter")
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.metrics_plot)
+        right.addWidget(self.values_plot)
         plots.addWidget(left)
-        plots.addWidget(self.metrics_plot)
+        plots.addWidget(right)
         plots.setStretchFactor(0, 3)
         plots.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -167,25 +175,34 @@ class Curves(QWidget):
         return plot
 
     def set_headline(self, metrics: tuple[Any, ...]) -> None:
-        """The task's headline metrics get a curve each beside the loss."""
+        """The task's headline metrics get a curve each beside the loss: shares on one plot, other values on
+        another when a task has both."""
         if metrics == self.headline:
             return
         self.headline = metrics
-        plot = self.metrics_plot.getPlotItem()
-        for curve in self.metric_curves.values():
-            plot.removeItem(curve)
-        plot.legend.clear()
-        self.metric_curves = {}
+        for name, curve in self.metric_curves.items():
+            self._plot_of[name].getPlotItem().removeItem(curve)
+        self.metric_curves, self._plot_of = {}, {}
+        shares = [m for m in metrics if m.share]
+        values = [m for m in metrics if not m.share]
+        groups = [(self.metrics_plot, shares), (self.values_plot, values)] if shares and values else \
+            [(self.metrics_plot, list(metrics)), (self.values_plot, [])]
         for i, metric in enumerate(metrics):
+            plot = next(p for p, group in groups if metric in group)
             colour = _METRIC_COLOURS[i % len(_METRIC_COLOURS)]
-            self.metric_curves[metric.name] = plot.plot(pen=self._pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-                                                        symbolBrush=colour, name=metric.title)
-        self.metrics_plot.setLabel("left", " / ".join(m.title for m in metrics))
-        # shares follow their values (a climb from 2% to 9% must show) but never leave 0..1
-        shares = bool(metrics) and all(m.share for m in metrics)
-        self.metrics_plot.setLimits(yMin=-0.02 if shares else None, yMax=1.02 if shares else None)
-        self.metrics_plot.enableAutoRange(axis="y")
-        self.metrics_plot.setVisible(bool(metrics))
+            self._plot_of[metric.name] = plot
+            self.metric_curves[metric.name] = plot.getPlotItem().plot(
+                pen=self._pg.mkPen(colour, width=2), symbol="o", symbolSize=5, symbolBrush=colour)
+        for plot, group in groups:
+            plot.getPlotItem().legend.clear()
+            for metric in group:
+                plot.getPlotItem().legend.addItem(self.metric_curves[metric.name], metric.title)
+            plot.setLabel("left", " / ".join(m.title for m in group) if len(group) < 3 else "")
+            # shares follow their values (a climb from 2% to 9% must show) but never leave 0..1
+            all_shares = bool(group) and all(m.share for m in group)
+            plot.setLimits(yMin=-0.02 if all_shares else None, yMax=1.02 if all_shares else None)
+            plot.enableAutoRange(axis="y")
+            plot.setVisible(bool(group))
         self.redraw()
 
     def set_series(self, series: Series) -> None:
@@ -199,7 +216,7 @@ class Curves(QWidget):
     def redraw(self, *_: Any) -> None:
         axis = self.x_axis.currentData()
         weight = self.smoothing.value() / 100
-        for plot in (self.loss_plot, self.metrics_plot, self.lr_plot):
+        for plot in (self.loss_plot, self.metrics_plot, self.values_plot, self.lr_plot):
             plot.setLabel("bottom", self.x_axis.currentText().lower())
         self.loss_plot.setLogMode(y=self.log_scale.isChecked())
         s = self.series
@@ -220,7 +237,8 @@ class Curves(QWidget):
             self.loss_plot.removeItem(self.overlay_curves.pop(name))
         for key in [k for k in self.overlay_metric_curves if k[0] not in self.overlays or
                     k[1] not in self.metric_curves]:
-            self.metrics_plot.removeItem(self.overlay_metric_curves.pop(key))
+            plot, curve = self.overlay_metric_curves.pop(key)
+            plot.removeItem(curve)
         for i, (name, other) in enumerate(self.overlays.items()):
             pen = self._pg.mkPen(_OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)], width=1.5, style=Qt.PenStyle.DashLine)
             curve = self.overlay_curves.get(name)
@@ -231,6 +249,7 @@ class Curves(QWidget):
             for metric in self.headline:  # the task's metrics of the other run, dashed beside this run's
                 key = (name, metric.name)
                 if key not in self.overlay_metric_curves:
-                    self.overlay_metric_curves[key] = self.metrics_plot.getPlotItem().plot(
-                        pen=pen, symbol="t", symbolSize=5, symbolBrush=pen.color(), name=f"{name} · {metric.title}")
-                self.overlay_metric_curves[key].setData(*other.eval_xy(metric.name, axis))
+                    plot = self._plot_of[metric.name]
+                    self.overlay_metric_curves[key] = (plot, plot.getPlotItem().plot(
+                        pen=pen, symbol="t", symbolSize=5, symbolBrush=pen.color(), name=f"{name} · {metric.title}"))
+                self.overlay_metric_curves[key][1].setData(*other.eval_xy(metric.name, axis))
