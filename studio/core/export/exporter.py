@@ -57,7 +57,9 @@ class Planned:
     def describe(self) -> list[str]:
         """What it will write, with sizes, and anything a person should know first."""
         if self.format == "hub":
-            where = f"https://huggingface.co/{self.out} ({'public' if self.public else 'private'})"
+            from huggingface_hub import constants
+
+            where = f"{constants.ENDPOINT}/{self.out} ({'public' if self.public else 'private'})"
             lines = [f"Pushes {self.name} ({self.task.title.lower()}) to {where}, about {_size(self.writes[0][1])}."]
         else:
             lines = [f"Writes {path} ({_size(size)})" for path, size in self.writes]

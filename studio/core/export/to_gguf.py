@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import tempfile
@@ -91,7 +92,9 @@ def convert(model_dir: Path, out: Path, quant: str, *, progress: Progress | None
 def _failure(log: str, out: Path) -> StudioError:
     lines = [line for line in log.strip().splitlines() if line.strip()]
     last = lines[-1] if lines else "no message"
-    if "No space left on device" in log:
+    # a full disk says so, or (numpy writing the tensors) writes less than asked; a file-size limit is the same
+    if any(words in log for words in ("No space left on device", "File too large")) or \
+            re.search(r"\d+ requested and \d+ written", log):
         return ExportError(f"The disk holding {out.parent} is full; the GGUF file was not written (nothing is left "
                            "of it). Free some space and export again.")
     if "BPE pre-tokenizer was not recognized" in log:
