@@ -96,6 +96,11 @@ class PlaygroundPanel(QWidget):
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addWidget(self.pickers[0])
+        self.export_button = QPushButton("Export…", objectName="playgroundExportButton", enabled=False,
+                                         clicked=self._export)
+        self.export_button.setToolTip("Write the loaded model for llama.cpp, LM Studio, Ollama or the Hub, or as a "
+                                      "clean model folder")
+        layout.addWidget(self.export_button)
         self.compare = QCheckBox("Compare side by side", objectName="compareCheck")
         self.compare.setToolTip("Run the same prompt and settings on a second model or checkpoint at once, "
                                 "for example before and after fine-tuning")
@@ -206,10 +211,18 @@ class PlaygroundPanel(QWidget):
             answers[i].show_model(self.pickers[i].label, model if answers is own else None)
         if i == 0:
             self.batch.clear()
+            self.export_button.setEnabled(True)
         self._update_mode()
         if self.chatting:  # a conversation belongs to the model that answered it
             self.chat.clear(columns=[i])
         self._typed()
+
+    def _export(self) -> None:
+        from studio.ui.widgets.export_dialog import ExportDialog
+
+        if self.pickers[0].model is not None:
+            self.export_dialog = ExportDialog(self.pickers[0].model.source, self)
+            self.export_dialog.open()
 
     def _update_mode(self) -> None:
         task = self.task

@@ -85,8 +85,11 @@ class Monitor(QWidget):
         self.to_attention = QPushButton("Open in Attention", objectName="openInAttentionButton", visible=False,
                                         clicked=lambda: self.run_dir and self.open_model.emit(self.run_dir, "attention"))
         self.to_attention.setToolTip("Load this run's model in the Attention inspector")
+        self.to_export = QPushButton("Export…", objectName="exportModelButton", visible=False, clicked=self._export)
+        self.to_export.setToolTip("Write this run's model for llama.cpp, LM Studio, Ollama or the Hub")
         buttons = QHBoxLayout()
-        for w in (self.progress, self.pause, self.save_now, self.stop, self.to_playground, self.to_attention):
+        for w in (self.progress, self.pause, self.save_now, self.stop, self.to_playground, self.to_attention,
+                  self.to_export):
             buttons.addWidget(w, 1 if w is self.progress else 0)
         self.figures = QGridLayout()
         self.labels: dict[str, QLabel] = {}
@@ -152,10 +155,17 @@ class Monitor(QWidget):
         self.status.setText("Preparing…")
         for w in (self.pause, self.stop, self.save_now):
             w.setEnabled(True)
-        for w in (self.to_playground, self.to_attention):
+        for w in (self.to_playground, self.to_attention, self.to_export):
             w.hide()
         self.pause.setChecked(False)
         self.timer.start()
+
+    def _export(self) -> None:
+        from studio.ui.widgets.export_dialog import ExportDialog
+
+        if self.run_dir:
+            self.export_dialog = ExportDialog(self.run_dir, self)
+            self.export_dialog.open()
 
     def detach(self, has_model: bool) -> None:
         self.drain()
@@ -163,7 +173,7 @@ class Monitor(QWidget):
         self.thread = None
         for w in (self.pause, self.stop, self.save_now):
             w.setEnabled(False)
-        for w in (self.to_playground, self.to_attention):
+        for w in (self.to_playground, self.to_attention, self.to_export):
             w.setVisible(has_model)
         self.pause.setChecked(False)
 
@@ -202,7 +212,7 @@ class Monitor(QWidget):
             self.show_report(info.report)
         self.samples.set_all(info.samples)
         self._show_samples(bool(info.samples))
-        for w in (self.to_playground, self.to_attention):
+        for w in (self.to_playground, self.to_attention, self.to_export):
             w.setVisible(bool(info.model_dir or info.checkpoints))
 
     def show_report(self, body: dict[str, Any]) -> None:

