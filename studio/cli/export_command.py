@@ -45,6 +45,8 @@ def export(args: argparse.Namespace) -> int:
 
     result = exporter.run(planned, progress=progress)
     print(result.message, file=sys.stderr)
+    if result.command:
+        print(f"Make it an Ollama model with: {result.command}", file=sys.stderr)
     for path in result.paths:
         print(path)
     return 0

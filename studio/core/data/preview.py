@@ -73,7 +73,12 @@ class TablePreview:
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
+    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+        # messages read as a transcript, not as the Python of a list of dicts
+        text = "\n".join(f"{m.get('role') or m.get('from') or '?'}: {m.get('content') or m.get('value') or ''}"
+                          for m in value)
+    else:
+        text = "" if value is None else str(value)
     return text if len(text) <= _CELL_CHARS else text[:_CELL_CHARS] + "…"
 
 

@@ -70,7 +70,7 @@ class Planned:
 class Result:
     paths: list[str]
     message: str
-    command: str = ""  # what to run next (ollama create)
+    command: str = ""  # what to run next: `ollama create` for an Ollama folder
 
 
 def plan(model: str, fmt: str, out: str, quant: str | None = None, *, overwrite: bool = False,
@@ -183,11 +183,9 @@ def _write_ollama(planned: Planned, report: Progress, control: Control) -> Resul
         atomic_write_text(folder / "Modelfile", made.text)
         atomic_write_text(folder / "README.md", card.card(planned.name, planned.source, planned.task,
                                                            gguf_file=file_name))
-    command = ollama.create_command(target, ollama.model_name(planned.name))
-    notes = " ".join(made.notes)
     return Result([str(target / file_name), str(target / "Modelfile")],
-                  f"Wrote {target} ({_size(_folder_bytes(target))}); make it an Ollama model with: {command}"
-                  + (f" {notes}" if notes else ""), command)
+                  " ".join([f"Wrote {target} ({_size(_folder_bytes(target))}).", *made.notes]),
+                  ollama.create_command(target, ollama.model_name(planned.name)))
 
 
 @contextmanager

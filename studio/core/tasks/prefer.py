@@ -50,8 +50,8 @@ class Prefer(chat.Chat):
     samples = ("sample:python-prefer",)
     headline = (Metric("eval_rewards/accuracies", "Preference accuracy", share=True, short="pref acc"),
                 Metric("eval_rewards/margins", "Reward margin", short="margin"),
-                Metric("eval_rewards/chosen", "Reward of the chosen answers", short="chosen"),
-                Metric("eval_rewards/rejected", "Reward of the rejected answers", short="rejected"))
+                Metric("eval_rewards/chosen", "Chosen reward", short="chosen"),
+                Metric("eval_rewards/rejected", "Rejected reward", short="rejected"))
     settings = (
         Setting("method", "str", "dpo", choices=METHODS, title="Method",
                 help="dpo: Direct Preference Optimization, kept near the starting model; orpo: odds-ratio "

@@ -37,6 +37,14 @@ _TITLES = {"hf": "Model folder (transformers)", "gguf": "GGUF file (llama.cpp, L
 _PLAN_DELAY_MS = 300  # typing a path replans once the person pauses
 
 
+def open_export_dialog(model: str, parent: QWidget) -> ExportDialog:
+    """The dialog for `model` over `parent`, which keeps it until it is closed."""
+    dialog = ExportDialog(model, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
 class ExportDialog(QDialog):
     def __init__(self, model: str, parent: QWidget | None = None) -> None:
         super().__init__(parent, windowTitle=f"Export {Path(model).name}")

@@ -199,3 +199,30 @@ def test_an_encoder_cannot_be_preference_tuned(cls_run, ws, tmp_path, capsys):
     assert main(["train", "--task", "prefer", "--model", str(cls_run), "--data", str(data), "--out",
                  str(tmp_path / "run")]) == 2
     assert "cannot be trained for preference tuning" in capsys.readouterr().err
+
+
+def test_a_stopped_dpo_run_resumes_to_the_model_trained_straight(chat_model, pairs_file, ws, tmp_path):
+    """Resuming rebuilds the reference from the starting model, not from the checkpoint it resumes."""
+    from safetensors.torch import load_file
+
+    from studio.core.control import Control
+    from studio.core.training import engine
+    from studio.core.training.config import RunConfig, validate
+    from studio.core.training.events import Metrics
+
+    config = validate(RunConfig(task="prefer", model=str(chat_model), data=str(pairs_file), max_steps=8, eval_every=4,
+                                save_every=4, log_every=1, batch_size=8, seq_len=64, lr=1e-3, device="cpu"))
+    engine.train(config, root=ws, out=tmp_path / "straight")
+    control = Control()
+
+    def stop_after_three(event) -> None:
+        if isinstance(event, Metrics) and event.step >= 3:
+            control.stop()
+
+    stopped = engine.train(config, root=ws, out=tmp_path / "stopped", listeners=[stop_after_three], control=control)
+    assert stopped.status == "stopped" and stopped.global_step < 8
+    assert engine.resume(tmp_path / "stopped", root=ws).status == "completed"
+    straight = load_file(tmp_path / "straight" / "model" / "model.safetensors")
+    resumed = load_file(tmp_path / "stopped" / "model" / "model.safetensors")
+    for name, weights in straight.items():
+        torch.testing.assert_close(resumed[name], weights, rtol=1e-4, atol=1e-6)

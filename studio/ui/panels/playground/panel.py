@@ -38,6 +38,7 @@ from studio.ui.panels.playground.history import History
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.output_pages import output_pages
 from studio.ui.panels.playground.sampling_form import SamplingForm
+from studio.ui.widgets.export_dialog import open_export_dialog
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
 
@@ -97,7 +98,7 @@ class PlaygroundPanel(QWidget):
         layout = QVBoxLayout(inner)
         layout.addWidget(self.pickers[0])
         self.export_button = QPushButton("Export…", objectName="playgroundExportButton", enabled=False,
-                                         clicked=self._export)
+                                         clicked=lambda: open_export_dialog(self.pickers[0].model.source, self))
         self.export_button.setToolTip("Write the loaded model for llama.cpp, LM Studio, Ollama or the Hub, or as a "
                                       "clean model folder")
         layout.addWidget(self.export_button)
@@ -216,13 +217,6 @@ class PlaygroundPanel(QWidget):
         if self.chatting:  # a conversation belongs to the model that answered it
             self.chat.clear(columns=[i])
         self._typed()
-
-    def _export(self) -> None:
-        from studio.ui.widgets.export_dialog import ExportDialog
-
-        if self.pickers[0].model is not None:
-            self.export_dialog = ExportDialog(self.pickers[0].model.source, self)
-            self.export_dialog.open()
 
     def _update_mode(self) -> None:
         task = self.task

@@ -9,6 +9,7 @@ process never sends the window one signal per step.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -23,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.runs import summary
+from studio.core.runs import lineage, summary
 from studio.core.runs.summary import format_duration
 from studio.ui import outputs as views
 from studio.ui.panels.train.curves import Curves, Series
 from studio.ui.panels.train.samples_view import SamplesView
+from studio.ui.widgets.export_dialog import open_export_dialog
 from studio.ui.widgets.messages import ErrorLabel
 
 _DRAIN_MS = 100
@@ -85,7 +87,8 @@ class Monitor(QWidget):
         self.to_attention = QPushButton("Open in Attention", objectName="openInAttentionButton", visible=False,
                                         clicked=lambda: self.run_dir and self.open_model.emit(self.run_dir, "attention"))
         self.to_attention.setToolTip("Load this run's model in the Attention inspector")
-        self.to_export = QPushButton("Export…", objectName="exportModelButton", visible=False, clicked=self._export)
+        self.to_export = QPushButton("Export…", objectName="exportModelButton", visible=False,
+                                     clicked=lambda: self.run_dir and open_export_dialog(self.run_dir, self))
         self.to_export.setToolTip("Write this run's model for llama.cpp, LM Studio, Ollama or the Hub")
         buttons = QHBoxLayout()
         for w in (self.progress, self.pause, self.save_now, self.stop, self.to_playground, self.to_attention,
@@ -160,13 +163,6 @@ class Monitor(QWidget):
         self.pause.setChecked(False)
         self.timer.start()
 
-    def _export(self) -> None:
-        from studio.ui.widgets.export_dialog import ExportDialog
-
-        if self.run_dir:
-            self.export_dialog = ExportDialog(self.run_dir, self)
-            self.export_dialog.open()
-
     def detach(self, has_model: bool) -> None:
         self.drain()
         self.timer.stop()
@@ -205,7 +201,9 @@ class Monitor(QWidget):
         self.progress.setValue(info.global_step)
         self.labels["step"].setText(f"{info.global_step:,} / {info.planned_steps:,}")
         self._show_values(info.last)
-        self.status.setText(f"{info.name}: {info.status}.")
+        chain = lineage.lineage(Path(info.path), info.base)  # a few small files: the runs it came from
+        came_from = f" It continues {lineage.describe(chain[:-1])}." if len(chain) > 1 else ""
+        self.status.setText(f"{info.name}: {info.status}.{came_from}")
         self.error.clear_message()
         self._hide_reports()
         if info.report:

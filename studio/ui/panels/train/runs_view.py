@@ -35,6 +35,7 @@ from studio.core.system.files import atomic_write_text
 from studio.core.tasks import registry
 from studio.ui.jobs import Latest
 from studio.ui.panels.train.run_dialogs import DiffDialog, NotesDialog
+from studio.ui.widgets.export_dialog import open_export_dialog
 from studio.ui.widgets.messages import ErrorLabel
 
 COLUMNS = ("Name", "Task", "Model", "Status", "Steps", "Best validation", "Duration", "Started")
@@ -93,7 +94,8 @@ class RunsView(QWidget):
                                               lambda: self._open_model("playground"), "Talk to this run's model")
         self.attention_button = self._button("Inspect Attention", "runAttentionButton",
                                              lambda: self._open_model("attention"), "Look inside this run's model")
-        self.export_button = self._button("Export…", "runExportButton", self._export,
+        self.export_button = self._button("Export…", "runExportButton",
+                                          lambda: self._one() and open_export_dialog(str(self._one()), self),
                                           "Write this run's model for llama.cpp, LM Studio, Ollama or the Hub, or as a "
                                           "clean model folder")
         self.actions = self._make_actions()
@@ -260,14 +262,6 @@ class RunsView(QWidget):
         path = self._one()
         if path is not None:
             self.open_model.emit(str(path), where)
-
-    def _export(self) -> None:
-        from studio.ui.widgets.export_dialog import ExportDialog
-
-        path = self._one()
-        if path is not None:
-            self.export_dialog = ExportDialog(str(path), self)
-            self.export_dialog.open()
 
     def _rename(self) -> None:
         path = self._one()
