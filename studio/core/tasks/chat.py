@@ -87,6 +87,11 @@ class Chat(Task):
     recipe = (("max_steps", 1500), ("eval_every", 250), ("save_every", 500))
 
     # ---- models -------------------------------------------------------------------------------------
+    def accepts(self, config: Any) -> bool:
+        """A decoder that writes text: a classifier built on one (GPT2ForSequenceClassification) does not."""
+        names = getattr(config, "architectures", None) or []
+        return super().accepts(config) and (not names or any(n.endswith(self.architectures) for n in names))
+
     def claims(self, tokenizer: Any) -> bool:
         return bool(getattr(tokenizer, "chat_template", None))
 

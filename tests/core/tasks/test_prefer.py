@@ -226,3 +226,17 @@ def test_a_stopped_dpo_run_resumes_to_the_model_trained_straight(chat_model, pai
     resumed = load_file(tmp_path / "stopped" / "model" / "model.safetensors")
     for name, weights in straight.items():
         torch.testing.assert_close(resumed[name], weights, rtol=1e-4, atol=1e-6)
+
+
+def test_a_classifier_cannot_be_preference_tuned(labelled_csv, ws, tmp_path, capsys):
+    from tests.helpers import TINY_CLS, train_cli
+
+    classifier = tmp_path / "gpt-classifier"
+    assert train_cli(ws, classifier, labelled_csv, [*TINY_CLS, "--model", "gpt-tiny", "--max-steps", "2"]) == 0
+    data = _write(tmp_path / "d.jsonl", pairs(20))
+    capsys.readouterr()
+    assert main(["train", "--task", "prefer", "--model", str(classifier), "--data", str(data), "--out",
+                 str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be trained for preference tuning; choose --task classify" in err
+    assert not (tmp_path / "run").exists()
