@@ -37,6 +37,21 @@ def report(name: str, figures: dict[str, Any]) -> None:
     print(json.dumps(figures, indent=2))
 
 
+def cli(*args: str) -> str:
+    """`studio ARGS` in this process, as a person would run it; its standard output. Exits on failure."""
+    import contextlib
+    import io
+
+    from studio.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(args))
+    if code != 0:
+        raise SystemExit(f"studio {' '.join(args[:2])} exited {code}")
+    return out.getvalue()
+
+
 def tiny_tokenizer() -> Any:
     """A 512-token BPE tokenizer on a few lines of code, trained in well under a second."""
     from studio.core.data.tokenizer import train_bpe

@@ -45,9 +45,8 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
         return [f"{p!r} -> {o!r}" for p, o in zip(prompts, outs, strict=True)], {}
     if task == "summarize":
         from studio.core.playground.generation import summarize
-        from studio.core.tasks.rouge import rouge
-
         from studio.core.playground.sampling import SUMMARY_DEFAULTS
+        from studio.core.tasks.rouge import rouge
 
         scored = rows[:128]
         refs = [r["target"] for r in scored]

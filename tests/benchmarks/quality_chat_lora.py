@@ -11,30 +11,17 @@ validation loss on assistant tokens before (step 0, by `studio evaluate`) and af
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import time
 from pathlib import Path
 
-from _common import report, scratch
-
-
-def _cli(*args: str) -> str:
-    from studio.cli import main
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(list(args))
-    if code != 0:
-        raise SystemExit(f"studio {' '.join(args[:2])} exited {code}")
-    return out.getvalue()
+from _common import cli, report, scratch
 
 
 def _answers(model: str, questions: list[str]) -> list[str]:
     found = []
     for question in questions:
-        messages = json.loads(_cli("chat", "--model", model, "--message", question, "--greedy", "--max-new-tokens",
+        messages = json.loads(cli("chat", "--model", model, "--message", question, "--greedy", "--max-new-tokens",
                                    "40", "--device", "cpu", "--json"))["messages"]
         found.append(messages[-1]["content"])
     return found
@@ -73,16 +60,16 @@ def main() -> None:
     questions = [q for q, _ in pairs]
 
     before = _answers(gguf_file, questions)
-    loss_before = json.loads(_cli("evaluate", "--model", gguf_file, "--data", str(eval_file), "--device", "cpu",
+    loss_before = json.loads(cli("evaluate", "--model", gguf_file, "--data", str(eval_file), "--device", "cpu",
                                   "--json"))
     run = root / "run"
     began = time.perf_counter()
-    _cli("train", "--task", "chat", "--model", gguf_file, "--data", str(train_file), "--out", str(run), "--lora",
+    cli("train", "--task", "chat", "--model", gguf_file, "--data", str(train_file), "--out", str(run), "--lora",
          "--lr", "1e-3", "--batch-size", "8", "--seq-len", "192", "--max-steps", str(args.steps), "--eval-every",
          str(args.steps), "--save-every", str(args.steps), "--device", "cpu")
     train_s = time.perf_counter() - began
     after = _answers(str(run), questions)
-    loss_after = json.loads(_cli("evaluate", "--model", str(run), "--data", str(eval_file), "--device", "cpu",
+    loss_after = json.loads(cli("evaluate", "--model", str(run), "--data", str(eval_file), "--device", "cpu",
                                  "--json"))
     report("chat_lora_smollm2", {
         "steps": args.steps, "train_seconds": round(train_s), "held_out_loss_before": loss_before,

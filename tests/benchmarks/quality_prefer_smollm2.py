@@ -14,27 +14,14 @@ through llama.cpp when llama-cpp-python is installed: same greedy tokens).
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import time
 from pathlib import Path
 
-from _common import report, scratch
+from _common import cli, report, scratch
 
 QUESTIONS = ["What does json.dumps do?", "Which module is urlopen in?", "What is the signature of os.path.join?",
              "What does shutil.copyfile do?"]
-
-
-def _cli(*args: str) -> str:
-    from studio.cli import main
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(list(args))
-    if code != 0:
-        raise SystemExit(f"studio {' '.join(args[:2])} exited {code}")
-    return out.getvalue()
 
 
 def _transformers_answers(model_dir: Path, gguf_file: str | None = None) -> list[list[int]]:
@@ -78,7 +65,7 @@ def _llama_cpp_answers(file: Path, model_dir: Path) -> list[list[int]] | None:
 
 
 def _history(run: Path) -> list[dict]:
-    info = json.loads(_cli("runs", "show", str(run), "--json"))
+    info = json.loads(cli("runs", "show", str(run), "--json"))
     return [{"step": row["step"], "accuracy": round(row["eval_rewards/accuracies"], 3),
              "margin": round(row["eval_rewards/margins"], 3)}
             for row in info["history"] if row.get("eval_rewards/accuracies") is not None]
@@ -108,23 +95,23 @@ def main() -> None:
     sft, dpo = root / "sft", root / "dpo"
     common = ["--lora", "--batch-size", "8", "--seq-len", "160", "--device", "cpu"]
     began = time.perf_counter()
-    _cli("train", "--task", "chat", "--model", gguf_in, "--data", "sample:python-chat", "--out", str(sft),
+    cli("train", "--task", "chat", "--model", gguf_in, "--data", "sample:python-chat", "--out", str(sft),
          "--lr", "1e-3", "--max-steps", str(args.sft_steps), "--eval-every", str(args.sft_steps), "--save-every",
          str(args.sft_steps), *common)
     sft_s = time.perf_counter() - began
-    before = json.loads(_cli("evaluate", "--model", str(sft), "--data", str(held_out), "--task", "prefer", "--json"))
+    before = json.loads(cli("evaluate", "--model", str(sft), "--data", str(held_out), "--task", "prefer", "--json"))
     began = time.perf_counter()
     every = max(1, args.dpo_steps // 3)
-    _cli("train", "--task", "prefer", "--model", str(sft), "--data", str(train_pairs), "--out", str(dpo), "--lr",
+    cli("train", "--task", "prefer", "--model", str(sft), "--data", str(train_pairs), "--out", str(dpo), "--lr",
          "5e-4", "--max-steps", str(args.dpo_steps), "--eval-every", str(every), "--save-every", str(args.dpo_steps),
          "--eval-rows", "64", *common)
     dpo_s = time.perf_counter() - began
-    after = json.loads(_cli("evaluate", "--model", str(dpo), "--data", str(held_out), "--task", "prefer", "--json"))
-    lineage = json.loads(_cli("runs", "show", str(dpo), "--json"))["lineage"]
+    after = json.loads(cli("evaluate", "--model", str(dpo), "--data", str(held_out), "--task", "prefer", "--json"))
+    lineage = json.loads(cli("runs", "show", str(dpo), "--json"))["lineage"]
 
     file = root / "dpo-q8_0.gguf"
     began = time.perf_counter()
-    _cli("export", "--model", str(dpo), "--format", "gguf", "--quant", "q8_0", "--out", str(file))
+    cli("export", "--model", str(dpo), "--format", "gguf", "--quant", "q8_0", "--out", str(file))
     export_s = time.perf_counter() - began
     from transformers import AutoTokenizer
 

@@ -194,3 +194,21 @@ def column_sum(ds: Dataset, column: str) -> int:
     import pyarrow.compute as pc
 
     return int(pc.sum(ds.with_format("arrow")[column]).as_py() or 0)
+
+
+def counted(rows: Dataset, encoded: Dataset, limit: int, name: str, plural: str, cut_note: str,
+            lost_note: str) -> tuple[Dataset, dict[str, Any]]:
+    """Encoded rows (with their `length`, `cut` and `chars` columns, which are dropped) and their statistics:
+    token lengths as `name`, how many of the `plural` were cut to `limit` and how many left out, and a
+    sentence for each that happened ("N of M conversations are longer than L tokens; {cut_note}")."""
+    cut, lost = int(int_column(encoded, "cut").sum()), len(rows) - len(encoded)
+    found: dict[str, Any] = {name: stats(int_column(encoded, "length"), column_sum(encoded, "chars"), limit).as_dict(),
+                             f"cut_{plural}": cut, f"left_out_{plural}": lost}
+    notes = []
+    if cut:
+        notes.append(f"{cut:,} of {len(rows):,} {plural} are longer than {limit} tokens; {cut_note}")
+    if lost:
+        notes.append(f"{lost:,} {plural} are left out: {lost_note}")
+    if notes:
+        found["notes"] = notes
+    return encoded.remove_columns(["length", "cut", "chars"]), found

@@ -152,20 +152,10 @@ class Chat(Task):
 
         key = encoding.fingerprint(rows, tokenizer, sorted(columns.items()), limit, whole, "chat")
         encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
-        cut, lost = int(encoding.int_column(encoded, "cut").sum()), len(rows) - len(encoded)
-        stats = {"conversation": encoding.stats(encoding.int_column(encoded, "length"),
-                                                encoding.column_sum(encoded, "chars"), limit).as_dict(),
-                 "cut_conversations": cut, "left_out_conversations": lost}
-        notes = []
-        if cut:
-            notes.append(f"{cut:,} of {len(rows):,} conversations are longer than {limit} tokens; they keep their first "
-                         "turns up to the last whole answer that fits (--seq-len sets the limit).")
-        if lost:
-            notes.append(f"{lost:,} conversations are left out: their first answer starts after {limit} tokens, so "
-                         "nothing of it would be learned; raise --seq-len to keep them.")
-        if notes:
-            stats["notes"] = notes
-        return encoded.remove_columns(["length", "cut", "chars"]), stats
+        return encoding.counted(rows, encoded, limit, "conversation", "conversations",
+                                "they keep their first turns up to the last whole answer that fits (--seq-len sets the "
+                                "limit).", f"their first answer starts after {limit} tokens, so nothing of it would "
+                                "be learned; raise --seq-len to keep them.")
 
     def empty_split_hint(self, config: TaskConfig) -> str:
         return (f"holds no conversation whose first answer starts within {config.seq_len} tokens; raise --seq-len "

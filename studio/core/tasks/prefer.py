@@ -125,20 +125,9 @@ class Prefer(chat.Chat):
 
         key = encoding.fingerprint(rows, tokenizer, sorted(columns.items()), limit, "prefer")
         encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
-        cut, lost = int(encoding.int_column(encoded, "cut").sum()), len(rows) - len(encoded)
-        stats = {"pair": encoding.stats(encoding.int_column(encoded, "length"), encoding.column_sum(encoded, "chars"),
-                                        limit).as_dict(),
-                 "cut_pairs": cut, "left_out_pairs": lost}
-        notes = []
-        if cut:
-            notes.append(f"{cut:,} of {len(rows):,} pairs are longer than {limit} tokens; their answers are cut to fit "
-                         "(--seq-len sets the limit).")
-        if lost:
-            notes.append(f"{lost:,} pairs are left out: their prompt alone fills {limit} tokens; raise --seq-len to "
-                         "keep them.")
-        if notes:
-            stats["notes"] = notes
-        return encoded.remove_columns(["length", "cut", "chars"]), stats
+        return encoding.counted(rows, encoded, limit, "pair", "pairs",
+                                "their answers are cut to fit (--seq-len sets the limit).",
+                                f"their prompt alone fills {limit} tokens; raise --seq-len to keep them.")
 
     def empty_split_hint(self, config: TaskConfig) -> str:
         return f"holds no pair whose prompt fits in {config.seq_len} tokens; raise --seq-len or shorten the prompts"
