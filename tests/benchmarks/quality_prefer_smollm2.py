@@ -104,7 +104,7 @@ def main() -> None:
     every = max(1, args.dpo_steps // 3)
     cli("train", "--task", "prefer", "--model", str(sft), "--data", str(train_pairs), "--out", str(dpo), "--lr",
          "5e-4", "--max-steps", str(args.dpo_steps), "--eval-every", str(every), "--save-every", str(args.dpo_steps),
-         "--eval-rows", "64", *common)
+         "--validation-fraction", "0.02", *common)
     dpo_s = time.perf_counter() - began
     after = json.loads(cli("evaluate", "--model", str(dpo), "--data", str(held_out), "--task", "prefer", "--json"))
     lineage = json.loads(cli("runs", "show", str(dpo), "--json"))["lineage"]

@@ -25,7 +25,7 @@ class SizeEstimate:
 
 def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int, precision: str = "fp32",
              target_len: int = 0, adapters: dict[str, Any] | None = None, checkpointing: bool = False,
-             quantized: bool = False) -> SizeEstimate:
+             quantized: bool = False, sequences: int = 1, reference: bool = False) -> SizeEstimate:
     """Count parameters without allocating them (meta device) and estimate training memory.
 
     Every weight costs 4 bytes (half a byte when `quantized` to 4 bits, as QLoRA's frozen base); those that
@@ -33,7 +33,9 @@ def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int,
     `lora.wrap`) only the adapters and the head. Activations follow Korthikanti et al. (2022), ~(34*h + 5*a*s)
     bytes per token per layer in half precision, doubled for fp32; plus the logits and their gradient. With
     gradient `checkpointing` only each layer's input stays (2*h bytes a token in half precision) and one
-    layer's activations at a time are rebuilt. An estimate, shown as one.
+    layer's activations at a time are rebuilt. A row of `sequences` sequences (a preference pair's two
+    answers) costs that many times the activations; a `reference` copy of the model (DPO's) its weights
+    again. An estimate, shown as one.
     """
     import torch
 
@@ -50,11 +52,12 @@ def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int,
         layers = (getattr(config, "encoder_layers", 0) or layers) + (getattr(config, "decoder_layers", 0)
                                                                     or getattr(config, "num_decoder_layers", 0))
     scale = 1 if precision in ("bf16", "fp16") else 2
-    tokens = batch_size * max(seq_len, target_len)
+    tokens = batch_size * sequences * max(seq_len, target_len)
     per_layer = tokens * (34 * hidden + 5 * heads * max(seq_len, target_len)) * scale
     activations = tokens * layers * 2 * hidden * scale + per_layer if checkpointing else per_layer * layers
     width = config.vocab_size if outputs is not None else max(1, getattr(config, "num_labels", 2))
-    logits = batch_size * (target_len or seq_len) * width * 4 * 2
+    logits = batch_size * sequences * (target_len or seq_len) * width * 4 * 2
     weights = (params - trainable) // 2 + trainable * 4 if quantized else params * 4
+    weights += params * 4 if reference else 0
     return SizeEstimate(parameters=params, weights_bytes=weights, trainable=trainable,
                         training_bytes=weights + trainable * 12 + activations + logits)

@@ -274,6 +274,11 @@ class Task:
         """Metrics computed from logged ones (perplexity from the validation loss)."""
         return {}
 
+    def memory_shape(self, config: TaskConfig, adapters: bool) -> dict[str, Any]:
+        """What a step holds beyond one sequence a row, for the memory estimate (`modeling.estimate`'s
+        `sequences` and `reference`): a preference pair is two sequences, and DPO keeps a reference model."""
+        return {}
+
     def length_limits(self, config: TaskConfig) -> tuple[int, int]:
         """(source, target) lengths for the memory estimate and generation; target 0 for one sequence."""
         return config.seq_len, 0

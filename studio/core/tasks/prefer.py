@@ -162,6 +162,10 @@ class Prefer(chat.Chat):
 
         return probe
 
+    def memory_shape(self, config: TaskConfig, adapters: bool) -> dict[str, Any]:
+        # with LoRA, DPO's reference is the base with the adapters off: no second copy
+        return {"sequences": 2, "reference": config["method"] == "dpo" and not adapters}
+
     def tokens_in(self, batch: dict[str, Any]) -> int:
         """Both answers' sequences, prompt included (DPO's batch holds them as rows, ORPO's side by side)."""
         masks = ("attention_mask", "chosen_attention_mask", "rejected_attention_mask")

@@ -206,7 +206,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     source_len, target_len = p.task.length_limits(c.task_config())
     total, trainable = lora.parameter_counts(p.model)
     size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len,
-                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)
+                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora,
+                    **p.task.memory_shape(c.task_config(), c.lora))
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
                    global_step=start_step, base=None if is_preset(c.model) else layout.base_of(c.model),

@@ -24,4 +24,5 @@ def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
             setattr(config, name, value)
     source, target = task.length_limits(c.task_config())
     return estimate(config, task.auto_class, batch_finder.planned(c.batch_size, device), source, precision, target,
-                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora)
+                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora,
+                    **task.memory_shape(c.task_config(), c.lora))

@@ -240,3 +240,18 @@ def test_a_classifier_cannot_be_preference_tuned(labelled_csv, ws, tmp_path, cap
     err = capsys.readouterr().err
     assert "cannot be trained for preference tuning; choose --task classify" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_memory_estimate_counts_both_answers_and_dpos_reference():
+    from studio.core.training.config import RunConfig, validate
+    from studio.core.training.sizing import size_of
+
+    def size(task: str, **options):
+        return size_of(validate(RunConfig(task=task, model="llama-tiny", options=options)), "cpu", "fp32")
+
+    chat_run, dpo, orpo = size("chat"), size("prefer"), size("prefer", method="orpo")
+    assert dpo.weights_bytes == 2 * chat_run.weights_bytes  # the reference is a second copy
+    assert orpo.weights_bytes == chat_run.weights_bytes
+    # twice the sequences: the activations and logits (all of training but the weights and Adam) double
+    assert orpo.training_bytes - orpo.weights_bytes - 12 * orpo.trainable == \
+        2 * (chat_run.training_bytes - chat_run.weights_bytes - 12 * chat_run.trainable)
