@@ -8,7 +8,8 @@ tuned model's on the test questions.
 Reports the preference accuracy on held-out pairs before DPO (the chat run) and after (`studio evaluate
 --task prefer`), the run's own reward accuracy and margin by evaluation, the lineage, the file's size, and
 each test question's answers: the chat run's, the DPO run's, and the GGUF file's through transformers (and
-through llama.cpp when llama-cpp-python is installed: same greedy tokens).
+through llama.cpp when llama-cpp-python is installed, at q8_0 and f16: where an answer first differs, and
+how close the tuned model's two candidates there were).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _transformers_answers(model_dir: Path, gguf_file: str | None = None) -> list
 
 
 def _llama_cpp_answers(file: Path, model_dir: Path) -> list[list[int]] | None:
+    """Greedy answers of llama.cpp itself (llama-cpp-python), from the same prompt tokens; None without it."""
     try:
         from llama_cpp import Llama
     except ImportError:
@@ -54,14 +56,39 @@ def _llama_cpp_answers(file: Path, model_dir: Path) -> list[list[int]] | None:
     for question in QUESTIONS:
         prompt = tok.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
                                          tokenize=False)
-        tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
-        out = []
-        for token in llm.generate(tokens, temp=0.0, top_k=1, repeat_penalty=1.0):
+        out: list[int] = []
+        for token in llm.generate(tok(prompt, add_special_tokens=False)["input_ids"], temp=0.0, top_k=1,
+                                  repeat_penalty=1.0):
             out.append(token)
-            if token == llm.token_eos() or len(out) == 40:
+            if token == tok.eos_token_id or len(out) == 40:
                 break
         answers.append(out)
     return answers
+
+
+def _agreement(found: list[list[int]] | None, tuned: list[list[int]], model_dir: Path) -> list[str] | None:
+    """For each question: "equal", or where the answer first differs and by how much the tuned model's two
+    candidates there were apart (a near tie that rounding can flip)."""
+    if found is None:
+        return None
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model, tok = AutoModelForCausalLM.from_pretrained(model_dir).eval(), AutoTokenizer.from_pretrained(model_dir)
+    said = []
+    for question, mine, theirs in zip(QUESTIONS, tuned, found):
+        at = next((i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), None)
+        if at is None:
+            said.append("equal")
+            continue
+        prompt = tok.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
+                                         tokenize=False)
+        ids = tok(prompt, add_special_tokens=False)["input_ids"] + mine[:at]
+        with torch.inference_mode():
+            logits = model(torch.tensor([ids])).logits[0, -1]
+        said.append(f"differs at answer token {at}: the tuned model's logits for its token and llama.cpp's differ by "
+                    f"{(logits[mine[at]] - logits[theirs[at]]).item():.3f}")
+    return said
 
 
 def _history(run: Path) -> list[dict]:
@@ -109,24 +136,26 @@ def main() -> None:
     after = json.loads(cli("evaluate", "--model", str(dpo), "--data", str(held_out), "--task", "prefer", "--json"))
     lineage = json.loads(cli("runs", "show", str(dpo), "--json"))["lineage"]
 
-    file = root / "dpo-q8_0.gguf"
+    file, f16 = root / "dpo-q8_0.gguf", root / "dpo-f16.gguf"
     began = time.perf_counter()
     cli("export", "--model", str(dpo), "--format", "gguf", "--quant", "q8_0", "--out", str(file))
     export_s = time.perf_counter() - began
+    cli("export", "--model", str(dpo), "--format", "gguf", "--quant", "f16", "--out", str(f16))
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(dpo / "model")
     tuned = _transformers_answers(dpo / "model")
     from_file = _transformers_answers(root, file.name)
     chat_run = _transformers_answers(sft / "model")
-    in_llama_cpp = _llama_cpp_answers(file, dpo / "model")
+    in_llama_cpp = {quant: _agreement(_llama_cpp_answers(path, dpo / "model"), tuned, dpo / "model")
+                    for quant, path in (("q8_0", file), ("f16", f16))}
     report("prefer_smollm2", {
         "sft_steps": args.sft_steps, "sft_seconds": round(sft_s), "dpo_steps": args.dpo_steps, "dpo_seconds": round(dpo_s),
         "held_out_preference_before": before, "held_out_preference_after": after, "dpo_evaluations": _history(dpo),
         "lineage": [f"{link['run']} ({link['task']})" for link in lineage],
         "gguf_q8_0_mb": round(file.stat().st_size / 2**20, 1), "export_seconds": round(export_s, 1),
         "gguf_answers_equal_tuned": from_file == tuned,
-        "llama_cpp_answers_equal_tuned": None if in_llama_cpp is None else in_llama_cpp == tuned,
+        "llama_cpp_against_tuned": in_llama_cpp,
         "answers": [{"question": q, "chat_run": tok.decode(c, skip_special_tokens=True),
                      "dpo_run": tok.decode(t, skip_special_tokens=True),
                      "gguf_q8_0": tok.decode(f, skip_special_tokens=True)}
