@@ -11,7 +11,7 @@ from studio.core.tasks import registry
 
 
 def _info(history):
-    return SimpleNamespace(path="/tmp/run", history=history, planned_steps=300, global_step=300, last=history[-1],
+    return SimpleNamespace(path="/tmp/run", base=None, history=history, planned_steps=300, global_step=300, last=history[-1],
                            name="run", status="completed", report=None, model_dir=None, checkpoints=[], samples=[])
 
 
@@ -43,6 +43,9 @@ def test_overfitting_is_said_and_a_healthy_run_is_not_flagged(qtbot):
 def test_a_resumed_run_shows_its_curve_from_the_start(window, qtbot, lm_text):
     from studio.core.control import Control
     from studio.core.system import workspace
+    from studio.core.system.warm import warm_up
+
+    warm_up()  # the window's background jobs import transformers now too; its first import is not thread-safe
     from studio.core.training import engine
     from studio.core.training.config import RunConfig
     from studio.core.training.events import Metrics

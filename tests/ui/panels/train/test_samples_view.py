@@ -43,7 +43,7 @@ def test_the_monitor_shows_a_runs_answers_only_when_it_has_them(qtbot):
     qtbot.addWidget(monitor)
     monitor.show()
     history = [{"step": 100, "time": 1.0, "train_loss": 2.0, "eval_loss": 2.1}]
-    info = SimpleNamespace(path="/tmp/run", history=history, planned_steps=200, global_step=200, last=history[-1],
+    info = SimpleNamespace(path="/tmp/run", base=None, history=history, planned_steps=200, global_step=200, last=history[-1],
                            name="run", status="completed", report=None, model_dir=None, checkpoints=[],
                            samples=SAMPLES)
     monitor.show_history(info, registry.get("lm"))
