@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python tests/benchmarks/bench_task_train.py --task classify
 	$(BIN)/python tests/benchmarks/bench_task_train.py --task mlm
 	$(BIN)/python tests/benchmarks/bench_task_train.py --task tag
+	$(BIN)/python tests/benchmarks/bench_dpo.py
 	$(BIN)/python tests/benchmarks/bench_classify.py
 	$(BIN)/python tests/benchmarks/bench_generate.py
 	$(BIN)/python tests/benchmarks/bench_tokenize.py
