@@ -71,6 +71,16 @@ class Prefer(chat.Chat):
     def claims(self, tokenizer: Any) -> bool:
         return False  # a chat model opens as a chat; a preference run's model is found by its run
 
+    def adapt_tokenizer(self, tokenizer: Any, config: TaskConfig, model: str) -> list[str]:
+        from studio.core.modeling import presets
+
+        notes = super().adapt_tokenizer(tokenizer, config, model)
+        if presets.is_preset(model):
+            notes.append(f"{model} starts from random weights: preference tuning teaches it which answer to prefer, "
+                         "not how to answer. To tune a model that answers, train a chat run first and pass it as "
+                         "--model.")
+        return notes
+
     # ---- data ---------------------------------------------------------------------------------------
     def inspect(self, ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> tuple[Dataset, DataInfo]:
         """Every row is read as a pair now, so a bad one is refused by its place in the file; pairs whose

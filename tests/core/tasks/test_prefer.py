@@ -255,3 +255,10 @@ def test_the_memory_estimate_counts_both_answers_and_dpos_reference():
     # twice the sequences: the activations and logits (all of training but the weights and Adam) double
     assert orpo.training_bytes - orpo.weights_bytes - 12 * orpo.trainable == \
         2 * (chat_run.training_bytes - chat_run.weights_bytes - 12 * chat_run.trainable)
+
+
+def test_a_preset_is_told_that_preference_tuning_does_not_teach_it_to_answer(chat_model):
+    tok = load_tokenizer(chat_model)
+    config = TaskConfig(64, {"method": "dpo", "beta": 0.1, "chat_template": ""})
+    assert any("starts from random weights" in note for note in TASK.adapt_tokenizer(tok, config, "llama-tiny"))
+    assert TASK.adapt_tokenizer(tok, config, str(chat_model)) == []
