@@ -9,26 +9,12 @@ import torch
 from safetensors.torch import load
 
 from studio.cli import main
-from studio.core.system import hub as reach
 from tests import hub_server
 
 
 @pytest.fixture
 def online(monkeypatch):
-    """The Hub client pointed at a local Hub, as HF_ENDPOINT does, and allowed online."""
-    import huggingface_hub.constants as constants
-
-    def point_at(hub: hub_server.Hub, token: str | None) -> None:
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
-        monkeypatch.setattr(reach, "_last", None)
-        if token:
-            monkeypatch.setenv("HF_TOKEN", token)
-        else:
-            monkeypatch.delenv("HF_TOKEN", raising=False)
-
-    return point_at
+    return lambda hub, token: hub_server.point_client(monkeypatch, hub, token)
 
 
 def test_a_model_is_pushed_whole_to_a_private_repository(chat_model, ws, online, capsys):
