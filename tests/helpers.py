@@ -113,6 +113,8 @@ CHAT_TEXTS = ["What does len do? It returns the number of items. And abs? The ab
 
 def write_chat_model(folder: Path) -> None:
     """A tiny random Llama with a ChatML tokenizer (its turn end its end token), saved as a model folder."""
+    import torch
+
     from studio.core.data import chat_templates
     from studio.core.data.tokenizer import save_tokenizer, train_bpe
     from studio.core.modeling import presets
@@ -120,6 +122,7 @@ def write_chat_model(folder: Path) -> None:
     tok = train_bpe(CHAT_TEXTS, 400, family="llama")
     chat_templates.apply(tok, "chatml")
     save_tokenizer(tok, folder)  # it writes a fresh folder
+    torch.manual_seed(0)  # the same weights in every session, so what tests measure of it does not vary
     presets.build("llama-tiny", tok, "AutoModelForCausalLM").save_pretrained(folder)
 
 

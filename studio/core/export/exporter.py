@@ -10,7 +10,7 @@ cancelled or fails.
 from __future__ import annotations
 
 import errno
-import json
+import math
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -38,6 +38,38 @@ _TOKENIZER_BYTES = 4 * 2**20  # an allowance for tokenizer files not on this mac
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt", "spiece.model")
 
 Progress = Callable[[str, float | None], None]
+
+
+@dataclass(frozen=True)
+class Model:
+    """What a model to export is, read once from its folder (config, tokenizer, safetensors headers): the dialog
+    plans many exports of the same model as a person changes the format and the path."""
+
+    given: str  # what the person named: a run, a checkpoint, a folder, a GGUF file, a hub id
+    source: str  # what loads
+    name: str  # its name in file names and the card
+    config: dict[str, Any]
+    task: Any
+    weight_bytes: int  # 0 when not on this machine
+    weights: int  # how many weights, from the safetensors headers
+    tokenizer_bytes: int
+    plain: bool  # a folder llama.cpp's converter reads as it is
+
+
+def look(model: str) -> Model:
+    """Read what an export of `model` needs to know of it."""
+    from studio.core.data.tokenizer import load_tokenizer
+    from studio.core.modeling import loading
+    from studio.core.tasks import registry
+
+    source = layout.model_source(model)
+    config = loading.load_config(source)
+    run = layout.run_of(source) if Path(source).is_dir() else None
+    settings = layout.read_config(run) if run is not None else {}
+    task = registry.for_model(config, settings.get("task"), load_tokenizer(source))
+    files = sorted(Path(source).glob("*.safetensors")) if Path(source).is_dir() else []
+    return Model(model, source, _name(model, source), config.to_dict(), task, sum(f.stat().st_size for f in files),
+                 _weight_count(files), _tokenizer_bytes(source), _plain_folder(source, files))
 
 
 @dataclass
@@ -73,9 +105,10 @@ class Result:
     command: str = ""  # what to run next: `ollama create` for an Ollama folder
 
 
-def plan(model: str, fmt: str, out: str, quant: str | None = None, *, overwrite: bool = False,
+def plan(model: str | Model, fmt: str, out: str, quant: str | None = None, *, overwrite: bool = False,
          public: bool = False) -> Planned:
-    """Check an export before anything is written; a sentence for each choice that cannot work."""
+    """Check an export before anything is written; a sentence for each choice that cannot work. `model` is a
+    name, or what `look` read of it."""
     if fmt not in FORMATS:
         raise ConfigError(f"Unknown format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     if fmt in ("hf", "hub") and quant:
@@ -86,34 +119,30 @@ def plan(model: str, fmt: str, out: str, quant: str | None = None, *, overwrite:
                           "quantize tool makes the smaller types from an f16 file).")
     if public and fmt != "hub":
         raise ConfigError("--public is for --format hub; the other formats write files on this machine.")
-    source = layout.model_source(model)
-    config, task = _model_facts(source, model)
-    name = _name(model, source)
-    planned = Planned(fmt, model, out, quant, source, task, name, public)
-    weights = _weight_bytes(source)
-    hf_bytes = weights + _tokenizer_bytes(source) if weights else None
+    found = look(model) if isinstance(model, str) else model
+    planned = Planned(fmt, found.given, out, quant, found.source, found.task, found.name, public)
+    hf_bytes = found.weight_bytes + found.tokenizer_bytes if found.weight_bytes else None
     if fmt in ("gguf", "ollama"):
-        _check_gguf(config, task, model, fmt)
+        _check_gguf(found.config, found.task, found.given, fmt)
     if fmt == "hub":
         hub.check_repo_id(out)
         hub.check_reachable()
         planned.writes = [(out, hf_bytes)]
         return planned
-    path = planned.target = _out_path(Path(out).expanduser(), fmt, name, quant, overwrite)
+    path = planned.target = _out_path(Path(out).expanduser(), fmt, found.name, quant, overwrite)
     if fmt == "hf":
         planned.writes = [(str(path), hf_bytes)]
     else:
-        count = _weight_count(source)
-        size = int(count * to_gguf.BYTES_PER_WEIGHT[quant]) + _tokenizer_bytes(source) if count else None
-        file = path / f"{_file_stem(name)}-{quant}.gguf" if fmt == "ollama" else path
+        size = int(found.weights * to_gguf.BYTES_PER_WEIGHT[quant]) + found.tokenizer_bytes if found.weights else None
+        file = path / f"{ollama.model_name(found.name)}-{quant}.gguf" if fmt == "ollama" else path
         planned.writes = [(str(file), size)] + ([(str(path / "Modelfile"), 1024)] if fmt == "ollama" else [])
-        if config.get("model_type") and task.shapes != ("decoder-only",):
-            planned.notes.append(f"A {task.title.lower()} model is converted as llama.cpp's converter converts it; "
-                                 "Studio checks GGUF files of decoder-only models only (by loading them back).")
+        if found.config.get("model_type") and found.task.shapes != ("decoder-only",):
+            planned.notes.append(f"A {found.task.title.lower()} model is converted as llama.cpp's converter converts "
+                                 "it; Studio checks GGUF files of decoder-only models only (by loading them back).")
         if quant == "q8_0":
             planned.notes.append("Q8_0 keeps 8 bits a weight: close to f16 in what it answers, at about half the size.")
-    _check_space(path, sum(size or 0 for _, size in planned.writes) + (0 if _plain_folder(source) or fmt == "hf"
-                                                                          else hf_bytes or 0))
+    staging = 0 if found.plain or fmt == "hf" else hf_bytes or 0  # a clean folder first for the converter to read
+    _check_space(path, sum(size or 0 for _, size in planned.writes) + staging)
     return planned
 
 
@@ -192,7 +221,7 @@ def _write_ollama(planned: Planned, report: Progress, control: Control) -> Resul
 def _hf_folder(planned: Planned, near: Path, report: Progress, control: Control) -> Any:
     """A folder llama.cpp's converter can read, and the share of the progress already spent on it: the
     source itself when it is a plain model folder, else a clean export of it beside the output (removed after)."""
-    if _plain_folder(planned.source):
+    if _plain_folder(planned.source, sorted(Path(planned.source).glob("*.safetensors"))):
         yield Path(planned.source), 0.0
         return
     near.mkdir(parents=True, exist_ok=True)
@@ -202,18 +231,6 @@ def _hf_folder(planned: Planned, near: Path, report: Progress, control: Control)
 
 
 # ---- checks and sizes -------------------------------------------------------------------------------------
-def _model_facts(source: str, model: str) -> tuple[dict[str, Any], Any]:
-    """The model's config (as JSON) and the task it serves."""
-    from studio.core.data.tokenizer import load_tokenizer
-    from studio.core.modeling import loading
-    from studio.core.tasks import registry
-
-    config = loading.load_config(source)
-    run = layout.run_of(source) if Path(source).is_dir() else None
-    settings = layout.read_config(run) if run is not None else {}
-    return config.to_dict(), registry.for_model(config, settings.get("task"), load_tokenizer(source))
-
-
 def _check_gguf(config: dict[str, Any], task: Any, model: str, fmt: str) -> None:
     architecture = (config.get("architectures") or [config.get("model_type", "unknown")])[0]
     if not to_gguf.supported(architecture):
@@ -230,7 +247,7 @@ def _out_path(path: Path, fmt: str, name: str, quant: str | None, overwrite: boo
     if above is not None and not above.is_dir():
         raise ConfigError(f"--out {path} is inside {above}, which is a file; choose a path in a folder.")
     if fmt == "gguf" and path.is_dir():
-        path = path / f"{_file_stem(name)}-{quant}.gguf"
+        path = path / f"{ollama.model_name(name)}-{quant}.gguf"
     if path.exists() and not (path.is_dir() and not any(path.iterdir())) and not overwrite:
         raise ConfigError(f"{path} already exists; choose another --out, or add --overwrite to replace it.")
     if fmt == "gguf" and path.suffix.lower() != ".gguf":
@@ -246,22 +263,11 @@ def _check_space(path: Path, needed: int) -> None:
                           f"{_size(int(needed * _SPARE))}; free some space or choose another --out.")
 
 
-def _plain_folder(source: str) -> bool:
+def _plain_folder(source: str, weight_files: list[Path]) -> bool:
     """A local model folder llama.cpp's converter reads as it is (weights in safetensors, a fast tokenizer)."""
     from studio.core.modeling import lora
 
-    folder = Path(source)
-    return (folder.is_dir() and not lora.is_adapter(source) and (folder / "tokenizer.json").is_file()
-            and any(folder.glob("*.safetensors")))
-
-
-def _weight_files(source: str) -> list[Path]:
-    folder = Path(source)
-    return sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
-
-
-def _weight_bytes(source: str) -> int:
-    return sum(p.stat().st_size for p in _weight_files(source))
+    return bool(weight_files) and not lora.is_adapter(source) and (Path(source) / "tokenizer.json").is_file()
 
 
 def _tokenizer_bytes(source: str) -> int:
@@ -271,18 +277,14 @@ def _tokenizer_bytes(source: str) -> int:
     return sum((folder / name).stat().st_size for name in _TOKENIZER_FILES if (folder / name).is_file())
 
 
-def _weight_count(source: str) -> int:
-    """The weights in a folder's safetensors files, read from their headers (nothing is loaded)."""
+def _weight_count(files: list[Path]) -> int:
+    """The weights in safetensors files, from their headers (nothing is loaded)."""
+    from safetensors import safe_open
+
     total = 0
-    for path in _weight_files(source):
-        with path.open("rb") as f:
-            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
-        for key, spec in header.items():
-            if key != "__metadata__":
-                count = 1
-                for dim in spec["shape"]:
-                    count *= dim
-                total += count
+    for path in files:
+        with safe_open(str(path), "np") as f:
+            total += sum(math.prod(f.get_slice(key).get_shape()) for key in f.keys())
     return total
 
 
@@ -292,10 +294,6 @@ def _name(model: str, source: str) -> str:
         return run.name
     path = Path(model)
     return path.stem if path.suffix.lower() == ".gguf" else (path.name or model).replace("/", "-")
-
-
-def _file_stem(name: str) -> str:
-    return ollama.model_name(name)
 
 
 def _part(report: Progress, start: float, end: float) -> Progress:

@@ -87,18 +87,18 @@ class Prefer(chat.Chat):
         answers are the same teach nothing and are left out."""
         from studio.core.data import preferences
 
-        same = [i for i, row in enumerate(ds.select_columns(list(columns.values())))
-                if _same(preferences.pair(row, columns, i))]
-        if len(same) == len(ds):
-            raise DataError(f"In every one of the {len(ds):,} rows the chosen and the rejected answer are the same, so "
+        pairs = (preferences.pair(row, columns, i) for i, row in enumerate(ds.select_columns(list(columns.values()))))
+        same = [i for i, found in enumerate(pairs) if found.chosen.strip() == found.rejected.strip()]
+        total = len(ds)
+        if len(same) == total:
+            raise DataError(f"In every one of the {total:,} rows the chosen and the rejected answer are the same, so "
                             "there is nothing to prefer; check the chosen and rejected columns.")
-        ds = ds.add_column(chat.ROW, list(range(len(ds))))
-        info = DataInfo({"pairs": len(ds) - len(same)})
+        ds = ds.add_column(chat.ROW, list(range(total)))
+        info = DataInfo({"pairs": total - len(same)})
         if same:
-            kept = set(range(len(ds))) - set(same)
-            ds = ds.select(sorted(kept))
-            info.warnings.append(f"{len(same):,} of {len(same) + len(ds):,} pairs have the same chosen and rejected "
-                                 f"answer (the first is row {same[0] + 1}); they are left out.")
+            ds = ds.select(sorted(set(range(total)) - set(same)))
+            info.warnings.append(f"{len(same):,} of {total:,} pairs have the same chosen and rejected answer (the "
+                                 f"first is row {same[0] + 1}); they are left out.")
         return ds, info
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
@@ -152,18 +152,12 @@ class Prefer(chat.Chat):
 
     # ---- training -----------------------------------------------------------------------------------
     def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
-        if config["method"] == "orpo":
-            return OrpoCollator(tokenizer.pad_token_id)
-        from trl.trainer.dpo_trainer import DataCollatorForPreference
-
-        return DataCollatorForPreference(pad_token_id=tokenizer.pad_token_id, pad_to_multiple_of=8)
+        return OrpoCollator(tokenizer.pad_token_id) if config["method"] == "orpo" else _pairs(tokenizer.pad_token_id)
 
     def probe_collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
         """The chosen and rejected sequences with their answers as labels: the policy's forward and backward of
         a step (the reference's forward, without gradients, is left out of the timing)."""
-        from trl.trainer.dpo_trainer import DataCollatorForPreference
-
-        collate = DataCollatorForPreference(pad_token_id=tokenizer.pad_token_id, pad_to_multiple_of=8)
+        collate = _pairs(tokenizer.pad_token_id)
 
         def probe(rows: list[dict[str, Any]]) -> dict[str, Any]:
             batch = collate(rows)
@@ -204,7 +198,6 @@ class Prefer(chat.Chat):
         """How often the model gives the chosen answer a higher log-probability than the rejected one, and by
         how much on average (summed over each answer's tokens, as DPO's rewards are)."""
         import torch
-        from trl.trainer.dpo_trainer import DataCollatorForPreference
 
         from studio.core.data import preferences
 
@@ -217,7 +210,7 @@ class Prefer(chat.Chat):
         features = [{name: getattr(e, name) for name in FEATURES} for e in encoded if e is not None]
         if not features:
             raise DataError(f"No pair's prompt fits in {loaded.input_limit} tokens, so there is nothing to score.")
-        collate = DataCollatorForPreference(pad_token_id=tok.pad_token_id or 0)
+        collate = _pairs(tok.pad_token_id or 0)
         margins: list[float] = []
         for start in range(0, len(features), _EVAL_BATCH):
             if control is not None:
@@ -235,8 +228,12 @@ class Prefer(chat.Chat):
                 "pairs": len(margins)}
 
 
-def _same(found: Any) -> bool:
-    return found.chosen.strip() == found.rejected.strip()
+def _pairs(pad_token_id: int) -> Any:
+    """trl's DPO collator: each pair's chosen and rejected sequences as rows of one padded batch, with the
+    answers' tokens marked (`completion_mask`)."""
+    from trl.trainer.dpo_trainer import DataCollatorForPreference
+
+    return DataCollatorForPreference(pad_token_id=pad_token_id, pad_to_multiple_of=8)
 
 
 class OrpoCollator:

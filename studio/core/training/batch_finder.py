@@ -14,12 +14,14 @@ CPU_BATCH = 16  # on a CPU memory is seldom the limit and bigger batches only ma
 _SAMPLE_ROWS = 4096  # the longest rows are looked for among this many
 
 
-def longest_rows(dataset: Any, columns: tuple[str, ...] = ("input_ids", "labels", "prompt_ids", "chosen_ids",
-                                                       "rejected_ids")) -> list[int]:
-    """Indices of the sampled rows, longest first (source plus target), for a worst-case batch."""
+def longest_rows(dataset: Any) -> list[int]:
+    """Indices of the sampled rows, longest first, for a worst-case batch: by all their lists of tokens
+    together, whatever the task names them (inputs and labels, a source and a target, a prompt and two answers)."""
     sample = dataset.select(range(min(len(dataset), _SAMPLE_ROWS)))
     lengths = [0] * len(sample)
-    for column in (c for c in columns if c in sample.column_names):  # a column at a time, not a row at a time
+    lists = [name for name, feature in sample.features.items()
+             if type(feature).__name__ in ("List", "LargeList", "Sequence")]
+    for column in lists:  # a column at a time, not a row at a time
         lengths = [n + len(ids) for n, ids in zip(lengths, sample[column], strict=True)]
     return sorted(range(len(lengths)), key=lambda i: -lengths[i])
 

@@ -25,7 +25,6 @@ from studio.core.control import Control
 from studio.core.data.tokenizer import save_tokenizer
 from studio.core.errors import StudioError, TrainingError, first_line
 from studio.core.modeling import lora
-from studio.core.modeling.estimate import estimate
 from studio.core.modeling.presets import is_preset
 from studio.core.runs import layout, writer
 from studio.core.system import device as devices
@@ -42,6 +41,7 @@ from studio.core.training.config import RunConfig
 from studio.core.training.events import Event, Listener, RunStarted, Stage, Status
 from studio.core.training.plan import Plan
 from studio.core.training.prepare import Prepared, prepare
+from studio.core.training.sizing import training_size
 from studio.core.training.trainer import TokenCounter
 
 _OOM = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
@@ -203,11 +203,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     store = writer.RunStore(run_dir) if main else writer.NoStore(run_dir)
     start_step = checkpoint[0] if checkpoint else 0
     store.truncate_after(start_step)
-    source_len, target_len = p.task.length_limits(c.task_config())
     total, trainable = lora.parameter_counts(p.model)
-    size = estimate(p.model.config, p.task.auto_class, c.batch_size, source_len, precision, target_len,
-                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora,
-                    **p.task.memory_shape(c.task_config(), c.lora))
+    size = training_size(c, p.task, p.model.config, c.batch_size, precision)
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
                    global_step=start_step, base=None if is_preset(c.model) else layout.base_of(c.model),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from studio.core.modeling import loading, presets
 from studio.core.modeling.estimate import SizeEstimate, estimate
 from studio.core.runs import layout
 from studio.core.tasks import registry
+from studio.core.tasks.base import Task
 from studio.core.training import batch_finder
 from studio.core.training.config import RunConfig
 
@@ -22,7 +25,13 @@ def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
         config = loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
         for name, value in head.items():
             setattr(config, name, value)
+    return training_size(c, task, config, batch_finder.planned(c.batch_size, device), precision)
+
+
+def training_size(c: RunConfig, task: Task, config: Any, batch_size: int, precision: str) -> SizeEstimate:
+    """The estimate for `c`'s settings on a model of `config`: its lengths, adapters, memory options, and what
+    the task's steps hold (a preference pair's two answers, DPO's reference)."""
     source, target = task.length_limits(c.task_config())
-    return estimate(config, task.auto_class, batch_finder.planned(c.batch_size, device), source, precision, target,
-                    adapters=c.adapters(), checkpointing=c.gradient_checkpointing, quantized=c.qlora,
+    return estimate(config, task.auto_class, batch_size, source, precision, target, adapters=c.adapters(),
+                    checkpointing=c.gradient_checkpointing, quantized=c.qlora,
                     **task.memory_shape(c.task_config(), c.lora))

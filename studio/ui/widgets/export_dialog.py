@@ -51,6 +51,7 @@ class ExportDialog(QDialog):
         self.setObjectName("exportDialog")
         self.model = model
         self.planned: exporter.Planned | None = None
+        self._model: exporter.Model | None = None
         self._planning = Latest(self, cancel_previous=True)
         self._export = Latest(self)
         self.format = QComboBox(objectName="exportFormat")
@@ -160,11 +161,16 @@ class ExportDialog(QDialog):
         self.error.clear_message()
         quant = self.quant.currentData() if self.fmt in ("gguf", "ollama") else None
         fmt, overwrite, public = self.fmt, self.overwrite.isChecked(), self.public.isChecked()
-        self._planning.start(lambda progress, control: exporter.plan(self.model, fmt, out, quant, overwrite=overwrite,
-                                                                     public=public),
-                             done=self._planned, failed=self._refused)
+        known = self._model  # read once, on the first plan: each choice after it only checks itself
 
-    def _planned(self, planned: exporter.Planned) -> None:
+        def work(progress: Any, control: Any) -> tuple[exporter.Model, exporter.Planned]:
+            found = known or exporter.look(self.model)
+            return found, exporter.plan(found, fmt, out, quant, overwrite=overwrite, public=public)
+
+        self._planning.start(work, done=self._planned, failed=self._refused)
+
+    def _planned(self, result: tuple[exporter.Model, exporter.Planned]) -> None:
+        self._model, planned = result
         self.planned = planned
         self.error.clear_message()
         self.plan_text.setText("\n".join(planned.describe()))

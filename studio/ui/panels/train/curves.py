@@ -183,17 +183,15 @@ class Curves(QWidget):
         for name, curve in self.metric_curves.items():
             self._plot_of[name].getPlotItem().removeItem(curve)
         self.metric_curves, self._plot_of = {}, {}
-        shares = [m for m in metrics if m.share]
-        values = [m for m in metrics if not m.share]
-        groups = [(self.metrics_plot, shares), (self.values_plot, values)] if shares and values else \
-            [(self.metrics_plot, list(metrics)), (self.values_plot, [])]
+        split = len({m.share for m in metrics}) == 2
         for i, metric in enumerate(metrics):
-            plot = next(p for p, group in groups if metric in group)
+            plot = self.values_plot if split and not metric.share else self.metrics_plot
             colour = _METRIC_COLOURS[i % len(_METRIC_COLOURS)]
             self._plot_of[metric.name] = plot
             self.metric_curves[metric.name] = plot.getPlotItem().plot(
                 pen=self._pg.mkPen(colour, width=2), symbol="o", symbolSize=5, symbolBrush=colour)
-        for plot, group in groups:
+        for plot in (self.metrics_plot, self.values_plot):
+            group = [m for m in metrics if self._plot_of[m.name] is plot]
             plot.getPlotItem().legend.clear()
             for metric in group:
                 plot.getPlotItem().legend.addItem(self.metric_curves[metric.name], metric.title)

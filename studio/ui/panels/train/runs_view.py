@@ -95,7 +95,7 @@ class RunsView(QWidget):
         self.attention_button = self._button("Inspect Attention", "runAttentionButton",
                                              lambda: self._open_model("attention"), "Look inside this run's model")
         self.export_button = self._button("Export…", "runExportButton",
-                                          lambda: self._one() and open_export_dialog(str(self._one()), self),
+                                          lambda: (path := self._one()) and open_export_dialog(str(path), self),
                                           "Write this run's model for llama.cpp, LM Studio, Ollama or the Hub, or as a "
                                           "clean model folder")
         self.actions = self._make_actions()
