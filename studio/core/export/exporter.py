@@ -33,6 +33,8 @@ FORMATS = {
     "hub": "the model folder pushed to a Hugging Face Hub repository (private unless --public)",
 }
 DEFAULT_QUANT = "f16"
+# where a person chooses the path and whether to replace it, named in the sentences that refuse a choice
+CLI_CONTROLS = {"out": "--out", "overwrite": "add --overwrite"}
 _SPARE = 1.05  # the disk must hold this much more than the estimate (headers, tokenizer, card)
 _TOKENIZER_BYTES = 4 * 2**20  # an allowance for tokenizer files not on this machine yet
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "merges.txt", "spiece.model")
@@ -106,9 +108,9 @@ class Result:
 
 
 def plan(model: str | Model, fmt: str, out: str, quant: str | None = None, *, overwrite: bool = False,
-         public: bool = False) -> Planned:
-    """Check an export before anything is written; a sentence for each choice that cannot work. `model` is a
-    name, or what `look` read of it."""
+         public: bool = False, controls: dict[str, str] = CLI_CONTROLS) -> Planned:
+    """Check an export before anything is written; a sentence for each choice that cannot work, naming the
+    `controls` where the path is chosen. `model` is a name, or what `look` read of it."""
     if fmt not in FORMATS:
         raise ConfigError(f"Unknown format '{fmt}'; choose one of {', '.join(FORMATS)}.")
     if fmt in ("hf", "hub") and quant:
@@ -129,7 +131,7 @@ def plan(model: str | Model, fmt: str, out: str, quant: str | None = None, *, ov
         hub.check_reachable()
         planned.writes = [(out, hf_bytes)]
         return planned
-    path = planned.target = _out_path(Path(out).expanduser(), fmt, found.name, quant, overwrite)
+    path = planned.target = _out_path(Path(out).expanduser(), fmt, found.name, quant, overwrite, controls)
     if fmt == "hf":
         planned.writes = [(str(path), hf_bytes)]
     else:
@@ -142,7 +144,7 @@ def plan(model: str | Model, fmt: str, out: str, quant: str | None = None, *, ov
         if quant == "q8_0":
             planned.notes.append("Q8_0 keeps 8 bits a weight: close to f16 in what it answers, at about half the size.")
     staging = 0 if found.plain or fmt == "hf" else hf_bytes or 0  # a clean folder first for the converter to read
-    _check_space(path, sum(size or 0 for _, size in planned.writes) + staging)
+    _check_space(path, sum(size or 0 for _, size in planned.writes) + staging, controls)
     return planned
 
 
@@ -241,26 +243,30 @@ def _check_gguf(config: dict[str, Any], task: Any, model: str, fmt: str) -> None
                           "with --format gguf or hf.")
 
 
-def _out_path(path: Path, fmt: str, name: str, quant: str | None, overwrite: bool) -> Path:
+def _out_path(path: Path, fmt: str, name: str, quant: str | None, overwrite: bool,
+              controls: dict[str, str]) -> Path:
     """Where the export goes, checked: never under a file, never over something unless asked."""
     above = next((p for p in path.parents if p.exists()), None)
     if above is not None and not above.is_dir():
-        raise ConfigError(f"--out {path} is inside {above}, which is a file; choose a path in a folder.")
+        raise ConfigError(f"{path} is inside {above}, which is a file; choose a path in a folder for "
+                          f"{controls['out']}.")
     if fmt == "gguf" and path.is_dir():
         path = path / f"{ollama.model_name(name)}-{quant}.gguf"
     if path.exists() and not (path.is_dir() and not any(path.iterdir())) and not overwrite:
-        raise ConfigError(f"{path} already exists; choose another --out, or add --overwrite to replace it.")
+        raise ConfigError(f"{path} already exists; choose another {controls['out']}, or {controls['overwrite']} "
+                          "to replace it.")
     if fmt == "gguf" and path.suffix.lower() != ".gguf":
-        raise ConfigError(f"A GGUF file's name ends in .gguf; give --out as a .gguf file or a folder, not {path.name}.")
+        raise ConfigError(f"A GGUF file's name ends in .gguf; give {controls['out']} as a .gguf file or a folder, "
+                          f"not {path.name}.")
     return path
 
 
-def _check_space(path: Path, needed: int) -> None:
+def _check_space(path: Path, needed: int, controls: dict[str, str]) -> None:
     above = next(p for p in (path, *path.parents) if p.exists())
     free = shutil.disk_usage(above).free
     if needed * _SPARE > free:
         raise ExportError(f"The disk holding {above} has {_size(free)} free and the export needs about "
-                          f"{_size(int(needed * _SPARE))}; free some space or choose another --out.")
+                          f"{_size(int(needed * _SPARE))}; free some space or choose another {controls['out']}.")
 
 
 def _plain_folder(source: str, weight_files: list[Path]) -> bool:

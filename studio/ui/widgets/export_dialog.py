@@ -35,6 +35,7 @@ from studio.ui.widgets.messages import ErrorLabel
 _TITLES = {"hf": "Model folder (transformers)", "gguf": "GGUF file (llama.cpp, LM Studio)",
            "ollama": "Ollama (GGUF file and Modelfile)", "hub": "Hugging Face Hub"}
 _PLAN_DELAY_MS = 300  # typing a path replans once the person pauses
+_CONTROLS = {"out": "place to save it", "overwrite": "tick Replace what is there"}
 
 
 def open_export_dialog(model: str, parent: QWidget) -> ExportDialog:
@@ -165,7 +166,8 @@ class ExportDialog(QDialog):
 
         def work(progress: Any, control: Any) -> tuple[exporter.Model, exporter.Planned]:
             found = known or exporter.look(self.model)
-            return found, exporter.plan(found, fmt, out, quant, overwrite=overwrite, public=public)
+            return found, exporter.plan(found, fmt, out, quant, overwrite=overwrite, public=public,
+                                        controls=_CONTROLS)
 
         self._planning.start(work, done=self._planned, failed=self._refused)
 

@@ -58,3 +58,15 @@ def test_cancel_stops_the_export_and_leaves_nothing(qtbot, chat_model, tmp_path)
     assert "cancelled" in dialog.stage.text() or out.exists()  # a tiny model may finish before the click lands
     if not out.exists():
         assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refusal_names_the_dialogs_own_controls(qtbot, chat_model, tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "config.json").write_text("{}")
+    dialog = _dialog(qtbot, chat_model)
+    _choose(qtbot, dialog, "hf", str(taken))
+    assert "choose another place to save it, or tick Replace what is there" in dialog.error.text()
+    assert "--" not in dialog.error.text()
+    dialog.overwrite.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.start.isEnabled(), timeout=TIMEOUT)
