@@ -23,6 +23,22 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 UPDATED = "2026-11-30T12:00:00.000Z"
+LFS = (".safetensors", ".bin", ".gguf", ".pt")  # stored in LFS on the Hub: their ETag is the sha256
+
+
+def git_sha(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def etag(name: str, data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest() if name.endswith(LFS) else git_sha(data)
+
+
+def sibling(name: str, data: bytes) -> dict:
+    entry = {"rfilename": name, "size": len(data), "blobId": git_sha(data)}
+    if name.endswith(LFS):
+        entry["lfs"] = {"size": len(data), "sha256": etag(name, data), "pointerSize": 130}
+    return entry
 
 
 @dataclass
@@ -96,7 +112,13 @@ class Hub:
                 url = urlparse(self.path)
                 hub.requests.append(f"{self.command} {url.path}")
                 parts = [unquote(p) for p in url.path.strip("/").split("/")]
-                if parts[:2] == ["api", "models"] and len(parts) == 2:
+                if parts[:2] == ["api", "whoami-v2"]:
+                    if self._authorised():
+                        self._reply(200, {"name": "person", "type": "user",
+                                          "auth": {"accessToken": {"displayName": "studio-test", "role": "read"}}})
+                    else:
+                        self._reply(401, {"error": "Invalid credentials in Authorization header"})
+                elif parts[:2] == ["api", "models"] and len(parts) == 2:
                     self._search(parse_qs(url.query))
                 elif parts[:2] == ["api", "models"] and len(parts) >= 4:
                     self._info("/".join(parts[2:4]), parts[5] if len(parts) > 5 and parts[4] == "revision" else None)
@@ -122,8 +144,7 @@ class Hub:
                     self._reply(404, {"error": f"Invalid rev id: {revision}"}, "RevisionNotFound")
                 else:
                     self._reply(200, {**repo.summary(repo_id), "sha": repo.sha, "cardData": {"license": repo.license},
-                                      "siblings": [{"rfilename": name, "size": len(data)}
-                                                   for name, data in sorted(repo.files.items())]})
+                                      "siblings": [sibling(name, data) for name, data in sorted(repo.files.items())]})
 
             def _file(self, repo_id: str, revision: str, path: str) -> None:
                 repo = hub.repos.get(repo_id)
@@ -146,7 +167,7 @@ class Hub:
                     start = int(ranged.removeprefix("bytes=").split("-")[0] or 0)
                 self.send_response(206 if start else 200)
                 self.send_header("X-Repo-Commit", repo.sha)
-                self.send_header("ETag", f'"{hashlib.sha256(data).hexdigest()}"')
+                self.send_header("ETag", f'"{etag(path, data)}"')
                 self.send_header("Content-Length", str(len(data) - start))
                 self.send_header("Accept-Ranges", "bytes")
                 if start:
@@ -214,7 +235,7 @@ def point_client(monkeypatch: Any, hub: Hub, token: str | None = None) -> None:
     before the client's import would: the client read its endpoint when the test session imported it."""
     import huggingface_hub.constants as constants
 
-    from studio.core.system import hub as reach
+    from studio.core.hub import reach
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)

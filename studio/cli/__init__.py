@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         attention_command,
         evaluate_command,
         export_command,
+        models_command,
         runs_commands,
         task_commands,
         tokenizer_command,
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "$STUDIO_WORKSPACE or your user data folder)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (train_command, runs_commands, task_commands, evaluate_command, attention_command,
-                   tokenizer_command, export_command):
+                   tokenizer_command, export_command, models_command):
         module.register(commands)
     return parser
 

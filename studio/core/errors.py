@@ -24,6 +24,10 @@ class ConfigError(StudioError):
     """A setting is impossible or contradicts another one."""
 
 
+class HubError(StudioError):
+    """The Hugging Face Hub could not be reached, or refused what was asked of it."""
+
+
 class RunError(StudioError):
     """A run folder is missing, damaged or cannot be resumed."""
 

@@ -41,7 +41,7 @@ class Warmup(QObject):
             import torch
 
             gpus = torch.cuda.device_count()
-            total = torch.cuda.get_device_properties(0).total_memory / 2**30
+            total = devices.memory_total(chosen) / 2**30
             text = f"{text}, {total:.0f} GiB" + (f" (and {gpus - 1} more)" if gpus > 1 else "")
         self.device_found.emit(text, gpus)
 

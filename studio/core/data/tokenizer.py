@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.errors import TokenizerError, first_line
-from studio.core.system import hub
+from studio.core.hub import reach as hub
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase

@@ -24,6 +24,7 @@ from studio.core.errors import ConfigError, ModelError
 from studio.core.export import card, hub, ollama, to_gguf
 from studio.core.export.to_gguf import ExportError
 from studio.core.runs import layout
+from studio.core.system import sizes
 from studio.core.system.files import atomic_dir, atomic_write_text
 
 FORMATS = {
@@ -290,7 +291,7 @@ def _weight_count(files: list[Path]) -> int:
     total = 0
     for path in files:
         with safe_open(str(path), "np") as f:
-            total += sum(math.prod(f.get_slice(key).get_shape()) for key in f.keys())
+            total += sum(math.prod(f.get_slice(key).get_shape()) for key in f)
     return total
 
 
@@ -314,4 +315,4 @@ def _folder_bytes(folder: Path) -> int:
 def _size(size: int | None) -> str:
     if size is None:
         return "size unknown until it is loaded"
-    return f"{size / 2**20:,.1f} MB" if size >= 2**20 else f"{size / 2**10:,.0f} KB"
+    return sizes.text(size)

@@ -7,14 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from studio.core.errors import ConfigError, StudioError
-from studio.core.system import hub as reach
+from studio.core.errors import ConfigError, HubError
+from studio.core.hub import reach
 
 Progress = Callable[[str, float | None], None]
-
-
-class HubError(StudioError):
-    """The Hub could not take the model."""
 
 
 def check_repo_id(repo_id: str) -> None:

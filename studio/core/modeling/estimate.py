@@ -61,3 +61,17 @@ def estimate(config: PretrainedConfig, auto: str, batch_size: int, seq_len: int,
     weights += params * 4 if reference else 0
     return SizeEstimate(parameters=params, weights_bytes=weights, trainable=trainable,
                         training_bytes=weights + trainable * 12 + activations + logits)
+
+
+def running_bytes(config: PretrainedConfig, parameters: int, seq_len: int, precision: str = "fp32") -> int:
+    """Memory to run a model for one sequence of `seq_len` tokens: its weights in `precision`, a decoder's
+    key/value cache, one layer's activations at a time and the logits. An estimate, shown as one."""
+    width = 2 if precision in ("bf16", "fp16") else 4
+    hidden = getattr(config, "hidden_size", None) or getattr(config, "d_model", 0)
+    layers = getattr(config, "num_hidden_layers", 0) or getattr(config, "num_layers", 0)
+    heads = getattr(config, "num_attention_heads", None) or getattr(config, "num_heads", 1) or 1
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    cache = 2 * layers * seq_len * hidden * kv_heads // heads * width
+    activations = seq_len * (16 * hidden + heads * seq_len) * width
+    logits = seq_len * getattr(config, "vocab_size", 0) * 4
+    return parameters * width + cache + activations + logits

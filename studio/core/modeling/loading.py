@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from studio.core.errors import ModelError, first_line
+from studio.core.hub import reach as hub
 from studio.core.modeling import lora
-from studio.core.system import hub
 
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel
@@ -58,6 +58,20 @@ def load_config(name: str, *, trust_remote_code: bool = False) -> PretrainedConf
         return AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code, **_hub(name))
     except Exception as exc:  # noqa: BLE001 - hub, network and parsing failures all end here
         raise _load_error(name, local.exists(), exc) from exc
+
+
+def config_from_dict(values: dict[str, Any], name: str) -> PretrainedConfig:
+    """A config.json's contents (read from the Hub before anything downloads) as transformers' config."""
+    from transformers import AutoConfig
+
+    model_type = values.get("model_type")
+    try:
+        return AutoConfig.for_model(model_type, **{k: v for k, v in values.items() if k != "model_type"})
+    except (ValueError, KeyError, TypeError) as exc:
+        if not model_type:
+            raise ModelError(f"{name}'s config.json names no model_type, so Studio cannot tell what it is.") from None
+        raise ModelError(f"{name} is a '{model_type}' model, which this transformers does not know "
+                         f"({first_line(exc)}); upgrade transformers, or choose another model.") from None
 
 
 def _looks_like_path(name: str) -> bool:

@@ -61,6 +61,17 @@ def memory_used(device: str) -> int:
     return int(psutil.Process(os.getpid()).memory_info().rss)
 
 
+def memory_total(device: str) -> int:
+    """Bytes of memory on `device`: the GPU's own on CUDA, the machine's RAM elsewhere (MPS shares it)."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return int(torch.cuda.get_device_properties(torch.device(device)).total_memory)
+    import psutil
+
+    return int(psutil.virtual_memory().total)
+
+
 def has_tf32(device: str) -> bool:
     """Whether `device` is a CUDA GPU with TF32 tensor cores (compute capability 8 or later)."""
     import torch

@@ -151,6 +151,8 @@ class Task:
     command: Command  # the command line command that uses its models
     output: OutputKind  # what its models give (see outputs): the Playground's view follows it
     pipeline_tag: str = ""  # the Hub's name for what its models do ("text-generation"), for an exported model card
+    # the Hub's pipeline tags of the models it can start from, for a search of the Hub; empty: its own
+    starts_from: tuple[str, ...] = ()
     settings: tuple[Setting, ...] = ()  # its own run settings: flags, TOML keys, checks and wizard rows
     eval_generates: bool = False  # evaluation generates text (Seq2SeqTrainer, predict_with_generate)
     length_title: str = "Sequence length"  # what --seq-len means for this task
@@ -172,6 +174,10 @@ class Task:
     @property
     def default_data(self) -> str:
         return self.samples[0]
+
+    @property
+    def hub_tags(self) -> tuple[str, ...]:
+        return self.starts_from or ((self.pipeline_tag,) if self.pipeline_tag else ())
 
     # ---- models -----------------------------------------------------------------------------------
     def accepts(self, config: Any) -> bool:

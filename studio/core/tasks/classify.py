@@ -62,6 +62,7 @@ class TextClassification(Task):
                       example="open the file and read its bytes")
     output = outputs.LABELS
     pipeline_tag = "text-classification"
+    starts_from = ("text-classification", "fill-mask")  # a pretrained encoder gets a new head
     attributable = True
     label_names = "labels"
     head_title = "classification head"

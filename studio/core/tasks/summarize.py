@@ -60,6 +60,7 @@ class Summarization(Task):
                       example="def add(a, b):\n    return a + b")
     output = outputs.TEXT
     pipeline_tag = "summarization"
+    starts_from = ("summarization", "text2text-generation")
     settings = (Setting("target_len", "int", 48, help="summary length limit in tokens", title="Summary length",
                         low=4, high=MAX_POSITIONS, metavar="N", step=8),)
     eval_generates = True

@@ -59,6 +59,7 @@ class TokenClassification(Task):
                       example="Alice lives in Paris")
     output = outputs.TAGS
     pipeline_tag = "token-classification"
+    starts_from = ("token-classification", "fill-mask")  # a pretrained encoder gets a new head
     label_names = "tags"
     head_title = "tagging head"
     length_title = "Text length"

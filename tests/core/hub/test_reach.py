@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.core.system import hub as reach
+from studio.core.hub import reach
 from tests import hub_server
 
 FILES = {"config.json": b'{"model_type": "gpt2"}', "model.safetensors": bytes(range(256)) * 400}
