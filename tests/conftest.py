@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests import plugin
+from tests import hub_server, plugin
 from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_SUM, TINY_TAG, labelled, lm_lines, pairs, tagged,
                             train_cli, write_chat_model)
 
@@ -31,6 +32,26 @@ def workspace_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ws(workspace_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("STUDIO_WORKSPACE", str(workspace_dir))
     return workspace_dir
+
+
+@pytest.fixture
+def hf_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Hugging Face cache and token store of the test's own."""
+    import huggingface_hub.constants as constants
+
+    root = tmp_path / "hf" / "hub"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(root))
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "hf" / "token"))
+    monkeypatch.setattr(constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "hf" / "stored_tokens"))
+    return root
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch, hf_cache: Path, ws: Path) -> Iterator[hub_server.Hub]:
+    """A Hub running here (its token hub_server.TOKEN), the client pointed at it without a token."""
+    with hub_server.running(token=hub_server.TOKEN) as running:
+        hub_server.point_client(monkeypatch, running)
+        yield running
 
 
 @pytest.fixture(scope="session")

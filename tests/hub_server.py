@@ -15,7 +15,9 @@ import base64
 import contextlib
 import hashlib
 import json
+import random
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 UPDATED = "2026-11-30T12:00:00.000Z"
+TOKEN = "hf_secret"  # the token of the tests' Hub (the `hub` fixture)
 LFS = (".safetensors", ".bin", ".gguf", ".pt")  # stored in LFS on the Hub: their ETag is the sha256
 
 
@@ -52,12 +55,21 @@ class Repo:
     license: str = "apache-2.0"
     pipeline_tag: str = "text-generation"
     drop_after: dict[str, int] = field(default_factory=dict)  # file -> bytes sent before the connection drops, once
+    pause_s: float = 0.0  # a wait after each 64 KB sent, as a slow network gives a file
 
     @property
     def sha(self) -> str:
         if self.commits:
             return self.commits[-1]
         return hashlib.sha1(b"".join(name.encode() + data for name, data in sorted(self.files.items()))).hexdigest()
+
+    def card_metadata(self) -> dict[str, str]:
+        """The README's metadata block, flat `key: value` lines only, as the Hub reads it into cardData."""
+        text = self.files.get("README.md", b"").decode()
+        if not text.startswith("---\n"):
+            return {}
+        block = text[4:].split("\n---", 1)[0]
+        return dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
 
     def summary(self, repo_id: str) -> dict:
         return {"id": repo_id, "modelId": repo_id, "downloads": self.downloads, "likes": self.likes,
@@ -70,6 +82,7 @@ class Hub:
         self.token = token
         self.repos: dict[str, Repo] = {}
         self.requests: list[str] = []
+        self.ranges: list[tuple[str, int]] = []  # (file, first byte) of every GET of a file's bytes
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
 
     @property
@@ -143,7 +156,7 @@ class Hub:
                 elif revision not in (None, "main", repo.sha):
                     self._reply(404, {"error": f"Invalid rev id: {revision}"}, "RevisionNotFound")
                 else:
-                    self._reply(200, {**repo.summary(repo_id), "sha": repo.sha, "cardData": {"license": repo.license},
+                    self._reply(200, {**repo.summary(repo_id), "sha": repo.sha, "cardData": {"license": repo.license, **repo.card_metadata()},
                                       "siblings": [sibling(name, data) for name, data in sorted(repo.files.items())]})
 
             def _file(self, repo_id: str, revision: str, path: str) -> None:
@@ -175,6 +188,7 @@ class Hub:
                 self.end_headers()
                 if self.command == "HEAD":
                     return
+                hub.ranges.append((path, start))
                 drop = repo.drop_after.pop(path, None)
                 if drop is not None:  # the network fails part-way: some bytes, then the connection is gone
                     self.wfile.write(data[start:start + drop])
@@ -182,7 +196,12 @@ class Hub:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                self.wfile.write(data[start:])
+                if not repo.pause_s:
+                    self.wfile.write(data[start:])
+                    return
+                for at in range(start, len(data), 1 << 16):
+                    self.wfile.write(data[at:at + (1 << 16)])
+                    time.sleep(repo.pause_s)
 
             # ---- writes ------------------------------------------------------------------------------
             def do_POST(self) -> None:  # noqa: N802
@@ -234,12 +253,14 @@ def point_client(monkeypatch: Any, hub: Hub, token: str | None = None) -> None:
     """The Hub client (and Studio's reachability probe) pointed at `hub` and allowed online, as HF_ENDPOINT set
     before the client's import would: the client read its endpoint when the test session imported it."""
     import huggingface_hub.constants as constants
+    import huggingface_hub.hf_api as hf_api
 
     from studio.core.hub import reach
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
+    monkeypatch.setattr(hf_api.api, "endpoint", hub.endpoint)  # the module's own client: `whoami`, `login` use it
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
     monkeypatch.setattr(reach, "_last", None)
     if token:
@@ -258,3 +279,13 @@ def running(token: str | None = None) -> Iterator[Hub]:
     finally:
         hub.server.shutdown()
         hub.server.server_close()
+
+
+def model_files(folder: Any) -> dict[str, bytes]:
+    """A model folder's files, as a repository of the Hub holds them."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def weights(size: int, seed: int = 0) -> bytes:
+    """Bytes that stand for a weights file of `size`: random, so a part of one is never mistaken for another."""
+    return random.Random(seed).randbytes(size)

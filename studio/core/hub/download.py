@@ -180,9 +180,9 @@ def _same_host(a: str, b: str) -> bool:
 
 def _stream(url: str, partial: Path, size: int, f: RemoteFile, meter: _Meter, control: Control, retries: int,
             same_host: bool) -> None:
-    import httpx
     from huggingface_hub.utils import build_hf_headers, get_session
 
+    httpx = errors.http_library()
     # a storage service the Hub redirects to is given a signed address, never the person's token
     headers = build_hf_headers() if same_host else {}
     failures = 0
@@ -205,7 +205,7 @@ def _stream(url: str, partial: Path, size: int, f: RemoteFile, meter: _Meter, co
                 mode = "ab" if response.status_code == 206 else "wb"  # 200: the server sends it all again
                 meter.restart(f, have if mode == "ab" else 0)
                 with partial.open(mode) as out:
-                    for chunk in response.iter_bytes(_CHUNK):
+                    for chunk in response.iter_bytes():  # as it arrives: a chunk size would hold back a part the drop loses
                         out.write(chunk)
                         meter.add(f, len(chunk))
                         if control.stopped or control.paused:

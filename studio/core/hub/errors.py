@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from studio.core.errors import HubError
 
 TOKEN_PLACES = "HF_TOKEN, `hf auth login`, or the token box of Studio's Models view"
+
+
+def http_library() -> Any:
+    """The HTTP library the Hub client speaks through (httpx, or httpx2 since huggingface_hub 2.4), for its
+    exception types: the client lets them through unchanged."""
+    from huggingface_hub.utils import get_session
+
+    return importlib.import_module(type(get_session()).__module__.split(".")[0])
 
 
 def page(repo_id: str) -> str:
@@ -23,8 +34,9 @@ def offline() -> HubError:
 
 def explained(exc: BaseException, repo_id: str, revision: str | None = None) -> HubError:
     """`exc`, raised by the Hub client while asking about `repo_id`, as one sentence."""
-    import httpx
     from huggingface_hub import errors
+
+    httpx = http_library()
 
     if isinstance(exc, errors.GatedRepoError):
         status = getattr(exc.response, "status_code", 401)

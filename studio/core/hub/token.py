@@ -26,7 +26,7 @@ def save(token: str) -> str:
     """Check `token` with the Hub and make it the Hub client's active token; the account's name."""
     import logging
 
-    from huggingface_hub import login, whoami
+    from huggingface_hub import HfApi, login
     from huggingface_hub.errors import HfHubHTTPError
 
     token = token.strip()
@@ -35,7 +35,7 @@ def save(token: str) -> str:
     if not reach.reachable():
         raise errors.offline()
     try:
-        name = whoami(token)["name"]
+        name = HfApi().whoami(token)["name"]
         previous = logging.getLogger("huggingface_hub").level
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)  # the client logs the login at INFO
         try:
