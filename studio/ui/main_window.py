@@ -1,4 +1,4 @@
-"""The main window: four panels, menus with shortcuts, a status bar, and layout that persists."""
+"""The main window: five panels, menus with shortcuts, a status bar, and layout that persists."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from studio import __version__
 from studio.ui import settings
 from studio.ui.panels.attention.panel import AttentionPanel
 from studio.ui.panels.data.panel import DataPanel
+from studio.ui.panels.models.panel import ModelsPanel
 from studio.ui.panels.playground.panel import PlaygroundPanel
 from studio.ui.panels.train.panel import TrainPanel
 
-PANEL_NAMES = ("dataPanel", "trainPanel", "playgroundPanel", "attentionPanel")
+PANEL_NAMES = ("dataPanel", "trainPanel", "playgroundPanel", "attentionPanel", "modelsPanel")
 
 
 class MainWindow(QMainWindow):
@@ -28,9 +29,11 @@ class MainWindow(QMainWindow):
         self.train_panel = TrainPanel()
         self.playground_panel = PlaygroundPanel()
         self.attention_panel = AttentionPanel()
+        self.models_panel = ModelsPanel()
         self.tabs = QTabWidget(objectName="panelTabs", documentMode=True)
         for panel, title in ((self.data_panel, "Data"), (self.train_panel, "Train"),
-                             (self.playground_panel, "Playground"), (self.attention_panel, "Attention")):
+                             (self.playground_panel, "Playground"), (self.attention_panel, "Attention"),
+                             (self.models_panel, "Models")):
             self.tabs.addTab(panel, title)
         self.setCentralWidget(self.tabs)
         self.data_panel.changed.connect(self._data_changed)
@@ -40,6 +43,7 @@ class MainWindow(QMainWindow):
         self.train_panel.open_model.connect(self.open_model)
         self.train_panel.try_text.connect(self.try_text)
         self.playground_panel.conversation_inspected.connect(self.inspect_conversation)
+        self.models_panel.train_with.connect(self.train_with)
         offered: list[tuple[str, str]] = []
         for picker in self._pickers():
             picker.offered = offered
@@ -69,7 +73,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close, "actionQuit")
         view = self.menuBar().addMenu("&View")
-        for i, title in enumerate(("&Data", "&Train", "&Playground", "&Attention")):
+        for i, title in enumerate(("&Data", "&Train", "&Playground", "&Attention", "&Models")):
             self._action(view, title, f"Ctrl+{i + 1}", lambda i=i: self.tabs.setCurrentIndex(i), f"actionPanel{i + 1}")
         train = self.menuBar().addMenu("&Train")
         self._action(train, "&Start", "Ctrl+Shift+Return", self.train_panel.request_start, "actionStart")
@@ -122,6 +126,10 @@ class MainWindow(QMainWindow):
         panel = self.playground_panel if where == "playground" else self.attention_panel
         self.tabs.setCurrentWidget(panel)
         panel.open_model(run_dir)
+
+    def train_with(self, repo_id: str) -> None:
+        self.tabs.setCurrentWidget(self.train_panel)
+        self.train_panel.use_hub_model(repo_id)
 
     def try_text(self, run_dir: str, text: str) -> None:
         self.tabs.setCurrentWidget(self.playground_panel)

@@ -116,6 +116,11 @@ class ModelChoice(QWidget):
         return {PRESET: self.preset.currentData() or "", RUN: self.run.currentData() or "",
                 FOLDER: self.local.text().strip(), HUB: self.hub.text().strip()}[kind]
 
+    def use_hub(self, repo_id: str) -> None:
+        """Choose `repo_id` as the model (the Models panel's "Train with it")."""
+        self.hub.setText(repo_id)
+        self._choose(self.kind_hub)
+
     def preset_name(self) -> str | None:
         """The preset chosen, or None when the model is a run, a folder or a hub id."""
         return self.preset.currentData() if self.kind_group.checkedId() == PRESET else None
