@@ -56,6 +56,7 @@ class Repo:
     pipeline_tag: str = "text-generation"
     drop_after: dict[str, int] = field(default_factory=dict)  # file -> bytes sent before the connection drops, once
     pause_s: float = 0.0  # a wait after each 64 KB sent, as a slow network gives a file
+    parameters: int | None = None  # the Hub's count from the safetensors headers, when it has one
 
     @property
     def sha(self) -> str:
@@ -74,7 +75,9 @@ class Repo:
     def summary(self, repo_id: str) -> dict:
         return {"id": repo_id, "modelId": repo_id, "downloads": self.downloads, "likes": self.likes,
                 "lastModified": UPDATED, "gated": "auto" if self.gated else False, "private": self.private,
-                "pipeline_tag": self.pipeline_tag, "tags": [self.pipeline_tag]}
+                "pipeline_tag": self.pipeline_tag, "tags": [self.pipeline_tag, f"license:{self.license}"],
+                **({"safetensors": {"parameters": {"F32": self.parameters}, "total": self.parameters}}
+                   if self.parameters else {})}
 
 
 class Hub:

@@ -101,6 +101,7 @@ def _table(rows: list[tuple[str, ...]]) -> None:
 def info(args: argparse.Namespace) -> int:
     from studio.core.hub import page as pages
     from studio.core.system import sizes
+    from studio.core.tasks import registry
     from studio.core.training import fit as fits
 
     page = pages.read(args.id, args.revision)
@@ -122,10 +123,11 @@ def info(args: argparse.Namespace) -> int:
         for v in page.variants:
             print(f"  {v.title}  {sizes.text(v.size)}  (--include {' --include '.join(v.include[:1])})")
     if fit is None:
-        print("\nThe memory check needs the model's config.json, which neither it nor its base model has.")
+        print("\nThe memory check needs the model's config.json, which neither it nor its base model has"
+              + (" that can be read without access: give a token that has it." if page.gated else "."))
     else:
         source = "" if page.config_from == page.id else f" (from its base model {page.config_from})"
-        print(f"\nFor {task}{source}: {fit.summary()}")
+        print(f"\nFor {registry.get(task).title.lower()}{source}: {fit.summary()}")
     return 0
 
 

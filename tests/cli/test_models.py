@@ -35,7 +35,7 @@ def test_search_info_download_list_and_remove_keep_their_shapes(hub, chat_model,
     assert set(info["memory"]) == {"run_bytes", "train_bytes", "device"} and info["memory"]["train_bytes"] > 0
     assert info["parameters"] > 0 and {"name", "size"} == set(info["files"][0])
     code, out, _ = _run(capsys, "info", "me/chat", "--task", "chat")
-    assert code == 0 and "to train" in out and "For chat" in out
+    assert code == 0 and "to train" in out and "For chat:" in out
 
     code, out, err = _run(capsys, "download", "me/chat")
     assert code == 0 and "complete" in err

@@ -21,7 +21,8 @@ CARD = b"---\nlicense: mit\nbase_model: me/base\n---\n# Tiny chat\n\nIt answers 
 
 def test_search_is_filtered_to_what_the_task_can_start_from_most_downloaded_first(hub):
     hub.add("me/writer", {}, downloads=50, pipeline_tag="text-generation")
-    hub.add("me/encoder", {}, downloads=90, likes=3, pipeline_tag="fill-mask", gated=True)
+    hub.add("me/encoder", {}, downloads=90, likes=3, pipeline_tag="fill-mask", gated=True, parameters=22_700_000,
+            license="mit")
     hub.add("me/sorter", {}, downloads=10, pipeline_tag="text-classification")
     hub.add("other/thing", {}, downloads=1000, pipeline_tag="fill-mask")
     assert [f.id for f in search("me/")] == ["me/encoder", "me/writer", "me/sorter"]
@@ -30,6 +31,7 @@ def test_search_is_filtered_to_what_the_task_can_start_from_most_downloaded_firs
     assert [f.id for f in found] == ["me/encoder", "me/sorter"]  # an encoder to fine-tune, or a classifier
     assert found[0].as_json() == {"id": "me/encoder", "downloads": 90, "likes": 3, "updated": "2026-11-30T12:00:00Z",
                                   "gated": True}
+    assert (found[0].parameters, found[0].license) == (22_700_000, "mit")
     assert [f.id for f in search("me/", registry.get("chat").hub_tags)] == ["me/writer"]
     assert [f.id for f in search("me/", limit=1)] == ["me/encoder"]
 

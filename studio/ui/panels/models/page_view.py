@@ -21,7 +21,13 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.system import sizes
+from studio.core.tasks import registry
 from studio.ui.jobs import Latest
+
+
+_NO_CONFIG = "The memory check needs the model's config.json, which neither it nor its base model has."
+_NO_CONFIG_GATED = ("This model is gated: its card and config.json are read with a token that has access, so give "
+                    "Studio your token (below) after accepting its terms on its page, then open it again.")
 
 
 class PageView(QWidget):
@@ -123,8 +129,7 @@ class PageView(QWidget):
     def _check(self) -> None:
         page, task = self.page, self.task
         if page.config is None:
-            self.memory.setText("The memory check needs the model's config.json, which neither it nor its base "
-                                "model has.")
+            self.memory.setText(_NO_CONFIG_GATED if page.gated else _NO_CONFIG)
             return
         self.memory.setText("Checking the memory it needs here…")
 
@@ -138,7 +143,7 @@ class PageView(QWidget):
     def _checked(self, result: Any) -> None:
         found, task = result
         source = "" if self.page.config_from == self.page.id else f" (its base model {self.page.config_from}'s config)"
-        self.memory.setText(f"For {task}{source}: {found.summary()}")
+        self.memory.setText(f"For {registry.get(task).title.lower()}{source}: {found.summary()}")
         self.memory.setProperty("warning", not found.trains)
         self.memory.style().polish(self.memory)
 
