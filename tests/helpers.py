@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli import main
+from studio.core.data import columns
 
-WORDS = ("alpha beta gamma delta epsilon zeta theta kappa lambda sigma omega value count total index "
-         "result item list name path file data model token").split()
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma", "omega", "value", "count", "total", "index", "result", "item", "list", "name", "path", "file", "data", "model", "token"]
 # Three classes a tiny model tells apart within a few dozen steps: each has words of its own.
 TOPICS = {
-    "maths": "sum product total mean square root divide multiply angle number".split(),
-    "files": "open read write path folder close save load disk bytes".split(),
-    "network": "socket send receive host port request response connect url server".split(),
+    "maths": ["sum", "product", "total", "mean", "square", "root", "divide", "multiply", "angle", "number"],
+    "files": ["open", "read", "write", "path", "folder", "close", "save", "load", "disk", "bytes"],
+    "network": ["socket", "send", "receive", "host", "port", "request", "response", "connect", "url", "server"],
 }
 
 
@@ -58,7 +58,7 @@ def labelled(n: int, seed: int = 2) -> list[dict[str, str]]:
 
 PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farid", "Mary Ann", "Jean Luc"]
 PLACES = ["Paris", "London", "Lagos", "Lima", "Oslo", "New York", "Kuala Lumpur"]
-FILLER = "lives in works near visited left for met with and then".split()
+FILLER = ["lives", "in", "works", "near", "visited", "left", "for", "met", "with", "and", "then"]
 
 
 def tagged(n: int, seed: int = 3) -> list[dict[str, list[str]]]:
@@ -168,3 +168,23 @@ def write_llama_gguf(model, tokenizer, path) -> None:
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+
+
+def task_rows(task: Any, n: int = 120) -> list[dict]:
+    """Rows with a column for each of the task's roles, named by its first guess, filled by its kind."""
+    rng = random.Random(0)
+    names = sorted(TOPICS)
+    rows = []
+    for i in range(n):
+        label = names[i % len(names)]
+        topical, common = rng.sample(TOPICS[label], 2), rng.sample(WORDS, 6)
+        words = topical + common
+        tags = [f"B-{label.upper()}"] * len(topical) + ["O"] * len(common)
+        # short enough that the answer starts within the 16 tokens every task is given here
+        chat = [{"role": "user", "content": " ".join(common[:2])}, {"role": "assistant", "content": " ".join(topical)}]
+        by_kind = {columns.TEXT: " ".join(words), columns.LABEL: label, columns.WORDS: words, columns.TAGS: tags,
+                   columns.CONVERSATION: chat}
+        # a text of its own for each role that takes text or messages (a prompt and its two answers)
+        rows.append({column.guesses[0]: " ".join(rng.sample(WORDS, 3)) if column.kind is columns.TURNS
+                     else by_kind[column.kind] for column in task.columns})
+    return rows

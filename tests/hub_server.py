@@ -121,10 +121,10 @@ class Hub:
                 return bool(hub.token) and self.headers.get("Authorization") == f"Bearer {hub.token}"
 
             # ---- reads -------------------------------------------------------------------------------
-            def do_HEAD(self) -> None:  # noqa: N802 - the HTTP server's name
+            def do_HEAD(self) -> None:
                 self.do_GET()
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 url = urlparse(self.path)
                 hub.requests.append(f"{self.command} {url.path}")
                 parts = [unquote(p) for p in url.path.strip("/").split("/")]
@@ -207,7 +207,7 @@ class Hub:
                     time.sleep(repo.pause_s)
 
             # ---- writes ------------------------------------------------------------------------------
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 hub.requests.append(f"POST {self.path}")
                 if hub.token and not self._authorised():
@@ -255,8 +255,7 @@ class Hub:
 def point_client(monkeypatch: Any, hub: Hub, token: str | None = None) -> None:
     """The Hub client (and Studio's reachability probe) pointed at `hub` and allowed online, as HF_ENDPOINT set
     before the client's import would: the client read its endpoint when the test session imported it."""
-    import huggingface_hub.constants as constants
-    import huggingface_hub.hf_api as hf_api
+    from huggingface_hub import constants, hf_api
 
     from studio.core.hub import reach
 

@@ -53,10 +53,9 @@ def _config(case: dict[str, Any]) -> Any:
 
 
 def child(name: str, device: str, precision: str, steps: int) -> None:
+    import psutil
     import torch
     import transformers
-
-    import psutil
 
     case = {**_CASES, **_GPU_CASES}[name]
     torch.manual_seed(0)

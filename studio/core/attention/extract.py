@@ -134,6 +134,8 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     ids = encode(tok, [text], limit=loaded.input_limit)[0]
     if not model.config.is_encoder_decoder:
         return forward(model, tok, ids)
+    if not model.can_generate():  # a classifier: its decoder reads the text shifted right, as the model does
+        return forward(model, tok, ids, shapes.decoder_sequence(model, ids[:-1]))
     if target is None or not target.strip():
         with torch.inference_mode():
             generated = model.generate(input_ids=torch.tensor([ids], device=loaded.device),

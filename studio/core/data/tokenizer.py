@@ -151,8 +151,8 @@ def load_tokenizer(path: str | Path, *, trust_remote_code: bool = False) -> PreT
 
 def ensure_special_tokens(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
     """Give a borrowed tokenizer the pad and end tokens that batching and training need."""
-    if tokenizer.eos_token is None:
-        tokenizer.eos_token = tokenizer.sep_token or EOS
+    if tokenizer.eos_token is None:  # GPT-2's kind: one token begins and ends texts
+        tokenizer.eos_token = tokenizer.sep_token or tokenizer.bos_token or EOS
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

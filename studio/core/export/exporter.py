@@ -291,7 +291,8 @@ def _weight_count(files: list[Path]) -> int:
     total = 0
     for path in files:
         with safe_open(str(path), "np") as f:
-            total += sum(math.prod(f.get_slice(key).get_shape()) for key in f)
+            names = f.keys()  # safe_open itself is iterable in some safetensors releases only
+            total += sum(math.prod(f.get_slice(key).get_shape()) for key in names)
     return total
 
 

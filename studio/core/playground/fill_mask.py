@@ -22,6 +22,9 @@ class Candidate:
     score: float
 
 
+GENERIC_MASK = "[MASK]"
+
+
 def mask_token(loaded: LoadedModel) -> str:
     """The model's own mask token, or a sentence saying it has none."""
     token = loaded.tokenizer.mask_token
@@ -45,6 +48,8 @@ class Filled:
 def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> Filled:
     """The `top_k` likeliest tokens for each mask token in `text`, in the order the masks appear."""
     token = mask_token(loaded)
+    # "[MASK]" stands for any model's own mask token (RoBERTa's <mask>), so one text asks every model
+    text = text.replace(GENERIC_MASK, token)
     if token not in text:
         raise ConfigError(f"The text has no {token}; put {token} where the model should fill in a token, for "
                           f"example 'def add(a, b): {token} a + b'.")

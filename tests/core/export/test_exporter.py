@@ -159,7 +159,7 @@ def test_a_disk_that_fills_up_leaves_no_partial_file(tuned, ws, tmp_path, monkey
 
 def test_too_little_free_space_is_refused_before_anything_is_written(tuned, ws, tmp_path, monkeypatch):
     monkeypatch.setattr(exporter.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1000})())
-    with pytest.raises(StudioError, match="has 1 KB free and the export needs about"):
+    with pytest.raises(StudioError, match="has 1000 bytes free and the export needs about"):
         exporter.plan(str(tuned), "gguf", str(tmp_path / "x.gguf"))
 
 

@@ -6,7 +6,6 @@ installed package adds (tests.plugin's topic task, installed for these tests).""
 from __future__ import annotations
 
 import json
-import random
 import tempfile
 from pathlib import Path
 
@@ -14,31 +13,10 @@ import pytest
 
 from studio.cli import main
 from studio.core.attention import extract
-from studio.core.data import columns
 from studio.core.tasks import loaded as inference
 from studio.core.tasks import outputs, registry
 from tests import plugin
-from tests.helpers import TOPICS, WORDS
-
-
-def _rows(task, n: int = 120) -> list[dict]:
-    """Rows with a column for each of the task's roles, named by its first guess, filled by its kind."""
-    rng = random.Random(0)
-    names = sorted(TOPICS)
-    rows = []
-    for i in range(n):
-        label = names[i % len(names)]
-        topical, common = rng.sample(TOPICS[label], 2), rng.sample(WORDS, 6)
-        words = topical + common
-        tags = [f"B-{label.upper()}"] * len(topical) + ["O"] * len(common)
-        # short enough that the answer starts within the 16 tokens every task is given here
-        chat = [{"role": "user", "content": " ".join(common[:2])}, {"role": "assistant", "content": " ".join(topical)}]
-        by_kind = {columns.TEXT: " ".join(words), columns.LABEL: label, columns.WORDS: words, columns.TAGS: tags,
-                   columns.CONVERSATION: chat}
-        # a text of its own for each role that takes text or messages (a prompt and its two answers)
-        rows.append({column.guesses[0]: " ".join(rng.sample(WORDS, 3)) if column.kind is columns.TURNS
-                     else by_kind[column.kind] for column in task.columns})
-    return rows
+from tests.helpers import task_rows
 
 
 def _registered() -> list[str]:
@@ -50,7 +28,7 @@ def _registered() -> list[str]:
 def test_every_task_trains_reports_evaluates_and_serves(name, topic_plugin, ws, tmp_path, capsys):
     task = registry.get(name)
     data = tmp_path / "data.jsonl"
-    data.write_text("".join(json.dumps(r) + "\n" for r in _rows(task)))
+    data.write_text("".join(json.dumps(r) + "\n" for r in task_rows(task)))
     run = tmp_path / "run"
     assert main(["train", "--task", task.name, "--data", str(data), "--out", str(run), "--vocab-size", "300",
                  "--seq-len", "16", "--target-len", "8", "--batch-size", "8", "--max-steps", "6", "--eval-every",

@@ -24,7 +24,6 @@ from studio.core.system import sizes
 from studio.core.tasks import registry
 from studio.ui.jobs import Latest
 
-
 _NO_CONFIG = "The memory check needs the model's config.json, which neither it nor its base model has."
 _NO_CONFIG_GATED = ("This model is gated: its card and config.json are read with a token that has access, so give "
                     "Studio your token (below) after accepting its terms on its page, then open it again.")

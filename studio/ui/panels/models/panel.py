@@ -151,7 +151,7 @@ class ModelsPanel(QWidget):
         splitter.setStretchFactor(1, 1)
         QVBoxLayout(self).addWidget(splitter)
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: Any) -> None:
         if not self._shown:  # first shown: the cache, the token, and whether the Hub answers
             self._shown = True
             self.refresh_local()
