@@ -1,5 +1,5 @@
-"""A Hub that runs here: the endpoints `huggingface_hub` calls to search models, read a model's info, download
-its files (HEAD for the metadata, GET with ranges for the bytes, ETags and the commit), create a repository
+"""A Hub that runs here: the endpoints `huggingface_hub` calls to search models, read a model's info and list
+its folders, download its files (HEAD for the metadata, GET with ranges for the bytes, ETags and the commit), create a repository
 and commit files to it; served on 127.0.0.1 from memory, so the real client is tested, never the network.
 
 Written by hand because the servers that serve local repositories in the Hub's API (olah and the like)
@@ -136,6 +136,8 @@ class Hub:
                         self._reply(401, {"error": "Invalid credentials in Authorization header"})
                 elif parts[:2] == ["api", "models"] and len(parts) == 2:
                     self._search(parse_qs(url.query))
+                elif parts[:2] == ["api", "models"] and len(parts) >= 6 and parts[4] == "tree":
+                    self._tree("/".join(parts[2:4]), "/".join(parts[6:]))
                 elif parts[:2] == ["api", "models"] and len(parts) >= 4:
                     self._info("/".join(parts[2:4]), parts[5] if len(parts) > 5 and parts[4] == "revision" else None)
                 elif len(parts) >= 5 and parts[2] == "resolve":
@@ -161,6 +163,19 @@ class Hub:
                 else:
                     self._reply(200, {**repo.summary(repo_id), "sha": repo.sha, "cardData": {"license": repo.license, **repo.card_metadata()},
                                       "siblings": [sibling(name, data) for name, data in sorted(repo.files.items())]})
+
+            def _tree(self, repo_id: str, folder: str) -> None:
+                repo = hub.repos.get(repo_id)
+                if repo is None:
+                    self._reply(404, {"error": "Repository not found"}, "RepoNotFound")
+                    return
+                prefix = folder.rstrip("/") + "/" if folder else ""
+                inside = [{"type": "file", "path": name, "size": len(data), "oid": git_sha(data)}
+                          for name, data in sorted(repo.files.items()) if name.startswith(prefix)]
+                if folder and not inside:
+                    self._reply(404, {"error": f"{folder} does not exist"}, "EntryNotFound")
+                else:
+                    self._reply(200, inside)
 
             def _file(self, repo_id: str, revision: str, path: str) -> None:
                 repo = hub.repos.get(repo_id)
@@ -263,6 +278,9 @@ def point_client(monkeypatch: Any, hub: Hub, token: str | None = None) -> None:
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(constants, "ENDPOINT", hub.endpoint)
     monkeypatch.setattr(hf_api.api, "endpoint", hub.endpoint)  # the module's own client: `whoami`, `login` use it
+    import transformers.utils.hub as transformers_hub
+
+    monkeypatch.setattr(transformers_hub, "_hf_api", None)  # transformers keeps a client of its own, made once
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
     monkeypatch.setattr(reach, "_last", None)
     if token:

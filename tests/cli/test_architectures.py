@@ -62,7 +62,6 @@ def _plain(exported: Path, task: object) -> object:
     return serve(_TEXT)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("family", "name"), _pairs())
 def test_a_family_trains_exports_serves_and_shows_attention_for_each_task(family, name, checkpoints, ws, tmp_path,
                                                                           capsys):

@@ -139,6 +139,22 @@ def download(p: Plan, progress: Callable[[Progress], None] | None = None, contro
     return folder / "snapshots" / p.sha
 
 
+def ensure(repo_id: str, progress: Callable[[Progress], None] | None = None, control: Control | None = None) -> None:
+    """Before a hub id loads: fetch what of its default files the cache lacks, with progress and a stop between
+    chunks, rather than inside `from_pretrained` where nothing can be seen or stopped. Offline there is nothing
+    to do (the cache is all there is; the load says what is missing)."""
+    from studio.core.hub import local
+
+    if not reach.reachable():
+        return
+    planned = plan(repo_id)
+    if planned.have >= planned.total:
+        return
+    local.remember(repo_id, None, None)
+    download(planned, progress, control)
+    local.forget(repo_id)
+
+
 def _fetch(p: Plan, f: RemoteFile, pointer: Path, meter: _Meter, control: Control, retries: int) -> None:
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.file_download import _create_symlink

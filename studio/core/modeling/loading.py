@@ -74,6 +74,11 @@ def config_from_dict(values: dict[str, Any], name: str) -> PretrainedConfig:
                          f"({first_line(exc)}); upgrade transformers, or choose another model.") from None
 
 
+def is_hub_id(name: str) -> bool:
+    """Whether `name` can only be a model on the Hub: not a path here, nor written as one."""
+    return bool(name) and not Path(name).expanduser().exists() and not _looks_like_path(name)
+
+
 def _looks_like_path(name: str) -> bool:
     """Hub ids are 'name' or 'owner/name'; anything else a person types is meant as a folder."""
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or (os.sep != "/" and os.sep in name)

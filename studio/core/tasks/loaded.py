@@ -6,7 +6,11 @@ The task comes from the run the model belongs to (its config.toml), or else from
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from studio.core.control import Control
 from studio.core.data.tokenizer import load_tokenizer
+from studio.core.hub import download
 from studio.core.modeling import loading
 from studio.core.modeling.loaded import LoadedModel
 from studio.core.runs import layout
@@ -16,9 +20,14 @@ from studio.core.tasks import registry
 
 
 def load(name: str, *, device: str = "auto", attn_implementation: str | None = None,
-         trust_remote_code: bool = False) -> LoadedModel:
-    """Load a model folder, run folder or hub id, in eval mode, on `device`."""
+         trust_remote_code: bool = False, progress: Callable[[float, str], None] | None = None,
+         control: Control | None = None) -> LoadedModel:
+    """Load a model folder, run folder or hub id, in eval mode, on `device`. A hub id's files come into the
+    cache first, reported to `progress` (fraction, what is happening) and stopped by `control`."""
     source = layout.model_source(name)
+    if loading.is_hub_id(source):
+        download.ensure(source, progress and (lambda p: progress(p.done / max(1, p.total), download.as_text(p))),
+                        control)
     run = layout.run_of(source) if loading.is_local_model(source) else None
     settings = layout.read_config(run) if run is not None else {}
     config = loading.load_config(source, trust_remote_code=trust_remote_code)

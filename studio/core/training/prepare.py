@@ -16,6 +16,7 @@ from studio.core.data import samples, sources
 from studio.core.data.columns import map_columns
 from studio.core.data.tokenizer import load_tokenizer, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
+from studio.core.hub import download
 from studio.core.modeling import loading, lora, presets, shapes
 from studio.core.runs import layout
 from studio.core.system import gguf
@@ -104,6 +105,9 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
         importing = f"Importing {Path(c.model).name}..."
         gguf.imported(Path(c.model), progress=lambda fraction, _: emit(Stage("model", importing, fraction)),
                       control=control)
+    if loading.is_hub_id(c.model) and not presets.is_preset(c.model):
+        fetching = f"Downloading {c.model}..."  # one message, so a terminal prints a line a second
+        download.ensure(c.model, lambda p: emit(Stage("model", fetching, p.done / max(1, p.total))), control)
     check_model(c, task)
     rows = load_rows(c, task, cache, emit)
     columns, info, ordered, train_rows, val_rows = rows.columns, rows.info, rows.ordered, rows.train, rows.validation

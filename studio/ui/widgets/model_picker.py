@@ -39,7 +39,7 @@ class _ListingCombo(QComboBox):
 
     opening = Signal()
 
-    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+    def showPopup(self) -> None:
         self.opening.emit()
         super().showPopup()
 
@@ -69,6 +69,7 @@ class ModelPicker(QWidget):
         self.model: Any = None
         self.label = ""  # a short name for the loaded model, for column titles and history
         self._info = "No model loaded."
+        self._stopped_note = ""
         self._short: dict[str, str] = {}  # source -> a name short enough for a column title
         # (source, label) of models loaded in other panels, newest first; the window hands every picker
         # the same list
@@ -108,7 +109,7 @@ class ModelPicker(QWidget):
         grid.addWidget(self.info, 3, 0, 1, 3)
         grid.addWidget(self.error, 4, 0, 1, 3)
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: Any) -> None:
         self.refresh()
         super().showEvent(event)
 
@@ -193,13 +194,16 @@ class ModelPicker(QWidget):
             if note:
                 gguf.imported(Path(source), progress=lambda fraction, step: progress(fraction, f"{note}\n{step}"),
                               control=control)
-            loaded = inference.load(source, attn_implementation=attn)
+            loaded = inference.load(source, attn_implementation=attn, progress=progress, control=control)
             return loaded, sum(p.numel() for p in loaded.model.parameters())
 
         self.busy.setMaximum(0)
         self.busy.show()
         self.load_button.setEnabled(False)
         self.info.setText(f"Loading {source}…")
+        self._stopped_note = ("The import was cancelled; nothing of it was kept." if source.endswith(".gguf") else
+                              "The download was cancelled; what was fetched is kept, and loading it again goes on "
+                              "from there.")
         self.load_started.emit()
         self._jobs.start(work, done=lambda result: self._loaded(*result, label), failed=self._failed,
                          cancelled=self._cancelled, progress=self._progress)
@@ -213,11 +217,11 @@ class ModelPicker(QWidget):
     def cancel(self) -> None:
         self._jobs.cancel()
         self.cancel_button.setEnabled(False)
-        self.info.setText("Stopping the import…")
+        self.info.setText("Stopping…")
 
     def _cancelled(self) -> None:
         self._idle()
-        self.info.setText(f"The import was cancelled; nothing of it was kept. {self._info}")
+        self.info.setText(f"{self._stopped_note} {self._info}")
 
     def _idle(self) -> None:
         self.busy.hide()

@@ -148,3 +148,17 @@ def test_bad_ids_revisions_globs_a_full_disk_and_a_damaged_file_are_sentences(hu
 def test_offline_a_download_says_so(monkeypatch, hf_cache, ws):
     with pytest.raises(HubError, match="cannot be reached"):
         downloads.plan("me/anything")
+
+
+def test_training_a_hub_id_downloads_it_first_with_progress(hub, chat_model, hf_cache, tmp_path, capsys):
+    from studio.cli import main
+
+    hub.add("me/chat", model_files(chat_model))
+    data = tmp_path / "chat.jsonl"
+    data.write_text("".join('{"messages": [{"role": "user", "content": "alpha beta"}, '
+                            '{"role": "assistant", "content": "gamma delta"}]}\n' for _ in range(40)))
+    assert main(["train", "--task", "chat", "--model", "me/chat", "--data", str(data), "--out", str(tmp_path / "run"),
+                 "--seq-len", "32", "--batch-size", "4", "--max-steps", "2", "--eval-every", "2", "--save-every", "2",
+                 "--device", "cpu"]) == 0
+    assert "Downloading me/chat..." in capsys.readouterr().err
+    assert (hf_cache / "models--me--chat" / "refs" / "main").is_file()

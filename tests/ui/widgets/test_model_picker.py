@@ -1,5 +1,5 @@
 """The model picker takes a GGUF file like a model folder: it says what the first import costs, then the
-model is loaded and named by its file."""
+model is loaded and named by its file; a hub id downloads with progress, and a cancel keeps what came."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 from studio.core.data.tokenizer import train_bpe
 from studio.core.modeling import presets
 from tests.helpers import write_llama_gguf
+from tests.hub_server import model_files
 from tests.ui.helpers import TIMEOUT
 
 
@@ -57,3 +58,21 @@ def test_an_import_shows_its_progress_and_can_be_cancelled(qtbot, ws, tmp_path, 
     assert picker.model is None and picker.load_button.isEnabled() and not picker.cancel_button.isVisible()
     assert picker.info.text().startswith("The import was cancelled")
     assert gguf_import.import_note(tmp_path / "tiny.gguf") is not None  # not imported: asked again next time
+
+
+def test_a_hub_id_downloads_with_progress_and_a_cancel_keeps_what_came(qtbot, hub, chat_model, hf_cache):
+    from studio.ui.widgets.model_picker import ModelPicker
+
+    hub.add("me/chat", model_files(chat_model), pause_s=0.05)
+    picker = ModelPicker("picker")
+    qtbot.addWidget(picker)
+    picker.show()
+    picker.choose("me/chat")
+    picker.load()
+    qtbot.waitUntil(lambda: picker.cancel_button.isVisible() and " of " in picker.info.text(), timeout=TIMEOUT)
+    picker.cancel_button.click()
+    qtbot.waitUntil(lambda: not picker.loading, timeout=TIMEOUT)
+    assert picker.model is None and picker.info.text().startswith("The download was cancelled; what was fetched")
+    picker.load()  # again: it goes on, then loads
+    qtbot.waitUntil(lambda: picker.model is not None, timeout=TIMEOUT)
+    assert picker.model.task.name == "chat"
