@@ -26,6 +26,7 @@ _SHORTEST = 64
 @dataclass(frozen=True)
 class Fit:
     parameters: int
+    trainable: int  # the parameters that learn: all, or under LoRA the adapters and the head
     run_bytes: int
     train_bytes: int
     device: str  # as a person reads it: "cpu", "cuda:0 (NVIDIA H200)"
@@ -47,7 +48,9 @@ class Fit:
 
     def summary(self) -> str:
         """Two sentences: the size, and memory to run and to train against what the device has."""
-        head = (f"{self.parameters / 1e6:,.1f} M parameters; about {sizes.text(self.run_bytes)} to run and "
+        learning = ("" if self.trainable >= self.parameters else
+                    f", of which {self.trainable / 1e6:,.3f} M train ({self.trainable / self.parameters:.2%}, LoRA)")
+        head = (f"{self.parameters / 1e6:,.1f} M parameters{learning}; about {sizes.text(self.run_bytes)} to run and "
                 f"{sizes.text(self.train_bytes)} to train ({self.precision}) on {self.device}, which has "
                 f"{sizes.text(self.device_bytes)}.")
         if not self.runs and not self.remedied:
@@ -94,8 +97,10 @@ def check(config: Any, c: RunConfig, device: str | None = None) -> Fit:
     def needs(candidate: RunConfig) -> int:
         return training_size(candidate, task, config, candidate.batch_size, precision).training_bytes
 
-    train = needs(c)
-    fit = Fit(parameters=base.parameters, run_bytes=running_bytes(config, base.parameters, c.seq_len, precision),
+    size = training_size(c, task, config, c.batch_size, precision)
+    train = size.training_bytes
+    fit = Fit(parameters=base.parameters, trainable=size.trainable,
+              run_bytes=running_bytes(config, base.parameters, c.seq_len, precision),
               train_bytes=train, device=devices.describe(device), device_bytes=total, precision=precision,
               advice="")
     if fit.trains:

@@ -1,4 +1,5 @@
-"""An inline error message shown next to the control that caused it (hidden while there is none)."""
+"""Inline messages: an error shown next to the control that caused it (hidden while there is none), and a
+warning style for a label."""
 
 from __future__ import annotations
 
@@ -22,3 +23,11 @@ class ErrorLabel(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+WARNING_STYLE = "color: #c26a00;"  # amber: readable on the light and the dark palette
+
+
+def mark_warning(label: QLabel, warning: bool) -> None:
+    """Show `label`'s text as a warning (an estimate over what the device has), or as ordinary text."""
+    label.setStyleSheet(WARNING_STYLE if warning else "")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from studio.core.system import sizes
 from studio.core.tasks import registry
 from studio.ui.jobs import Latest
+from studio.ui.widgets.messages import mark_warning
 
 _NO_CONFIG = "The memory check needs the model's config.json, which neither it nor its base model has."
 _NO_CONFIG_GATED = ("This model is gated: its card and config.json are read with a token that has access, so give "
@@ -143,8 +144,7 @@ class PageView(QWidget):
         found, task = result
         source = "" if self.page.config_from == self.page.id else f" (its base model {self.page.config_from}'s config)"
         self.memory.setText(f"For {registry.get(task).title.lower()}{source}: {found.summary()}")
-        self.memory.setProperty("warning", not found.trains)
-        self.memory.style().polish(self.memory)
+        mark_warning(self.memory, not found.trains)
 
     def _download(self) -> None:
         if self.page is not None:

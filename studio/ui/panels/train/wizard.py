@@ -34,7 +34,7 @@ from studio.ui.jobs import Latest
 from studio.ui.panels.train.budget_view import BudgetEstimate
 from studio.ui.panels.train.gpus_view import GpuSettings
 from studio.ui.panels.train.model_view import ModelChoice
-from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.messages import ErrorLabel, mark_warning
 from studio.ui.widgets.setting_field import SettingField
 
 PAGES = ("1  Task and data", "2  Model", "3  Settings", "4  Review")
@@ -289,15 +289,15 @@ class Wizard(QWidget):
             return
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core.system import device as devices
-            from studio.core.training.sizing import size_of
+            from studio.core.training import fit, sizing
 
-            device = devices.pick_device(c.device)
-            chosen = devices.pick_precision(device, c.precision)
-            return size_of(c, device, chosen), device, chosen
+            return fit.check(sizing.config_of(c), c)
 
-        self._estimates.start(work, done=lambda r: self.model.estimate.setText(_size_text(*r)),
-                              failed=self.model.estimate.setText)
+        self._estimates.start(work, done=self._show_fit, failed=self.model.estimate.setText)
+
+    def _show_fit(self, found: Any) -> None:
+        self.model.estimate.setText(found.summary())
+        mark_warning(self.model.estimate, not found.trains)
 
     def go(self, index: int) -> None:
         index = max(0, min(index, self.pages.count() - 1))
@@ -324,9 +324,3 @@ class Wizard(QWidget):
 
             atomic_write_text(Path(path), run_config.dumps(checked))
 
-
-def _size_text(size: Any, device: str, precision: str) -> str:
-    trained = ("" if size.trainable == size.parameters else
-               f", of which {size.trainable / 1e6:.3f} M train ({size.trainable / size.parameters:.2%}, LoRA)")
-    return (f"{size.parameters / 1e6:.2f} M parameters{trained}; about {size.training_bytes / 2**20:,.0f} MiB to "
-            f"train on {device} ({precision}).")

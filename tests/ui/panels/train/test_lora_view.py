@@ -28,3 +28,17 @@ def test_wizard_offers_lora_for_a_trained_model_and_shows_what_trains(window, qt
     assert wizard.validate() is not None  # layer names are checked against the model when the run starts
     wizard.model.kind_preset.setChecked(True)
     assert not wizard.model.lora.enabled.isChecked() and "--lora" not in command_line(wizard.validate())
+
+
+def test_the_wizard_says_when_training_would_not_fit_and_what_would_make_it(window, qtbot, monkeypatch):
+    from studio.core.system import device as devices
+    from studio.ui.widgets.messages import WARNING_STYLE
+
+    wizard = window.train_panel.wizard
+    wizard.go(1)
+    qtbot.waitUntil(lambda: "to train" in wizard.model.estimate.text(), timeout=TIMEOUT)
+    assert wizard.model.estimate.styleSheet() == ""
+    monkeypatch.setattr(devices, "memory_total", lambda device: 2**20)  # a device of 1 MB
+    wizard.model.preset.setCurrentIndex(wizard.model.preset.count() - 1)
+    qtbot.waitUntil(lambda: "does not fit here" in wizard.model.estimate.text(), timeout=TIMEOUT)
+    assert "which has 1.0 MB" in wizard.model.estimate.text() and wizard.model.estimate.styleSheet() == WARNING_STYLE
