@@ -100,7 +100,7 @@ def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
 
     config = run_config.validate(run_config.from_dict(settings, run_config.RunConfig.for_task(task)))
     began = time.monotonic()
-    result = engine.train(config, root=root, out=root / "runs" / task)
+    result = engine.train(config, root=root, out=root / "runs" / f"{task}-{Path(config.model).name}")
     minutes = (time.monotonic() - began) / 60
     info = reader.read(Path(result.run_dir))
     last = [r for r in info.history if r.get("eval_loss") is not None][-1]
