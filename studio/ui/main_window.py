@@ -127,9 +127,9 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(panel)
         panel.open_model(run_dir)
 
-    def train_with(self, repo_id: str) -> None:
+    def train_with(self, repo_id: str, task: str | None = None) -> None:
         self.tabs.setCurrentWidget(self.train_panel)
-        self.train_panel.use_hub_model(repo_id)
+        self.train_panel.use_hub_model(repo_id, task)
 
     def try_text(self, run_dir: str, text: str) -> None:
         self.tabs.setCurrentWidget(self.playground_panel)

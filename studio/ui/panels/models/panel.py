@@ -65,6 +65,10 @@ def _cell(text: str, data: Any = None, right: bool = False) -> QTableWidgetItem:
     return item
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _params(n: int | None) -> str:
     if not n:
         return ""
@@ -72,7 +76,7 @@ def _params(n: int | None) -> str:
 
 
 class ModelsPanel(QWidget):
-    train_with = Signal(str)  # a hub id to open in the Train wizard
+    train_with = Signal(str, object)  # a hub id to open in the Train wizard, and the task chosen here (or None)
 
     def __init__(self) -> None:
         super().__init__()
@@ -112,7 +116,7 @@ class ModelsPanel(QWidget):
         self.page = PageView()
         self.downloads = DownloadBox()
         self.page.download_requested.connect(lambda repo, include: self.downloads.start(repo, None, include))
-        self.page.train_requested.connect(self.train_with)
+        self.page.train_requested.connect(lambda repo: self.train_with.emit(repo, self.current_task()))
         self.downloads.finished.connect(lambda _: self.refresh_local())
 
         search_row = QHBoxLayout()
@@ -186,7 +190,7 @@ class ModelsPanel(QWidget):
             for column, cell in enumerate(cells):
                 self.results.setItem(row, column, cell)
         task = self.task.currentText().lower() if self.current_task() else ""
-        self.status.setText(f"{len(found)} models" + (f" that {task} can start from" if task else "")
+        self.status.setText(_count(len(found), "model") + (f" that {task} can start from" if task else "")
                             + ", most downloaded first." if found else "No model on the Hub matches.")
 
     def _open_selected(self, table: QTableWidget) -> None:
@@ -217,7 +221,7 @@ class ModelsPanel(QWidget):
                 self.local.setItem(row, column, cell)
             self.local.item(row, 0).setToolTip(m.path)
         total = sum(m.size_bytes for m in models)
-        self.total.setText(f"{len(models)} models, {sizes.text(total)}" if models else
+        self.total.setText(f"{_count(len(models), 'model')}, {sizes.text(total)}" if models else
                            "No models here yet: download one from the Hub, or add a folder of yours.")
         self.downloads.show_pending(pending)
         self.token_status.setText(f"Token: {token_source}")

@@ -168,11 +168,10 @@ class TrainPanel(QWidget):
         """Train on what the Data panel chose."""
         self.wizard.use_data(selection)
 
-    def use_hub_model(self, repo_id: str) -> None:
-        """Open the wizard at its model page with `repo_id` chosen."""
+    def use_hub_model(self, repo_id: str, task: str | None = None) -> None:
+        """Open the wizard at its model page with `repo_id` chosen, for `task` when one is given."""
         self.tabs.setCurrentWidget(self.wizard)
-        self.wizard.model.use_hub(repo_id)
-        self.wizard.go(1)
+        self.wizard.use_model(repo_id, task)
 
     def set_gpus(self, gpus: int) -> None:
         self.wizard.set_gpus(gpus)

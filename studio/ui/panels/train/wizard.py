@@ -213,6 +213,13 @@ class Wizard(QWidget):
     def refresh_runs(self) -> None:
         self.model.refresh_runs(self.current_task())
 
+    def use_model(self, repo_id: str, task: str | None) -> None:
+        """The model page with the hub model `repo_id` chosen; for `task` when one is given."""
+        if task is not None:
+            self.task.setCurrentIndex(max(0, self.task.findData(task)))
+        self.model.use_hub(repo_id)
+        self.go(1)
+
     def use_data(self, selection: dict[str, Any]) -> None:
         """Take the data, task, columns and tokenizer chosen in the Data panel."""
         self.data_selection = dict(selection)

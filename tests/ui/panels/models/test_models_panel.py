@@ -51,7 +51,7 @@ def test_search_read_a_page_download_it_and_remove_it(qtbot, hub, chat_model, hf
     panel.page.download.click()
     qtbot.waitUntil(lambda: "is here" in panel.downloads.label.text(), timeout=TIMEOUT)
     qtbot.waitUntil(lambda: panel.local.rowCount() == 1, timeout=TIMEOUT)
-    assert panel.local.item(0, 0).text() == "me/chat" and "1 models" in panel.total.text()
+    assert panel.local.item(0, 0).text() == "me/chat" and "1 model," in panel.total.text()
 
     _select(panel.local, "me/chat")
     monkeypatch.setattr(panel, "confirm_remove", lambda repo: False)
@@ -106,7 +106,11 @@ def test_offline_the_panel_says_search_needs_a_network(qtbot, hf_cache):
                     timeout=TIMEOUT)
 
 
-def test_train_with_a_model_opens_the_wizard_with_it(window):
-    window.models_panel.train_with.emit("me/chat")
+def test_train_with_a_model_opens_the_wizard_with_it_for_the_task_chosen(window):
+    wizard = window.train_panel.wizard
+    window.models_panel.train_with.emit("me/encoder", "classify")
     assert window.tabs.currentWidget() is window.train_panel
-    assert window.train_panel.wizard.model.name() == "me/chat" and window.train_panel.wizard.pages.currentIndex() == 1
+    assert wizard.model.name() == "me/encoder" and wizard.pages.currentIndex() == 1
+    assert wizard.current_task().name == "classify"
+    window.models_panel.train_with.emit("me/chat", None)  # any task: the wizard's own stays
+    assert wizard.model.name() == "me/chat" and wizard.current_task().name == "classify"
