@@ -4,6 +4,7 @@ contract, progress on stderr, and every bad input a sentence with exit 2."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +96,29 @@ def test_a_gated_model_downloads_with_the_token(hub, monkeypatch, capsys):
     hub.add("me/gated", {"config.json": b"{}"}, gated=True)
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     assert _run(capsys, "download", "me/gated")[0] == 0
+
+
+def test_a_download_killed_mid_file_goes_on_from_its_part_in_the_next_process(hub, hf_cache, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = weights(4 * 2**20)
+    hub.add("me/big", {"config.json": b"{}", "model.safetensors": data}, pause_s=0.02)
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "HF_HUB_CACHE": str(hf_cache), "HF_HUB_OFFLINE": "0"}
+    command = [sys.executable, "-m", "studio", "models", "download", "me/big"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    blobs = hf_cache / "models--me--big" / "blobs"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p.stat().st_size > 2**20 for p in blobs.glob("*.incomplete")):
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)  # no handler runs: what is on disk is all that is left
+    child.wait()
+    kept = next(blobs.glob("*.incomplete")).stat().st_size
+    assert 2**20 < kept < len(data)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (Path(done.stdout.strip()) / "model.safetensors").read_bytes() == data
+    assert hub.ranges[-1] == ("model.safetensors", kept)
