@@ -21,7 +21,7 @@ from typing import Any
 
 from _common import report, scratch
 
-TASKS = ("lm", "summarize", "classify", "mlm", "tag")
+TASKS = ("lm", "summarize", "translate", "classify", "mlm", "tag")
 
 
 def held_out(config: Any, cache: Path) -> list[dict[str, Any]]:
@@ -62,6 +62,19 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
                 {"distinct_of_128": len(set(outs)), "greedy_rougeL_128": round(decoded["greedy"][1], 3),
                  "default_decoding_rougeL_128": round(decoded["default_decoding"][1], 3),
                  "best_constant_rougeL_128": round(constant, 3)})
+    if task == "translate":
+        from studio.core.playground.generation import rewrite
+        from studio.core.tasks.bleu import bleu_chrf
+
+        scored = rows[:128]
+        refs = [r["target"] for r in scored]
+        outs = [rewrite(loaded, r["source"], Sampling(greedy=True, max_new_tokens=48), "translate").text.strip()
+                for r in scored]
+        copied = bleu_chrf([r["source"] for r in scored], refs)  # what leaving the text untranslated scores
+        return ([f"{r['source']!r} -> {o!r} (reference {r['target']!r})" for o, r in zip(outs[:3], scored, strict=False)],
+                {"greedy_bleu_128": round(bleu_chrf(outs, refs)["bleu"], 2),
+                 "greedy_chrf_128": round(bleu_chrf(outs, refs)["chrf"], 2),
+                 "source_copied_chrf_128": round(copied["chrf"], 2)})
     if task == "classify":
         from studio.core.playground.classification import classify
 

@@ -12,6 +12,8 @@ so it is deterministic for a given Python. Each sample is built once and cached 
   `tokenize` module) and `tags` (BIO spans of keywords, names, numbers, strings and comments).
 - `sample:python-chat`: chat, `messages` (conversations about the library's functions; see chat_sample).
 - `sample:python-prefer`: preference tuning, `prompt`, `chosen` and `rejected` (see prefer_sample).
+- `sample:messages-LANG`: translation, `source` (a program's English message) and `target` (its translation into
+  LANG), from the message catalogues installed on the machine (see messages_sample).
 
 Which task a sample serves is declared by the task (its `default_data`), not here.
 """
@@ -29,6 +31,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from studio.core.data import messages_sample
 from studio.core.errors import DataError
 
 SAMPLE_PREFIX = "sample:"
@@ -60,6 +63,10 @@ SAMPLES = {
     "python-tags": "Python lines as words, tagged as keywords, names, numbers, strings, comments (tagging)",
     "python-chat": "Conversations about the Python standard library: what a function does, its module, its "
                    "signature (chat)",
+    "messages-de": "Programs' English messages and their German translations, from this machine's catalogues "
+                   "(translation)",
+    "messages-fr": "Programs' English messages and their French translations (translation)",
+    "messages-es": "Programs' English messages and their Spanish translations (translation)",
     "python-prefer": "Questions about the Python standard library, each with the answer that answers it and one "
                      "that does not (preference tuning)",
 }
@@ -71,6 +78,12 @@ def is_sample(source: str) -> bool:
     return source.startswith(SAMPLE_PREFIX)
 
 
+def same_kind(source: str, other: str) -> bool:
+    """Whether two samples are made the same way (the message catalogues of two languages)."""
+    messages = SAMPLE_PREFIX + messages_sample.PREFIX
+    return source == other or (source.startswith(messages) and other.startswith(messages))
+
+
 def check(source: str) -> None:
     """Raise `DataError` unless `source` names a built-in sample."""
     _sample_name(source)
@@ -78,6 +91,9 @@ def check(source: str) -> None:
 
 def _sample_name(source: str) -> str:
     name = source[len(SAMPLE_PREFIX):]
+    if name.startswith(messages_sample.PREFIX):  # any language the machine has catalogues for
+        messages_sample.check(name.removeprefix(messages_sample.PREFIX))
+        return name
     if name not in SAMPLES:
         known = ", ".join(SAMPLE_PREFIX + n for n in SAMPLES)
         raise DataError(f"There is no built-in sample called '{source}'; choose one of {known}.")
@@ -255,8 +271,11 @@ def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None
     if path.exists():
         return path
     if progress:
-        progress(f"Building {source} from this Python's standard library (once)...")
-    rows = _BUILDERS[name]()
+        progress(f"Building {source} from this machine's "
+                 f"{'message catalogues' if name.startswith(messages_sample.PREFIX) else 'Python standard library'} "
+                 "(once)...")
+    rows = (messages_sample.rows(name.removeprefix(messages_sample.PREFIX))
+            if name.startswith(messages_sample.PREFIX) else _BUILDERS[name]())
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     with tmp.open("w", encoding="utf-8") as out:

@@ -210,11 +210,18 @@ def chat(loaded: LoadedModel, messages: list[dict[str, str]], sampling: Sampling
 
 def summarize(loaded: LoadedModel, text: str, sampling: Sampling, *, on_token: OnToken | None = None,
               control: Control | None = None, forced: list[int] | None = None) -> Generation:
+    return rewrite(loaded, text, sampling, "summarize", on_token=on_token, control=control, forced=forced)
+
+
+def rewrite(loaded: LoadedModel, text: str, sampling: Sampling, task: str, *, on_token: OnToken | None = None,
+            control: Control | None = None, forced: list[int] | None = None) -> Generation:
+    """An encoder-decoder's target for `text` (a summary, a translation): `task` names what it does, in the
+    sentences that refuse a decoder or an empty text."""
     if not loaded.model.config.is_encoder_decoder:
-        raise ModelError(f"'{loaded.source}' is a {loaded.shape} {loaded.task.title.lower()} model; summarization "
-                         "needs an encoder-decoder model, such as one trained with --task summarize.")
+        raise ModelError(f"'{loaded.source}' is a {loaded.shape} {loaded.task.title.lower()} model; --task {task} "
+                         f"needs an encoder-decoder model, such as one trained with --task {task}.")
     if not text.strip():
-        raise ConfigError("There is no text to summarize; give --text or a --file with text in it.")
+        raise ConfigError(f"There is no text to {task}; give --text or a --file with text in it.")
     return generate(loaded, text, sampling, on_token=on_token, control=control, forced=forced)
 
 

@@ -47,6 +47,7 @@ class PlaygroundSpec:
     beams: bool = False  # beam search and length controls apply
     pair_title: str = ""  # a second text the model reads with the first (a context for a question); "": none
     conversation: bool = False  # the input is the user's next turn: each model keeps its conversation
+    as_you_type: bool = False  # a written answer is asked again whenever the person pauses typing (translation)
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,18 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
+from studio.core.data import samples
 from studio.core.data.columns import Column
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.settings import Setting
-from studio.core.tasks import chat, classify, lm, mlm, prefer, summarize, tag
+from studio.core.tasks import chat, classify, lm, mlm, prefer, summarize, tag, translate
 from studio.core.tasks.base import Task
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
 GROUP = "studio.tasks"
-_BUILT_IN = (lm.TASK, chat.TASK, prefer.TASK, summarize.TASK, classify.TASK, mlm.TASK, tag.TASK)
+_BUILT_IN = (lm.TASK, chat.TASK, prefer.TASK, summarize.TASK, translate.TASK, classify.TASK, mlm.TASK, tag.TASK)
 _tasks: dict[str, Task] | None = None
 _problems: list[str] = []
 
@@ -117,7 +118,7 @@ def task_settings() -> list[tuple[Setting, list[Task]]]:
 
 def for_sample(source: str) -> Task | None:
     """The task a built-in sample is first made for (where --data sample:NAME alone leads)."""
-    return next((t for t in all_tasks() if source in t.samples), None)
+    return next((t for t in all_tasks() if any(samples.same_kind(source, s) for s in t.samples)), None)
 
 
 def for_model(config: Any, run_task: str | None = None, tokenizer: Any = None) -> Task:

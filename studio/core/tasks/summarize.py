@@ -1,42 +1,19 @@
-"""Summarization (encoder-decoder): learn source -> target; ROUGE; the Playground summarizes a text.
-
-Sources and targets are encoded through the tokenizer's template (`<s> x </s>` for BART, `x </s>` for
-T5) and truncated to their limits with the closing token kept, as transformers' run_summarization does;
-padding is left to the collator.
-"""
+"""Summarization (encoder-decoder): learn source -> target summaries; ROUGE; the Playground summarizes a text.
+Everything it shares with translation is in seq2seq."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from studio.core.control import Control
 from studio.core.data.columns import TEXT, Column
 from studio.core.modeling.presets import MAX_POSITIONS
 from studio.core.playground import sampling
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
-from studio.core.tasks.base import (
-    Command,
-    EvalMetrics,
-    EvalSet,
-    Metric,
-    OnToken,
-    PlaygroundSpec,
-    Progress,
-    Request,
-    Task,
-    TaskConfig,
-)
+from studio.core.tasks.base import Command, Metric, PlaygroundSpec
 from studio.core.tasks.rouge import rouge
-
-if TYPE_CHECKING:
-    from datasets import Dataset
-
-_EVAL_BATCH = 16
-_EVAL_NEW_TOKENS = 64
+from studio.core.tasks.seq2seq import Seq2SeqTask
 
 
-class Summarization(Task):
+class Summarization(Seq2SeqTask):
     name = "summarize"
     title = "Summarization"
     help = "Learn to turn a source text into its summary (encoder-decoder); the Playground summarizes."
@@ -44,11 +21,6 @@ class Summarization(Task):
                       "The text to summarize"),
                Column("target", "Target summary", TEXT, ("target", "summary", "highlights", "output"),
                       "Its summary"))
-    auto_class = "AutoModelForSeq2SeqLM"
-    peft_task_type = "SEQ_2_SEQ_LM"
-    model_types = "MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES"
-    shapes = ("encoder-decoder",)
-    architectures = ("ForConditionalGeneration",)
     presets = ("bart-tiny", "bart-small", "t5-tiny")
     samples = ("sample:docstrings",)
     headline = (Metric("eval_rouge1", "ROUGE-1", share=True), Metric("eval_rouge2", "ROUGE-2", share=True),
@@ -63,9 +35,6 @@ class Summarization(Task):
     starts_from = ("summarization", "text2text-generation")
     settings = (Setting("target_len", "int", 48, help="summary length limit in tokens", title="Summary length",
                         low=4, high=MAX_POSITIONS, metavar="N", step=8),)
-    eval_generates = True
-    writes_text = True
-    length_title = "Source length"
     model_note = "an encoder-decoder (BART, T5, ...) learns your source -> target pairs"
     # Learning to read the source takes longer than learning the summaries' language: on sample:docstrings
     # bart-tiny scores ROUGE-L 0.166 at 600 steps (under the best constant summary, 0.175), 0.213 at 2,000
@@ -73,112 +42,7 @@ class Summarization(Task):
     # cost a quarter of the run.
     recipe = (("max_steps", 2000), ("eval_every", 250), ("save_every", 500))
 
-    def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
-               progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
-        import pyarrow as pa
-
-        from studio.core.data import encoding
-
-        source, target = columns["source"], columns["target"]
-        advance = encoding.reporter(len(rows), progress, control)
-
-        def tokenize(batch: pa.Table) -> pa.Table:
-            sources, targets = batch.column(source).to_pylist(), batch.column(target).to_pylist()
-            src, tgt = encoding.encode(tokenizer, sources), encoding.encode(tokenizer, targets)
-            advance(len(src))
-            return pa.table({
-                "input_ids": encoding.list_array(encoding.cut(tokenizer, src, config.seq_len)),
-                "labels": encoding.list_array(encoding.cut(tokenizer, tgt, config["target_len"])),
-                "src_len": encoding.lengths(src), "tgt_len": encoding.lengths(tgt),
-                "src_chars": encoding.characters(sources), "tgt_chars": encoding.characters(targets),
-            })
-
-        key = encoding.fingerprint(rows, tokenizer, source, target, config.seq_len, config["target_len"], "seq2seq")
-        encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
-        stats = {"source": encoding.stats(encoding.int_column(encoded, "src_len"),
-                                          encoding.column_sum(encoded, "src_chars"), config.seq_len).as_dict(),
-                 "target": encoding.stats(encoding.int_column(encoded, "tgt_len"),
-                                          encoding.column_sum(encoded, "tgt_chars"), config["target_len"]).as_dict()}
-        return encoded.remove_columns(["src_len", "tgt_len", "src_chars", "tgt_chars"]), stats
-
-    def sample_prompts(self, rows: Dataset, columns: dict[str, str], count: int) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        head = rows.select(range(min(len(rows), count * 4)))
-        for source, target in zip(head[columns["source"]], head[columns["target"]]):
-            if (source or "").strip():
-                found.append((source, target or ""))
-            if len(found) == count:
-                break
-        return found
-
-    def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
-        from transformers import DataCollatorForSeq2Seq
-
-        return DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100, pad_to_multiple_of=8)
-
-    def tokens_in(self, batch: dict[str, Any]) -> int:
-        return int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
-
-    def metrics(self, tokenizer: Any, validation: EvalSet, info: Any) -> EvalMetrics:
-        return RougeMetrics(tokenizer)
-
-    def length_limits(self, config: TaskConfig) -> tuple[int, int]:
-        return config.seq_len, config["target_len"]
-
-    def check_options(self, options: dict[str, Any]) -> None:
-        sampling.Sampling.from_options(options).check()
-
-    def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
-               control: Control | None = None) -> Any:
-        from studio.core.playground import generation
-
-        return generation.summarize(loaded, request.text, sampling.Sampling.from_options(request.options),
-                                    on_token=on_token, control=control, forced=request.options.get("forced"))
-
-    def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
-                 progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
-        """ROUGE of the model's greedy summaries of every source against its target."""
-        import torch
-
-        from studio.core.data import encoding
-        from studio.core.modeling.batches import length_batches
-
-        tok, model = loaded.tokenizer, loaded.model
-        sources = [t or "" for t in ds[columns["source"]]]
-        targets = [t or "" for t in ds[columns["target"]]]
-        new_tokens = int(loaded.settings.get("target_len") or _EVAL_NEW_TOKENS)
-        ids = encoding.encode(tok, sources, limit=loaded.input_limit)
-        generated = [""] * len(ids)
-        done = 0
-        for chosen, batch, mask in length_batches(ids, _EVAL_BATCH, tok.pad_token_id):
-            if control is not None:
-                control.checkpoint()
-            with torch.inference_mode():
-                out = model.generate(input_ids=batch.to(loaded.device), attention_mask=mask.to(loaded.device),
-                                     max_new_tokens=new_tokens, max_length=None, do_sample=False, num_beams=1)
-            for row, text in zip(chosen, tok.batch_decode(out, skip_special_tokens=True)):
-                generated[row] = text
-            done += len(chosen)
-            if progress is not None:
-                progress(done / len(ids))
-        return {**rouge(generated, targets), "rows": len(generated)}
-
-
-class RougeMetrics(EvalMetrics):
-    """ROUGE on the summaries Seq2SeqTrainer generated for the (capped) validation split."""
-
-    def __init__(self, tokenizer: Any) -> None:
-        self.tokenizer = tokenizer
-
-    def __call__(self, prediction: Any) -> dict[str, float]:
-        import numpy as np
-
-        preds, labels = prediction.predictions, prediction.label_ids
-        if isinstance(preds, tuple):
-            preds = preds[0]
-        pad = self.tokenizer.pad_token_id
-        generated = self.tokenizer.batch_decode(np.where(preds < 0, pad, preds), skip_special_tokens=True)
-        references = self.tokenizer.batch_decode(np.where(labels < 0, pad, labels), skip_special_tokens=True)
+    def score(self, generated: list[str], references: list[str]) -> dict[str, float]:
         return rouge(generated, references)
 
 

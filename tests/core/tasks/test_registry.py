@@ -22,7 +22,7 @@ def test_every_task_declares_what_the_rest_of_studio_asks():
         assert registry.for_sample(task.default_data) is not None and task.default_data in task.samples
         assert task.headline and all(m.name.startswith("eval_") for m in task.headline)
         assert task.presets and RunConfig(task=task.name).resolved().model == task.default_preset
-    with pytest.raises(ConfigError, match="Unknown task 'nope'; choose one of lm, chat, prefer, summarize, classify, mlm"):
+    with pytest.raises(ConfigError, match="Unknown task 'nope'; choose one of lm, chat, prefer, summarize, translate, classify, mlm"):
         registry.get("nope")
 
 

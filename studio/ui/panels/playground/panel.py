@@ -227,7 +227,8 @@ class PlaygroundPanel(QWidget):
         self.form.setVisible(streamed)
         self.chat_box.setVisible(bool(spec and spec.conversation))
         self.open_text.setVisible(not (spec and spec.conversation))  # a turn is typed, not a file
-        self.form.set_beams(bool(spec and spec.beams))
+        defaults = {o.name: o.default for o in task.command.options} if task is not None else None
+        self.form.set_beams(bool(spec and spec.beams), defaults)
         self.colour.setVisible(streamed)
         self.legend.setVisible(self.colour.isChecked() and streamed)
         self.insert_mask.setVisible(view.mask_button)
@@ -335,9 +336,10 @@ class PlaygroundPanel(QWidget):
             if self.chatting:
                 self.chat.all_answered()
 
-    # ---- answers as the person types (classifiers, masked models, taggers) ---------------------------
+    # ---- answers as the person types (classifiers, masked models, taggers; translators) ------------------
     def _typed(self) -> None:
-        if not self.output.streamed and self.prompt.toPlainText().strip():
+        live = not self.output.streamed or (self.task is not None and self.task.playground.as_you_type)
+        if live and self.prompt.toPlainText().strip():
             self._typing.start()
 
     def _classify_typed(self) -> None:
@@ -345,6 +347,10 @@ class PlaygroundPanel(QWidget):
             models = self._check()
         except StudioError:
             return  # while typing, a missing second model is not worth a red line; the button says it
+        if self.output.streamed:  # a translation written again for the text as it now reads
+            if not self.generating:
+                self.run()
+            return
         for i, model in zip(self.active, models):
             self.answers[self.output.name][i].ask(model, self.prompt.toPlainText())
 

@@ -82,17 +82,19 @@ class SamplingForm(QWidget):
         spin.setToolTip(tip)
         return spin
 
-    def set_beams(self, beams: bool) -> None:
-        """Beam search and length controls for a task that writes a whole answer (summaries), which starts
-        from the summary defaults (as `studio summarize` does); plain sampling for one that continues text."""
+    def set_beams(self, beams: bool, defaults: dict[str, Any] | None = None) -> None:
+        """Beam search and length controls for a task that writes a whole answer (a summary, a translation),
+        which starts from `defaults`, its command's (as `studio summarize` or `studio translate` does); plain
+        sampling for one that continues text."""
         if beams and not self.beams_shown:
+            chosen = {**SUMMARY_DEFAULTS, **(defaults or {})}
             self.greedy.setChecked(False)
-            self.beams.setValue(SUMMARY_DEFAULTS["num_beams"])
-            self.no_repeat.setValue(SUMMARY_DEFAULTS["no_repeat_ngram_size"])
+            self.beams.setValue(chosen["num_beams"])
+            self.no_repeat.setValue(chosen["no_repeat_ngram_size"])
         self.beams_shown = beams
         for widget in (self.beams, self.min_tokens, self.length_penalty, self.no_repeat):
             self.form.setRowVisible(widget, beams)
-        self.form.labelForField(self.max_tokens).setText("Max summary tokens" if beams else "Max new tokens")
+        self.form.labelForField(self.max_tokens).setText("Max output tokens" if beams else "Max new tokens")
         self._greedy_toggled(self.greedy.isChecked())
 
     def set_sampling(self, s: Sampling) -> None:

@@ -252,3 +252,21 @@ def test_presets_greedy_and_seed(panel):
     assert form.sampling().seed is None and form.seed.text() == "random"
     form.greedy.setChecked(True)
     assert not form.temperature.isEnabled() and form.sampling().greedy
+
+
+def test_a_translator_translates_as_you_type_with_its_commands_defaults(panel, qtbot, tmp_path):
+    rows = [{"source": f"file {w} not found", "target": f"Datei {w} nicht gefunden"} for w in
+            ("alpha", "beta", "gamma", "delta", "index", "path", "data", "token") * 10]
+    data = tmp_path / "pairs.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = tmp_path / "translate-run"
+    assert main(["train", "--task", "translate", "--data", str(data), "--out", str(run), "--vocab-size", "300",
+                 "--seq-len", "16", "--target-len", "12", "--batch-size", "16", "--max-steps", "6",
+                 "--eval-every", "6", "--save-every", "6", "--device", "cpu"]) == 0
+    load_model(qtbot, panel.pickers[0], run)
+    assert panel.run_button.text() == "Translate" and panel.form.beams.value() == 4
+    assert panel.form.no_repeat.value() == build_parser().parse_args(
+        ["translate", "--model", "m", "--text", "t"]).no_repeat_ngram_size == 0
+    panel.prompt.setPlainText("file alpha not found")  # no button: a pause in typing asks
+    qtbot.waitUntil(lambda: panel.columns[0].result is not None and not panel.generating, timeout=TIMEOUT)
+    assert panel.columns[0].view.toPlainText() == panel.columns[0].result.text
