@@ -103,7 +103,7 @@ def options(*, beams: int, max_new: int, lengths: bool = False) -> tuple[Setting
              Setting("greedy", "bool", False, help="always take the most likely token"),
              Setting("num_beams", "int", beams, metavar="N"))
     if lengths:
-        found += (Setting("length_penalty", "float", 1.0, help=">1 favours longer summaries (beams only)", metavar="X"),
+        found += (Setting("length_penalty", "float", 1.0, help=">1 favours longer answers (beams only)", metavar="X"),
                   Setting("min_new_tokens", "int", 0, metavar="N"),
                   Setting("no_repeat_ngram_size", "int", SUMMARY_DEFAULTS["no_repeat_ngram_size"], metavar="N",
                           help="never repeat a run of this many tokens (0 is off)"))

@@ -59,7 +59,7 @@ class SamplingForm(QWidget):
         self.form.addRow("Max new tokens", self.max_tokens)
         self.form.addRow("Seed", self.seed)
         self.form.addRow("Beams", self.beams)
-        self.form.addRow("Min summary tokens", self.min_tokens)
+        self.form.addRow("Min output tokens", self.min_tokens)
         self.form.addRow("Length penalty", self.length_penalty)
         self.form.addRow("No repeated n-grams", self.no_repeat)
         self.set_sampling(Sampling(max_new_tokens=64, seed=None))
