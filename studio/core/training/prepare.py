@@ -160,11 +160,13 @@ def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emi
 
 
 def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str) -> tuple[Any, list[str]]:
-    settings = task.model_settings(info)
-    if presets.is_preset(c.model):
-        from transformers import set_seed
+    from transformers import set_seed
 
-        set_seed(c.seed)  # the initial weights follow the run's seed, not whatever ran before in this process
+    settings = task.model_settings(info)
+    # the initial weights (a preset's, a new head's, LoRA's adapters) follow the run's seed, not whatever ran
+    # before in this process: the same run trains the same, alone or after others
+    set_seed(c.seed)
+    if presets.is_preset(c.model):
         return presets.build(c.model, tokenizer, task.auto_class, **settings), []
     with quiet_transformers():  # its load report and progress bar; the fresh head is reported as a sentence
         model, fresh = loading.load_pretrained(layout.model_source(c.model), task.auto_class,
