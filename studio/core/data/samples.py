@@ -267,7 +267,8 @@ def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None
     """The cached JSON Lines file of a built-in sample, built on first use (atomically)."""
     name = _sample_name(source)
     version = ".".join(map(str, sys.version_info[:3]))
-    path = cache / "samples" / f"{name}-py{version}-v{_VERSION}.jsonl"
+    recipe = messages_sample.VERSION if name.startswith(messages_sample.PREFIX) else _VERSION
+    path = cache / "samples" / f"{name}-py{version}-v{recipe}.jsonl"
     if path.exists():
         return path
     if progress:
