@@ -56,7 +56,11 @@ class Translation(Seq2SeqTask):
                 Setting("target_lang", "str", "", metavar="L", title="Target language",
                         help="the translation's language code (de); given to a multilingual tokenizer"))
     model_note = "an encoder-decoder (BART, T5, Marian, ...) learns your source -> translation pairs"
-    recipe = (("max_steps", 2000), ("eval_every", 250), ("save_every", 500))
+    # Measured on sample:messages-de, bart-tiny, 2 cores: 2,000 steps (2.2 minutes) leave BLEU 11.2 and chrF 18.9,
+    # under the 26 chrF of copying the English unchanged; 8,000 (7.6 minutes) reach BLEU 28.5 and chrF 46.2,
+    # translations a person can read ("Register JIT-compiled functions with debugger." -> "Register-IT-C-
+    # Funktion mit Debug-Ausdrücken.").
+    recipe = (("max_steps", 8000), ("eval_every", 1000), ("save_every", 2000))
 
     def score(self, generated: list[str], references: list[str]) -> dict[str, float]:
         return bleu_chrf(generated, references)
