@@ -69,6 +69,7 @@ def _task(name: str | None) -> Any:
 
 def search(args: argparse.Namespace) -> int:
     from studio.core.hub.search import search as find
+    from studio.core.system import sizes
 
     task = _task(args.task)
     found = find(args.text, task.hub_tags if task else (), args.limit)
@@ -80,16 +81,10 @@ def search(args: argparse.Namespace) -> int:
               + ".", file=sys.stderr)
         return 0
     rows = [("ID", "DOWNLOADS", "LIKES", "UPDATED", "PARAMS", "LICENSE", "GATED")]
-    rows += [(f.id, f"{f.downloads:,}", f"{f.likes:,}", f.updated[:10], _params(f.parameters), f.license or "-",
-              "yes" if f.gated else "") for f in found]
+    rows += [(f.id, f"{f.downloads:,}", f"{f.likes:,}", f.updated[:10], sizes.parameters(f.parameters) or "-",
+              f.license or "-", "yes" if f.gated else "") for f in found]
     _table(rows)
     return 0
-
-
-def _params(n: int | None) -> str:
-    if not n:
-        return "-"
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
 
 
 def _table(rows: list[tuple[str, ...]]) -> None:

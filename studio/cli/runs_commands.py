@@ -11,6 +11,7 @@ from typing import Any
 from studio.cli.common import runs_root
 from studio.core.errors import RunError
 from studio.core.runs import lineage, reader, summary
+from studio.core.system import sizes
 
 
 def register(commands: Any) -> None:
@@ -74,7 +75,7 @@ def runs_show(args: argparse.Namespace) -> int:
         print(f"lineage: {lineage.describe(chain)}")
     seconds = summary.trained_seconds(info)
     if seconds is not None:
-        print(f"trained for: {summary.format_duration(seconds)}")
+        print(f"trained for: {sizes.duration(seconds)}")
     if info.parameters:
         trainable = info.trainable_parameters or info.parameters
         print(f"parameters: {info.parameters:,}" + ("" if trainable == info.parameters else

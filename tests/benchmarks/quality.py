@@ -125,14 +125,19 @@ def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
             "examples": shown}
 
 
+def settings_of(items: list[str]) -> dict[str, Any]:
+    """`--set KEY=VALUE` flags as run settings: numbers, booleans and lists parsed, the rest as text."""
+    return {k: json.loads(v) if v[:1].isdigit() or v[:1] in "-[{tf" else v
+            for k, v in (item.split("=", 1) for item in items)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a run setting for every run, e.g. max_steps=1500")
     args = parser.parse_args()
-    settings = {k: json.loads(v) if v[:1].isdigit() or v[:1] in "-[{tf" else v
-                for k, v in (item.split("=", 1) for item in args.set)}
+    settings = settings_of(args.set)
     root = scratch()
     rows = []
     for task in args.tasks.split(","):

@@ -11,11 +11,10 @@ start it; prints the held-out headline metrics and example outputs of both (see 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from _common import report, scratch
-from quality import run_one
+from quality import run_one, settings_of
 
 
 def minilm() -> Path:
@@ -31,8 +30,7 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a run setting for the pretrained model's runs, e.g. lr=5e-5")
     args = parser.parse_args()
-    extra = {k: json.loads(v) if v[:1].isdigit() or v[:1] in "-[{tf" else v
-             for k, v in (item.split("=", 1) for item in args.set)}
+    extra = settings_of(args.set)
     root = scratch()
     rows = []
     for task in args.tasks.split(","):

@@ -10,6 +10,7 @@ HTTP range request. A finished file is checked against the Hub's hash before it 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from studio.core.control import Control
 from studio.core.errors import Cancelled, HubError
-from studio.core.hub import errors, reach
+from studio.core.hub import errors, page, reach
 from studio.core.hub.variants import RemoteFile, chosen
 from studio.core.system import sizes
 
@@ -75,20 +76,12 @@ def repo_folder(repo_id: str) -> Path:
 def plan(repo_id: str, revision: str | None = None, include: list[str] | None = None) -> Plan:
     """The files a download of `repo_id` takes (`include`'s globs, or the weights in one format and what goes
     with them) and how much of them is here; a sentence when the disk cannot hold the rest."""
-    from huggingface_hub import HfApi
-
-    if not reach.reachable():
-        raise errors.offline()
-    try:
-        info = HfApi().model_info(repo_id, revision=revision, files_metadata=True)
-    except Exception as exc:  # noqa: BLE001 - the client's and the network's errors become one sentence
-        raise errors.explained(exc, repo_id, revision) from None
-    listed = [RemoteFile(s.rfilename, s.size or 0) for s in info.siblings or ()]
-    files = tuple(chosen(listed, include))
+    info = page.model_info(repo_id, revision)
+    files = tuple(chosen(page.files_of(info), include))
     etags = {s.rfilename: (s.lfs.sha256 if s.lfs else s.blob_id) for s in info.siblings or ()}
-    sha = info.sha or revision or "main"
-    made = Plan(repo_id, revision or "main", sha, files, {f.name: etags.get(f.name) for f in files})
-    made = Plan(**{**made.__dict__, "have": sum(_present(made, f) for f in files)})
+    made = Plan(repo_id, revision or "main", info.sha or revision or "main", files,
+                {f.name: etags.get(f.name) for f in files})
+    made = dataclasses.replace(made, have=sum(_present(made, f) for f in files))
     _check_space(made)
     return made
 
@@ -326,17 +319,9 @@ class _Meter:
 def as_text(progress: Progress) -> str:
     """One line for a terminal or a status bar: the file, bytes, speed and time left."""
     eta = progress.eta_s
-    left = "" if eta is None else f", {_duration(eta)} left"
+    left = "" if eta is None else f", {sizes.duration(eta)} left"
     if progress.stage != "downloading":
         return f"{progress.stage.capitalize()} {progress.file}…"
     return (f"{progress.file} ({min(progress.files_done + 1, progress.files)}/{progress.files}): {sizes.text(progress.done)} of "
             f"{sizes.text(progress.total)} at {sizes.text(progress.speed)}/s{left}")
 
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"

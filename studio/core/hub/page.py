@@ -39,16 +39,25 @@ class ModelPage:
         return sum(f.size for f in self.files)
 
 
-def read(repo_id: str, revision: str | None = None) -> ModelPage:
+def model_info(repo_id: str, revision: str | None = None) -> Any:
+    """The Hub's record of `repo_id` with its files' sizes and hashes; a sentence offline or on any refusal."""
     from huggingface_hub import HfApi
 
     if not reach.reachable():
         raise errors.offline()
     try:
-        info = HfApi().model_info(repo_id, revision=revision, files_metadata=True)
+        return HfApi().model_info(repo_id, revision=revision, files_metadata=True)
     except Exception as exc:  # noqa: BLE001 - the client's and the network's errors become one sentence
         raise errors.explained(exc, repo_id, revision) from None
-    files = tuple(RemoteFile(s.rfilename, s.size or 0) for s in info.siblings or ())
+
+
+def files_of(info: Any) -> list[RemoteFile]:
+    return [RemoteFile(s.rfilename, s.size or 0) for s in info.siblings or ()]
+
+
+def read(repo_id: str, revision: str | None = None) -> ModelPage:
+    info = model_info(repo_id, revision)
+    files = tuple(files_of(info))
     sha = info.sha or revision or "main"
     names = {f.name for f in files}
     config = _json(repo_id, "config.json", sha) if "config.json" in names else None
@@ -85,12 +94,12 @@ def _get(repo_id: str, filename: str, revision: str | None) -> bytes | None:
             if response.status_code in (401, 403, 404):
                 return None
             hf_raise_for_status(response)
-            data = b""
+            data = bytearray()
             for chunk in response.iter_bytes():
                 data += chunk
                 if len(data) >= _CARD_BYTES:
                     break
-            return data
+            return bytes(data)
     except Exception as exc:  # noqa: BLE001
         raise errors.explained(exc, repo_id, revision) from None
 

@@ -5,7 +5,6 @@ monitor.
 
 from __future__ import annotations
 
-import math
 import time
 from itertools import pairwise
 from typing import Any
@@ -51,18 +50,6 @@ def overfitting(history: list[dict[str, Any]]) -> str | None:
             f"{recent[-1][1]:.3f} at step {last_step:,}) while training loss fell: the model is memorising its "
             f"training rows. The best validation loss was {best_loss:.3f} at step {best_step:,}; stop here, or use "
             "early stopping next time.")
-
-
-def format_duration(seconds: float | None) -> str:
-    """"42 s", "3 min 05 s", "2 h 07 min"; "–" when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    seconds = int(seconds)
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds} s"
 
 
 def _mean(values: list[float]) -> float:

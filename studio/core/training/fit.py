@@ -98,14 +98,13 @@ def check(config: Any, c: RunConfig, device: str | None = None) -> Fit:
         return training_size(candidate, task, config, candidate.batch_size, precision).training_bytes
 
     size = training_size(c, task, config, c.batch_size, precision)
-    train = size.training_bytes
     fit = Fit(parameters=base.parameters, trainable=size.trainable,
               run_bytes=running_bytes(config, base.parameters, c.seq_len, precision),
-              train_bytes=train, device=devices.describe(device), device_bytes=total, precision=precision,
-              advice="")
+              train_bytes=size.training_bytes, device=devices.describe(device), device_bytes=total,
+              precision=precision, advice="")
     if fit.trains:
         return fit
-    advice, remedied = _advice(c, train, total, device, needs)
+    advice, remedied = _advice(c, size.training_bytes, total, device, needs)
     return dataclasses.replace(fit, advice=advice, remedied=remedied)
 
 
@@ -115,19 +114,21 @@ def _advice(c: RunConfig, train: int, total: int, device: str,
             f"device can give")
     for title, flag, change in _changes(device):  # one change that is enough, the cheapest first
         changed = change(c)
-        if changed is not None and needs(changed) <= total * USABLE:
-            return f"{over}; with {_named(title, flag, changed)} it needs about {sizes.text(needs(changed))}.", True
+        need = needs(changed) if changed is not None else None
+        if need is not None and need <= total * USABLE:
+            return f"{over}; with {_named(title, flag, changed)} it needs about {sizes.text(need)}.", True
     said: list[str] = []
-    for title, flag, change in _changes(device):  # else all of them, each as far as it goes
+    need = train
+    for title, flag, change in _changes(device):  # else all of them, each as far as it goes (a switch once)
         changed = change(c)
         while changed is not None:
-            c = changed
-            if needs(c) <= total * USABLE:
+            c, need = changed, needs(changed)
+            if need <= total * USABLE:
                 said.append(_named(title, flag, c))
-                return f"{over}; with {', '.join(said)} it needs about {sizes.text(needs(c))}.", True
-            changed = change(c) if flag in ("--seq-len", "--batch-size") else None
+                return f"{over}; with {', '.join(said)} it needs about {sizes.text(need)}.", True
+            changed = change(c)
         said.append(_named(title, flag, c))
-    return ((f"{over}, even with {', '.join(said)} (about {sizes.text(needs(c))}); choose a smaller model or "
+    return ((f"{over}, even with {', '.join(said)} (about {sizes.text(need)}); choose a smaller model or "
             "a machine with more memory."), False)
 
 

@@ -7,28 +7,16 @@ from typing import Any
 from studio.core.modeling import loading, presets
 from studio.core.modeling.estimate import SizeEstimate, estimate
 from studio.core.runs import layout
-from studio.core.tasks import registry
 from studio.core.tasks.base import Task
-from studio.core.training import batch_finder
 from studio.core.training.config import RunConfig
 
 
 def config_of(c: RunConfig) -> Any:
-    """The config of `c`'s model, with the task's head (placeholder labels): a preset sized for its
-    vocabulary, or a run, folder or hub model by its config alone."""
-    head = registry.get(c.task).model_settings_for_estimate()
+    """The config of `c`'s model: a preset sized for its vocabulary, or a run, folder or hub model by its config
+    alone (`fit.check` gives it the task's head)."""
     if presets.is_preset(c.model):
-        return presets.sized_config(c.model, c.vocab_size, **head)
-    config = loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
-    for name, value in head.items():
-        setattr(config, name, value)
-    return config
-
-
-def size_of(c: RunConfig, device: str, precision: str) -> SizeEstimate:
-    """Parameters (trainable ones under LoRA) and training memory of `c`'s model. For `--batch-size auto`, at
-    the first size the search would try on `device`."""
-    return training_size(c, registry.get(c.task), config_of(c), batch_finder.planned(c.batch_size, device), precision)
+        return presets.sized_config(c.model, c.vocab_size)
+    return loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
 
 
 def training_size(c: RunConfig, task: Task, config: Any, batch_size: int, precision: str) -> SizeEstimate:

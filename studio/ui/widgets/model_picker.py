@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.runs.catalog import ModelChoice, model_choices
 from studio.core.runs.layout import short_name
-from studio.core.system import workspace
+from studio.core.system import gguf, workspace
 from studio.core.tasks import registry
 from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
@@ -187,7 +187,6 @@ class ModelPicker(QWidget):
         attn = self.attn_implementation
 
         def work(progress: Any, control: Any) -> Any:
-            from studio.core.system import gguf
             from studio.core.tasks import loaded as inference
 
             note = gguf.import_note(Path(source)) if gguf.is_gguf(source) else None
@@ -201,7 +200,7 @@ class ModelPicker(QWidget):
         self.busy.show()
         self.load_button.setEnabled(False)
         self.info.setText(f"Loading {source}…")
-        self._stopped_note = ("The import was cancelled; nothing of it was kept." if source.endswith(".gguf") else
+        self._stopped_note = ("The import was cancelled; nothing of it was kept." if gguf.is_gguf(source) else
                               "The download was cancelled; what was fetched is kept, and loading it again goes on "
                               "from there.")
         self.load_started.emit()

@@ -24,10 +24,10 @@ TASK = prefer.TASK
 FLAGS = {c.role: c.flag for c in registry.column_roles()}
 # the answers share most of their words; the chosen one has one word of one kind, the rejected one of another:
 # a signal a tiny model picks up over a few dozen steps, not at once
-GOOD = "yes sure gladly".split()
-BAD = "no never cannot".split()
-SHARED = "it this that the a an one item value list count number".split()
-TOPICS = "len abs list dict tuple zip map sorted".split()
+GOOD = ["yes", "sure", "gladly"]
+BAD = ["no", "never", "cannot"]
+SHARED = ["it", "this", "that", "the", "a", "an", "one", "item", "value", "list", "count", "number"]
+TOPICS = ["len", "abs", "list", "dict", "tuple", "zip", "map", "sorted"]
 
 
 def _answer(rng: random.Random, words: list[str], topic: str) -> list[dict[str, str]]:
@@ -243,11 +243,13 @@ def test_a_classifier_cannot_be_preference_tuned(labelled_csv, ws, tmp_path, cap
 
 
 def test_the_memory_estimate_counts_both_answers_and_dpos_reference():
+    from studio.core.tasks import registry
     from studio.core.training.config import RunConfig, validate
-    from studio.core.training.sizing import size_of
+    from studio.core.training.sizing import config_of, training_size
 
     def size(task: str, **options):
-        return size_of(validate(RunConfig(task=task, model="llama-tiny", options=options)), "cpu", "fp32")
+        c = validate(RunConfig(task=task, model="llama-tiny", options=options))
+        return training_size(c, registry.get(task), config_of(c), c.batch_size, "fp32")
 
     chat_run, dpo, orpo = size("chat"), size("prefer"), size("prefer", method="orpo")
     assert dpo.weights_bytes == 2 * chat_run.weights_bytes  # the reference is a second copy

@@ -69,12 +69,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _params(n: int | None) -> str:
-    if not n:
-        return ""
-    return f"{n / 1e9:.1f} B" if n >= 1e9 else f"{n / 1e6:.0f} M"
-
-
 class ModelsPanel(QWidget):
     train_with = Signal(str, object)  # a hub id to open in the Train wizard, and the task chosen here (or None)
 
@@ -185,7 +179,7 @@ class ModelsPanel(QWidget):
         self.results.setRowCount(len(found))
         for row, f in enumerate(found):
             cells = (_cell(f.id, f.id), _cell(f"{f.downloads:,}", right=True), _cell(f"{f.likes:,}", right=True),
-                     _cell(f.updated[:10]), _cell(_params(f.parameters), right=True), _cell(f.license or ""),
+                     _cell(f.updated[:10]), _cell(sizes.parameters(f.parameters), right=True), _cell(f.license or ""),
                      _cell("gated" if f.gated else ""))
             for column, cell in enumerate(cells):
                 self.results.setItem(row, column, cell)

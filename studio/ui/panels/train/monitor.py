@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.runs import lineage, summary
-from studio.core.runs.summary import format_duration
+from studio.core.system import sizes
 from studio.ui import outputs as views
 from studio.ui.panels.train.curves import Curves, Series
 from studio.ui.panels.train.samples_view import SamplesView
@@ -295,11 +295,11 @@ class Monitor(QWidget):
         self._show_values(event.values)
         if event.seconds_left is not None and not self.pause.isChecked():
             # The engine counts the evaluations and checkpoints to come, and a time budget's deadline.
-            self.labels["eta"].setText(format_duration(event.seconds_left))
+            self.labels["eta"].setText(sizes.duration(event.seconds_left))
         elif "train_loss" in event.values:
             if self._rate is not None and event.step > self._rate[1] and not self.pause.isChecked():
                 per_step = (t - self._rate[0]) / (event.step - self._rate[1])
-                self.labels["eta"].setText(format_duration(per_step * (self.planned - event.step)))
+                self.labels["eta"].setText(sizes.duration(per_step * (self.planned - event.step)))
             self._rate = (t, event.step)
 
     def set_overlays(self, runs: dict[str, list[dict[str, Any]]]) -> None:

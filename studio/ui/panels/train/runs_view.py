@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import StudioError
 from studio.core.runs import compare, labels, reader, summary, writer
-from studio.core.system import workspace
+from studio.core.system import sizes, workspace
 from studio.core.system.files import atomic_write_text
 from studio.core.tasks import registry
 from studio.ui.jobs import Latest
@@ -352,7 +352,7 @@ def _cells(info: Any) -> list[tuple[str, Any]]:
             (task.title if task else info.task, task.title if task else info.task),
             (_origin(info), _origin(info).lower()), (info.status, info.status),
             (f"{info.global_step:,} / {info.planned_steps:,}", info.global_step), (shown, score),
-            (summary.format_duration(seconds), seconds), (_when(info.started), info.started)]
+            (sizes.duration(seconds), seconds), (_when(info.started), info.started)]
 
 
 def _best(task: Any, info: Any) -> tuple[str, float | None]:
