@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests import hub_server, plugin
-from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_SUM, TINY_TAG, labelled, lm_lines, pairs, tagged,
-                            train_cli, write_chat_model)
+from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_NSP, TINY_SUM, TINY_TAG, labelled, lm_lines,
+                            pairs, stories, tagged, train_cli, write_chat_model)
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +112,20 @@ def cls_run(workspace_dir: Path, labelled_csv: Path) -> Path:
 def mlm_run(workspace_dir: Path, lm_text: Path) -> Path:
     out = workspace_dir / "runs" / "mlm-run"
     assert train_cli(workspace_dir, out, lm_text, TINY_MLM + PROBE) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def stories_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "stories.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in stories(120)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def nsp_run(workspace_dir: Path, stories_jsonl: Path) -> Path:
+    out = workspace_dir / "runs" / "nsp-run"
+    assert train_cli(workspace_dir, out, stories_jsonl, TINY_NSP) == 0
     return out
 
 

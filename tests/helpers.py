@@ -56,6 +56,22 @@ def labelled(n: int, seed: int = 2) -> list[dict[str, str]]:
     return rows
 
 
+PLACES_OF_STORIES = ["river", "mountain", "garden", "castle", "harbor", "forest", "desert", "island", "valley",
+                     "market", "library", "station", "kitchen", "bridge", "meadow", "temple", "village", "canyon"]
+
+
+def stories(n: int, seed: int = 5) -> list[dict[str, str]]:
+    """Documents of twelve sentences about one place each, for next-sentence prediction: a sentence from
+    another document names another place, so a tiny model can learn which sentence follows."""
+    rng = random.Random(seed)
+    rows = []
+    for d in range(n):
+        place = PLACES_OF_STORIES[d % len(PLACES_OF_STORIES)]
+        rows.append({"text": " ".join(f"The {place} {rng.choice(['holds', 'shows', 'keeps', 'hides'])} {k} stones."
+                                      for k in range(12))})
+    return rows
+
+
 PEOPLE = ["Alice", "Bob", "Carol", "Dmitri", "Eve", "Farid", "Mary Ann", "Jean Luc"]
 PLACES = ["Paris", "London", "Lagos", "Lima", "Oslo", "New York", "Kuala Lumpur"]
 FILLER = ["lives", "in", "works", "near", "visited", "left", "for", "met", "with", "and", "then"]
@@ -92,6 +108,7 @@ TINY_CLS = ["--task", "classify", "--model", "bert-tiny", "--vocab-size", "400",
 
 TINY_MLM = ["--task", "mlm", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32", "--batch-size", "16",
             "--max-steps", "30", "--eval-every", "15", "--save-every", "15", "--lr", "1e-3", "--device", "cpu"]
+TINY_NSP = [*TINY_MLM, "--nsp", "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "2e-3"]
 TINY_TAG = ["--task", "tag", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32", "--batch-size", "16",
             "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "1e-3",
             "--validation-fraction", "0.2", "--device", "cpu"]

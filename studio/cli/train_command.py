@@ -79,11 +79,13 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.config or args.out:
             raise ConfigError("--resume continues a run with its own config; drop --config and --out.")
-        task = registry.find(read_config(Path(args.resume).expanduser()).get("task", ""))
+        settings = read_config(Path(args.resume).expanduser())
+        task = registry.find(settings.get("task", ""))
     else:
         config = _config(args)
         task = registry.find(config.task)
-    progress = _Progress(task.headline if task else ())
+        settings = config.task_config().values
+    progress = _Progress(task.headline_of(settings) if task else ())
     previous = _install_sigint(control, progress)
     try:
         if args.resume:

@@ -29,7 +29,7 @@ def card(name: str, source: str, task: Any, *, gguf_file: str | None = None) -> 
         rows += [("Data", str(config.get("data", "?"))), ("Settings", _settings(config, task))]
     if info is not None:
         rows.append(("Steps", f"{info.global_step:,} of {info.planned_steps:,}"))
-        rows += [(title, f"{value:.4g}") for title, value in _final_metrics(info, task)]
+        rows += [(title, f"{value:.4g}") for title, value in _final_metrics(info, task, config)]
     body = [f"# {name}", "", f"A {task.title.lower()} model trained with Transformer Studio {__version__}.", "",
             "| | |", "| --- | --- |", *(f"| {key} | {_cell(value)} |" for key, value in rows), "", "## Use", ""]
     body += _usage(task, gguf_file)
@@ -59,9 +59,9 @@ def _settings(config: dict[str, Any], task: Any) -> str:
     return ", ".join(shown)
 
 
-def _final_metrics(info: Any, task: Any) -> list[tuple[str, float]]:
-    """The last validation loss and the task's headline metrics, as the monitor shows them."""
-    shown = [("eval_loss", "Validation loss"), *((m.name, m.title) for m in task.headline)]
+def _final_metrics(info: Any, task: Any, config: dict[str, Any]) -> list[tuple[str, float]]:
+    """The last validation loss and the run's headline metrics, as the monitor shows them."""
+    shown = [("eval_loss", "Validation loss"), *((m.name, m.title) for m in task.headline_of(config))]
     return [(f"{title}, last evaluation", float(info.last[name])) for name, title in shown
             if isinstance(info.last.get(name), (int, float))]
 

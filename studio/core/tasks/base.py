@@ -95,6 +95,7 @@ class TaskConfig:
 
     seq_len: int
     values: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0  # the run's seed, for a task that draws its examples at random (sentence pairs)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -190,6 +191,22 @@ class Task:
         types = getattr(modeling_auto, self.model_types)
         known = getattr(config, "model_type", None) in types or bool(getattr(config, "auto_map", None))
         return known and (not self.shapes or shape(config) in self.shapes)
+
+    def model_class(self, config: TaskConfig) -> str:
+        """The auto class a run with these settings trains (masked LM with next-sentence prediction
+        trains the pretraining heads; a model is used afterwards through `auto_class`)."""
+        return self.auto_class
+
+    def check_settings(self, config: TaskConfig) -> None:
+        """Refuse, in a sentence, the task's settings that cannot work together."""
+
+    def check_model_config(self, model_config: Any, config: TaskConfig, model: str) -> None:
+        """Refuse, in a sentence and before any data is read, a model that has the task's head but cannot do
+        what these settings ask of it."""
+
+    def headline_of(self, settings: dict[str, Any]) -> tuple[Metric, ...]:
+        """The headline metrics of a run with these settings (by name, as its config.toml holds them)."""
+        return self.headline
 
     def model_settings(self, info: DataInfo) -> dict[str, Any]:
         """Config settings the task's head needs from the data: the names of what it predicts, when it

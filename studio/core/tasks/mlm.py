@@ -4,8 +4,13 @@ accuracy; the Playground fills in the mask token.
 Rows follow transformers' run_mlm recipe: each is encoded through the tokenizer's template
 (`[CLS] text [SEP]`), then all are concatenated and cut into blocks of `seq_len`; the library's
 `DataCollatorForLanguageModeling` chooses 15% of the tokens (never the template's), and replaces 80%
-of those by the mask token, 10% by a random token and leaves 10%. Next-sentence prediction is left
-out: RoBERTa (Liu et al., 2019) found that dropping it matches or improves downstream results.
+of those by the mask token, 10% by a random token and leaves 10%.
+
+With `nsp`, the run trains BERT's second objective as well: rows become sentence pairs (`[CLS] A [SEP] B [SEP]`
+with token types, see data.sentence_pairs), half of them consecutive, and the model's pretraining heads
+(`BertForPreTraining`) learn to fill the masks and to tell whether B follows A. RoBERTa (Liu et al., 2019)
+found that dropping next-sentence prediction matches or improves downstream results; training both ways
+and comparing the runs shows it on a person's own data.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import TEXT, Column
+from studio.core.errors import ConfigError
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
 from studio.core.tasks.base import (
@@ -39,16 +45,18 @@ _EVAL_SEED = 0  # evaluate hides the same tokens each time, so two models are sc
 class MaskedLanguageModelling(Task):
     name = "mlm"
     title = "Masked language modelling"
-    help = ("Pretrain an encoder (BERT-style) by filling in hidden tokens; fine-tune it afterwards for "
-            "classification or tagging. No next-sentence prediction: RoBERTa found it does not help.")
+    help = ("Pretrain an encoder (BERT-style) by filling in hidden tokens, with BERT's next-sentence prediction "
+            "if you ask (RoBERTa found it does not help: train both and compare); fine-tune it afterwards for "
+            "classification or tagging.")
     columns = (Column("text", "Text", TEXT, ("text", "content", "document", "code"), "The text to learn from"),)
     auto_class = "AutoModelForMaskedLM"
     model_types = "MODEL_FOR_MASKED_LM_MAPPING_NAMES"
     shapes = ("encoder-only",)
-    architectures = ("ForMaskedLM",)
+    architectures = ("ForMaskedLM", "ForPreTraining")
     presets = ("bert-tiny", "bert-small")
     samples = ("sample:python-code",)
     headline = (Metric("eval_accuracy", "Masked accuracy", share=True),)
+    next_sentence = Metric("eval_nsp_accuracy", "Next-sentence accuracy", share=True, short="NSP")
     playground = PlaygroundSpec(input_title="Text with masks", action="Fill In")
     command = Command("fill-mask", help="the likeliest tokens for each mask token in a text (masked LM)",
                       description="TEXT must hold the model's own mask token: [MASK] for BERT-style models Studio "
@@ -66,8 +74,39 @@ class MaskedLanguageModelling(Task):
                 help="share of tokens the model must predict (0.15); of those 80% become the mask token, 10% a "
                      "random token, 10% stay"),
         Setting("whole_word_mask", "bool", False, title="Hide whole words",
-                help="choose whole words to predict, all their pieces at once, not single pieces"))
+                help="choose whole words to predict, all their pieces at once, not single pieces"),
+        Setting("nsp", "bool", False, title="Next-sentence prediction",
+                help="also learn whether the second of two sentences follows the first (BERT's pretraining; "
+                     "RoBERTa found it does not help, so compare a run with and one without)"))
     model_note = "an encoder with a masked-LM head (BERT, RoBERTa, ...) goes on pretraining"
+
+    def model_class(self, config: TaskConfig) -> str:
+        return "AutoModelForPreTraining" if config["nsp"] else self.auto_class
+
+    def headline_of(self, settings: dict[str, Any]) -> tuple[Metric, ...]:
+        return (*self.headline, self.next_sentence) if settings.get("nsp") else self.headline
+
+    def check_settings(self, config: TaskConfig) -> None:
+        if config["nsp"] and config["whole_word_mask"]:
+            raise ConfigError("--whole-word-mask hides words of one text, and --nsp reads sentence pairs; give one "
+                              "of them.")
+
+    def check_model_config(self, model_config: Any, config: TaskConfig, model: str) -> None:
+        """A model whose pretraining class has no next-sentence head (RoBERTa, DistilBERT, ELECTRA) cannot
+        learn --nsp: transformers has no such head for it to add."""
+        if not config["nsp"]:
+            return
+        import inspect
+
+        import transformers
+        from transformers.models.auto import modeling_auto
+
+        name = modeling_auto.MODEL_FOR_PRETRAINING_MAPPING_NAMES.get(getattr(model_config, "model_type", ""), "")
+        found = getattr(transformers, name, None) if name else None
+        if found is None or "next_sentence_label" not in inspect.signature(found.forward).parameters:
+            raise ConfigError(f"{model} is a {getattr(model_config, 'model_type', 'model')} model, which has no "
+                              "next-sentence head in transformers; drop --nsp, or pretrain a BERT-family model "
+                              "(a preset such as bert-tiny, or bert-base-uncased).")
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
@@ -78,18 +117,26 @@ class MaskedLanguageModelling(Task):
 
             raise ModelError("The tokenizer has no mask token, so nothing can be hidden for the model to fill in; "
                              "use a BERT-style tokenizer (a preset such as bert-tiny trains one).")
+        if config["nsp"]:
+            from studio.core.data.sentence_pairs import pairs_of
+
+            pairs, stats = pairs_of(rows, tokenizer, columns["text"], config.seq_len, config.seed, ordered=ordered,
+                                    progress=progress, control=control)
+            return pairs, {"train": stats.as_dict()}
         blocks, stats = blocks_of(rows, tokenizer, columns["text"], config.seq_len, ordered=ordered,
                                   offsets=config["whole_word_mask"], progress=progress, control=control)
         return blocks, {"train": stats.as_dict()}
 
     def empty_split_hint(self, config: TaskConfig) -> str:
+        if config["nsp"]:
+            return "holds no two sentences to pair; give rows of several sentences or lines"
         return f"holds less than one block of {config.seq_len} tokens; lower --seq-len or add more text"
 
     def collator(self, tokenizer: Any, model: Any, config: TaskConfig) -> Any:
         return masking(tokenizer, config["mlm_probability"], config["whole_word_mask"])
 
     def metrics(self, tokenizer: Any, validation: EvalSet, info: Any) -> EvalMetrics:
-        return MaskedAccuracy()
+        return MaskedAccuracy(next_sentence="next_sentence_label" in validation.features.column_names)
 
     def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
                control: Control | None = None) -> Any:
@@ -144,18 +191,30 @@ def masking(tokenizer: Any, probability: float, whole_words: bool, seed: int | N
 
 
 class MaskedAccuracy(EvalMetrics):
-    """Top-1 accuracy on the masked positions. Logits are reduced to their argmax batch by batch: a
-    validation set of 256 blocks of 128 tokens over a 4k vocabulary would be 0.5 GB of logits."""
+    """Top-1 accuracy on the masked positions, and with next-sentence prediction the share of pairs judged
+    right. Logits are reduced to their argmax batch by batch: a validation set of 256 blocks of 128 tokens
+    over a 4k vocabulary would be 0.5 GB of logits."""
+
+    def __init__(self, next_sentence: bool = False) -> None:
+        self.next_sentence = next_sentence
 
     def preprocess(self, logits: Any, labels: Any) -> Any:
+        if self.next_sentence:  # BertForPreTraining's (prediction_logits, seq_relationship_logits)
+            return logits[0].argmax(dim=-1), logits[1].argmax(dim=-1)
         return (logits[0] if isinstance(logits, tuple) else logits).argmax(dim=-1)
 
     def __call__(self, prediction: Any) -> dict[str, float]:
         import numpy as np
 
-        predicted, labels = np.asarray(prediction.predictions), np.asarray(prediction.label_ids)
+        predicted, labels = prediction.predictions, prediction.label_ids
+        out = {}
+        if self.next_sentence:
+            predicted, sentence = predicted
+            labels, sentence_labels = labels
+            out["nsp_accuracy"] = float((np.asarray(sentence) == np.asarray(sentence_labels)).mean())
+        predicted, labels = np.asarray(predicted), np.asarray(labels)
         chosen = labels != -100
-        return {"accuracy": float((predicted[chosen] == labels[chosen]).mean()) if chosen.any() else 0.0}
+        return {"accuracy": float((predicted[chosen] == labels[chosen]).mean()) if chosen.any() else 0.0, **out}
 
 
 TASK = MaskedLanguageModelling()

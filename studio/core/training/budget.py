@@ -122,7 +122,7 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
             with mixed:
                 out = model(**send_to_device(batches(), device))
                 # Without labels (a preview's random batches) any scalar of the logits costs the same backward.
-                loss = out.loss if out.get("loss") is not None else out.logits.float().mean()
+                loss = out.loss if out.get("loss") is not None else out[0].float().mean()
             (loss / grad_accum).backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -168,7 +168,7 @@ def preview(config: Any, device: str, precision: str) -> Timing:
     task = registry.get(config.task)
     model_config = presets.sized_config(config.model, config.vocab_size, **task.model_settings_for_estimate())
     with BUILD_LOCK:
-        model = auto_class(task.auto_class).from_config(model_config)
+        model = auto_class(task.model_class(config.task_config())).from_config(model_config)
     source_len, target_len = task.length_limits(config.task_config())
     generator = torch.Generator().manual_seed(0)
 

@@ -161,7 +161,7 @@ class RunConfig:
 
     def task_config(self) -> TaskConfig:
         """What the task reads of these settings."""
-        return TaskConfig(self.seq_len, {**_defaults(registry.get(self.task)), **self.options})
+        return TaskConfig(self.seq_len, {**_defaults(registry.get(self.task)), **self.options}, self.seed)
 
     def get(self, name: str) -> Any:
         """Any setting by its TOML name: a field, a `<role>_column` or one of the task's options."""
@@ -215,6 +215,7 @@ def validate(config: RunConfig) -> RunConfig:
         declared.check(getattr(c, declared.name))
     for declared in task.settings:
         declared.check(c.options[declared.name])
+    task.check_settings(c.task_config())
     if len(c.probe_text) > MAX_PROBE_CHARS:
         raise ConfigError(f"The attention probe text is {len(c.probe_text):,} characters; keep it under "
                           f"{MAX_PROBE_CHARS} (only its first 64 tokens are recorded).")

@@ -239,7 +239,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         if c.lora and main:
             with quiet_transformers(), atomic_dir(run_dir / layout.ADAPTER) as adapter, \
                     atomic_dir(run_dir / layout.MODEL) as tmp:
-                lora.export(trainer.model, tmp, adapter, p.task.auto_class if c.qlora else None)
+                lora.export(trainer.model, tmp, adapter, p.task.model_class(c.task_config()) if c.qlora else None)
                 p.tokenizer.save_pretrained(str(tmp))
                 p.tokenizer.save_pretrained(str(adapter))
         elif not c.lora:

@@ -91,7 +91,7 @@ def check(config: Any, c: RunConfig, device: str | None = None) -> Fit:
     for name, value in task.model_settings_for_estimate().items():
         setattr(config, name, value)
     c = dataclasses.replace(c, batch_size=batch_finder.planned(c.batch_size, device), lora=c.lora or c.qlora)
-    base = estimate(config, task.auto_class, 1, c.seq_len, precision)
+    base = estimate(config, task.model_class(c.task_config()), 1, c.seq_len, precision)
     total = devices.memory_total(device)
 
     def needs(candidate: RunConfig) -> int:

@@ -52,6 +52,7 @@ def check_model(c: RunConfig, task: Task) -> None:
         return
     config = loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
     if task.accepts(config):
+        task.check_model_config(config, c.task_config(), c.model)
         return
     kind = f"{shapes.shape(config)} {getattr(config, 'model_type', '')}".strip()
     try:
@@ -163,13 +164,14 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
     from transformers import set_seed
 
     settings = task.model_settings(info)
+    model_class = task.model_class(c.task_config())
     # the initial weights (a preset's, a new head's, LoRA's adapters) follow the run's seed, not whatever ran
     # before in this process: the same run trains the same, alone or after others
     set_seed(c.seed)
     if presets.is_preset(c.model):
-        return presets.build(c.model, tokenizer, task.auto_class, **settings), []
+        return presets.build(c.model, tokenizer, model_class, **settings), []
     with quiet_transformers():  # its load report and progress bar; the fresh head is reported as a sentence
-        model, fresh = loading.load_pretrained(layout.model_source(c.model), task.auto_class,
+        model, fresh = loading.load_pretrained(layout.model_source(c.model), model_class,
                                                trust_remote_code=c.trust_remote_code, device=device,
                                                quantization=lora.quantization() if c.qlora else None, **settings)
     limit = loading.max_positions(model.config)

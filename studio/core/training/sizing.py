@@ -23,6 +23,6 @@ def training_size(c: RunConfig, task: Task, config: Any, batch_size: int, precis
     """The estimate for `c`'s settings on a model of `config`: its lengths, adapters, memory options, and what
     the task's steps hold (a preference pair's two answers, DPO's reference)."""
     source, target = task.length_limits(c.task_config())
-    return estimate(config, task.auto_class, batch_size, source, precision, target, adapters=c.adapters(),
+    return estimate(config, task.model_class(c.task_config()), batch_size, source, precision, target, adapters=c.adapters(),
                     checkpointing=c.gradient_checkpointing, quantized=c.qlora,
                     **task.memory_shape(c.task_config(), c.lora))

@@ -7,13 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from transformers import pipeline
+from transformers import BertForPreTraining, pipeline
 
 from studio.core.data import sources
 from studio.core.data.tokenizer import train_bpe
 from studio.core.errors import ConfigError, ModelError
 from studio.core.playground.fill_mask import fill
-from studio.core.runs import reader
+from studio.core.runs import layout, reader
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.core.tasks.lm import blocks_of
@@ -22,7 +22,7 @@ from studio.core.tasks.mlm import masking
 from studio.core.training.config import RunConfig, validate
 from studio.core.training.events import Stage
 from studio.core.training.prepare import prepare
-from tests.helpers import TINY_CLS, train_cli
+from tests.helpers import TINY_CLS, TINY_NSP, train_cli
 
 
 def test_a_pretraining_run_reports_masked_accuracy_and_records_its_probe(mlm_run):
@@ -110,3 +110,84 @@ def test_masked_lm_needs_an_encoder_with_a_mask(ws, lm_run, lm_text, capsys):
     with pytest.raises(ModelError, match="has no mask token, so it cannot fill in text"):
         fill(load(str(lm_run)), "x [MASK]")
     assert registry.get("mlm").accepts(load(str(lm_run)).model.config) is False
+
+
+def test_next_sentence_prediction_trains_both_heads_and_reports_both_accuracies(nsp_run):
+    info = reader.read(nsp_run)
+    evaluated = [row for row in info.history if row.get("eval_loss") is not None]
+    assert info.status == "completed" and len(evaluated) == 2
+    assert all(0 <= row["eval_nsp_accuracy"] <= 1 and 0 <= row["eval_accuracy"] <= 1 for row in evaluated)
+    names = [m.name for m in registry.get("mlm").headline_of(layout.read_config(nsp_run))]
+    assert names == ["eval_accuracy", "eval_nsp_accuracy"]
+    assert [m.name for m in registry.get("mlm").headline_of({})] == ["eval_accuracy"]
+    saved = BertForPreTraining.from_pretrained(nsp_run / "model")  # both heads are in the model it saved
+    assert saved.cls.seq_relationship.weight.shape == (2, saved.config.hidden_size)
+    loaded = load(str(nsp_run))  # and it is used as any masked LM is: fill-mask, attention
+    assert loaded.task.name == "mlm" and type(loaded.model).__name__ == "BertForMaskedLM"
+    assert len(fill(loaded, "The river holds [MASK] stones.").masks) == 1
+
+
+def test_next_sentence_accuracy_equals_a_plain_computation(ws, nsp_run, stories_jsonl):
+    """The metric the engine logs, given the model's own outputs, equals counting the right guesses by hand."""
+    from transformers import EvalPrediction
+
+    from studio.core.data.sentence_pairs import pairs_of
+    from studio.core.tasks.mlm import MaskedAccuracy
+
+    tokenizer = load(str(nsp_run)).tokenizer
+    model = BertForPreTraining.from_pretrained(nsp_run / "model").eval()
+    rows = sources.load(str(stories_jsonl), ws / "cache")
+    features, _ = pairs_of(rows.select(range(30)), tokenizer, "text", 32, seed=7, ordered=False)
+    batch = masking(tokenizer, 0.15, False, seed=0)([features[i] for i in range(len(features))])
+    with torch.inference_mode():
+        out = model(**batch)
+    plain = float((out.seq_relationship_logits.argmax(-1) == batch["next_sentence_label"]).float().mean())
+    metric = MaskedAccuracy(next_sentence=True)
+    reduced = metric.preprocess((out.prediction_logits, out.seq_relationship_logits), None)
+    scores = metric(EvalPrediction(tuple(t.numpy() for t in reduced),
+                                   (batch["labels"].numpy(), batch["next_sentence_label"].numpy())))
+    assert scores["nsp_accuracy"] == pytest.approx(plain)
+    chosen = batch["labels"] != -100
+    assert scores["accuracy"] == pytest.approx(float((out.prediction_logits.argmax(-1)[chosen] ==
+                                                      batch["labels"][chosen]).float().mean()))
+
+
+def test_a_run_pretrained_with_nsp_fine_tunes_into_classification_and_tagging(ws, nsp_run, labelled_csv,
+                                                                             tagged_jsonl):
+    from studio.core.control import Control
+
+    pretrained = BertForPreTraining.from_pretrained(nsp_run / "model").state_dict()
+    for task, data in (("classify", labelled_csv), ("tag", tagged_jsonl)):
+        config = validate(RunConfig(task=task, data=str(data), model=str(nsp_run), seq_len=32, device="cpu"))
+        tuned = prepare(config, workspace.cache_dir(ws), lambda e: None, Control()).model.state_dict()
+        shared = [k for k in tuned if k.startswith("bert.encoder.") and k in pretrained]
+        assert len(shared) > 20
+        for key in shared:
+            torch.testing.assert_close(tuned[key], pretrained[key])
+
+
+def test_nsp_refuses_a_model_without_a_next_sentence_head_and_whole_word_masking(ws, tmp_path, stories_jsonl, capsys):
+    from transformers import RobertaConfig, RobertaForMaskedLM
+
+    from studio.cli import main
+
+    folder = tmp_path / "roberta"
+    RobertaForMaskedLM(RobertaConfig(vocab_size=300, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=64, max_position_embeddings=66)).save_pretrained(folder)
+    train_bpe(["a b c"] * 10, 300, family="bart").save_pretrained(folder)
+    out = tmp_path / "refused"
+    assert main(["train", "--task", "mlm", "--nsp", "--data", str(stories_jsonl), "--model", str(folder),
+                 "--out", str(out), "--max-steps", "2"]) == 2
+    assert "roberta model, which has no next-sentence head" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(ConfigError, match="--whole-word-mask hides words of one text, and --nsp reads"):
+        validate(RunConfig(task="mlm", data=str(stories_jsonl), options={"nsp": True, "whole_word_mask": True}))
+
+
+@pytest.mark.slow
+def test_next_sentence_prediction_learns_which_sentence_follows(ws, tmp_path, stories_jsonl):
+    out = tmp_path / "nsp-long"
+    args = [*TINY_NSP, "--max-steps", "600", "--eval-every", "300", "--save-every", "600",
+            "--validation-fraction", "0.3"]
+    assert train_cli(ws, out, stories_jsonl, args) == 0
+    evaluated = [row for row in reader.read(out).history if row.get("eval_nsp_accuracy") is not None]
+    assert evaluated[-1]["eval_nsp_accuracy"] > 0.7  # half the pairs are random: chance is 0.5

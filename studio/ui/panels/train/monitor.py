@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.runs import lineage, summary
+from studio.core.runs import layout, lineage, summary
 from studio.core.system import sizes
 from studio.ui import outputs as views
 from studio.ui.panels.train.curves import Curves, Series
@@ -125,15 +125,15 @@ class Monitor(QWidget):
         self.labels[key] = value
         self._figure_titles[key] = name
 
-    def _show_task(self, task: Any) -> None:
-        """The task's headline metrics: a figure each above the curves, and a curve each beside the loss."""
+    def _show_task(self, task: Any, settings: dict[str, Any]) -> None:
+        """The run's headline metrics: a figure each above the curves, and a curve each beside the loss."""
         for key in [k for k in self.labels if k.startswith("eval_")]:
             for widget in (self.labels.pop(key), self._figure_titles.pop(key)):
                 self.figures.removeWidget(widget)
                 widget.setParent(None)  # off the screen now; deleteLater waits for the event loop
                 widget.deleteLater()
         self.task = task
-        self.headline = task.headline if task is not None else ()
+        self.headline = task.headline_of(settings) if task is not None else ()
         for metric in self.headline:
             self._add_figure(metric.name, metric.title)
         for label in self.labels.values():
@@ -141,12 +141,12 @@ class Monitor(QWidget):
         self.curves.set_headline(self.headline)
 
     # ---- following a run ----------------------------------------------------------------------------
-    def attach(self, thread: Any, planned_steps: int, task: Any) -> None:
+    def attach(self, thread: Any, planned_steps: int, task: Any, settings: dict[str, Any]) -> None:
         self.thread = thread
         self.run_dir = thread.run_dir
         self.planned = planned_steps
         self._rate = None
-        self._show_task(task)
+        self._show_task(task, settings)
         self.curves.set_series(Series())
         self._check_health()
         self._hide_reports()
@@ -193,7 +193,7 @@ class Monitor(QWidget):
     def show_history(self, info: Any, task: Any) -> None:
         """Show a finished or stopped run as if it were live (reopened from the run list)."""
         self.run_dir = info.path
-        self._show_task(task)
+        self._show_task(task, layout.read_config(Path(info.path)))
         self.curves.set_series(Series.from_history(info.history))
         self._check_health()
         self.planned = info.planned_steps

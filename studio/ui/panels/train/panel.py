@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.core.runs import reader
+from studio.core.runs import layout, reader
 from studio.core.runs.layout import checkpoints, latest_checkpoint
 from studio.core.tasks import registry
 from studio.core.training.config import RunConfig
@@ -81,17 +81,18 @@ class TrainPanel(QWidget):
         return self.thread is not None and self.thread.isRunning()
 
     def start(self, config: RunConfig) -> None:
-        self._launch(TrainingThread(config), config.max_steps, f"Training {config.model}", registry.get(config.task))
+        self._launch(TrainingThread(config), config.max_steps, f"Training {config.model}", registry.get(config.task),
+                     config.task_config().values)
 
     def resume_run(self, run_dir: Path) -> None:
         info = reader.read(run_dir)
         latest = latest_checkpoint(run_dir)
         if self._launch(TrainingThread(resume_dir=run_dir), info.planned_steps, f"Training {run_dir.name}",
-                        registry.find(info.task)) and latest:
+                        registry.find(info.task), layout.read_config(run_dir)) and latest:
             # the curve so far, up to the checkpoint it continues from (later steps are trained again)
             self.monitor.preload([row for row in info.history if row["step"] <= latest[0]])
 
-    def _launch(self, thread: TrainingThread, planned: int, label: str, task: Any) -> bool:
+    def _launch(self, thread: TrainingThread, planned: int, label: str, task: Any, settings: dict[str, Any]) -> bool:
         if self.training:
             self.ensure_monitor().error.show_message("A run is already training; stop it before starting another.")
             self.tabs.setCurrentIndex(1)
@@ -100,7 +101,7 @@ class TrainPanel(QWidget):
         self.thread = thread
         thread.finished_ok.connect(self._finished)
         thread.failed.connect(self._failed)
-        monitor.attach(thread, planned, task)
+        monitor.attach(thread, planned, task, settings)
         self.tabs.setCurrentIndex(1)
         self.wizard.set_running(True)
         thread.start()
