@@ -26,7 +26,8 @@ def register(commands: Any) -> None:
         if command.name in seen:  # tasks whose models answer alike share one (a preference run chats)
             continue
         seen.add(command.name)
-        example = f"Example: studio {command.name} --model RUN {command.text_flag} {shlex.quote(command.example)}" \
+        pair = f" {command.pair_flag} TEXT" if command.pair_flag else ""
+        example = f"Example: studio {command.name} --model RUN {command.text_flag} {shlex.quote(command.example)}{pair}" \
             if command.example else None
         p = commands.add_parser(command.name, help=command.help, description=command.description or None,
                                 epilog=example)
@@ -42,6 +43,9 @@ def register(commands: Any) -> None:
                                 if command.file == "lines" else "read the text from this UTF-8 file")
         else:
             p.add_argument(command.text_flag, dest="text", required=True)
+        if command.pair_flag:
+            p.add_argument(command.pair_flag, dest="pair", required=True, metavar="TEXT",
+                           help=f"the {task.playground.pair_title.lower() or 'second text'} the model reads with it")
         for option in command.options:
             setting_flag(p, option, default=option.default)
         p.add_argument("--device", default="auto")
@@ -83,7 +87,8 @@ def answer(args: argparse.Namespace, task: Any) -> int:
         def on_token(token: Any) -> None:
             print(token.text, end="", flush=True)
 
-    result = task.answer(loaded, Request(text, options=options), on_token=on_token)
+    result = task.answer(loaded, Request(text, pair=getattr(args, "pair", None) or "", options=options),
+                         on_token=on_token)
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False))
     elif on_token is not None:

@@ -67,25 +67,25 @@ def _refuse_text(ds: Dataset, name: str, control: str) -> str:
 
 def _refuse_lists(what: str) -> Callable[[Dataset, str, str], str]:
     def refuse(ds: Dataset, name: str, control: str) -> str:
-        return (f"Column '{name}' does not hold a list of {what} per row (it holds {_describe(ds, name)}); choose "
+        return (f"Column '{name}' does not hold a list of {what} per row (it holds {describe(ds, name)}); choose "
                 f"a column of lists with {control}.")
 
     return refuse
 
 
 def _refuse_label(ds: Dataset, name: str, control: str) -> str:
-    return (f"Column '{name}' does not hold one label per row (it holds {_describe(ds, name)}); a label is a word "
+    return (f"Column '{name}' does not hold one label per row (it holds {describe(ds, name)}); a label is a word "
             f"or a whole number. Choose another column with {control}.")
 
 
 def _refuse_conversation(ds: Dataset, name: str, control: str) -> str:
-    return (f"Column '{name}' does not hold a conversation per row (it holds {_describe(ds, name)}); a conversation "
+    return (f"Column '{name}' does not hold a conversation per row (it holds {describe(ds, name)}); a conversation "
             "is a list of {\"role\", \"content\"} messages (or ShareGPT's {\"from\", \"value\"}). Choose another "
             f"column with {control}.")
 
 
 def _refuse_turns(ds: Dataset, name: str, control: str) -> str:
-    return (f"Column '{name}' holds {_describe(ds, name)}, neither text nor a list of {{\"role\", \"content\"}} "
+    return (f"Column '{name}' holds {describe(ds, name)}, neither text nor a list of {{\"role\", \"content\"}} "
             f"messages; choose another column with {control}.")
 
 
@@ -220,7 +220,7 @@ def _free(ds: Dataset, chosen: dict[str, str], role: Column) -> list[str]:
     return [c for c in ds.column_names if c not in chosen.values() and role.kind.fits(ds.features[c])]
 
 
-def _describe(ds: Dataset, name: str) -> str:
+def describe(ds: Dataset, name: str) -> str:
     feature = ds.features[name]
     if _is_list(feature):
         return "lists"

@@ -12,6 +12,8 @@ so it is deterministic for a given Python. Each sample is built once and cached 
   `tokenize` module) and `tags` (BIO spans of keywords, names, numbers, strings and comments).
 - `sample:python-chat`: chat, `messages` (conversations about the library's functions; see chat_sample).
 - `sample:python-prefer`: preference tuning, `prompt`, `chosen` and `rejected` (see prefer_sample).
+- `sample:python-qa`: question answering, `question`, `context` (a function's source) and `answers` (SQuAD's
+  shape: spans of the source that answer it; see qa_sample).
 - `sample:messages-LANG`: translation, `source` (a program's English message) and `target` (its translation into
   LANG), from the message catalogues installed on the machine (see messages_sample).
 
@@ -67,6 +69,8 @@ SAMPLES = {
                    "(translation)",
     "messages-fr": "Programs' English messages and their French translations (translation)",
     "messages-es": "Programs' English messages and their Spanish translations (translation)",
+    "python-qa": "Questions about Python functions answered by spans of their source: what they raise, return, "
+                 "take and do (question answering)",
     "python-prefer": "Questions about the Python standard library, each with the answer that answers it and one "
                      "that does not (preference tuning)",
 }
@@ -252,6 +256,12 @@ def _chat_rows() -> Iterator[dict]:
     return chat_sample.rows()
 
 
+def _qa_rows() -> Iterator[dict]:
+    from studio.core.data import qa_sample
+
+    return qa_sample.rows()
+
+
 def _preference_rows() -> Iterator[dict]:
     from studio.core.data import prefer_sample
 
@@ -260,7 +270,7 @@ def _preference_rows() -> Iterator[dict]:
 
 _BUILDERS = {"python-code": _code_rows, "docstrings": _docstring_rows, "packages": _package_rows,
              "python-tags": _tagged_rows, "python-chat": _chat_rows,
-             "python-prefer": _preference_rows}
+             "python-prefer": _preference_rows, "python-qa": _qa_rows}
 
 
 def sample_path(source: str, cache: Path, progress: Callable[[str], None] | None = None) -> Path:

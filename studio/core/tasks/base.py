@@ -58,6 +58,7 @@ class Command:
     help: str
     description: str = ""
     text_flag: str = "--text"  # the flag that gives the text ("--prompt" for a language model)
+    pair_flag: str = ""  # the flag that gives the second text a pair task reads ("--context"); "": none
     file: str = ""  # "whole": --file gives the text instead; "lines": each line of --file is answered; "": no --file
     # the text flag repeats, each a user's turn answered in order, with --system; none: an interactive chat
     conversation: bool = False

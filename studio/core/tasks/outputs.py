@@ -58,6 +58,11 @@ def _tag_lines(tagging: Any) -> list[str]:
         ["No entities found."]
 
 
+def _answer_lines(found: Any) -> list[str]:
+    return [f"{a.text or '(no answer)'}  {a.score:.1%}  [{a.start}:{a.end}]" for a in found.answers] or \
+        ["No answer found."]
+
+
 TEXT = register(OutputKind("text", "write text", streamed=True, lines=lambda g: [g.text], summary=lambda g: g.text))
 LABELS = register(OutputKind("labels", "classify text", lines=_label_lines, summary=lambda p: f"{p.label} ({p.score:.1%})",
                              row=lambda p: f"{p.label}\t{p.score:.4f}\t{p.text}"))
@@ -65,3 +70,5 @@ MASKS = register(OutputKind("masks", "fill in masks", lines=_mask_lines,
                             summary=lambda f: " | ".join(c[0].token.strip() if c else "" for c in f.masks)))
 TAGS = register(OutputKind("tags", "tag words", lines=_tag_lines, summary=lambda t: ", ".join(
     f"{e.label} {e.text}" for e in t.entities) or "no entities"))
+ANSWERS = register(OutputKind("answers", "answer questions from a text", lines=_answer_lines, summary=lambda f: (
+    f"{f.answers[0].text or '(no answer)'} ({f.answers[0].score:.1%})" if f.answers else "no answer")))

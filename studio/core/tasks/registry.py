@@ -22,14 +22,15 @@ from studio.core.data import samples
 from studio.core.data.columns import Column
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.settings import Setting
-from studio.core.tasks import chat, classify, lm, mlm, prefer, summarize, tag, translate
+from studio.core.tasks import chat, classify, lm, mlm, prefer, qa, summarize, tag, translate
 from studio.core.tasks.base import Task
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
 GROUP = "studio.tasks"
-_BUILT_IN = (lm.TASK, chat.TASK, prefer.TASK, summarize.TASK, translate.TASK, classify.TASK, mlm.TASK, tag.TASK)
+_BUILT_IN = (lm.TASK, chat.TASK, prefer.TASK, summarize.TASK, translate.TASK, classify.TASK, mlm.TASK, tag.TASK,
+             qa.TASK)
 _tasks: dict[str, Task] | None = None
 _problems: list[str] = []
 
