@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests import hub_server, plugin
-from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_NSP, TINY_SUM, TINY_TAG, labelled, lm_lines,
-                            pairs, stories, tagged, train_cli, write_chat_model)
+from tests.helpers import (PROBE, TINY_CLS, TINY_LM, TINY_MLM, TINY_NSP, TINY_QA, TINY_SUM, TINY_TAG, labelled,
+                            lm_lines, pairs, questions, stories, tagged, train_cli, write_chat_model)
 
 
 @pytest.fixture(autouse=True)
@@ -126,6 +126,20 @@ def stories_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def nsp_run(workspace_dir: Path, stories_jsonl: Path) -> Path:
     out = workspace_dir / "runs" / "nsp-run"
     assert train_cli(workspace_dir, out, stories_jsonl, TINY_NSP) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def questions_jsonl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "questions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in questions(300)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def qa_run(workspace_dir: Path, questions_jsonl: Path) -> Path:
+    out = workspace_dir / "runs" / "qa-run"
+    assert train_cli(workspace_dir, out, questions_jsonl, TINY_QA) == 0
     return out
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.cli import main
-from studio.core.data import columns
+from studio.core.data import answers, columns
 
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma", "omega", "value", "count", "total", "index", "result", "item", "list", "name", "path", "file", "data", "model", "token"]
 # Three classes a tiny model tells apart within a few dozen steps: each has words of its own.
@@ -77,6 +77,24 @@ PLACES = ["Paris", "London", "Lagos", "Lima", "Oslo", "New York", "Kuala Lumpur"
 FILLER = ["lives", "in", "works", "near", "visited", "left", "for", "met", "with", "and", "then"]
 
 
+def questions(n: int, seed: int = 6) -> list[dict[str, Any]]:
+    """SQuAD-shaped rows: a context of three sentences about people and places, a question each answers."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        first, second = rng.sample(PEOPLE, 2)
+        home, work = rng.sample(PLACES, 2)
+        count = str(rng.randint(2, 9))
+        context = f"{first} lives in {home}. {second} works in {work}. {first} has {count} cats."
+        question, answer, start = [
+            (f"Where does {first} live?", home, context.index(home)),
+            (f"Who works in {work}?", second, context.index(second)),
+            (f"How many cats does {first} have?", count, context.rindex(count)),
+        ][i % 3]
+        rows.append({"question": question, "context": context, "answers": {"text": [answer], "answer_start": [start]}})
+    return rows
+
+
 def tagged(n: int, seed: int = 3) -> list[dict[str, list[str]]]:
     """Sentences of people and places with BIO tags (two-word names make I- tags)."""
     rng = random.Random(seed)
@@ -109,6 +127,9 @@ TINY_CLS = ["--task", "classify", "--model", "bert-tiny", "--vocab-size", "400",
 TINY_MLM = ["--task", "mlm", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32", "--batch-size", "16",
             "--max-steps", "30", "--eval-every", "15", "--save-every", "15", "--lr", "1e-3", "--device", "cpu"]
 TINY_NSP = [*TINY_MLM, "--nsp", "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "2e-3"]
+TINY_QA = ["--task", "qa", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "48", "--batch-size", "16",
+           "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "2e-3", "--stride", "8",
+           "--validation-fraction", "0.2", "--device", "cpu"]
 TINY_TAG = ["--task", "tag", "--model", "bert-tiny", "--vocab-size", "400", "--seq-len", "32", "--batch-size", "16",
             "--max-steps", "40", "--eval-every", "20", "--save-every", "20", "--lr", "1e-3",
             "--validation-fraction", "0.2", "--device", "cpu"]
@@ -200,7 +221,7 @@ def task_rows(task: Any, n: int = 120) -> list[dict]:
         # short enough that the answer starts within the 16 tokens every task is given here
         chat = [{"role": "user", "content": " ".join(common[:2])}, {"role": "assistant", "content": " ".join(topical)}]
         by_kind = {columns.TEXT: " ".join(words), columns.LABEL: label, columns.WORDS: words, columns.TAGS: tags,
-                   columns.CONVERSATION: chat}
+                   columns.CONVERSATION: chat, answers.ANSWERS: {"text": [topical[0]], "answer_start": [0]}}
         # a text of its own for each role that takes text or messages (a prompt and its two answers)
         rows.append({column.guesses[0]: " ".join(rng.sample(WORDS, 3)) if column.kind is columns.TURNS
                      else by_kind[column.kind] for column in task.columns})

@@ -33,10 +33,10 @@ def _refuse(ds: Dataset, name: str, control: str) -> str:
 ANSWERS = ColumnKind("answers", _fits, _refuse)
 
 
-def check(ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> int:
-    """Raise `DataError` naming the first row whose question, context or answers are wrong; return how many
-    questions have no answer."""
-    unanswered = 0
+def check(ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> list[int]:
+    """Raise `DataError` naming the first row whose question, context or answers are wrong; return the rows
+    (0-based) whose question has no answer."""
+    unanswered = []
     question, context, answers = columns["question"], columns["context"], columns["answers"]
     for i, row in enumerate(ds.select_columns([question, context, answers])):
         where = f"Row {i + 1}"
@@ -53,7 +53,7 @@ def check(ds: Dataset, columns: dict[str, str], controls: dict[str, str]) -> int
             raise DataError(f"{where}'s answers are not in SQuAD's shape: give {_SHAPE}, a start for each text "
                             f"(it has {found!r}).")
         if not texts:
-            unanswered += 1
+            unanswered.append(i)
         for answer, start in zip(texts, starts):
             if not isinstance(answer, str) or not answer.strip() or not isinstance(start, int):
                 raise DataError(f"{where} has an answer {answer!r} at {start!r}; an answer is non-empty text with the "

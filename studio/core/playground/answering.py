@@ -48,17 +48,18 @@ def default_stride(limit: int) -> int:
 
 def windows(tokenizer: Any, questions: list[str], contexts: list[str], limit: int, stride: int) -> Any:
     """The question-first encodings of each (question, context), a context too long for `limit` split into
-    windows overlapping by `stride` tokens (`overflow_to_sample_mapping` says whose window each is)."""
-    lengths = [len(ids) for ids in tokenizer(questions, add_special_tokens=False)["input_ids"]]
+    windows overlapping by `stride` tokens (`overflow_to_sample_mapping` says whose window each is). A question
+    longer than half the window is cut to that, so every window holds as much context as question."""
     specials = len(tokenizer("a", "b")["input_ids"]) - len(tokenizer("a", add_special_tokens=False)["input_ids"]) \
         - len(tokenizer("b", add_special_tokens=False)["input_ids"])
-    room = limit - specials - max(lengths, default=0)
-    if room < 8:
-        row = int(np.argmax(lengths))
-        raise ConfigError(f"The question {questions[row][:60]!r} is {lengths[row]} tokens, too long to leave room for "
-                          f"its context in {limit} tokens; shorten it, or use a longer length.")
-    return tokenizer(questions, contexts, truncation="only_second", max_length=limit, stride=min(stride, room // 2),
-                     return_token_type_ids=True, return_overflowing_tokens=True, return_offsets_mapping=True)
+    most = max(1, (limit - specials) // 2)
+    asked = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    questions = [q[:spans[most - 1][1]] if len(ids) > most else q
+                 for q, ids, spans in zip(questions, asked["input_ids"], asked["offset_mapping"])]
+    room = limit - specials - min(most, max((len(ids) for ids in asked["input_ids"]), default=0))
+    return tokenizer(questions, contexts, truncation="only_second", max_length=limit,
+                     stride=max(0, min(stride, room // 2)), return_token_type_ids=True,
+                     return_overflowing_tokens=True, return_offsets_mapping=True)
 
 
 def answer(loaded: LoadedModel, question: str, context: str, *, top_k: int = 1,

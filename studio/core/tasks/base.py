@@ -233,6 +233,10 @@ class Task:
         """Check the data beyond its columns and return the rows to train on, with what was learned."""
         return ds, DataInfo()
 
+    def check_data(self, info: DataInfo, config: TaskConfig) -> None:
+        """Refuse, in a sentence and before anything trains, data that these settings cannot train on (what
+        `inspect` learned of it: questions without answers when the run does not expect them)."""
+
     def adapt_tokenizer(self, tokenizer: Any, config: TaskConfig, model: str) -> list[str]:
         """Change the tokenizer of the run's model before the model is built (give it a chat template), with
         sentences saying what changed; the model's embeddings grow to any tokens added."""

@@ -90,7 +90,14 @@ class QuestionAnswering(Task):
         from studio.core.data import answers
 
         unanswered = answers.check(ds, columns, controls)
-        return ds, DataInfo({"unanswered": unanswered})
+        return ds, DataInfo({"unanswered": len(unanswered), "first_unanswered": unanswered[0] if unanswered else None})
+
+    def check_data(self, info: DataInfo, config: TaskConfig) -> None:
+        row = info.values.get("first_unanswered")
+        if row is not None and not config["no_answer"]:
+            n = info.values["unanswered"]
+            raise DataError(f"Row {row + 1}'s question has no answer in its context ({n:,} question{'s' if n != 1 else ''} "
+                            "without one); pass --no-answer to train on them (SQuAD 2.0), or leave them out.")
 
     def tokenizer_texts(self, columns: dict[str, str]) -> list[str]:
         return [columns["question"], columns["context"]]
@@ -103,11 +110,6 @@ class QuestionAnswering(Task):
 
         from studio.core.data import encoding
 
-        if not config["no_answer"]:
-            empty = next((i for i, a in enumerate(rows[columns["answers"]]) if not a["text"]), None)
-            if empty is not None:
-                raise DataError(f"Row {empty + 1}'s question has no answer in its context; pass --no-answer to train on "
-                                "such questions (SQuAD 2.0), or leave them out.")
         advance = encoding.reporter(len(rows), progress, control)
         parts: dict[str, list] = {k: [] for k in ("input_ids", "token_type_ids", "start_positions", "end_positions",
                                                   "example", "offsets")}

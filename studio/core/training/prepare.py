@@ -111,6 +111,7 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
         download.ensure(c.model, lambda p: emit(Stage("model", fetching, p.done / max(1, p.total))), control)
     check_model(c, task)
     rows = load_rows(c, task, cache, emit)
+    task.check_data(rows.info, c.task_config())
     columns, info, ordered, train_rows, val_rows = rows.columns, rows.info, rows.ordered, rows.train, rows.validation
     control.checkpoint()
 

@@ -53,7 +53,8 @@ def test_every_task_trains_reports_evaluates_and_serves(name, topic_plugin, ws, 
     assert scores and all(isinstance(v, (int, float, dict)) for v in scores.values())
 
     command = task.command
-    assert main([command.name, "--model", str(run), command.text_flag, command.example, "--json"]) == 0
+    pair = [command.pair_flag, "alpha beta gamma"] if command.pair_flag else []
+    assert main([command.name, "--model", str(run), command.text_flag, command.example, *pair, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)
 
     loaded = inference.load(str(run), attn_implementation="eager")
