@@ -34,16 +34,22 @@ def _span(lines: list[str], node: ast.AST) -> tuple[int, int]:
             _offset(lines, node.end_lineno, node.end_col_offset))  # type: ignore[attr-defined]
 
 
+def _name(lines: list[str], arg: ast.arg) -> tuple[int, int]:
+    """An argument's name alone (its node spans its annotation too)."""
+    start = _offset(lines, arg.lineno, arg.col_offset)
+    return start, start + len(arg.arg)
+
+
 def _questions(name: str, node: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str], context: str
                ) -> Iterator[tuple[str, int, int]]:
     """(question, answer start, answer end) about one function, its spans in `context`."""
     args = [a for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
     if args:
-        yield f"What is the first argument of {name}?", *_span(lines, args[0])
+        yield f"What is the first argument of {name}?", *_name(lines, args[0])
     positional = node.args.posonlyargs + node.args.args
     for arg, default in zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults):
         if isinstance(default, ast.Constant) and default.value not in (None, True, False, ""):
-            yield f"Which argument of {name} defaults to {ast.unparse(default)}?", *_span(lines, arg)
+            yield f"Which argument of {name} defaults to {ast.unparse(default)}?", *_name(lines, arg)
             break
     for inner in ast.walk(node):
         if isinstance(inner, ast.Raise) and inner.exc is not None:
