@@ -55,6 +55,7 @@ def _builtins() -> None:
     if _BUILT_IN:
         return
     _BUILT_IN.append(True)
+    from studio.ui.panels.playground.answers_column import AnswersColumn
     from studio.ui.panels.playground.labels_column import LabelsColumn
     from studio.ui.panels.playground.masks_column import MasksColumn
     from studio.ui.panels.playground.tags_column import TagsColumn
@@ -69,5 +70,7 @@ def _builtins() -> None:
                        (outputs.LABELS, OutputView(LabelsColumn, labels_hint, batch=True, report=ReportView)),
                        (outputs.MASKS, OutputView(MasksColumn, masks_hint, mask_button=True)),
                        (outputs.TAGS, OutputView(TagsColumn, "Type a text: its entities are coloured as you type.",
-                                                 report=TagReportView))):
+                                                 report=TagReportView)),
+                       (outputs.ANSWERS, OutputView(AnswersColumn, "Ask a question about the context above: the "
+                                                                   "answer is highlighted in it as you type."))):
         _VIEWS.setdefault(kind.name, view)  # a package may have registered its own view for a kind first

@@ -39,10 +39,11 @@ class AnswerColumn(QWidget):
     def show_model(self, text: str, loaded: Any = None) -> None:
         self.title.setText(f"<b>{text}</b>")
 
-    def ask(self, loaded: Any, text: str) -> None:
+    def ask(self, loaded: Any, text: str, pair: str = "") -> None:
+        """Answer `text` (with `pair`, the second text a pair task reads: a question's context)."""
         from studio.core.tasks.base import Request
 
-        request = Request(text, options=self.options)
+        request = Request(text, pair=pair, options=self.options)
         self._jobs.start(lambda progress, control: loaded.task.answer(loaded, request, control=control),
                          done=self._answered, failed=self._failed)
 

@@ -133,6 +133,10 @@ class PlaygroundPanel(QWidget):
         page = QWidget()
         self.prompt_label = QLabel(objectName="promptLabel")
         self.prompt = QPlainTextEdit(objectName="promptEdit")
+        # the second text a pair task reads (a question's context), above the first
+        self.pair_label = QLabel(objectName="pairLabel")
+        self.pair = QPlainTextEdit(objectName="pairEdit")
+        self.pair.textChanged.connect(self._typed)
         self.open_text = QPushButton("Open Text File…", objectName="openTextButton", clicked=self.choose_text_file)
         self.open_text.setToolTip("Read the text (or the prompt) from a UTF-8 text file")
         self.insert_mask = QPushButton("Insert Mask", objectName="insertMaskButton", clicked=self.add_mask)
@@ -152,6 +156,8 @@ class PlaygroundPanel(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.pair_label)
+        top_layout.addWidget(self.pair, 2)
         top_layout.addWidget(self.prompt_label)
         top_layout.addWidget(self.prompt, 1)
         top_layout.addWidget(self.run_error)
@@ -234,6 +240,12 @@ class PlaygroundPanel(QWidget):
         self.insert_mask.setVisible(view.mask_button)
         title = spec.input_title if spec else "Prompt"
         self.prompt_label.setText(f"<b>{title}</b>")
+        paired = bool(spec and spec.pair_title)
+        self.pair_label.setVisible(paired)
+        self.pair.setVisible(paired)
+        if paired:
+            self.pair_label.setText(f"<b>{spec.pair_title}</b>")
+            self.pair.setPlaceholderText(f"Paste the {spec.pair_title.lower()} here: the text that holds the answer.")
         action = spec.action if spec else "Run"
         self.run_button.setText(action)
         self.run_button.setToolTip(f"{action} with the settings on the left  (Ctrl+Return)")
@@ -253,9 +265,12 @@ class PlaygroundPanel(QWidget):
         if not registry.same_output([m.task for m in models]):
             raise ConfigError(f"The two models do different things ({models[0].task.title.lower()} and "
                               f"{models[1].task.title.lower()}); compare models of the same kind.")
-        if not models[0].task.playground.echo_input and not self.prompt.toPlainText().strip():
-            raise ConfigError(f"There is no {models[0].task.playground.input_title.lower()}; type or paste some, "
-                              "or open a text file.")
+        spec = models[0].task.playground
+        if not spec.echo_input and not self.prompt.toPlainText().strip():
+            raise ConfigError(f"There is no {spec.input_title.lower()}; type or paste some, or open a text file.")
+        if spec.pair_title and not self.pair.toPlainText().strip():
+            raise ConfigError(f"There is no {spec.pair_title.lower()}; paste the text the answer is found in above "
+                              f"the {spec.input_title.lower()}.")
         return models
 
     def run(self) -> None:
@@ -352,13 +367,13 @@ class PlaygroundPanel(QWidget):
                 self.run()
             return
         for i, model in zip(self.active, models):
-            self.answers[self.output.name][i].ask(model, self.prompt.toPlainText())
+            self.answers[self.output.name][i].ask(model, self.prompt.toPlainText(), self.pair.toPlainText())
 
     def _ask(self, models: list[Any], text: str) -> None:
         self._entry = self._new_entry(text, {})
         self.history.add(self._entry)
         for i, model in zip(self.active, models):
-            self.answers[self.output.name][i].ask(model, text)
+            self.answers[self.output.name][i].ask(model, text, self.pair.toPlainText())
 
     def _answered(self, i: int, result: Any) -> None:
         entry = self._entry

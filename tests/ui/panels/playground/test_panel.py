@@ -270,3 +270,23 @@ def test_a_translator_translates_as_you_type_with_its_commands_defaults(panel, q
     panel.prompt.setPlainText("file alpha not found")  # no button: a pause in typing asks
     qtbot.waitUntil(lambda: panel.columns[0].result is not None and not panel.generating, timeout=TIMEOUT)
     assert panel.columns[0].view.toPlainText() == panel.columns[0].result.text
+
+
+def test_a_question_is_answered_from_the_context_as_you_type_and_equals_the_cli(panel, qtbot, qa_run, capsys):
+    load_model(qtbot, panel.pickers[0], qa_run)
+    assert panel.run_button.text() == "Answer" and panel.pair.isVisible() and "Context" in panel.pair_label.text()
+    column = panel.answers["answers"][0]
+    panel.prompt.setPlainText("Where does Alice live?")
+    _run(qtbot, panel)
+    assert "There is no context" in panel.run_error.text()  # a question alone cannot be answered
+    context = "Alice lives in Paris. Bob works in Lima. Alice has 4 cats."
+    panel.pair.setPlainText(context)  # no button: a pause in typing asks
+    qtbot.waitUntil(lambda: column.result is not None and column.result.context == context, timeout=TIMEOUT)
+    best = column.result.answers[0]
+    assert best.text in column.answer_label.text() and column.table.rowCount() == len(column.result.answers) > 1
+    assert best.text in column.context.toPlainText() and 'background-color:#e0a33a' in column.context.toHtml()
+    capsys.readouterr()
+    assert main(["answer", "--model", str(qa_run), "--question", "Where does Alice live?", "--context", context,
+                 "--top-k", "5", "--json"]) == 0
+    assert [a["text"] for a in json.loads(capsys.readouterr().out)["answers"]] == \
+        [a.text for a in column.result.answers]
