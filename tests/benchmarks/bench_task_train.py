@@ -1,5 +1,6 @@
 """Training throughput of a task: Studio's engine against a plain PyTorch loop, same model, data, batches
-and device (`--task classify`, `mlm`, `tag` or `chat`; the task's built-in sample and default preset).
+and device (`--task classify`, `mlm`, `tag`, `chat`, `qa` or `translate`; the task's built-in sample and default
+preset).
 
 Both sides train the preset from its config (same seed) on the same tokenized rows, collated by the
 task's own collator (padding per batch; for MLM, the masking), with AdamW, a cosine schedule, gradient
@@ -26,7 +27,7 @@ def plain_steps(root, config: RunConfig, run_dir) -> float:
     task.adapt_tokenizer(tokenizer, settings, config.model)  # the run's tokenizer has it already: no change
     encoded, _ = task.encode(train_rows, tokenizer, columns, settings, ordered=ordered)
     torch.manual_seed(config.seed)
-    model = presets.build(config.model, tokenizer, task.auto_class, **task.model_settings(info))
+    model = presets.build(config.model, tokenizer, task.model_class(settings), **task.model_settings(info))
     loader = torch.utils.data.DataLoader(encoded.with_format(None), batch_size=config.batch_size, shuffle=True,
                                          drop_last=True, collate_fn=task.collator(tokenizer, model, config))
     return plain_steps_per_second(model, config, loader)
@@ -34,7 +35,7 @@ def plain_steps(root, config: RunConfig, run_dir) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--task", default="classify", choices=["classify", "mlm", "tag", "chat"])
+    parser.add_argument("--task", default="classify", choices=["classify", "mlm", "tag", "chat", "qa", "translate"])
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=16)

@@ -6,6 +6,7 @@ scores (the most common class; the best single summary), and three example outpu
 
     python tests/benchmarks/quality.py                       # every task, about 10 minutes on 2 cores
     python tests/benchmarks/quality.py --tasks summarize --set max_steps=1500 --set lr=5e-4
+    python tests/benchmarks/quality.py --tasks mlm,mlm+nsp     # masked LM without and with next-sentence prediction
 
 `--set` applies a setting to every run, to compare levers side by side in one sitting.
 """
@@ -21,7 +22,8 @@ from typing import Any
 
 from _common import report, scratch
 
-TASKS = ("lm", "summarize", "translate", "classify", "mlm", "tag")
+TASKS = ("lm", "summarize", "translate", "classify", "mlm", "mlm+nsp", "tag", "qa")
+_VARIANTS = {"mlm+nsp": ("mlm", {"nsp": True})}  # a task's default run with a setting of its own changed
 
 
 def held_out(config: Any, cache: Path) -> list[dict[str, Any]]:
@@ -95,6 +97,18 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
             guess = fill(loaded, masked)[0][0].token.strip()
             shown.append(f"...{' '.join(words[middle - 4:middle])} [MASK] -> {guess!r} (truly {words[middle]!r})")
         return shown, {}
+    if task == "qa":
+        from studio.core.playground.answering import answer
+        from studio.core.tasks import squad
+
+        outs = [answer(loaded, r["question"], r["context"]).answers[0].text for r in rows[:3]]
+        # what answering every question with the function's first argument scores: a model that ignores the
+        # question and learns one place in the code gets this far
+        firsts = [r["context"].split("(", 1)[1].split(",")[0].split(")")[0].split(":")[0].split("=")[0].strip()
+                  for r in rows]
+        return ([f"{r['question']!r} -> {o!r} (truly {r['answers']['text'][0]!r})" for o, r in zip(outs, rows)],
+                {"first_argument_always_em": round(squad.scores(firsts, [r["answers"]["text"] for r in rows])
+                                                   ["exact_match"], 2)})
     from studio.core.playground.tagging import tag
 
     outs = []
@@ -104,23 +118,25 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
     return outs, {}
 
 
-def run_one(task: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
+def run_one(name: str, settings: dict[str, Any], root: Path) -> dict[str, Any]:
     from studio.core.runs import reader
     from studio.core.tasks import registry
     from studio.core.tasks.loaded import load
     from studio.core.training import config as run_config
     from studio.core.training import engine
 
-    config = run_config.validate(run_config.from_dict(settings, run_config.RunConfig.for_task(task)))
+    task, own = _VARIANTS.get(name, (name, {}))
+    config = run_config.validate(run_config.from_dict({**own, **settings}, run_config.RunConfig.for_task(task)))
     began = time.monotonic()
-    result = engine.train(config, root=root, out=root / "runs" / f"{task}-{Path(config.model).name}")
+    result = engine.train(config, root=root, out=root / "runs" / f"{name}-{Path(config.model).name}")
     minutes = (time.monotonic() - began) / 60
     info = reader.read(Path(result.run_dir))
     last = [r for r in info.history if r.get("eval_loss") is not None][-1]
-    headline = {m.name: round(last[m.name], 3) for m in registry.get(task).headline if last.get(m.name) is not None}
+    headline = {m.name: round(last[m.name], 3) for m in registry.get(task).headline_of(config.task_config().values)
+                if last.get(m.name) is not None}
     loaded = load(result.run_dir)
     shown, figures = examples(task, loaded, held_out(config, root / "cache"))
-    return {"task": task, "model": config.model, "data": config.data, "steps": result.global_step,
+    return {"task": name, "model": config.model, "data": config.data, "steps": result.global_step,
             "minutes": round(minutes, 2), "eval_loss": round(last["eval_loss"], 3), **headline, **figures,
             "examples": shown}
 
