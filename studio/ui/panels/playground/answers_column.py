@@ -39,9 +39,16 @@ class AnswersColumn(AnswerColumn):
         else:
             self.answer_label.setText(f"{html.escape(best.text) or '(no answer in the context)'}  {best.score:.1%}")
         self.context.setHtml(f'<div style="white-space: pre-wrap">{_marked(result.context, result.answers)}</div>')
-        self.table.setRowCount(len(result.answers))
-        for row, a in enumerate(result.answers):
-            for column, value in enumerate((a.text or "(no answer)", f"{a.score:.1%}", f"{a.start}–{a.end}")):
+        # two token spans widened to the same words are one answer to a person (the pipeline lists both)
+        shown, seen = [], set()
+        for a in result.answers:
+            if (a.start, a.end) not in seen:
+                seen.add((a.start, a.end))
+                shown.append(a)
+        self.table.setRowCount(len(shown))
+        for row, a in enumerate(shown):
+            for column, value in enumerate((" ".join(a.text.split()) or "(no answer)", f"{a.score:.1%}",
+                                            f"{a.start}–{a.end}")):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
 

@@ -283,7 +283,7 @@ def test_a_question_is_answered_from_the_context_as_you_type_and_equals_the_cli(
     panel.pair.setPlainText(context)  # no button: a pause in typing asks
     qtbot.waitUntil(lambda: column.result is not None and column.result.context == context, timeout=TIMEOUT)
     best = column.result.answers[0]
-    assert best.text in column.answer_label.text() and column.table.rowCount() == len(column.result.answers) > 1
+    assert best.text in column.answer_label.text() and 1 < column.table.rowCount() <= len(column.result.answers)
     assert best.text in column.context.toPlainText() and 'background-color:#e0a33a' in column.context.toHtml()
     capsys.readouterr()
     assert main(["answer", "--model", str(qa_run), "--question", "Where does Alice live?", "--context", context,
