@@ -38,8 +38,10 @@ def test_a_model_knows_its_task_from_its_architecture_or_run():
     assert registry.for_model(BertConfig(architectures=["BertForMaskedLM"])).name == "mlm"
     assert registry.for_model(BertConfig(architectures=["BertForTokenClassification"])).name == "tag"
     assert registry.for_model(GPT2Config(architectures=["GPT2ForTokenClassification"])).name == "tag"
-    with pytest.raises(ModelError, match="cannot tell what this model \\(BertForQuestionAnswering\\) is for"):
-        registry.for_model(BertConfig(architectures=["BertForQuestionAnswering"]))
+    assert registry.for_model(BertConfig(architectures=["BertForQuestionAnswering"])).name == "qa"
+    assert registry.for_model(BertConfig(architectures=["BertForPreTraining"])).name == "mlm"  # pretrained with NSP
+    with pytest.raises(ModelError, match="cannot tell what this model \\(BertForMultipleChoice\\) is for"):
+        registry.for_model(BertConfig(architectures=["BertForMultipleChoice"]))
 
 
 def test_the_task_follows_the_data_columns():
