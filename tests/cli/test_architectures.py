@@ -30,7 +30,9 @@ def _pairs() -> list[tuple[str, str]]:
     found = []
     for name, family in FAMILIES.items():
         config = AutoConfig.for_model(family.model_type, **family.config)
-        found += [(name, task.name) for task in registry.all_tasks() if task.accepts(config)]
+        # question answering through one encoder in the quick suite; the other families' heads with the slow tests
+        found += [pytest.param(name, task.name, marks=pytest.mark.slow) if task.name == "qa" and name != "bert"
+                  else (name, task.name) for task in registry.all_tasks() if task.accepts(config)]
     return found
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import ast
 import itertools
 
+import pytest
 from datasets import Dataset
 
 from studio.core.data import answers, qa_sample
 
 
+@pytest.mark.slow
 def test_every_answer_is_the_span_its_start_names_and_the_kinds_of_question_vary():
     rows = list(itertools.islice(qa_sample.rows(), 3000))
     assert len(rows) == 3000

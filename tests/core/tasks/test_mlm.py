@@ -152,6 +152,7 @@ def test_next_sentence_accuracy_equals_a_plain_computation(ws, nsp_run, stories_
                                                       batch["labels"][chosen]).float().mean()))
 
 
+@pytest.mark.slow
 def test_a_run_pretrained_with_nsp_fine_tunes_into_classification_and_tagging(ws, nsp_run, labelled_csv,
                                                                              tagged_jsonl):
     from studio.core.control import Control

@@ -150,6 +150,7 @@ def test_missing_columns_and_a_model_of_another_task_are_sentences(ws, tmp_path,
     assert "question answering model" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_questions_without_answers_train_with_no_answer_and_may_get_none(ws, tmp_path, capsys):
     rows = questions(120)
     for row in rows[::4]:

@@ -34,9 +34,9 @@ def test_a_tasks_recipe_sits_under_the_config_file_and_the_flags(task, tmp_path)
     sample = _config(_parsed("--data", task.default_data))
     assert sample.task == task.name and sample.max_steps == recipe.get("max_steps", RunConfig().max_steps)
     file = tmp_path / "run.toml"
-    file.write_text(f'[run]\ntask = "{task.name}"\nseq_len = 64\n', encoding="utf-8")
+    file.write_text(f'[run]\ntask = "{task.name}"\nvocab_size = 1000\n', encoding="utf-8")
     from_file = _config(_parsed("--config", str(file)))
-    assert from_file.seq_len == 64 and {k: getattr(from_file, k) for k in recipe} == recipe
+    assert from_file.vocab_size == 1000 and {k: getattr(from_file, k) for k in recipe} == recipe
     file.write_text(f'[run]\ntask = "{task.name}"\nmax_steps = 9\n', encoding="utf-8")
     assert _config(_parsed("--config", str(file))).max_steps == 9
 
