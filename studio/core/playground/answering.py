@@ -50,8 +50,9 @@ def windows(tokenizer: Any, questions: list[str], contexts: list[str], limit: in
     """The question-first encodings of each (question, context), a context too long for `limit` split into
     windows overlapping by `stride` tokens (`overflow_to_sample_mapping` says whose window each is). A question
     longer than half the window is cut to that, so every window holds as much context as question."""
-    specials = len(tokenizer("a", "b")["input_ids"]) - len(tokenizer("a", add_special_tokens=False)["input_ids"]) \
-        - len(tokenizer("b", add_special_tokens=False)["input_ids"])
+    from studio.core.data.sentence_pairs import pair_frame
+
+    specials = pair_frame(tokenizer).specials
     most = max(1, (limit - specials) // 2)
     asked = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
     questions = [q[:spans[most - 1][1]] if len(ids) > most else q

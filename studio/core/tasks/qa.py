@@ -168,12 +168,13 @@ class QuestionAnswering(Task):
 
         from studio.core.data import answers
         from studio.core.modeling.batches import length_batches
+        from studio.core.playground.answering import default_stride
 
         controls = {"question": "--question-column", "context": "--context-column", "answers": "--answers-column"}
         answers.check(ds, columns, controls)
         found = encode_windows(loaded.tokenizer, ds[columns["question"]], ds[columns["context"]],
                                ds[columns["answers"]], loaded.input_limit,
-                               int(loaded.settings.get("stride") or 32))
+                               int(loaded.settings.get("stride") or default_stride(loaded.input_limit)))
         pad = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else 0
         start_logits, end_logits = [None] * len(found["input_ids"]), [None] * len(found["input_ids"])
         types = found["token_type_ids"] if any(found["token_type_ids"]) else None
