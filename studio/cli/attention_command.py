@@ -17,6 +17,9 @@ def register(commands: Any) -> None:
     p.add_argument("--text", required=True)
     p.add_argument("--target", help="the decoder text for encoder-decoder models (default: the model's own "
                    "greedy output)")
+    p.add_argument("--context", "--pair", dest="pair", metavar="TEXT",
+                   help="a second text read with the first under the tokenizer's pair template (a question's "
+                        "context); the file marks where each begins (turn_roles, turn_starts)")
     p.add_argument("--out", required=True, metavar="FILE.npz")
     p.add_argument("--device", default="auto")
     p.set_defaults(func=attention)
@@ -30,7 +33,7 @@ def attention(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out must end in .npz (got '{out.name}').")
     _check_writable(out)
     loaded = load_model(args.model, args.device, attn_implementation="eager")
-    result = extract.extract(loaded, args.text, args.target)
+    result = extract.extract(loaded, args.text, args.target, args.pair)
     try:
         result.save_npz(out)
     except OSError as exc:

@@ -109,6 +109,16 @@ def test_attention_encoder_decoder(sum_run, tmp_path, capsys):
     assert generated.is_encoder_decoder and len(generated.decoder_tokens) >= 1
 
 
+def test_attention_of_a_question_with_its_context_marks_both(qa_run, tmp_path):
+    path = tmp_path / "qa.npz"
+    assert main(["attention", "--model", str(qa_run), "--text", "What does f return?", "--context",
+                 "def f(x):\n    return x", "--out", str(path)]) == 0
+    back = attention.Attention.load_npz(path)
+    assert back.turn_roles == ["question", "context"]
+    (_, q_start, q_end), (_, c_start, c_end) = back.turns()
+    assert q_start == 0 and q_end == c_start == back.tokens.index("[SEP]") + 1 and c_end == len(back.tokens)
+
+
 def test_attention_needs_eager(lm_run):
     from studio.core.errors import ConfigError
 

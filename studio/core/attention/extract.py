@@ -103,12 +103,14 @@ def require_eager(loaded: LoadedModel) -> None:
         raise ConfigError("Attention weights need a model loaded with attn_implementation='eager'.")
 
 
-def forward(model: Any, tokenizer: Any, ids: list[int], decoder_ids: list[int] | None = None) -> Attention:
+def forward(model: Any, tokenizer: Any, ids: list[int], decoder_ids: list[int] | None = None,
+            token_types: list[int] | None = None) -> Attention:
     """One forward pass of an eager-attention model over `ids` (and `decoder_ids` for encoder-decoders)."""
     import torch
 
+    extra = {} if token_types is None else {"token_type_ids": torch.tensor([token_types], device=shapes.device_of(model))}
     with torch.inference_mode():
-        out = shapes.forward(model, ids, decoder_ids, output_attentions=True)
+        out = shapes.forward(model, ids, decoder_ids, output_attentions=True, **extra)
     if not model.config.is_encoder_decoder:
         return Attention(tokens=_token_strings(tokenizer, ids), attentions=_stack(out.attentions))
     return Attention(encoder_tokens=_token_strings(tokenizer, ids),
@@ -118,12 +120,14 @@ def forward(model: Any, tokenizer: Any, ids: list[int], decoder_ids: list[int] |
                      cross_attentions=_stack(out.cross_attentions))
 
 
-def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attention:
+def extract(loaded: LoadedModel, text: str, target: str | None = None, pair: str | None = None) -> Attention:
     """Run `text` through the model once and return every layer's and head's attention weights.
 
     The text is encoded with the tokenizer's own template, as the model read it in training. For an
     encoder-decoder model the decoder reads `target`, or, without one, the model's own greedy answer
-    (so encoder, decoder and cross-attention are all there to see).
+    (so encoder, decoder and cross-attention are all there to see). With `pair`, the model reads the two
+    texts as one input under the template's pair form (a question and its context), and the map marks
+    where each begins.
     """
     import torch
 
@@ -131,6 +135,8 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     if not text.strip():
         raise ConfigError("There is no text to look at; give --text with a few words in it.")
     tok, model = loaded.tokenizer, loaded.model
+    if pair is not None and pair.strip():
+        return _extract_pair(loaded, text, pair)
     ids = encode(tok, [text], limit=loaded.input_limit)[0]
     if not model.config.is_encoder_decoder:
         return forward(model, tok, ids)
@@ -146,6 +152,28 @@ def extract(loaded: LoadedModel, text: str, target: str | None = None) -> Attent
     else:
         decoder_ids = shapes.decoder_sequence(model, encode(tok, [target], limit=loaded.input_limit - 1)[0])
     return forward(model, tok, ids, decoder_ids)
+
+
+def _extract_pair(loaded: LoadedModel, first: str, second: str) -> Attention:
+    """Both texts under the tokenizer's pair template, with the token types the model was trained with; the
+    second is cut first when the two are too long, as a context is in question answering."""
+    if loaded.model.config.is_encoder_decoder:
+        raise ConfigError(f"'{loaded.source}' is an encoder-decoder and reads one text; leave the second text empty.")
+    encoding = loaded.tokenizer(first, second, truncation="longest_first", max_length=loaded.input_limit,
+                                return_token_type_ids=True)
+    ids = encoding["input_ids"]
+    sequence = encoding.sequence_ids()
+    starts = [0, next((i for i, s in enumerate(sequence) if s == 1), len(ids))]
+    if starts[1] >= len(ids) or 0 not in sequence:
+        raise ConfigError(f"The first text fills all {loaded.input_limit:,} tokens the model reads; shorten it so "
+                          "the second has room.")
+    types = encoding.get("token_type_ids")
+    att = forward(loaded.model, loaded.tokenizer, ids, token_types=types if any(types or []) else None)
+    spec = loaded.task.playground
+    att.turn_roles = [spec.input_title.lower(), spec.pair_title.lower()] if spec and spec.pair_title else \
+        ["text A", "text B"]
+    att.turn_starts = np.array(starts, dtype=np.int64)
+    return att
 
 
 def write_csv(path: Path, matrix: np.ndarray, rows: list[str], columns: list[str]) -> None:

@@ -79,3 +79,30 @@ def test_one_matrix_as_csv(tmp_path):
     attention.write_csv(tmp_path / "m.csv", np.array([[1.0, 0.0], [0.25, 0.75]]), ["a", "b"], ["a", "b"])
     assert (tmp_path / "m.csv").read_text(encoding="utf-8").splitlines() == [
         "from \\ to,a,b", "a,1,0", "b,0.25,0.75"]
+
+
+def test_a_question_and_its_context_are_read_as_a_pair_with_their_token_types():
+    loaded = _loaded("bert-tiny", "qa", "bert")
+    question, context = "what does add return", "def add(a, b): return a + b"
+    found = attention.extract(loaded, question, pair=context)
+    expected = loaded.tokenizer(question, context, return_token_type_ids=True)
+    assert found.tokens == [loaded.tokenizer.decode([i]) for i in expected["input_ids"]]
+    assert found.tokens[0] == "[CLS]" and found.tokens.count("[SEP]") == 2
+    second = found.tokens.index("[SEP]") + 1
+    assert found.turns() == [("question", 0, second), ("context", second, len(found.tokens))]
+    ids = torch.tensor([expected["input_ids"]])
+    with torch.inference_mode():
+        typed = loaded.model(ids, token_type_ids=torch.tensor([expected["token_type_ids"]]), output_attentions=True)
+        untyped = loaded.model(ids, output_attentions=True)
+    assert np.allclose(found.attentions[0], typed.attentions[0][0].numpy(), atol=1e-6)
+    assert not np.allclose(found.attentions[0], untyped.attentions[0][0].numpy(), atol=1e-6)
+
+
+def test_a_pair_is_refused_by_an_encoder_decoder_and_cut_to_the_models_length():
+    with pytest.raises(ConfigError, match="reads one text"):
+        attention.extract(_loaded("bart-tiny", "summarize", "bart"), "a question", pair="a context")
+    loaded = _loaded("bert-tiny", "qa", "bert")
+    loaded.settings = {"seq_len": 24}
+    found = attention.extract(loaded, "what does add return", pair="def add(a, b): return a + b " * 20)
+    assert len(found.tokens) == 24 and found.tokens[-1] == "[SEP]" and [r for r, _, _ in found.turns()] == \
+        ["question", "context"]

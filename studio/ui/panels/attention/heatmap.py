@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from studio.ui.panels.attention.turn_bands import TurnBands, legend, turn_at
+from studio.ui.panels.attention.turn_bands import TurnBands, is_conversation, legend, turn_at
 from studio.ui.widgets.plot_theme import new_plot
 from studio.ui.widgets.token_text import fitted_ticks, visible
 
@@ -42,7 +42,6 @@ class Heatmap(QWidget):
         item.vb.sigResized.connect(lambda *_: self._bottom_ticks())
         self.bands = TurnBands(item)
         self.legend = QLabel(objectName="turnLegend", visible=False)
-        self.legend.setToolTip("The conversation's turns, marked along both axes; dashed lines where each begins")
         self.readout = QLabel(_HINT, objectName="heatmapReadout")
         self._cell: tuple[int, int] | None = None  # the cell last hovered
         self.readout.setToolTip("from token → to token: weight (rows attend, columns are attended to)")
@@ -88,6 +87,8 @@ class Heatmap(QWidget):
             item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
             room = self.bands.show(turns, matrix.shape[0])
             self.legend.setText(legend(turns))
+            marked = "The conversation's turns" if is_conversation(turns) else "The two texts the model read"
+            self.legend.setToolTip(f"{marked}, marked along both axes; dashed lines where each begins")
             self.legend.setVisible(bool(turns))
             item.setRange(xRange=(-room, matrix.shape[1]), yRange=(-room, matrix.shape[0]), padding=0)
         self._bottom_ticks()

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -35,6 +34,7 @@ from studio.ui.panels.attention.attribution_view import AttributionView
 from studio.ui.panels.attention.exports import ExportActions
 from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
 from studio.ui.panels.attention.heatmap import COLOUR_MAPS, Heatmap
+from studio.ui.panels.attention.inputs import AttentionInputs
 from studio.ui.panels.attention.probe_steps import ProbeSteps
 from studio.ui.panels.attention.token_strip import TokenFocus
 from studio.ui.widgets.messages import ErrorLabel
@@ -43,8 +43,6 @@ from studio.ui.widgets.model_picker import ModelPicker
 _KIND_TITLES = {"self": "Self-attention", "encoder": "Encoder self-attention", "decoder": "Decoder self-attention",
                 "cross": "Cross-attention (decoder → encoder)"}
 _SELF_TITLES = {"encoder-only": "Self-attention (bidirectional)", "decoder-only": "Self-attention (causal)"}
-_TEXT_HINT = "The text to look at (up to the model's length)."
-_CONVERSATION_HINT = "You: What is a list?\nAssistant: An ordered collection.\nYou: And a tuple?"
 _AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
 
 
@@ -73,23 +71,10 @@ class AttentionPanel(ExportActions, QWidget):
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addWidget(self.picker)
-        layout.addWidget(QLabel("<b>Text</b>"))
-        self.text = QPlainTextEdit(objectName="attentionText")
-        self.text.setPlaceholderText(_TEXT_HINT)
-        self.text.setMaximumHeight(110)
-        layout.addWidget(self.text)
-        self.as_conversation = QCheckBox("A conversation, under the model's chat template",
-                                         objectName="conversationCheck", visible=False)
-        self.as_conversation.setToolTip("Read the text as turns ('System:', 'You:', 'Assistant:' lines, or messages "
-                                        "JSON); ending on your turn, the model answers it. The map marks each turn.")
-        self.as_conversation.toggled.connect(self._placeholder)
-        layout.addWidget(self.as_conversation)
-        self.target_label = QLabel("<b>Target</b> (decoder side)")
-        self.target = QPlainTextEdit(objectName="attentionTarget")
-        self.target.setPlaceholderText("Empty: the model writes its own answer (greedy) and that is shown.")
-        self.target.setMaximumHeight(70)
-        layout.addWidget(self.target_label)
-        layout.addWidget(self.target)
+        self.inputs = AttentionInputs()
+        self.text, self.target, self.pair = self.inputs.text, self.inputs.target, self.inputs.pair
+        self.as_conversation = self.inputs.as_conversation
+        layout.addWidget(self.inputs)
         self.extract_button = QPushButton("Show Attention", objectName="extractButton", clicked=self.extract)
         self.extract_button.setToolTip("Run the text through the model once and keep every layer's and head's "
                                        "attention (in the background)")
@@ -193,13 +178,7 @@ class AttentionPanel(ExportActions, QWidget):
     # ---- models and extraction ------------------------------------------------------------------------
     def _model_loaded(self, model: Any) -> None:
         self._build_views()  # now, while the person types, so the first map appears without this cost
-        seq2seq = model.model.config.is_encoder_decoder
-        chats = not seq2seq and bool(getattr(model.tokenizer, "chat_template", None))
-        self.as_conversation.setVisible(chats)
-        if not chats:
-            self.as_conversation.setChecked(False)
-        self.target_label.setVisible(seq2seq)
-        self.target.setVisible(seq2seq)
+        self.inputs.configure(model)
         explained = model.task.attributable  # its prediction can be traced back to the input's tokens
         self.bottom.setTabVisible(1, explained)
         if explained:
@@ -232,9 +211,6 @@ class AttentionPanel(ExportActions, QWidget):
         self.picker.loaded.disconnect(self._extract_once)
         self.extract()
 
-    def _placeholder(self, conversation: bool) -> None:
-        self.text.setPlaceholderText(_CONVERSATION_HINT if conversation else _TEXT_HINT)
-
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         # coming back from the Train panel: the steps recorded meanwhile are there
         model = self.picker.model
@@ -247,8 +223,7 @@ class AttentionPanel(ExportActions, QWidget):
         if model is None:
             self.error.show_message("Load a model first: pick it above and press Load.")
             return
-        text, target = self.text.toPlainText(), self.target.toPlainText()
-        conversation = self.as_conversation.isChecked() and self.as_conversation.isVisible()
+        given = self.inputs.read()
 
         def work(progress: Any, control: Any) -> Any:
             from studio.core.attention import conversation as turns
@@ -257,10 +232,10 @@ class AttentionPanel(ExportActions, QWidget):
             from studio.core.data.conversations import from_transcript
             from studio.core.playground.conversation import answered_by
 
-            if conversation:
-                att = turns.extract(model, answered_by(model, from_transcript(text)))
+            if given["conversation"]:
+                att = turns.extract(model, answered_by(model, from_transcript(given["text"])))
             else:
-                att = attention.extract(model, text, target if model.model.config.is_encoder_decoder else None)
+                att = attention.extract(model, given["text"], given["target"], given["pair"])
             induction = attention_stats.induction(model.model, model.tokenizer)
             return att, attention_stats.summarise(att, induction)
 

@@ -1,12 +1,14 @@
 """A conversation's turns drawn along both axes of an attention map: a coloured band per turn (system,
 user, assistant) left of the rows and above the columns, and a faint line where each turn begins, so a
-person sees which earlier turn an answer's tokens look at."""
+person sees which earlier turn an answer's tokens look at. The two texts of a pair (a question and its
+context) are drawn the same way, as parts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 ROLE_COLOURS = {"system": "#8c8c8c", "user": "#4c8bf5", "assistant": "#f0883e"}
+_PART_COLOURS = ("#4c8bf5", "#3fb950", "#f0883e", "#bc8cff")  # a pair's parts, in order
 _LINE = (255, 255, 255, 110)
 
 
@@ -15,18 +17,30 @@ def band_width(tokens: int) -> float:
     return max(0.6, 0.03 * tokens)
 
 
+def is_conversation(turns: list[tuple[str, int, int]]) -> bool:
+    return any(role in ROLE_COLOURS for role, _, _ in turns)
+
+
+def colours(turns: list[tuple[str, int, int]]) -> dict[str, str]:
+    """Each role's colour: a conversation's by role, a pair's parts by their order."""
+    roles = list(dict.fromkeys(role for role, _, _ in turns))
+    if is_conversation(turns):
+        return {r: ROLE_COLOURS.get(r, "#aaaaaa") for r in roles}
+    return {r: _PART_COLOURS[i % len(_PART_COLOURS)] for i, r in enumerate(roles)}
+
+
 def legend(turns: list[tuple[str, int, int]]) -> str:
     """The roles present, as coloured squares with their names (rich text)."""
-    roles = dict.fromkeys(role for role, _, _ in turns)
-    return "Turns: " + "&nbsp;&nbsp;".join(f'<span style="color:{ROLE_COLOURS.get(r, "#aaaaaa")}">■</span> {r}'
-                                           for r in roles)
+    title = "Turns" if is_conversation(turns) else "Parts"
+    return f"{title}: " + "&nbsp;&nbsp;".join(f'<span style="color:{c}">■</span> {r}'
+                                              for r, c in colours(turns).items())
 
 
 def turn_at(turns: list[tuple[str, int, int]], token: int) -> str:
-    """Which turn a token is in, as a person reads it ("turn 3, assistant"); "" outside every turn."""
+    """Which turn (or part) a token is in, as a person reads it ("turn 3, assistant", "context"); "" outside."""
     for number, (role, start, end) in enumerate(turns, 1):
         if start <= token < end:
-            return f"turn {number}, {role}"
+            return f"turn {number}, {role}" if is_conversation(turns) else role
     return ""
 
 
@@ -50,8 +64,9 @@ class TurnBands:
         if not turns:
             return 0.0
         width = band_width(size)
+        palette = colours(turns)
         for role, start, end in turns:
-            colour = QColor(ROLE_COLOURS.get(role, "#aaaaaa"))
+            colour = QColor(palette[role])
             for rect in ((-width, start, width, end - start), (start, -width, end - start, width)):
                 band = QGraphicsRectItem(*rect)
                 band.setBrush(QBrush(colour))

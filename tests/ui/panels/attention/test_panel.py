@@ -245,3 +245,30 @@ def test_a_uniform_map_says_so(qtbot):
     assert "uniform: every weight 0.2500" in heatmap.plot.getPlotItem().titleLabel.text
     heatmap.show_matrix(np.eye(4, dtype=np.float32), tokens, tokens, "Cross-attention", False, "viridis")
     assert "uniform" not in heatmap.plot.getPlotItem().titleLabel.text
+
+
+def test_a_question_attends_into_its_context_marked_as_two_parts(panel, qtbot, qa_run, lm_run):
+    load_model(qtbot, panel.picker, qa_run)
+    assert panel.pair.isVisibleTo(panel) and "Context" in panel.inputs.pair_label.text()
+    assert "Question" in panel.inputs.text_label.text()
+    question, context = "What does total return?", TEXT
+    panel.pair.setPlainText(context)
+    _extract(qtbot, panel, text=question)
+    assert panel.error.isHidden()
+    plain = inference.load(str(qa_run), attn_implementation="eager")
+    encoded = plain.tokenizer(question, context, return_token_type_ids=True, truncation=True,
+                              max_length=plain.input_limit)  # the run's length: the context is cut
+    with torch.inference_mode():
+        out = plain.model(input_ids=torch.tensor([encoded["input_ids"]]),
+                          token_type_ids=torch.tensor([encoded["token_type_ids"]]), output_attentions=True)
+    panel.layer.setValue(1)
+    panel.head.setCurrentIndex(panel.head.findData(0))
+    np.testing.assert_allclose(panel.heatmap.image.image, out.attentions[1][0, 0].numpy(), atol=1e-6)
+    legend = panel.heatmap.legend.text()
+    assert panel.heatmap.legend.isVisibleTo(panel) and legend.startswith("Parts:")
+    assert "question" in legend and "context" in legend
+    last = len(encoded["input_ids"]) - 2
+    described = panel.heatmap.describe(1, last)  # a question token looking at a context token
+    assert "[1] (question) →" in described and f"[{last}] (context):" in described
+    load_model(qtbot, panel.picker, lm_run)  # a model that reads one text: the second box goes
+    assert not panel.pair.isVisibleTo(panel) and "Text" in panel.inputs.text_label.text()
