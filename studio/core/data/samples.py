@@ -82,6 +82,18 @@ def is_sample(source: str) -> bool:
     return source.startswith(SAMPLE_PREFIX)
 
 
+def is_messages(source: str) -> bool:
+    return source.startswith(SAMPLE_PREFIX + messages_sample.PREFIX)
+
+
+def message_samples(most: int = 16) -> dict[str, str]:
+    """The translation samples this machine can make, one per language it has catalogues for, the languages
+    with most catalogues first (more programs translated, more messages to learn from)."""
+    return {f"{messages_sample.PREFIX}{code}": f"Programs' English messages and their translations into {code}, "
+                                               f"from {n} of this machine's catalogues (translation)"
+            for code, n in list(messages_sample.languages().items())[:most]}
+
+
 def same_kind(source: str, other: str) -> bool:
     """Whether two samples are made the same way (the message catalogues of two languages)."""
     messages = SAMPLE_PREFIX + messages_sample.PREFIX

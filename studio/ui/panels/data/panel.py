@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -30,6 +29,7 @@ from studio.core.tasks import registry
 from studio.ui import settings
 from studio.ui.jobs import Latest
 from studio.ui.panels.data.columns_box import ColumnsBox
+from studio.ui.panels.data.sample_combo import SampleCombo
 from studio.ui.panels.data.tokens_box import TokensBox
 from studio.ui.widgets.dataset_model import DatasetTableModel
 from studio.ui.widgets.messages import ErrorLabel
@@ -66,12 +66,7 @@ class DataPanel(QWidget):
         open_file.setToolTip("A .txt, .csv, .jsonl, .json or .parquet file (Ctrl+O)")
         open_folder = QPushButton("Open Folder…", objectName="openFolderButton", clicked=self.choose_folder)
         open_folder.setToolTip("A folder of files of one kind; every file in it is loaded")
-        self.sample = QComboBox(objectName="sampleCombo", toolTip="Data built on this machine from Python's "
-                                                                  "standard library, one for each task")
-        self.sample.addItem("Built-in sample…", "")
-        for name, description in samples.SAMPLES.items():
-            self.sample.addItem(f"sample:{name}", f"sample:{name}")
-            self.sample.setItemData(self.sample.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
+        self.sample = SampleCombo()
         self.sample.activated.connect(self._sample_chosen)
         top = QHBoxLayout()
         for w in (self.source, open_file, open_folder, self.sample):
