@@ -90,14 +90,15 @@ def arrow_map(ds: Dataset, fn: Callable[[pa.Table], pa.Table], key: str, remove:
     return out.with_format(None)
 
 
-def frame(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
+def frame(tokenizer: PreTrainedTokenizerBase, *, target: bool = False) -> tuple[list[int], list[int]]:
     """The special ids the tokenizer's template puts before and after one text: ([CLS], [SEP]) for BERT,
-    ([<s>], [</s>]) for BART, ([], [</s>]) for T5, ([], []) for GPT-2.
+    ([<s>], [</s>]) for BART, ([], [</s>]) for T5, ([], []) for GPT-2. With `target`, a seq2seq target's:
+    a multilingual tokenizer (NLLB, M2M100, mBART-50) marks it with the target language, not the source's.
 
     Read off by encoding a probe with and without the template, so any tokenizer's own post-processor
     decides, not a table of ours.
     """
-    with_specials = tokenizer("a")["input_ids"]
+    with_specials = tokenizer(text_target="a")["input_ids"] if target else tokenizer("a")["input_ids"]
     plain = tokenizer("a", add_special_tokens=False)["input_ids"]
     for start in range(len(with_specials) - len(plain) + 1):
         if with_specials[start:start + len(plain)] == plain:
@@ -106,7 +107,7 @@ def frame(tokenizer: PreTrainedTokenizerBase) -> tuple[list[int], list[int]]:
 
 
 def encode(tokenizer: PreTrainedTokenizerBase, texts: list[str | None], *, specials: bool = True,
-           limit: int | None = None) -> list[list[int]]:
+           limit: int | None = None, target: bool = False) -> list[list[int]]:
     """Token ids of each text, framed by the template when `specials`, cut to `limit` ids in all.
 
     The content is cut, never the frame, so a truncated BART source still ends in `</s>` as
@@ -118,12 +119,12 @@ def encode(tokenizer: PreTrainedTokenizerBase, texts: list[str | None], *, speci
         ids = [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
     else:
         ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    head, tail = frame(tokenizer) if specials else ([], [])
+    head, tail = frame(tokenizer, target=target) if specials else ([], [])
     if head or tail:
         ids = [head + r + tail for r in ids]
     if limit is None:
         return ids
-    return cut(tokenizer, ids, limit) if specials else [r[:limit] for r in ids]
+    return cut(tokenizer, ids, limit, target=target) if specials else [r[:limit] for r in ids]
 
 
 def encode_with_offsets(tokenizer: PreTrainedTokenizerBase, texts: list[str | None], *, specials: bool = True
@@ -138,13 +139,14 @@ def encode_with_offsets(tokenizer: PreTrainedTokenizerBase, texts: list[str | No
     return out["input_ids"], [[tuple(p) for p in row] for row in out["offset_mapping"]]
 
 
-def cut(tokenizer: PreTrainedTokenizerBase, rows: list[list[int]], limit: int, *, keep: str = "start"
-        ) -> list[list[int]]:
+def cut(tokenizer: PreTrainedTokenizerBase, rows: list[list[int]], limit: int, *, keep: str = "start",
+        target: bool = False) -> list[list[int]]:
     """Framed rows of ids no longer than `limit`: the content is cut, the template's tokens around it stay.
 
-    `keep` is "start" (a source: its beginning matters) or "end" (a prompt: the model continues its end).
+    `keep` is "start" (a source: its beginning matters) or "end" (a prompt: the model continues its end);
+    `target`: the rows are framed as seq2seq targets.
     """
-    head, tail = frame(tokenizer)
+    head, tail = frame(tokenizer, target=target)
     room = max(1, limit - len(head) - len(tail))
 
     def one(row: list[int]) -> list[int]:

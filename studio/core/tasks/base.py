@@ -242,6 +242,11 @@ class Task:
         sentences saying what changed; the model's embeddings grow to any tokens added."""
         return []
 
+    def adapt_model(self, model: Any, tokenizer: Any, config: TaskConfig) -> list[str]:
+        """Change the built model for the task's settings (what its generation begins with), with sentences
+        saying what changed; the change is saved with the model."""
+        return []
+
     def claims(self, tokenizer: Any) -> bool:
         """Whether a model that several tasks could use (by its architecture) is this task's, judged by its
         tokenizer: a causal LM with a chat template is a chat model."""

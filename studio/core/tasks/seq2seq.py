@@ -48,16 +48,18 @@ class Seq2SeqTask(Task):
 
         def tokenize(batch: pa.Table) -> pa.Table:
             sources, targets = batch.column(source).to_pylist(), batch.column(target).to_pylist()
-            src, tgt = encoding.encode(tokenizer, sources), encoding.encode(tokenizer, targets)
+            src, tgt = encoding.encode(tokenizer, sources), encoding.encode(tokenizer, targets, target=True)
             advance(len(src))
             return pa.table({
                 "input_ids": encoding.list_array(encoding.cut(tokenizer, src, config.seq_len)),
-                "labels": encoding.list_array(encoding.cut(tokenizer, tgt, config["target_len"])),
+                "labels": encoding.list_array(encoding.cut(tokenizer, tgt, config["target_len"], target=True)),
                 "src_len": encoding.lengths(src), "tgt_len": encoding.lengths(tgt),
                 "src_chars": encoding.characters(sources), "tgt_chars": encoding.characters(targets),
             })
 
-        key = encoding.fingerprint(rows, tokenizer, source, target, config.seq_len, config["target_len"], "seq2seq")
+        # a multilingual tokenizer frames targets by its target language, which its fingerprint does not show
+        key = encoding.fingerprint(rows, tokenizer, source, target, config.seq_len, config["target_len"], "seq2seq",
+                                   getattr(tokenizer, "tgt_lang", None))
         encoded = encoding.arrow_map(rows, tokenize, key, rows.column_names)
         stats = {"source": encoding.stats(encoding.int_column(encoded, "src_len"),
                                           encoding.column_sum(encoded, "src_chars"), config.seq_len).as_dict(),
@@ -92,10 +94,18 @@ class Seq2SeqTask(Task):
     def check_options(self, options: dict[str, Any]) -> None:
         sampling.Sampling.from_options(options).check()
 
+    def adapt_model(self, model: Any, tokenizer: Any, config: TaskConfig) -> list[str]:
+        first = begin_with_target_language(model, tokenizer)
+        if first is None:
+            return []
+        return [f"Outputs begin with {tokenizer.convert_ids_to_tokens(first)}, the target language's code, as the "
+                "model's multilingual training taught it."]
+
     def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
                control: Control | None = None) -> Any:
         from studio.core.playground import generation
 
+        begin_with_target_language(loaded.model, loaded.tokenizer)
         return generation.rewrite(loaded, request.text, sampling.Sampling.from_options(request.options),
                                   self.command.name, on_token=on_token, control=control,
                                   forced=request.options.get("forced"))
@@ -109,6 +119,7 @@ class Seq2SeqTask(Task):
         from studio.core.modeling.batches import length_batches
 
         tok, model = loaded.tokenizer, loaded.model
+        begin_with_target_language(model, tok)
         sources = [t or "" for t in ds[columns["source"]]]
         targets = [t or "" for t in ds[columns["target"]]]
         new_tokens = int(loaded.settings.get("target_len") or _EVAL_NEW_TOKENS)
@@ -127,6 +138,23 @@ class Seq2SeqTask(Task):
             if progress is not None:
                 progress(done / len(ids))
         return {**self.score(generated, targets), "rows": len(generated)}
+
+
+def begin_with_target_language(model: Any, tokenizer: Any) -> int | None:
+    """A multilingual model's decoder must be told which language to write: its first token is the target
+    language's code (what `forced_bos_token_id` is for). That code is what the tokenizer puts at the start of a
+    target and not of a source (NLLB, M2M100, mBART-50); a model with no such code is left as it is. The id
+    the model begins with, if any."""
+    from studio.core.data import encoding
+
+    target, _ = encoding.frame(tokenizer, target=True)
+    source, _ = encoding.frame(tokenizer)
+    if not target or target == source or target[0] == tokenizer.unk_token_id:
+        return None
+    generation = model.generation_config
+    if generation.forced_bos_token_id is None:
+        generation.forced_bos_token_id = target[0]
+    return generation.forced_bos_token_id
 
 
 class GeneratedMetrics(EvalMetrics):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.control import Control
+from studio.core.data import encoding
 from studio.core.data.columns import TEXT, Column
 from studio.core.errors import ConfigError
 from studio.core.modeling.presets import MAX_POSITIONS
@@ -66,25 +67,36 @@ class Translation(Seq2SeqTask):
         return bleu_chrf(generated, references)
 
     def adapt_tokenizer(self, tokenizer: Any, config: TaskConfig, model: str) -> list[str]:
-        """A multilingual tokenizer (mBART, NLLB, M2M100) is told the languages; one it does not know is a
+        """A multilingual tokenizer (mBART-50, NLLB, M2M100) is told the languages; one it does not know is a
         sentence. Other tokenizers take the codes as a record of the run only."""
         notes = []
         for attribute, name in (("src_lang", "source_lang"), ("tgt_lang", "target_lang")):
             code = config[name]
             if not code or not hasattr(tokenizer, attribute):
                 continue
-            known = getattr(tokenizer, "lang_code_to_id", None) or {}
-            if known and code not in known:
-                codes = ", ".join(sorted(known)[:8])
+            try:
+                setattr(tokenizer, attribute, code)
+                head, _ = encoding.frame(tokenizer, target=attribute == "tgt_lang")
+            except (KeyError, ValueError):  # M2M100 looks the code up as it is set
+                head = [tokenizer.unk_token_id]
+            if tokenizer.unk_token_id is not None and tokenizer.unk_token_id in head:
                 raise ConfigError(f"--{name.replace('_', '-')} {code} is not a language {model}'s tokenizer knows; "
-                                  f"it knows {codes}, ...")
-            setattr(tokenizer, attribute, code)
+                                  f"it knows {', '.join(_language_codes(tokenizer)[:8])}, ...")
             notes.append(f"The tokenizer marks the {name.split('_')[0]} as {code}.")
         return notes
 
     def answer(self, loaded: Any, request: Request, *, on_token: OnToken | None = None,
                control: Control | None = None) -> Any:
         return Translated(**vars(super().answer(loaded, request, on_token=on_token, control=control)))
+
+
+def _language_codes(tokenizer: Any) -> list[str]:
+    known = getattr(tokenizer, "lang_code_to_id", None)
+    if known:
+        return sorted(known)
+    plain = {tokenizer.bos_token, tokenizer.eos_token, tokenizer.unk_token, tokenizer.pad_token, tokenizer.mask_token,
+             tokenizer.sep_token, tokenizer.cls_token}
+    return [t for t in tokenizer.all_special_tokens if t not in plain]
 
 
 TASK = Translation()

@@ -121,7 +121,7 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
         emit(Stage("tokenizer", note))
     emit(Stage("model", f"Building {c.model}..."))
     model, notes = _model(c, task, tokenizer, info, device)
-    for note in notes:
+    for note in [*notes, *task.adapt_model(model, tokenizer, settings)]:
         emit(Stage("model", note))
     control.checkpoint()
 

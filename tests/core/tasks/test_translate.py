@@ -83,20 +83,58 @@ def test_the_run_records_its_languages_and_its_history_has_bleu_and_chrf(run, ca
     assert 'target_lang = "de"' in (out / "config.toml").read_text()
 
 
-def test_a_multilingual_tokenizer_is_told_the_languages_and_refuses_one_it_does_not_know():
-    class Multilingual:
-        src_lang = "en_XX"
-        tgt_lang = "en_XX"
-        lang_code_to_id = {"en_XX": 1, "de_DE": 2, "fr_XX": 3}
+def nllb_tokenizer():
+    """A real NLLB tokenizer (its template and its 200 language codes) over a vocabulary of a few pieces."""
+    from transformers import NllbTokenizer
 
-    tok = Multilingual()
-    config = RunConfig(task="translate", options={"source_lang": "en_XX", "target_lang": "de_DE"}).task_config()
-    assert TASK.adapt_tokenizer(tok, config, "mbart") and (tok.src_lang, tok.tgt_lang) == ("en_XX", "de_DE")
-    wrong = RunConfig(task="translate", options={"source_lang": "en_XX", "target_lang": "xx"}).task_config()
-    with pytest.raises(ConfigError, match="--target-lang xx is not a language mbart's tokenizer knows"):
-        TASK.adapt_tokenizer(tok, wrong, "mbart")
+    pieces = ["<s>", "<pad>", "</s>", "<unk>", "▁", *"abcdefghijklmnopqrstuvwxyz"]
+    return NllbTokenizer(vocab={p: i for i, p in enumerate(pieces)}, merges=[])
+
+
+def test_a_multilingual_tokenizer_is_told_the_languages_and_refuses_one_it_does_not_know():
+    tok = nllb_tokenizer()
+    config = RunConfig(task="translate", options={"source_lang": "eng_Latn", "target_lang": "deu_Latn"}).task_config()
+    assert TASK.adapt_tokenizer(tok, config, "nllb") and (tok.src_lang, tok.tgt_lang) == ("eng_Latn", "deu_Latn")
+    wrong = RunConfig(task="translate", options={"source_lang": "eng_Latn", "target_lang": "de"}).task_config()
+    with pytest.raises(ConfigError, match="--target-lang de is not a language nllb's tokenizer knows; it knows "
+                                          "ace_Arab, ace_Latn"):
+        TASK.adapt_tokenizer(tok, wrong, "nllb")
     plain = type("Plain", (), {})()
     assert TASK.adapt_tokenizer(plain, config, "bart-tiny") == []  # a record of the run only
+
+
+def test_targets_carry_the_target_language_and_generation_begins_with_it():
+    import torch
+    from datasets import Dataset
+    from transformers import M2M100Config, M2M100ForConditionalGeneration
+
+    from studio.core.data.tokenizer import train_bpe
+    from studio.core.tasks.seq2seq import begin_with_target_language
+
+    tok = nllb_tokenizer()
+    config = RunConfig(task="translate", seq_len=16,
+                       options={"source_lang": "eng_Latn", "target_lang": "deu_Latn"}).task_config()
+    TASK.adapt_tokenizer(tok, config, "nllb")
+    rows = Dataset.from_list([{"source": "file not found", "target": "datei nicht gefunden"}])
+    encoded, _ = TASK.encode(rows, tok, {"source": "source", "target": "target"}, config, ordered=False)
+    source, labels = encoded[0]["input_ids"], encoded[0]["labels"]
+    english, german = tok.convert_tokens_to_ids("eng_Latn"), tok.convert_tokens_to_ids("deu_Latn")
+    assert source[0] == english and labels[0] == german and labels[-1] == tok.eos_token_id
+    assert labels == tok(text_target="datei nicht gefunden")["input_ids"]  # as transformers' run_translation
+    torch.manual_seed(0)
+    model = M2M100ForConditionalGeneration(M2M100Config(
+        vocab_size=len(tok), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
+        pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+        decoder_start_token_id=tok.eos_token_id))
+    assert TASK.adapt_model(model, tok, config) == [
+        "Outputs begin with deu_Latn, the target language's code, as the model's multilingual training taught it."]
+    assert model.generation_config.forced_bos_token_id == german
+    out = model.generate(torch.tensor([source]), max_new_tokens=4, do_sample=False)[0].tolist()
+    assert out[:2] == [tok.eos_token_id, german]
+    bart = train_bpe(["file not found"] * 10, 300, family="bart")  # frames source and target alike
+    model.generation_config.forced_bos_token_id = None
+    assert begin_with_target_language(model, bart) is None and model.generation_config.forced_bos_token_id is None
 
 
 def test_summarization_and_translation_share_the_machinery():
