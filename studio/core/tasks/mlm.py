@@ -146,12 +146,15 @@ class MaskedLanguageModelling(Task):
 
     def evaluate(self, loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool = False,
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
-        """Loss and top-1 accuracy on masked positions, the masks drawn with a fixed seed."""
+        """Loss and top-1 accuracy on masked positions, the masks drawn with a fixed seed; for a model pretrained
+        with next-sentence prediction, on sentence pairs drawn with a fixed seed, with its NSP accuracy too."""
         import torch
 
         from studio.core.errors import DataError
         from studio.core.tasks.lm import blocks_of
 
+        if loaded.settings.get("nsp"):
+            return _evaluate_pairs(loaded, ds, columns, ordered=ordered, progress=progress, control=control)
         whole_words = bool(loaded.settings.get("whole_word_mask"))
         blocks, _ = blocks_of(ds, loaded.tokenizer, columns["text"], loaded.input_limit, ordered=ordered,
                               offsets=whole_words, control=control)
@@ -179,8 +182,51 @@ class MaskedLanguageModelling(Task):
                 "block_length": loaded.input_limit}
 
     def describe_scores(self, scores: dict[str, Any]) -> list[str]:
-        return [f"masked accuracy {scores['accuracy']:.4f}, loss {scores['loss']:.4f} on "
-                f"{scores['masked_tokens']:,} masked tokens"]
+        lines = [f"masked accuracy {scores['accuracy']:.4f}, loss {scores['loss']:.4f} on "
+                 f"{scores['masked_tokens']:,} masked tokens"]
+        if "nsp_accuracy" in scores:
+            lines.append(f"next-sentence accuracy {scores['nsp_accuracy']:.4f} on {scores['pairs']:,} sentence pairs "
+                         "(half of them consecutive: 0.5 is a guess)")
+        return lines
+
+
+def _evaluate_pairs(loaded: Any, ds: Dataset, columns: dict[str, str], *, ordered: bool, progress: Progress | None,
+                    control: Control | None) -> dict[str, Any]:
+    """Both pretraining heads on pairs drawn as in training. The model in use is the masked LM; the saved model's
+    next-sentence head is loaded beside it for this (a person uses the model to fill masks, not to judge pairs)."""
+    import torch
+
+    from studio.core.data.sentence_pairs import pairs_of
+    from studio.core.errors import DataError
+    from studio.core.modeling import loading
+
+    pairs, _ = pairs_of(ds, loaded.tokenizer, columns["text"], loaded.input_limit, _EVAL_SEED, ordered=ordered,
+                        control=control)
+    if len(pairs) == 0:
+        raise DataError("The data holds no two sentences to pair; give rows of several sentences or lines.")
+    model, _ = loading.load_pretrained(loaded.source, "AutoModelForPreTraining")
+    model.to(loaded.device).eval()
+    collate = masking(loaded.tokenizer, float(loaded.settings.get("mlm_probability") or 0.15), False, seed=_EVAL_SEED)
+    loss_sum, right, masked, judged = 0.0, 0, 0, 0
+    for start in range(0, len(pairs), _EVAL_BATCH):
+        if control is not None:
+            control.checkpoint()
+        batch = collate([pairs[i] for i in range(start, min(start + _EVAL_BATCH, len(pairs)))])
+        batch = {k: v.to(loaded.device) for k, v in batch.items()}
+        labels, next_sentence = batch.pop("labels"), batch.pop("next_sentence_label")
+        with torch.inference_mode():
+            out = model(**batch)
+        chosen = labels != -100
+        n = int(chosen.sum())
+        loss_sum += float(torch.nn.functional.cross_entropy(out.prediction_logits[chosen], labels[chosen],
+                                                            reduction="sum"))
+        right += int((out.prediction_logits.argmax(-1)[chosen] == labels[chosen]).sum())
+        masked += n
+        judged += int((out.seq_relationship_logits.argmax(-1) == next_sentence).sum())
+        if progress is not None:
+            progress(min(1.0, (start + _EVAL_BATCH) / len(pairs)))
+    return {"loss": loss_sum / max(1, masked), "accuracy": right / max(1, masked), "masked_tokens": masked,
+            "nsp_accuracy": judged / len(pairs), "pairs": len(pairs), "block_length": loaded.input_limit}
 
 
 def masking(tokenizer: Any, probability: float, whole_words: bool, seed: int | None = None) -> Any:

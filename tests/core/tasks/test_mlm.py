@@ -152,6 +152,35 @@ def test_next_sentence_accuracy_equals_a_plain_computation(ws, nsp_run, stories_
                                                       batch["labels"][chosen]).float().mean()))
 
 
+def test_evaluate_scores_both_heads_of_an_nsp_run_as_a_plain_computation(nsp_run, stories_jsonl, ws, capsys):
+    import json
+
+    from studio.cli import main
+    from studio.core.data.sentence_pairs import pairs_of
+    from studio.core.tasks.mlm import _EVAL_BATCH, _EVAL_SEED
+
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(nsp_run), "--data", str(stories_jsonl), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert set(scores) == {"loss", "accuracy", "masked_tokens", "nsp_accuracy", "pairs", "block_length"}
+    loaded = load(str(nsp_run))
+    model = BertForPreTraining.from_pretrained(nsp_run / "model").eval()
+    pairs, _ = pairs_of(sources.load(str(stories_jsonl), ws / "cache"), loaded.tokenizer, "text", loaded.input_limit,
+                        _EVAL_SEED, ordered=False)
+    collate = masking(loaded.tokenizer, 0.15, False, seed=_EVAL_SEED)
+    judged = right = masked = 0
+    for start in range(0, len(pairs), _EVAL_BATCH):
+        batch = collate([pairs[i] for i in range(start, min(start + _EVAL_BATCH, len(pairs)))])
+        with torch.inference_mode():
+            out = model(**batch)
+        judged += int((out.seq_relationship_logits.argmax(-1) == batch["next_sentence_label"]).sum())
+        chosen = batch["labels"] != -100
+        right += int((out.prediction_logits.argmax(-1)[chosen] == batch["labels"][chosen]).sum())
+        masked += int(chosen.sum())
+    assert scores["pairs"] == len(pairs) and scores["nsp_accuracy"] == pytest.approx(judged / len(pairs))
+    assert scores["masked_tokens"] == masked and scores["accuracy"] == pytest.approx(right / masked)
+
+
 @pytest.mark.slow
 def test_a_run_pretrained_with_nsp_fine_tunes_into_classification_and_tagging(ws, nsp_run, labelled_csv,
                                                                              tagged_jsonl):
