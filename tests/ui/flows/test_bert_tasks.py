@@ -71,13 +71,13 @@ def playground(window, monkeypatch, workspace_dir):
 
 def test_fill_mask_view_inserts_masks_and_fills_them_in(playground, qtbot, mlm_run):
     load_model(qtbot, playground.pickers[0], mlm_run)
-    assert playground.insert_mask.isVisible() and playground.run_button.text() == "Fill In"
+    assert playground.input.insert_mask.isVisible() and playground.run_button.text() == "Fill In"
     column = playground.answers["masks"][0]
     playground.prompt.setPlainText("def ")
     playground.prompt.moveCursor(playground.prompt.textCursor().MoveOperation.End)
-    playground.insert_mask.click()
+    playground.input.insert_mask.click()
     qtbot.keyClicks(playground.prompt, "(x): return ")
-    playground.insert_mask.click()
+    playground.input.insert_mask.click()
     assert playground.prompt.toPlainText() == "def [MASK](x): return [MASK]"
     qtbot.waitUntil(lambda: column.result is not None and len(column.result.masks) == 2, timeout=TIMEOUT)
     expected = fill(inference.load(str(mlm_run)), "def [MASK](x): return [MASK]", top_k=8)

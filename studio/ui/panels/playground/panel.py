@@ -9,17 +9,13 @@ background jobs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
-    QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -35,11 +31,11 @@ from studio.ui.panels.playground.batch_view import BatchView
 from studio.ui.panels.playground.chat_box import ChatBox
 from studio.ui.panels.playground.chat_session import ChatSession
 from studio.ui.panels.playground.history import History
+from studio.ui.panels.playground.input_area import InputArea
 from studio.ui.panels.playground.output_column import OutputColumn
 from studio.ui.panels.playground.output_pages import output_pages
 from studio.ui.panels.playground.sampling_form import SamplingForm
 from studio.ui.widgets.export_dialog import open_export_dialog
-from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
 
 _TYPING_PAUSE_MS = 250  # a classifier answers this long after the last keystroke
@@ -86,7 +82,7 @@ class PlaygroundPanel(QWidget):
                 if hasattr(column, "chosen"):  # a candidate picked: it takes the mask's place
                     column.chosen.connect(self.fill_in)
         self.batch.wanted.connect(self._run_batch)
-        self.batch.run_button.clicked.connect(lambda: self._run_batch(self._lines()))
+        self.batch.run_button.clicked.connect(lambda: self._run_batch(self.input.lines()))
         self.chat = ChatSession(self, self.chat_box)
         self.prompt.textChanged.connect(self._typed)
         self.compare.toggled.connect(self._compare_toggled)
@@ -131,41 +127,19 @@ class PlaygroundPanel(QWidget):
 
     def _main(self) -> QWidget:
         page = QWidget()
-        self.prompt_label = QLabel(objectName="promptLabel")
-        self.prompt = QPlainTextEdit(objectName="promptEdit")
-        # the second text a pair task reads (a question's context), above the first
-        self.pair_label = QLabel(objectName="pairLabel")
-        self.pair = QPlainTextEdit(objectName="pairEdit")
+        self.input = InputArea()
+        self.prompt, self.pair, self.run_error = self.input.prompt, self.input.pair, self.input.run_error
+        self.run_button, self.stop_button = self.input.run_button, self.input.stop_button
         self.pair.textChanged.connect(self._typed)
-        self.open_text = QPushButton("Open Text File…", objectName="openTextButton", clicked=self.choose_text_file)
-        self.open_text.setToolTip("Read the text (or the prompt) from a UTF-8 text file")
-        self.insert_mask = QPushButton("Insert Mask", objectName="insertMaskButton", clicked=self.add_mask)
-        self.insert_mask.setToolTip("Put the model's mask token at the cursor: the model fills it in")
-        self.run_button = QPushButton("Run", objectName="runButton", clicked=self.run)
-        self.stop_button = QPushButton("Stop", objectName="stopButton", clicked=self.stop, enabled=False)
-        self.stop_button.setToolTip("Stop now; what has been generated so far is kept  (Esc)")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        self.input.insert_mask.clicked.connect(self.add_mask)
         for keys, slot in (("Ctrl+Return", self.run), ("Escape", self.stop)):
             QShortcut(QKeySequence(keys), self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.run_error = ErrorLabel("runError")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.open_text)
-        buttons.addWidget(self.insert_mask)
-        buttons.addStretch(1)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.run_button)
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.pair_label)
-        top_layout.addWidget(self.pair, 2)
-        top_layout.addWidget(self.prompt_label)
-        top_layout.addWidget(self.prompt, 1)
-        top_layout.addWidget(self.run_error)
-        top_layout.addLayout(buttons)
         self.outputs, self._pages = output_pages(self.columns, self.answers, self.batch)
         self.history.reuse.connect(lambda entry: self.prompt.setPlainText(entry.prompt))
         vertical = QSplitter(Qt.Orientation.Vertical)
-        for widget in (top, self.outputs, self.history):
+        for widget in (self.input, self.outputs, self.history):
             vertical.addWidget(widget)
         vertical.setSizes([160, 420, 140])
         layout = QVBoxLayout(page)
@@ -232,29 +206,15 @@ class PlaygroundPanel(QWidget):
         self.outputs.setCurrentIndex(self._pages.get(self.output.name, 0))
         self.form.setVisible(streamed)
         self.chat_box.setVisible(bool(spec and spec.conversation))
-        self.open_text.setVisible(not (spec and spec.conversation))  # a turn is typed, not a file
         defaults = {o.name: o.default for o in task.command.options} if task is not None else None
         self.form.set_beams(bool(spec and spec.beams), defaults)
         self.colour.setVisible(streamed)
         self.legend.setVisible(self.colour.isChecked() and streamed)
-        self.insert_mask.setVisible(view.mask_button)
-        title = spec.input_title if spec else "Prompt"
-        self.prompt_label.setText(f"<b>{title}</b>")
-        paired = bool(spec and spec.pair_title)
-        self.pair_label.setVisible(paired)
-        self.pair.setVisible(paired)
-        if paired:
-            self.pair_label.setText(f"<b>{spec.pair_title}</b>")
-            self.pair.setPlaceholderText(f"Paste the {spec.pair_title.lower()} here: the text that holds the answer.")
-        action = spec.action if spec else "Run"
-        self.run_button.setText(action)
-        self.run_button.setToolTip(f"{action} with the settings on the left  (Ctrl+Return)")
-        self.prompt.setPlaceholderText(view.hint or f"Type or paste the {title.lower()}, then {action} (Ctrl+Return).")
+        self.input.show_spec(spec, view.hint, view.mask_button)
         self.mode_label.setText("Load a model to begin." if task is None else f"{task.title}: {task.help}")
 
     def _busy(self, on: bool) -> None:
-        self.stop_button.setEnabled(on)
-        self.run_button.setEnabled(not on)
+        self.input.busy(on)
 
     # ---- running --------------------------------------------------------------------------------------
     def _check(self) -> list[Any]:
@@ -384,24 +344,11 @@ class PlaygroundPanel(QWidget):
 
     def add_mask(self) -> None:
         model = self.pickers[0].model
-        if model is not None and model.tokenizer.mask_token:
-            self.prompt.insertPlainText(model.tokenizer.mask_token)
-            self.prompt.setFocus()
+        self.input.add_mask(model.tokenizer.mask_token if model is not None else None)
 
     def fill_in(self, index: int, token: str) -> None:
         """Put `token` in place of the `index`-th mask token of the text; the others are asked again."""
-        model = self.pickers[0].model
-        mask, text = model.tokenizer.mask_token, self.prompt.toPlainText()
-        at = -1
-        for _ in range(index + 1):
-            at = text.find(mask, at + 1)
-        if at < 0:
-            return
-        piece = token.lstrip() if at > 0 and text[at - 1].isspace() else token
-        self.prompt.setPlainText(text[:at] + piece + text[at + len(mask):])
-
-    def _lines(self) -> list[str]:
-        return [line for line in self.prompt.toPlainText().splitlines() if line.strip()]
+        self.input.fill_in(self.pickers[0].model.tokenizer.mask_token, index, token)
 
     def _run_batch(self, lines: list[str]) -> None:
         model = self.pickers[0].model
@@ -424,18 +371,3 @@ class PlaygroundPanel(QWidget):
         if picker.model is None or picker.model.source != model_source(source):
             picker.choose(source)
             picker.load()
-
-    # ---- text files -----------------------------------------------------------------------------------
-    def choose_text_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a text file", "", "Text (*.txt *.md *.py);;All files (*)")
-        if path:
-            self.open_text_file(Path(path))
-
-    def open_text_file(self, path: Path) -> None:
-        from studio.core.playground import text_file
-
-        self.run_error.clear_message()
-        try:
-            self.prompt.setPlainText(text_file.read(path))
-        except ConfigError as exc:
-            self.run_error.show_message(str(exc))

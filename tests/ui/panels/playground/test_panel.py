@@ -125,7 +125,7 @@ def test_switching_models_during_generation(panel, qtbot, lm_run, sum_run, slow_
     assert column.result is None and column.view.toPlainText() == ""  # not the old model's text, new name
     assert "sum-run" in column.title.text()
     assert panel.mode == "summarize" and panel.run_button.text() == "Summarize"
-    assert panel.form.beams.isVisible() and panel.prompt_label.text() == "<b>Text to summarize</b>"
+    assert panel.form.beams.isVisible() and panel.input.prompt_label.text() == "<b>Text to summarize</b>"
     panel.prompt.setPlainText("def add(x, y):\n    return x + y")
     _run(qtbot, panel)
     assert panel.columns[0].result.finish_reason in ("eos", "length") and panel.columns[0].title.text()
@@ -154,11 +154,11 @@ def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp
     assert form.no_repeat.isVisible() and form.sampling().no_repeat_ngram_size == 3
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"\xff\xfe\x00bad")
-    panel.open_text_file(binary)
+    panel.input.open_text_file(binary)
     assert "not UTF-8" in panel.run_error.text()
     source = tmp_path / "source.txt"
     source.write_text("def total(x, y):\n    total = x + y\n    return total * 2\n", encoding="utf-8")
-    panel.open_text_file(source)
+    panel.input.open_text_file(source)
     assert panel.run_error.isHidden() and panel.prompt.toPlainText().startswith("def total")
     form.beams.setValue(2)
     form.min_tokens.setValue(3)
@@ -274,7 +274,7 @@ def test_a_translator_translates_as_you_type_with_its_commands_defaults(panel, q
 
 def test_a_question_is_answered_from_the_context_as_you_type_and_equals_the_cli(panel, qtbot, qa_run, capsys):
     load_model(qtbot, panel.pickers[0], qa_run)
-    assert panel.run_button.text() == "Answer" and panel.pair.isVisible() and "Context" in panel.pair_label.text()
+    assert panel.run_button.text() == "Answer" and panel.pair.isVisible() and "Context" in panel.input.pair_label.text()
     column = panel.answers["answers"][0]
     panel.prompt.setPlainText("Where does Alice live?")
     _run(qtbot, panel)
