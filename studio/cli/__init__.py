@@ -13,6 +13,13 @@ from studio import __version__
 from studio.core.errors import Cancelled, StudioError
 
 
+class _Parser(argparse.ArgumentParser):
+    """A mistyped flag is one sentence, not the usage page before it (argparse's way); --help has the page."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"studio: {message}; `{self.prog} --help` lists what it takes.\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from studio.cli import (
         attention_command,
@@ -25,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         train_command,
     )
 
-    parser = argparse.ArgumentParser(prog="studio", description="Train, run and look inside transformer "
+    parser = _Parser(prog="studio", description="Train, run and look inside transformer "
                                      "language models on your own machine.")
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
     parser.add_argument("--workspace", metavar="DIR", help="where runs and caches live (default: "
@@ -43,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
 
     for problem in registry.problems():  # an installed task that could not be loaded; the rest work
         print(f"studio: {problem}", file=sys.stderr)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a mistyped flag (said in a sentence by _Parser)
+        return int(exc.code or 0)
     from studio.core.system import workspace
 
     try:

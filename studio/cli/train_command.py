@@ -68,7 +68,23 @@ def _config(args: argparse.Namespace) -> run_config.RunConfig:
     base = run_config.RunConfig.for_task(given.get("task") or values.get("task") or run_config.RunConfig().task)
     if path is not None:
         base = run_config.from_dict(values, base, origin=f"'{path.name}'")
-    return run_config.from_dict(given, base, origin="the command line")
+    config = run_config.from_dict(given, base, origin="the command line")
+    _refuse_other_tasks_flags(given, registry.get(config.task))
+    return config
+
+
+def _refuse_other_tasks_flags(given: dict[str, Any], task: Any) -> None:
+    """A flag of another task's column or setting would be ignored, training something the person did not ask
+    for; a config file may hold them (one file for several tasks), a command line names what it means."""
+    own = {c.field for c in task.columns} | {s.name for s in task.settings}
+    for column in registry.column_roles():
+        if column.field in given and column.field not in own:
+            reads = ", ".join(c.flag for c in task.columns)
+            raise ConfigError(f"{column.flag} does not apply: a {task.title.lower()} run reads {reads}.")
+    for setting, users in registry.task_settings():
+        if setting.name in given and setting.name not in own:
+            tasks = " or ".join(f"--task {t.name}" for t in users)
+            raise ConfigError(f"{setting.flag} does not apply to {task.title.lower()}; it is a setting of {tasks}.")
 
 
 def run(args: argparse.Namespace) -> int:

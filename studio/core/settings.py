@@ -73,12 +73,17 @@ class Setting:
             if text == word:
                 return value
         try:
-            return {"int": int, "float": float}.get(self.kind, str)(text)
+            value = {"int": int, "float": float}.get(self.kind, str)(text)
         except ValueError:
             named = " or ".join(w for _, w in self.words)
             what = "a whole number" if self.kind == "int" else "a number"
             raise ValueError(f"'{text}' is neither {what} nor {named}" if named else
                              f"'{text}' is not {what}") from None
+        # a word's value inside (0 for "auto") is not a number a person may type: 0 rows per step is no batch size
+        if any(value == known for known, _ in self.words) and not self.inside(value):
+            hint = f" ({self.hint})" if self.hint else ""
+            raise ValueError(f"{text} is impossible; {self.range_words()}{hint}")
+        return value
 
     def shown(self, value: Any) -> str:
         """How the value is written on a command line."""
@@ -108,7 +113,8 @@ class Setting:
         return not (self.high is not None and (value > self.high or (self.below and value == self.high)))
 
     def range_words(self) -> str:
-        low, high = (None if b is None else self.shown(type(self.default)(b)) for b in (self.low, self.high))
+        # the bounds as numbers, even where a word stands for one (the 0 of "off" is the bound of --minutes)
+        low, high = (None if b is None else f"{type(self.default)(b):g}" for b in (self.low, self.high))
         if low is not None and high is not None:
             if self.above or self.below:
                 return (f"it must be {'above' if self.above else 'at least'} {low} and "

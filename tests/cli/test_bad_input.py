@@ -33,6 +33,8 @@ def _files(tmp: Path) -> dict[str, Path]:
          "free": i}) + "\n" for i in range(2400)))
     (tmp / "uneven.jsonl").write_text('{"tokens": ["a", "b"], "tags": ["O", "O"]}\n'
                                       '{"tokens": ["c", "d", "e"], "tags": ["O", "B-X"]}\n' * 20)
+    (tmp / "nulltag.jsonl").write_text('{"tokens": ["a", "b"], "tags": ["O", "B-X"]}\n'
+                                       '{"tokens": ["c", "d"], "tags": ["O", null]}\n' * 20)
     (tmp / "numbered.jsonl").write_text('{"tokens": ["a", "b"], "tags": [0, 1]}\n' * 20)
     (tmp / "broken.conll").write_text("EU B-ORG\nrejects O\n\n" * 10 + "Peter B-PER\nBlackburn\n")
     not_model = tmp / "not-a-model"
@@ -43,7 +45,7 @@ def _files(tmp: Path) -> dict[str, Path]:
 
 def _error_line(stderr: str) -> str:
     """Progress lines may come first; the error is exactly one line, the last, and has no traceback."""
-    assert "Traceback" not in stderr
+    assert "Traceback" not in stderr and "usage:" not in stderr
     errors = [line for line in stderr.splitlines() if line.startswith("studio: ")]
     assert len(errors) == 1 and stderr.strip().splitlines()[-1] == errors[0]
     return errors[0]
@@ -65,6 +67,14 @@ CASES = [
     ("missing model dir", ["--data", "{lm}", "--model", "./no/such/model"], "does not exist"),
     ("hub id offline", ["--data", "{lm}", "--model", "someone/some-model"], "no network"),
     ("zero steps", ["--data", "{lm}", "--max-steps", "0"], "at least 1"),
+    ("batch size zero", ["--data", "{lm}", "--batch-size", "0"],
+     "--batch-size: 0 is impossible; it must be at least 1 (or auto"),
+    ("batch size not a number", ["--data", "{lm}", "--batch-size", "abc"], "'abc' is neither a whole number nor auto"),
+    ("minutes zero", ["--data", "{lm}", "--minutes", "0"], "--minutes: 0 is impossible; it must be above 0"),
+    ("a column of another task", ["--task", "classify", "--data", "{labels}", "--tags-column", "tags"],
+     "--tags-column does not apply: a text classification run reads --text-column, --label-column."),
+    ("a setting of another task", ["--data", "{lm}", "--nsp"], "--nsp does not apply to language modelling"),
+    ("a null tag", ["--task", "tag", "--data", "{nulltag}"], "Row 2 has a null tag at place 2 of 'tags'"),
     ("negative lr", ["--data", "{lm}", "--lr", "-1"], "learning rate"),
     ("huge seq len", ["--data", "{lm}", "--seq-len", "100000"], "--seq-len"),
     ("tiny vocab", ["--data", "{lm}", "--vocab-size", "10"], "--vocab-size"),

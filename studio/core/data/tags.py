@@ -30,8 +30,19 @@ def _list(ds: Dataset, name: str) -> Any:
 
 
 def check_pairs(ds: Dataset, words: str, tags: str, controls: dict[str, str]) -> None:
-    """Raise `DataError` naming the first row whose words and tags differ in number."""
+    """Raise `DataError` naming the first row whose words and tags differ in number, or that has a null (a
+    JSON null, an empty cell) among its words or tags."""
     import pyarrow.compute as pc
+
+    for name, what, fix in ((words, "word", "write every word out, or drop it and its tag"),
+                            (tags, "tag", "every word needs a tag (O for none)")):
+        column = _list(ds, name)
+        nulls = np.flatnonzero(np.asarray(pc.is_null(pc.list_flatten(column)).to_numpy(zero_copy_only=False)))
+        if len(nulls):
+            row = int(pc.list_parent_indices(column)[int(nulls[0])].as_py())
+            place = int(nulls[0]) - int(column.offsets[row].as_py())
+            raise DataError(f"Row {row + 1} has a null {what} at place {place + 1} of '{name}'; {fix}. Fix the data, "
+                            f"or choose other columns with {controls['tokens']} and {controls['tags']}.")
 
     n_words = np.asarray(pc.list_value_length(_list(ds, words)).fill_null(0).to_numpy(zero_copy_only=False))
     n_tags = np.asarray(pc.list_value_length(_list(ds, tags)).fill_null(0).to_numpy(zero_copy_only=False))

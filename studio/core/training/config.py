@@ -52,8 +52,8 @@ class RunConfig:
                            help="tokens per block (lm), source limit (summarize) or text limit (classify)")
     max_steps: int = setting(600, low=1, metavar="N", step=100, title="Max steps", help="optimizer steps to train")
     # a time budget: above 0, Studio times this machine and sets the steps to fit
-    minutes: float = setting(0.0, low=0, high=MAX_MINUTES, metavar="M", hint="a week at most; leave it out to count "
-                             "steps", help="a time budget instead of --max-steps: Studio times a few steps on this "
+    minutes: float = setting(0.0, low=0, above=True, high=MAX_MINUTES, words=((0.0, "off"),), metavar="M",
+                             hint="a week at most; leave it out to count steps", help="a time budget instead of --max-steps: Studio times a few steps on this "
                              "machine and sets the steps, evaluations and checkpoints to end within M minutes")
     # 0: auto, the largest that fits in the device's memory (searched when the run starts)
     batch_size: int = setting(16, low=1, words=((0, "auto"),), hint="or auto, to find the largest that fits",
