@@ -34,9 +34,11 @@ class Job(QObject):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, fn: Callable[[Callable[[float, str], None], Control], Any], owner: QObject) -> None:
+    def __init__(self, fn: Callable[[Callable[[float, str], None], Control], Any], owner: QObject, *,
+                 light: bool = False) -> None:
         super().__init__()
         self._fn = fn
+        self._light = light  # reads files only: no need to import torch and transformers first
         self._owner = owner
         self.control = Control()
         self._last = 0.0
@@ -51,9 +53,10 @@ class Job(QObject):
                 self.progress.emit(fraction, message)
 
     def _call(self) -> Any:
-        from studio.core.system.warm import warm_up
+        if not self._light:
+            from studio.core.system.warm import warm_up
 
-        warm_up()
+            warm_up()
         return self._fn(self._report, self.control)
 
     def start(self) -> Job:
@@ -111,9 +114,10 @@ class Latest:
     one before it, so an answer for the text of two keystrokes ago, or for the model before the one just
     loaded, never reaches the screen. `cancel_previous` also asks the earlier job to stop."""
 
-    def __init__(self, owner: QObject, *, cancel_previous: bool = False) -> None:
+    def __init__(self, owner: QObject, *, cancel_previous: bool = False, light: bool = False) -> None:
         self._owner = owner
         self._cancel_previous = cancel_previous
+        self._light = light
         self.job: Job | None = None
 
     @property
@@ -126,7 +130,7 @@ class Latest:
               progress: Callable[[float, str], Any] | None = None) -> Job:
         if self._cancel_previous:
             self.cancel()
-        job = Job(fn, self._owner)
+        job = Job(fn, self._owner, light=self._light)
         self.job = job
         for signal, slot in ((job.done, done), (job.failed, failed), (job.cancelled, cancelled),
                              (job.progress, progress)):

@@ -94,7 +94,7 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
                 continue
             middle = len(words) // 2
             masked = " ".join(words[:middle] + [mask_token(loaded)] + words[middle + 1:])
-            guess = fill(loaded, masked)[0][0].token.strip()
+            guess = fill(loaded, masked).masks[0][0].token.strip()
             shown.append(f"...{' '.join(words[middle - 4:middle])} [MASK] -> {guess!r} (truly {words[middle]!r})")
         return shown, {}
     if task == "qa":

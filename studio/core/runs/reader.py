@@ -53,6 +53,8 @@ class RunInfo:
     world_size: int = 1  # the processes that trained it (one per GPU)
     # the answers to the sample prompts at each evaluation: {"step", "prompt", "output", "reference"}
     samples: list[dict[str, Any]] = field(default_factory=list)
+    # the tasks its model can be trained for next, recorded when it trained (None: a run from before that record)
+    trains_into: list[str] | None = None
 
     def as_dict(self, with_history: bool = True) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -120,7 +122,7 @@ def read(run_dir: Path, with_history: bool = True) -> RunInfo:
         trainable_parameters=meta.get("trainable_parameters", meta.get("parameters")),  # before LoRA: all
         world_size=int(meta.get("world_size", 1)), title=title, notes=notes, extremes=extremes,
         trained_seconds=meta.get("trained_seconds"),
-        samples=samples,
+        samples=samples, trains_into=meta.get("trains_into"),
         adapter_dir=str(run_dir / ADAPTER) if (run_dir / ADAPTER / "adapter_config.json").is_file() else None)
 
 

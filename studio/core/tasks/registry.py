@@ -99,6 +99,11 @@ def all_tasks() -> list[Task]:
     return list(tasks().values())
 
 
+def tasks_accepting(config: Any) -> list[str]:
+    """The tasks a model with this config can be trained for (its type has their heads), by name."""
+    return [t.name for t in all_tasks() if t.accepts(config)]
+
+
 def column_roles() -> list[Column]:
     """Every role any task reads, each once, in the order the tasks declare them."""
     seen: dict[str, Column] = {}

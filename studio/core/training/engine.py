@@ -31,6 +31,7 @@ from studio.core.system import device as devices
 from studio.core.system import workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
+from studio.core.tasks import registry
 from studio.core.tasks.base import EvalSet
 from studio.core.training import batch_finder, budget, launch, processes
 from studio.core.training import config as run_config
@@ -208,7 +209,7 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
     store.set_meta(task=c.task, model=c.model, device=device, precision=precision, stats=p.stats,
                    parameters=total, trainable_parameters=trainable, estimated_bytes=size.training_bytes,
                    global_step=start_step, base=None if is_preset(c.model) else layout.base_of(c.model),
-                   world_size=processes.count())
+                   world_size=processes.count(), trains_into=registry.tasks_accepting(p.model.config))
     store.mark_running(c.max_steps)
     emit(RunStarted(str(run_dir)))
     emit(Stage("model", f"{c.model}: {total / 1e6:.2f} M parameters, about "

@@ -39,7 +39,7 @@ class ModelChoice(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._listing = Latest(self)
+        self._listing = Latest(self, light=True)  # the runs' records, read without torch
         form = QFormLayout(self)
         self.kind_group = QButtonGroup(self)
         self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
@@ -144,7 +144,12 @@ def _runs_for(task: Any, root: Any) -> list[tuple[str, str]]:
     found = []
     for info in reader.list_runs(root):
         folder = info.model_dir or (info.checkpoints[-1]["path"] if info.checkpoints else None)
-        if folder is None or not _fits(task, folder):
+        if folder is None:
+            continue
+        # the run's own record says which tasks its model trains into; only a run from before that record
+        # has its model's config read with transformers (which imports torch)
+        fits = task.name in info.trains_into if info.trains_into is not None else _fits(task, folder)
+        if not fits:
             continue
         where = "final model" if info.model_dir else f"checkpoint {info.checkpoints[-1]['step']:,}"
         owner = registry.find(info.task)
@@ -155,6 +160,9 @@ def _runs_for(task: Any, root: Any) -> list[tuple[str, str]]:
 
 def _fits(task: Any, folder: str) -> bool:
     """Whether a saved model's config (a small JSON file) names a model type the task can train."""
+    from studio.core.system.warm import warm_up
+
+    warm_up()  # a light job: the heavy imports are made here, once, under their lock
     from transformers import AutoConfig
 
     try:

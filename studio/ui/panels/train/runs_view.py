@@ -66,7 +66,7 @@ class RunsView(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._listing = Latest(self)
+        self._listing = Latest(self, light=True)  # the runs' records, read without torch
         self.training = False  # a run is training: resuming or starting another waits
         self.filter = QLineEdit(objectName="runsFilter", placeholderText="Filter by name, task, model, status or notes",
                                 clearButtonEnabled=True)
