@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from studio.cli import main
+from studio.core.system import disk
 from tests.hub_server import TOKEN, model_files, weights
 
 
@@ -78,12 +79,11 @@ def test_bad_input_is_a_sentence_and_exit_2(hub, capsys, argv, says):
 
 def test_offline_search_and_a_full_disk_are_sentences(hub, monkeypatch, capsys):
     hub.add("me/tiny", {"config.json": b"{}", "model.safetensors": weights(5000)})
-    from studio.core.hub import download
 
     class Full:
         free = 10
 
-    monkeypatch.setattr(download.shutil, "disk_usage", lambda path: Full)
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda path: Full)
     code, _, err = _run(capsys, "download", "me/tiny")
     assert code == 2 and "free some space" in err
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import math
-import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ from studio.core.errors import ConfigError, ModelError
 from studio.core.export import card, hub, ollama, to_gguf
 from studio.core.export.to_gguf import ExportError
 from studio.core.runs import layout
-from studio.core.system import sizes
+from studio.core.system import disk, sizes
 from studio.core.system.files import atomic_dir, atomic_write_text
 
 FORMATS = {
@@ -263,8 +262,7 @@ def _out_path(path: Path, fmt: str, name: str, quant: str | None, overwrite: boo
 
 
 def _check_space(path: Path, needed: int, controls: dict[str, str]) -> None:
-    above = next(p for p in (path, *path.parents) if p.exists())
-    free = shutil.disk_usage(above).free
+    above, free = disk.free_bytes(path)
     if needed * _SPARE > free:
         raise ExportError(f"The disk holding {above} has {_size(free)} free and the export needs about "
                           f"{_size(int(needed * _SPARE))}; free some space or choose another {controls['out']}.")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from studio.core.control import Control
 from studio.core.errors import Cancelled, HubError
 from studio.core.hub import errors, page, reach
 from studio.core.hub.variants import RemoteFile, chosen
-from studio.core.system import sizes
+from studio.core.system import disk, sizes
 
 _CHUNK = 1 << 20
 _REPORT_S = 0.1  # progress at most ten times a second, whatever the speed
@@ -104,8 +103,7 @@ def _present(p: Plan, f: RemoteFile) -> int:
 def _check_space(p: Plan) -> None:
     needed = p.total - p.have
     where = cache_root()
-    above = next(a for a in (where, *where.parents) if a.exists())
-    free = shutil.disk_usage(above).free
+    _, free = disk.free_bytes(where)
     if needed > free:
         raise HubError(f"The disk holding {where} has {sizes.text(free)} free and {p.repo_id} needs "
                        f"{sizes.text(needed)} more; free some space, or download fewer files (one variant).")

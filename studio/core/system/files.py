@@ -45,6 +45,7 @@ def move_into_place(tmp: Path, out: Path) -> None:
 def atomic_dir(out: Path) -> Iterator[Path]:
     """Yield a temporary folder to fill; on success it becomes `out`, on error it is removed."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(out)
     tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -54,6 +55,26 @@ def atomic_dir(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     move_into_place(tmp, out)
+
+
+def _remove_abandoned(out: Path) -> None:
+    """The staging folders of writers of `out` that were killed before they finished (their process is gone)."""
+    for sibling in out.parent.glob(f".{out.name}.tmp*"):
+        pid = sibling.name.removeprefix(f".{out.name}.tmp")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill there ends the process rather than asking about it: leave the folder
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is another user's (or, on Windows, cannot be asked): leave its folder
+        return True
+    return True
 
 
 def atomic_write_text(path: Path, text: str) -> None:

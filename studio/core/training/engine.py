@@ -9,9 +9,11 @@ completes, stops on request, or fails, and always leaves the run folder in a sta
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import shutil
+import sqlite3
 import time
 import traceback
 from collections.abc import Iterable
@@ -26,14 +28,14 @@ from studio.core.data.tokenizer import save_tokenizer
 from studio.core.errors import StudioError, TrainingError, first_line
 from studio.core.modeling import lora
 from studio.core.modeling.presets import is_preset
-from studio.core.runs import layout, writer
+from studio.core.runs import layout, lock, writer
 from studio.core.system import device as devices
-from studio.core.system import workspace
+from studio.core.system import disk, workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks import registry
 from studio.core.tasks.base import EvalSet
-from studio.core.training import batch_finder, budget, launch, processes
+from studio.core.training import batch_finder, budget, launch, processes, space
 from studio.core.training import config as run_config
 from studio.core.training import plan as planning
 from studio.core.training.build import make_trainer
@@ -79,6 +81,16 @@ def execute(plan: Plan, listeners: Iterable[Listener] = (), control: Control | N
     """Carry out a plan: prepare the data, tokenizer and model, size the batch, fit the time budget,
     write the run folder, train. Blocks until training completes, stops on request, or fails."""
     emit, control, device, precision = _setup(plan.config, listeners, control)
+    if plan.launched or plan.run_dir is None:  # a launched process's launcher holds it; a new name is taken below
+        return _execute(plan, emit, control, device, precision)
+    with lock.held(plan.run_dir):
+        plan.check_folder()
+        return _execute(plan, emit, control, device, precision)
+
+
+def _execute(plan: Plan, emit: Listener, control: Control, device: str, precision: str) -> TrainResult:
+    for note in plan.notes:
+        emit(Stage("checkpoint", note))
     if plan.launches:
         return _launch(plan, device, emit, control)
     with processes.main_first():  # launched: the others find the data cached and the run's tokenizer saved
@@ -93,13 +105,16 @@ def execute(plan: Plan, listeners: Iterable[Listener] = (), control: Control | N
     deadline, timing = (_fit_budget(prepared, device, precision, plan.started, emit)
                         if plan.fresh and plan.config.minutes else (None, None))
     plan.config = prepared.config
+    named = plan.run_dir is None
     run_dir = plan.run_dir = plan.folder()
     if plan.fresh:
         run_dir.mkdir(parents=True, exist_ok=True)
-        save_tokenizer(prepared.tokenizer, run_dir / layout.TOKENIZER)
-    if write_config and processes.is_main():
-        atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(plan.config))
-    return _run(prepared, run_dir, device, precision, plan.checkpoint, emit, control, deadline, timing)
+    with lock.held(run_dir) if named else contextlib.nullcontext():
+        if plan.fresh:
+            save_tokenizer(prepared.tokenizer, run_dir / layout.TOKENIZER)
+        if write_config and processes.is_main():
+            atomic_write_text(run_dir / layout.CONFIG_FILE, run_config.dumps(plan.config))
+        return _run(prepared, run_dir, device, precision, plan.checkpoint, emit, control, deadline, timing)
 
 
 def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> None:
@@ -220,11 +235,18 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
                             derived=p.task.derived, report=metrics.take_report if metrics else lambda: None,
                             deadline=deadline, timing=timing)
     trainer = make_trainer(p, run_dir, device, precision, counter, bridge, metrics)
+    finishing = checkpoint is not None and checkpoint[0] >= c.max_steps  # killed while its model was written
     if checkpoint:
-        emit(Stage("checkpoint", f"Resuming from step {checkpoint[0]}..."))
+        emit(Stage("checkpoint", f"All {c.max_steps} steps are trained; writing the model from checkpoint "
+                                 f"{checkpoint[0]}..." if finishing else f"Resuming from step {checkpoint[0]}..."))
     try:
-        with quiet_transformers():
-            trainer.train(resume_from_checkpoint=str(checkpoint[1]) if checkpoint else None)
+        if finishing:
+            # Trainer.train would take one step more; the checkpoint's weights are the finished model's
+            trainer._load_from_checkpoint(str(checkpoint[1]))
+            trainer.state.global_step = checkpoint[0]
+        else:
+            with quiet_transformers():
+                trainer.train(resume_from_checkpoint=str(checkpoint[1]) if checkpoint else None)
         step = trainer.state.global_step
         store.set_meta(global_step=step)  # the last step is logged only when it falls on a logging step
         if bridge.diverged_at is not None:
@@ -237,6 +259,8 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
             emit(Status("stopped", message))
             return TrainResult(str(run_dir), "stopped", step, None, message)
         emit(Stage("save", f"Saving the model to {run_dir / layout.MODEL}…"))
+        if main:
+            space.require(run_dir, space.weight_bytes(trainer.model), "the model")
         if c.lora and main:
             with quiet_transformers(), atomic_dir(run_dir / layout.ADAPTER) as adapter, \
                     atomic_dir(run_dir / layout.MODEL) as tmp:
@@ -266,6 +290,11 @@ def _run(p: Prepared, run_dir: Path, device: str, precision: str, checkpoint: tu
         _fail(store, emit, error, run_dir)
         raise error from None
     except BaseException as exc:
+        if disk.is_full(exc):  # a write ran out of space: the staged file is gone, the checkpoints are whole
+            exc = space.ran_out(run_dir, "the model" if bridge.stopped_at is None and trainer.state.global_step >=
+                                c.max_steps else "the run's files")
+            _fail(store, emit, exc, run_dir)
+            raise exc from None
         _fail(store, emit, exc, run_dir)
         raise
     finally:
@@ -308,11 +337,14 @@ def _save_after_oom(trainer: Any, run_dir: Path) -> int | None:
 
 def _fail(store: writer.RunStore, emit: Listener, exc: BaseException, run_dir: Path) -> None:
     if isinstance(exc, KeyboardInterrupt):
-        store.mark_finished("stopped", "Interrupted.")
+        with contextlib.suppress(OSError, sqlite3.Error):
+            store.mark_finished("stopped", "Interrupted.")
         return
     text = str(exc) if isinstance(exc, StudioError) else f"{type(exc).__name__}: {first_line(exc)}"
-    if not isinstance(exc, StudioError):
-        name = "error.log" if processes.is_main() else f"error-process{processes.rank()}.log"
-        atomic_write_text(run_dir / name, "".join(traceback.format_exception(exc)))
-    store.mark_finished("failed", text)
+    # on a full disk these writes fail too; the failure is still said (the run reads as stopped, resumable)
+    with contextlib.suppress(OSError, sqlite3.Error):
+        if not isinstance(exc, StudioError):
+            name = "error.log" if processes.is_main() else f"error-process{processes.rank()}.log"
+            atomic_write_text(run_dir / name, "".join(traceback.format_exception(exc)))
+        store.mark_finished("failed", text)
     emit(Status("failed", text))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import ConfigError, RunError
-from studio.core.runs import layout, reader
+from studio.core.runs import integrity, layout, lock, reader
 from studio.core.system import workspace
 from studio.core.training import config as run_config
 from studio.core.training import launch
@@ -36,6 +36,7 @@ class Plan:
     launches: bool = False  # start several processes (launch.py) instead of training here
     launched: bool = False  # this is one of those processes (worker.py): the launcher wrote the folder
     started: float = field(default_factory=time.monotonic)  # --minutes counts from here
+    notes: list[str] = field(default_factory=list)  # what the plan found and did (a broken checkpoint set aside)
 
     @property
     def fresh(self) -> bool:
@@ -47,6 +48,14 @@ class Plan:
         """The tokenizer the run saved, which a resumed run and every launched process use."""
         folder = self.run_dir / layout.TOKENIZER if self.run_dir is not None else None
         return folder if folder is not None and folder.is_dir() else None
+
+    def check_folder(self) -> None:
+        """Called holding the run folder's lock: a new run's folder is still empty (another process may have
+        trained into it between the plan and the lock)."""
+        if self.fresh and self.run_dir is not None and not joins(self.config, self.run_dir) and \
+                _holds_files(self.run_dir):
+            raise ConfigError(f"'{self.run_dir}' already exists and is not empty; choose a new --out, or continue "
+                              "that run with --resume.")
 
     def folder(self) -> Path:
         """The run folder: the one given, or a new name from the final settings."""
@@ -60,7 +69,7 @@ def new(config: RunConfig, root: Path | None = None, out: Path | None = None) ->
     started = time.monotonic()
     root = root or workspace.workspace()
     c = run_config.validate(config)
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())) and not joins(c, out):
+    if out is not None and out.exists() and (not out.is_dir() or _holds_files(out)) and not joins(c, out):
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
     return Plan(c, root, out, launches=launch.wanted(c), started=started)
@@ -81,12 +90,27 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, root: Path | 
         raise ConfigError(f"A resumed run keeps its data, model and tokenizer; {names} cannot change. Start a "
                           "new run instead.")
     c = run_config.validate(run_config.from_dict(overrides or {}, saved))
-    latest = layout.latest_checkpoint(run_dir)
-    if latest and latest[0] >= c.max_steps:
+    exported = info.model_dir is not None
+    if not layout.checkpoints(run_dir) and (info.status == "completed" or exported):
+        # retraining from step 0 would replace the finished run's history and model
+        raise RunError(f"'{run_dir.name}' has finished and has no checkpoint to continue from; train its model "
+                       f"further as a new run with --model {run_dir}.")
+    latest, notes = integrity.newest_whole(run_dir)
+    if latest is None and notes:
+        raise RunError(f"Every checkpoint of '{run_dir.name}' is broken (moved to {integrity.BROKEN}/); start the "
+                       "run again.")
+    if latest and latest[0] >= c.max_steps and exported:
         raise RunError(f"'{run_dir.name}' has already trained all {c.max_steps} steps; pass a larger "
                        "--max-steps to train it further.")
+    # a run that trained all its steps but whose model was never written (killed while saving it) resumes at
+    # its last step: nothing more trains, and the model is written from that checkpoint
     return Plan(c, root, run_dir, resume=True, checkpoint=latest, write_config=bool(changed),
-                launches=launch.wanted(c))
+                launches=launch.wanted(c), notes=notes)
+
+
+def _holds_files(folder: Path) -> bool:
+    """Anything but the lock file a run that ended left (the lock alone is an empty folder's)."""
+    return any(child.name != lock.LOCK_FILE for child in folder.iterdir())
 
 
 def launched(run_dir: Path, root: Path, resume: bool) -> Plan:

@@ -18,8 +18,9 @@ from transformers.trainer import TRAINER_STATE_NAME, TRAINING_ARGS_NAME
 
 from studio.core.modeling import lora
 from studio.core.runs.layout import checkpoints
+from studio.core.system import disk
 from studio.core.system.files import move_into_place
-from studio.core.training import processes
+from studio.core.training import processes, space
 
 STAGING = ".staging"
 
@@ -42,8 +43,10 @@ class _AtomicCheckpoints:
         root = Path(self.args.output_dir)  # type: ignore[attr-defined]
         staging = root / STAGING
         main = self.args.should_save  # type: ignore[attr-defined]
+        what = f"checkpoint {self.state.global_step}"  # type: ignore[attr-defined]
         if main:
             shutil.rmtree(staging, ignore_errors=True)
+            space.require(root.parent, space.checkpoint_bytes(root.parent, self.model), what)  # type: ignore[attr-defined]
             staging.mkdir(parents=True)
         # every process writes its own random state into the staging folder: it must exist first, and be
         # complete before it is renamed
@@ -51,6 +54,11 @@ class _AtomicCheckpoints:
         self._staging = str(staging)
         try:
             super()._save_checkpoint(model, trial)  # type: ignore[misc]
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)  # half a checkpoint is no checkpoint: leave none behind
+            if disk.is_full(exc):
+                raise space.ran_out(root.parent, what) from None
+            raise
         finally:
             self._staging = None
         processes.wait_for_everyone()

@@ -18,6 +18,7 @@ from studio.cli import main
 from studio.core.control import Control
 from studio.core.errors import Cancelled, ConfigError, ModelError, StudioError
 from studio.core.export import exporter, to_gguf
+from studio.core.system import disk
 from tests.helpers import CHAT_TEXTS
 
 QUESTIONS = ["What does len do?", "And abs?", "Answer in one line."]
@@ -158,7 +159,7 @@ def test_a_disk_that_fills_up_leaves_no_partial_file(tuned, ws, tmp_path, monkey
 
 
 def test_too_little_free_space_is_refused_before_anything_is_written(tuned, ws, tmp_path, monkeypatch):
-    monkeypatch.setattr(exporter.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1000})())
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 1000})())
     with pytest.raises(StudioError, match="has 1000 bytes free and the export needs about"):
         exporter.plan(str(tuned), "gguf", str(tmp_path / "x.gguf"))
 

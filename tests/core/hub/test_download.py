@@ -12,6 +12,7 @@ from studio.core.control import Control
 from studio.core.errors import Cancelled, ConfigError, HubError
 from studio.core.hub import download as downloads
 from studio.core.hub import local, reach
+from studio.core.system import disk
 from tests.hub_server import TOKEN, model_files, weights
 
 BIG = 3 * 2**20 + 123
@@ -131,7 +132,7 @@ def test_bad_ids_revisions_globs_a_full_disk_and_a_damaged_file_are_sentences(hu
         free = 1000
 
     with monkeypatch.context() as patched:
-        patched.setattr(downloads.shutil, "disk_usage", lambda path: Full)
+        patched.setattr(disk.shutil, "disk_usage", lambda path: Full)
         with pytest.raises(HubError, match="free.*needs"):
             downloads.plan("me/big")
     # a part as long as the file, with other bytes in it: caught by the hash, removed, and a sentence
