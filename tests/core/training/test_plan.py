@@ -55,6 +55,10 @@ def test_a_resume_refuses_what_would_change_the_run(tmp_path):
     run = _stopped_run(tmp_path / "run", RunConfig(max_steps=4))
     with pytest.raises(ConfigError, match="lr cannot change"):
         plan.resume(run, {"lr": 0.5}, root=tmp_path)
+    finishing = plan.resume(run, {}, root=tmp_path)  # all steps trained, the model never written: write it
+    assert finishing.checkpoint[0] == 4
+    (run / layout.MODEL).mkdir()
+    (run / layout.MODEL / "config.json").write_text("{}", encoding="utf-8")
     with pytest.raises(RunError, match="already trained all 4 steps"):
         plan.resume(run, {}, root=tmp_path)
 
