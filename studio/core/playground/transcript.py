@@ -12,6 +12,9 @@ from studio.core.errors import ConfigError
 from studio.core.system.files import atomic_write_text
 
 
+ANSWERED = "answered"
+
+
 @dataclass
 class Output:
     model: str
@@ -20,7 +23,12 @@ class Output:
     seconds: float
     tokens_per_second: float
     time_to_first_token: float
-    finish_reason: str
+    finish_reason: str  # "answered" for an answer that is not written token by token (a label, a span)
+
+    @property
+    def written(self) -> bool:
+        """Generated token by token (its counts and speed mean something), not answered at once."""
+        return self.finish_reason != ANSWERED
 
 
 @dataclass
@@ -40,8 +48,9 @@ class Entry:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.time))
         lines = [f"## {stamp} · {self.mode}", "", f"{self.input_title}:", self.prompt, ""]
         for out in self.outputs:
-            lines += [f"{out.model} ({out.tokens} tokens, {out.tokens_per_second:.1f} tokens/s, "
-                      f"{out.finish_reason}):", out.text, ""]
+            about = f" ({out.tokens} tokens, {out.tokens_per_second:.1f} tokens/s, {out.finish_reason})" \
+                if out.written else ""
+            lines += [f"{out.model}{about}:", out.text, ""]
         return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ lock when the process ends, however it ends, so a killed run never leaves the fo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -18,9 +19,12 @@ LOCK_FILE = ".lock"
 
 @contextmanager
 def held(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's lock (making the folder if need be). A job refused before it wrote anything leaves
+    the folder as it found it: no lock file in an empty folder, no folder it made."""
+    made = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    locked = False
     try:
         if not _try_lock(fd):
             try:
@@ -29,11 +33,23 @@ def held(run_dir: Path) -> Iterator[None]:
                 holder = "another process"
             raise RunError(f"'{run_dir.name}' is in use by process {holder}, which is training it; wait for it to "
                            "finish or stop it, or train into another folder.")
+        locked = True
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode("ascii"))
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+        if locked:
+            _tidy(run_dir, made)
+
+
+def _tidy(run_dir: Path, made: bool) -> None:
+    if any(child.name != LOCK_FILE for child in run_dir.iterdir()):
+        return  # a run's folder keeps its lock file: removing it could let two later processes lock two files
+    with contextlib.suppress(OSError):  # another process took the folder meanwhile: it is theirs
+        (run_dir / LOCK_FILE).unlink(missing_ok=True)
+        if made:
+            run_dir.rmdir()
 
 
 def _try_lock(fd: int) -> bool:

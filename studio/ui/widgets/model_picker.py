@@ -142,10 +142,14 @@ class ModelPicker(QWidget):
             self.combo.setItemData(self.combo.count() - 1, f"{choice.run}\n{choice.path}", _TOOLTIP)
         self.combo.setCurrentIndex(-1)
         self.combo.setEditText(current)
+        self.combo.lineEdit().setCursorPosition(0)
         self.combo.blockSignals(False)
 
     def _show_path(self, index: int) -> None:
         self.combo.setToolTip(str(self.combo.itemData(index, _TOOLTIP) or self.combo.currentText()))
+        # a name too long for the box shows its beginning, which a person reads first (a line edit keeps its
+        # cursor, and so its view, at the end of a text set into it)
+        self.combo.lineEdit().setCursorPosition(0)
 
     def offer(self, source: str, label: str) -> None:
         """Make a model loaded in one panel the first choice in the pickers that share this list."""
@@ -162,6 +166,7 @@ class ModelPicker(QWidget):
             self.combo.setCurrentIndex(index)
         else:
             self.combo.setEditText(source)
+        self.combo.lineEdit().setCursorPosition(0)
 
     def source(self) -> str:
         text = self.combo.currentText().strip()

@@ -23,3 +23,11 @@ def fitted_ticks(tokens: list[str], pixels: float, offset: float = 0.5) -> list[
     step = max(1, math.ceil((widest * _CHAR_PX + _GAP_PX) / per_token))
     room = max(2, int((per_token * step - _GAP_PX) / _CHAR_PX))
     return [(i + offset, visible(tokens[i])[:room]) for i in range(0, len(tokens), step)]
+
+
+def fitted_labels(names: list[str], pixels: float, offset: float = 0.5) -> list[tuple[float, str]]:
+    """A label for every one of `names` side by side along `pixels` of axis (the classes of a confusion matrix:
+    none may be missing), each cut with an ellipsis to the room it gets."""
+    room = max(2, int((max(pixels, 1.0) / max(1, len(names)) - _GAP_PX / 2) / _CHAR_PX))
+    return [(i + offset, n if len(n) <= room else n[:room - 1] + "…") for i, n in enumerate(names)]
+

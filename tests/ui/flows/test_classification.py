@@ -113,6 +113,11 @@ def test_playground_labels_follow_the_typing_and_a_batch_exports(playground, qtb
     assert column.result.label == expected.label
     assert max(abs(column.result.scores[k] - expected.scores[k]) for k in expected.scores) < 1e-5
     assert column.answer_label.text().startswith(expected.label)
+    playground.run_button.click()  # asked: the history says its label and score, not a count of tokens
+    history = playground.history
+    qtbot.waitUntil(lambda: bool(history.entries and history.entries[-1].outputs), timeout=TIMEOUT)
+    shown = history.list.item(0).text()
+    assert f"({expected.label} (" in shown and "%)" in shown and "tok" not in shown
 
     playground.prompt.setPlainText("send the request\n\nsquare root\nopen a folder")
     playground.batch.run_button.click()

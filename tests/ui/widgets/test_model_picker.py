@@ -76,3 +76,19 @@ def test_a_hub_id_downloads_with_progress_and_a_cancel_keeps_what_came(qtbot, hu
     picker.load()  # again: it goes on, then loads
     qtbot.waitUntil(lambda: picker.model is not None, timeout=TIMEOUT)
     assert picker.model.task.name == "chat"
+
+
+def test_a_long_name_shows_its_beginning_with_the_whole_in_the_tooltip(qtbot, ws):
+    from studio.ui.widgets.model_picker import ModelPicker
+
+    picker = ModelPicker("picker")
+    qtbot.addWidget(picker)
+    picker.resize(300, 80)
+    picker.offer("/runs/2026-12-01_215856-bert-tiny-classify", "2026-12-01_215856-bert-tiny-classify · final")
+    picker._list([])
+    picker.choose("/runs/2026-12-01_215856-bert-tiny-classify")
+    edit = picker.combo.lineEdit()
+    assert edit.text().startswith("2026-12-01_215856") and edit.cursorPosition() == 0
+    assert picker.combo.toolTip() == "/runs/2026-12-01_215856-bert-tiny-classify"
+    picker.choose("/a/model/folder/with/a/long/name/that/will/not/fit/in/the/box")
+    assert edit.cursorPosition() == 0

@@ -23,6 +23,11 @@ from studio.core.playground.transcript import Entry, export
 from studio.ui.widgets.messages import ErrorLabel
 
 
+def _short(text: str, width: int = 40) -> str:
+    first = " ".join(text.split())
+    return first[:width - 1] + "…" if len(first) > width else first
+
+
 class History(QWidget):
     """`reuse(Entry)` when a person double-clicks an entry to put its prompt back."""
 
@@ -68,8 +73,9 @@ class History(QWidget):
 
     def _label(self, entry: Entry) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
-        speeds = ", ".join(f"{o.tokens} tok" for o in entry.outputs) or "running"
-        return f"{stamp}  {entry.mode}  {entry.title()}  ({speeds})"
+        # a written answer's length; an answer given at once (a label and its score) is shown itself
+        outcomes = ", ".join(f"{o.tokens} tok" if o.written else _short(o.text) for o in entry.outputs)
+        return f"{stamp}  {entry.mode}  {entry.title()}  ({outcomes or 'running'})"
 
     def _selection_changed(self) -> None:
         self.copy_button.setEnabled(bool(self.list.selectedItems()))

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import ConfigError, StudioError
-from studio.core.playground.transcript import Entry, Output
+from studio.core.playground.transcript import ANSWERED, Entry, Output
 from studio.core.tasks import outputs, registry
 from studio.ui import outputs as views
 from studio.ui.panels.playground.batch_view import BatchView
@@ -338,8 +338,8 @@ class PlaygroundPanel(QWidget):
     def _answered(self, i: int, result: Any) -> None:
         entry = self._entry
         if entry is not None and entry.prompt == result.text and entry.mode == self.mode:
-            entry.outputs.append(Output(self.pickers[i].label, self.output.summary(result), 1, 0.0, 0.0, 0.0,
-                                        "answered"))
+            entry.outputs.append(Output(self.pickers[i].label, self.output.summary(result), 0, 0.0, 0.0, 0.0,
+                                        ANSWERED))
             self.history.updated(entry)
 
     def add_mask(self) -> None:

@@ -148,5 +148,12 @@ class SamplingForm(QWidget):
         searching = self.beams_shown and self.beams.value() > 1  # beam search does not sample either
         for widget in (self.temperature, self.top_k, self.top_p, self.seed, self.preset):
             widget.setEnabled(not greedy and not searching)
+            # a greyed-out control says why, in place of what it does (kept for when it comes back)
+            if widget.property("tip") is None:
+                widget.setProperty("tip", widget.toolTip())
+            why = ("Off: beam search keeps the likeliest sequences and does not sample; set Beams to 1 to sample."
+                   if searching else "Off: greedy decoding picks the likeliest token and does not sample."
+                   if greedy else "")
+            widget.setToolTip(why or widget.property("tip"))
         self.greedy.setEnabled(not searching)
         self.changed.emit()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui.widgets.plot_theme import new_plot
+from studio.ui.widgets.token_text import fitted_labels
 
 _NUMBERS_UP_TO = 15  # classes; beyond that, counts in every cell are unreadable and only colour is kept
 
@@ -84,6 +85,16 @@ class ReportView(QWidget):
         layout.addWidget(splitter, 1)
         self.report: dict[str, Any] = {}
         self.matrix_plot.scene().sigMouseMoved.connect(self._hover)
+        self._names: list[str] = []
+        # predicted labels sit side by side under the matrix, each cut to the width its column has now (the
+        # hover read-out names them in full); the first one reaches left of the matrix, which pyqtgraph would
+        # hide as overlapping the left axis
+        item.getAxis("bottom").setStyle(hideOverlappingLabels=False)
+        item.vb.sigResized.connect(lambda *_: self._bottom_ticks())
+
+    def _bottom_ticks(self) -> None:
+        item = self.matrix_plot.getPlotItem()
+        item.getAxis("bottom").setTicks([fitted_labels(self._names, item.vb.width())])
 
     def show_report(self, report: dict[str, Any]) -> None:
         self.report = report
@@ -93,11 +104,9 @@ class ReportView(QWidget):
         shares = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
         self.image.setImage(shares, levels=(0.0, 1.0), autoLevels=False)
         item = self.matrix_plot.getPlotItem()
-        # predicted labels sit side by side under the matrix: the more classes, the shorter they are cut
-        # (the hover read-out names them in full)
-        short = 10 if len(names) <= 5 else 6 if len(names) <= 8 else 4 if len(names) <= 12 else 2
-        item.getAxis("bottom").setTicks([[(i + 0.5, n[:short]) for i, n in enumerate(names)]])
-        item.getAxis("left").setTicks([[(i + 0.5, n[:16]) for i, n in enumerate(names)]])
+        self._names = names
+        self._bottom_ticks()
+        item.getAxis("left").setTicks([[(i + 0.5, n if len(n) <= 16 else n[:15] + "…") for i, n in enumerate(names)]])
         item.setRange(xRange=(0, len(names)), yRange=(0, len(names)), padding=0)
         for cell in self.cells:
             item.removeItem(cell)

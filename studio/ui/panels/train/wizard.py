@@ -281,6 +281,10 @@ class Wizard(QWidget):
         last = self.pages.currentIndex() == self.pages.count() - 1
         self.next.setEnabled(ok and not last)
         self.start.setEnabled(ok and not self.running)
+        # a greyed-out button says why
+        self.start.setToolTip("A run is training; one trains at a time. Watch or stop it in Monitor." if self.running
+                              else "Start this run in the background (Ctrl+Shift+Return)" if ok else
+                              "Fix what the wizard shows in red first, then start.")
 
     def set_running(self, running: bool) -> None:
         self.running = running

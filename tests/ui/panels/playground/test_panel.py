@@ -149,6 +149,10 @@ def test_summarize_with_beams_lengths_and_a_text_file(panel, qtbot, sum_run, tmp
     load_model(qtbot, panel.pickers[0], sum_run)
     form = panel.form
     assert form.beams.value() == 4 and not form.greedy.isEnabled() and not form.temperature.isEnabled()
+    assert form.temperature.toolTip().startswith("Off: beam search")  # greyed out, and says why
+    form.beams.setValue(1)
+    assert form.temperature.isEnabled() and not form.temperature.toolTip().startswith("Off")
+    form.beams.setValue(4)
     cli = build_parser().parse_args(["summarize", "--model", "m", "--text", "t"])
     assert (form.beams.value(), form.no_repeat.value()) == (cli.num_beams, cli.no_repeat_ngram_size) == (4, 3)
     assert form.no_repeat.isVisible() and form.sampling().no_repeat_ngram_size == 3

@@ -72,3 +72,14 @@ def test_the_model_page_takes_a_gguf_file_or_a_folder_by_its_config(window, tmp_
         page.findChild(QPushButton, "modelBrowse").click()
         assert page.kind_local.isChecked() and page.local.text() == expected
         assert wizard.config().model == expected
+
+
+def test_start_greyed_out_says_why(window):
+    wizard = window.train_panel.wizard
+    wizard.go(wizard.pages.count() - 1)
+    assert wizard.validate() is not None and wizard.start.isEnabled()
+    wizard.set_running(True)
+    assert not wizard.start.isEnabled() and "A run is training" in wizard.start.toolTip()
+    wizard.set_running(False)
+    wizard.set_values(eval_every=100, save_every=150, early_stopping=3)
+    assert not wizard.start.isEnabled() and "in red" in wizard.start.toolTip()
