@@ -13,15 +13,16 @@ from studio.core.errors import ConfigError
 
 def register(commands: Any) -> None:
     p = commands.add_parser("attention", help="save a model's attention weights for a text as .npz")
-    p.add_argument("--model", required=True, metavar="DIR")
-    p.add_argument("--text", required=True)
+    p.add_argument("--model", required=True, metavar="DIR", help="a run folder, a model folder or a hub id")
+    p.add_argument("--text", required=True, help="the text to run through the model")
     p.add_argument("--target", help="the decoder text for encoder-decoder models (default: the model's own "
                    "greedy output)")
     p.add_argument("--context", "--pair", dest="pair", metavar="TEXT",
                    help="a second text read with the first under the tokenizer's pair template (a question's "
                         "context); the file marks where each begins (turn_roles, turn_starts)")
-    p.add_argument("--out", required=True, metavar="FILE.npz")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--out", required=True, metavar="FILE.npz",
+                   help="where to save every layer's and head's weights, with the tokens")
+    p.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default: auto)")
     p.set_defaults(func=attention)
 
 

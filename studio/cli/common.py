@@ -16,7 +16,7 @@ from studio.core.tasks import registry
 def setting_flag(p: Any, setting: Setting, *, prefix: str = "", default: Any = None) -> None:
     """The flag of a setting: a switch for a yes/no setting, else a value parsed (and named) as declared.
     Flags not given are None, so a config file's values or a task's defaults stay under them."""
-    help_text = (prefix + setting.help).replace("%", "%%") or None
+    help_text = (prefix + setting.help + _default_words(setting)).replace("%", "%%") or None
     if setting.kind == "bool":
         p.add_argument(setting.flag, dest=setting.name, action="store_true", default=default, help=help_text)
         return
@@ -30,6 +30,14 @@ def setting_flag(p: Any, setting: Setting, *, prefix: str = "", default: Any = N
     parse.__name__ = setting.kind  # argparse names the type in its error
     p.add_argument(setting.flag, dest=setting.name, type=parse, default=default, help=help_text,
                    metavar=setting.metavar or None, choices=setting.choices or None)
+
+
+def _default_words(setting: Setting) -> str:
+    """ " (default: 600)" after a flag's help, unless the help says it already or there is none to say."""
+    if setting.kind == "bool" or setting.default in (None, "") or not setting.help:
+        return ""
+    shown = setting.shown(setting.default)
+    return "" if f"({shown})" in setting.help or f"default: {shown}" in setting.help else f" (default: {shown})"
 
 
 def column_flags(p: argparse.ArgumentParser) -> None:

@@ -14,12 +14,13 @@ def register(commands: Any) -> None:
     p = commands.add_parser("evaluate", help="score a trained model on labelled data (accuracy and F1, perplexity "
                             "or ROUGE, by the model's task)")
     p.add_argument("--model", required=True, metavar="DIR", help="a run folder, model folder or hub id")
-    p.add_argument("--data", required=True, metavar="PATH|sample:NAME")
+    p.add_argument("--data", required=True, metavar="PATH|sample:NAME",
+                   help="the rows to score: a file, a folder or a built-in sample, in the shape the model trained on")
     p.add_argument("--task", metavar="TASK", help="score as this task's data (a chat model on preference pairs: "
                    "--task prefer); default: the model's own task")
     column_flags(p)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default: auto)")
+    p.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     p.set_defaults(func=evaluate)
 
 

@@ -38,17 +38,18 @@ def register(commands: Any) -> None:
             p.add_argument("--system", metavar="TEXT", help="a system prompt that opens the conversation")
         elif command.file:
             source = p.add_mutually_exclusive_group(required=True)
-            source.add_argument(command.text_flag, dest="text")
+            source.add_argument(command.text_flag, dest="text", help=f"the {task.playground.input_title.lower()}")
             source.add_argument("--file", metavar="F", help="answer every non-empty line of this UTF-8 file"
                                 if command.file == "lines" else "read the text from this UTF-8 file")
         else:
-            p.add_argument(command.text_flag, dest="text", required=True)
+            p.add_argument(command.text_flag, dest="text", required=True,
+                           help=f"the {task.playground.input_title.lower()}")
         if command.pair_flag:
             p.add_argument(command.pair_flag, dest="pair", required=True, metavar="TEXT",
                            help=f"the {task.playground.pair_title.lower() or 'second text'} the model reads with it")
         for option in command.options:
             setting_flag(p, option, default=option.default)
-        p.add_argument("--device", default="auto")
+        p.add_argument("--device", default="auto", help="auto, cuda, mps or cpu (default: auto)")
         p.add_argument("--json", action="store_true", help=(command.json_help or None) and
                        command.json_help.replace("%", "%%"))
         p.set_defaults(func=lambda args, task=task: answer(args, task))

@@ -45,8 +45,14 @@ def register(commands: Any) -> None:
 
 def _tasks_epilog() -> str:
     lines = ["tasks (--task):"] + [f"  {t.name}: {t.title.lower()} (default data {t.default_data}, model "
-                                   f"{t.default_preset})" for t in registry.all_tasks()]
-    return "\n".join(lines + ["Default: lm, or the task of the sample given as --data."])
+                                   f"{t.default_preset}{_recipe_words(t)})" for t in registry.all_tasks()]
+    return "\n".join(lines + ["Default: lm, or the task of the sample given as --data. The defaults above are "
+                               "the task's own where it names them."])
+
+
+def _recipe_words(task: Any) -> str:
+    """The defaults a task's default run changes, as the flags say them: ", --max-steps 2000"."""
+    return "".join(f", --{name.replace('_', '-')} {value}" for name, value in task.recipe)
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:

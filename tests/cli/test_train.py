@@ -84,3 +84,21 @@ def test_config_file_and_flags(ws, lm_text, tmp_path, capsys):
     info = _show(capsys, out)
     assert info["global_step"] == 2 and info["data"] == str(lm_text)
     assert 'max_steps = 2' in (out / "config.toml").read_text()
+
+
+def test_help_gives_every_flag_a_description_and_its_default(capsys):
+    import re
+
+    capsys.readouterr()
+    assert main(["train", "--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for flag, default in (("--max-steps N", "600"), ("--lr X", "0.001"), ("--batch-size N|auto", "16"),
+                          ("--eval-every N", "100")):
+        assert re.search(re.escape(flag) + r" [^-]*\(default: " + re.escape(default) + r"\)", shown), flag
+    assert "qa: question answering (default data sample:python-qa, model bert-tiny, --max-steps 2000" in shown
+    from studio.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices
+    for name in commands:
+        undescribed = [a.option_strings[0] for a in commands[name]._actions if a.option_strings and not a.help]
+        assert undescribed == [], name

@@ -94,17 +94,21 @@ class Sampling:
 
 def options(*, beams: int, max_new: int, lengths: bool = False) -> tuple[Setting, ...]:
     """The decoding flags of a command that writes text; `lengths` adds the length controls of beam search."""
-    found = (Setting("max_new_tokens", "int", max_new, metavar="N"),
-             Setting("temperature", "float", 0.8, metavar="T"),
-             Setting("top_k", "int", 50, metavar="K"),
-             Setting("top_p", "float", 0.95, metavar="P"),
-             Setting("repetition_penalty", "float", 1.0, metavar="X"),
-             Setting("seed", "int", None, metavar="N"),
+    found = (Setting("max_new_tokens", "int", max_new, metavar="N", help="the most tokens to write"),
+             Setting("temperature", "float", 0.8, metavar="T",
+                     help="how adventurous sampling is: lower is safer and more repetitive, higher more varied"),
+             Setting("top_k", "int", 50, metavar="K", help="sample among the K likeliest tokens only (0: all)"),
+             Setting("top_p", "float", 0.95, metavar="P",
+                     help="sample among the likeliest tokens that together hold this much probability"),
+             Setting("repetition_penalty", "float", 1.0, metavar="X",
+                     help="above 1 makes tokens already written less likely (1 is off)"),
+             Setting("seed", "int", None, metavar="N", help="the same seed samples the same text"),
              Setting("greedy", "bool", False, help="always take the most likely token"),
-             Setting("num_beams", "int", beams, metavar="N"))
+             Setting("num_beams", "int", beams, metavar="N",
+                     help="keep the N likeliest sequences at each step (beam search; 1 samples)"))
     if lengths:
         found += (Setting("length_penalty", "float", 1.0, help=">1 favours longer answers (beams only)", metavar="X"),
-                  Setting("min_new_tokens", "int", 0, metavar="N"),
+                  Setting("min_new_tokens", "int", 0, metavar="N", help="write at least this many tokens"),
                   Setting("no_repeat_ngram_size", "int", SUMMARY_DEFAULTS["no_repeat_ngram_size"], metavar="N",
                           help="never repeat a run of this many tokens (0 is off)"))
     return found
