@@ -131,6 +131,14 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, c
     assert _snapshot(ws / "runs") == before
 
 
+def test_lora_targets_are_checked_before_the_data_is_read(ws, lm_run, lm_text, capsys):
+    capsys.readouterr()
+    assert main(["train", "--data", str(lm_text), "--model", str(lm_run / "model"), "--lora", "--lora-targets",
+                 "q_proj", "--max-steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("studio: gpt2 has no linear layer called q_proj") and "Loading" not in err
+
+
 @pytest.mark.parametrize("argv,expected", [
     (["generate", "--model", "{tmp}", "--prompt", "hi"], "not a model folder"),
     (["generate", "--model", "{cls_run}", "--prompt", "hi"], "does not write text. Use 'studio classify'"),

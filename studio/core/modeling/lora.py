@@ -94,6 +94,16 @@ def linear_layer_names(model: Any) -> list[str]:
                    if isinstance(module, (torch.nn.Linear, Conv1D)) and name})
 
 
+def check_targets(model: Any, target_text: str) -> None:
+    """A sentence when --lora-targets names a layer the model lacks. `model` may be one built on the meta device
+    (no weights), so this runs before any data or weights are read."""
+    chosen = targets(target_text)
+    known = linear_layer_names(model)
+    if isinstance(chosen, list) and (missing := [t for t in chosen if t not in known]):
+        raise ConfigError(f"{model.config.model_type} has no linear layer called {', '.join(missing)}; its linear "
+                          f"layers are {', '.join(known)} (or use --lora-targets {ALL_LINEAR}).")
+
+
 def targets(text: str) -> list[str] | str | None:
     """--lora-targets as peft takes it: None (peft's choice for the family), "all-linear", or names."""
     names = [t.strip() for t in text.split(",") if t.strip()]
@@ -116,10 +126,7 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
     from peft import LoraConfig, get_peft_model
 
     chosen = targets(target_text) or _TARGETS_PEFT_LACKS.get(model.config.model_type)
-    known = linear_layer_names(model)
-    if isinstance(chosen, list) and (missing := [t for t in chosen if t not in known]):
-        raise ConfigError(f"{model.config.model_type} has no linear layer called {', '.join(missing)}; its linear "
-                          f"layers are {', '.join(known)} (or use --lora-targets {ALL_LINEAR}).")
+    check_targets(model, target_text)
     heads = sorted({name.rsplit(".", 1)[0] for name in fresh if "." in name}) or None
     config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=chosen, task_type=task_type,
                         modules_to_save=heads, trainable_token_indices=new_tokens or None,

@@ -53,6 +53,9 @@ def check_model(c: RunConfig, task: Task) -> None:
     config = loading.load_config(layout.model_source(c.model), trust_remote_code=c.trust_remote_code)
     if task.accepts(config):
         task.check_model_config(config, c.task_config(), c.model)
+        if c.lora and lora.targets(c.lora_targets) not in (None, lora.ALL_LINEAR):
+            lora.check_targets(_skeleton(config, task.model_class(c.task_config()), c.trust_remote_code),
+                               c.lora_targets)
         return
     kind = f"{shapes.shape(config)} {getattr(config, 'model_type', '')}".strip()
     try:
@@ -62,6 +65,15 @@ def check_model(c: RunConfig, task: Task) -> None:
         hint = "choose another model"
     raise ModelError(f"'{c.model}' is {_article(kind)} {kind} model, which cannot be trained for "
                      f"{task.title.lower()}; {hint}.")
+
+
+def _skeleton(config: Any, model_class: str, trust_remote_code: bool) -> Any:
+    """The model's layers without weights (on the meta device): enough to know their names, in no time."""
+    import torch
+    import transformers
+
+    with torch.device("meta"):
+        return getattr(transformers, model_class).from_config(config, trust_remote_code=trust_remote_code)
 
 
 def _article(word: str) -> str:
