@@ -131,6 +131,14 @@ def test_bad_input_exits_2_with_one_sentence(name, args, expected, ws, lm_run, c
     assert _snapshot(ws / "runs") == before
 
 
+def test_a_workspace_that_cannot_be_written_is_named(lm_text, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    capsys.readouterr()
+    assert main(["--workspace", str(tmp_path / "a-file" / "ws"), "train", "--data", str(lm_text)]) == 2
+    assert _error_line(capsys.readouterr().err).startswith(f"studio: The workspace '{tmp_path / 'a-file' / 'ws'}' "
+                                                             "cannot be written (Not a directory)")
+
+
 def test_lora_targets_are_checked_before_the_data_is_read(ws, lm_run, lm_text, capsys):
     capsys.readouterr()
     assert main(["train", "--data", str(lm_text), "--model", str(lm_run / "model"), "--lora", "--lora-targets",

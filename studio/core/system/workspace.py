@@ -55,3 +55,20 @@ def runs_dir(root: Path) -> Path:
 
 def cache_dir(root: Path) -> Path:
     return root / "cache"
+
+
+def check_writable(root: Path) -> None:
+    """A sentence naming the workspace when its runs or cache cannot be made there (a file in the way, no
+    permission), before any work that would fail on it later under another name (the data file's)."""
+    from studio.core.errors import ConfigError
+
+    for folder in (runs_dir(root), cache_dir(root)):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(f"The workspace '{root}' cannot be written ({exc.strerror or exc}); choose another "
+                              f"with --workspace or {ENV_VAR}.") from None
+

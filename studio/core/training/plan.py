@@ -68,6 +68,7 @@ def new(config: RunConfig, root: Path | None = None, out: Path | None = None) ->
     run of several has begun)."""
     started = time.monotonic()
     root = root or workspace.workspace()
+    workspace.check_writable(root)
     c = run_config.validate(config)
     if out is not None and out.exists() and (not out.is_dir() or _holds_files(out)) and not joins(c, out):
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
@@ -79,6 +80,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, root: Path | 
     """Continue `run_dir` from its latest complete checkpoint, with its saved config (a few settings, such
     as max_steps to train longer, may change)."""
     root = root or workspace.workspace()
+    workspace.check_writable(root)
     run_dir = run_dir.expanduser()
     info = reader.read(run_dir, with_history=False)
     if info.status == "running":
