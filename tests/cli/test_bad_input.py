@@ -36,6 +36,7 @@ def _files(tmp: Path) -> dict[str, Path]:
     (tmp / "nulltag.jsonl").write_text('{"tokens": ["a", "b"], "tags": ["O", "B-X"]}\n'
                                        '{"tokens": ["c", "d"], "tags": ["O", null]}\n' * 20)
     (tmp / "numbered.jsonl").write_text('{"tokens": ["a", "b"], "tags": [0, 1]}\n' * 20)
+    (tmp / "widths.conll").write_text("EU NNP B-ORG\nrejects VBZ O\n\n" * 5 + "Peter B-PER\nBlackburn NNP I-PER\n")
     (tmp / "broken.conll").write_text("EU B-ORG\nrejects O\n\n" * 10 + "Peter B-PER\nBlackburn\n")
     not_model = tmp / "not-a-model"
     not_model.mkdir()
@@ -95,6 +96,8 @@ CASES = [
     ("classify preset for lm", ["--data", "{lm}", "--model", "bert-tiny"], "not made for language modelling"),
     ("words and tags differ", ["--task", "tag", "--data", "{uneven}"], "Row 2 has 3 words in 'tokens' but 2 tags"),
     ("conll line without a tag", ["--task", "tag", "--data", "{broken}"], "'broken.conll' line 32 has no tag"),
+    ("conll lines of two widths", ["--task", "tag", "--data", "{widths}"],
+     "'widths.conll' line 16 has 2 columns ('Peter B-PER') where line 1 has 3"),
     ("tags as numbers without names", ["--task", "tag", "--data", "{numbered}"], "numbers without names"),
     ("masked lm on a causal lm", ["--task", "mlm", "--data", "{lm}", "--model", "{lm_model}"],
      "decoder-only gpt2 model, which cannot be trained for masked language modelling; choose --task lm"),

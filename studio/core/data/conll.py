@@ -31,6 +31,7 @@ def check(path: Path) -> None:
 def _sentences(path: Path) -> Iterator[dict[str, list[str]]]:
     words: list[str] = []
     tags: list[str] = []
+    width: tuple[int, int] | None = None  # the columns of the first word line, and its number
     try:
         with path.open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
@@ -46,6 +47,14 @@ def _sentences(path: Path) -> Iterator[dict[str, list[str]]]:
                     raise DataError(f"'{path.name}' line {number} has no tag ({line.strip()[:40]!r}); each line of "
                                     "a CoNLL file is a word and its tag separated by a space or tab, and a blank "
                                     "line ends a sentence.")
+                if width is None:
+                    width = (len(fields), number)
+                elif len(fields) != width[0]:
+                    # the tag is the last column: a line with another count most likely has a word with a space
+                    # in it, or a tag column missing, and would be read with the wrong tag
+                    raise DataError(f"'{path.name}' line {number} has {len(fields)} columns ({line.strip()[:40]!r}) "
+                                    f"where line {width[1]} has {width[0]}; every line of a CoNLL file has the same "
+                                    "columns, the tag last. Fix that line (a word with a space in it?).")
                 words.append(fields[0])
                 tags.append(fields[-1])
     except UnicodeDecodeError as exc:
