@@ -160,6 +160,8 @@ def test_lora_targets_are_checked_before_the_data_is_read(ws, lm_run, lm_text, c
     (["evaluate", "--model", "{cls_run}", "--data", "{lm}"], "Which column holds the label"),
     (["attention", "--model", "{lm_run}", "--text", "hi", "--out", "{lm}/x.npz"], "is a file, not a folder"),
     (["fill-mask", "--model", "{mlm_run}", "--text", "no gap"], "The text has no [MASK]; put [MASK] where"),
+    (["fill-mask", "--model", "{mlm_run}", "--text", "def [MASK](x): return <mask>"],
+     "The text has <mask>, which this model reads as plain text (its mask token is [MASK])"),
     (["fill-mask", "--model", "{cls_run}", "--text", "a [MASK]"], "does not fill in masks. Use 'studio classify'"),
     (["tag", "--model", "{cls_run}", "--text", "Alice"], "does not tag words. Use 'studio classify'"),
     (["tag", "--model", "{mlm_run}", "--text", "Alice"], "does not tag words. Use 'studio fill-mask'"),

@@ -25,6 +25,9 @@ class Candidate:
 GENERIC_MASK = "[MASK]"
 
 
+_OTHER_SPELLINGS = ("<mask>", "[mask]", "<MASK>", "[MASK]")  # the mask tokens of the families people meet
+
+
 def mask_token(loaded: LoadedModel) -> str:
     """The model's own mask token, or a sentence saying it has none."""
     token = loaded.tokenizer.mask_token
@@ -50,6 +53,11 @@ def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> Filled:
     token = mask_token(loaded)
     # "[MASK]" stands for any model's own mask token (RoBERTa's <mask>), so one text asks every model
     text = text.replace(GENERIC_MASK, token)
+    # another family's spelling would stay text, and the person would see one gap filled and the other not
+    foreign = next((m for m in _OTHER_SPELLINGS if m != token and m in text), None)
+    if foreign is not None:
+        raise ConfigError(f"The text has {foreign}, which this model reads as plain text (its mask token is {token}); "
+                          f"write {GENERIC_MASK} or {token} where it should fill in a token.")
     if token not in text:
         raise ConfigError(f"The text has no {token}; put {token} where the model should fill in a token, for "
                           f"example 'def add(a, b): {token} a + b'.")
