@@ -54,6 +54,25 @@ def test_evaluate_a_classifier(cls_run, labelled_csv, capsys):
     assert scores["accuracy"] >= 0.9
 
 
+def test_evaluate_on_the_runs_own_data_says_so_and_scores_its_held_out_rows(cls_run, labelled_csv, tmp_path,
+                                                                          capsys):
+    from studio.core.runs import reader
+
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(cls_run), "--data", str(labelled_csv), "--json"]) == 0
+    assert "these are the rows the model trained on" in capsys.readouterr().err
+    held = _json(capsys, ["evaluate", "--model", str(cls_run), "--data", str(labelled_csv), "--split",
+                          "validation", "--json"])
+    last = [row for row in reader.read(cls_run).history if row.get("eval_accuracy") is not None][-1]
+    assert held["rows"] == 60 and held["accuracy"] == pytest.approx(last["eval_accuracy"])  # the run's own figure
+    import shutil
+
+    shutil.copytree(cls_run / "model", tmp_path / "loose")  # a model without its run
+    assert main(["evaluate", "--model", str(tmp_path / "loose"), "--data", str(labelled_csv), "--split",
+                 "validation"]) == 2
+    assert "has no run" in capsys.readouterr().err
+
+
 def test_evaluate_a_language_model_and_a_summarizer(lm_run, lm_text, sum_run, pairs_jsonl, capsys):
     lm = _json(capsys, ["evaluate", "--model", str(lm_run), "--data", str(lm_text), "--json"])
     assert {"loss", "perplexity"} <= set(lm) and lm["perplexity"] == pytest.approx(np.exp(lm["loss"]))
