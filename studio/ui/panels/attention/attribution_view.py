@@ -98,8 +98,10 @@ class AttributionView(QWidget):
         self.result = result
         ranked = sorted(result.probabilities.items(), key=lambda kv: -kv[1])
         shown = ", ".join(f"{n} {p:.1%}" for n, p in ranked[:4])
-        check = f"; the attributions account for the score to within {result.delta:.1e}" if result.delta is not None \
-            else ""
+        # integrated gradients' completeness: the token scores should add up to how far the prediction is from
+        # that of an empty text; the gap says how well they do, in the prediction's own units
+        check = (f". The token scores add up to the prediction (counted from that of an empty text) give or take "
+                 f"{abs(result.delta):.3f}" if result.delta is not None else "")
         self.prediction.setText(f"Predicted <b>{ranked[0][0]}</b> ({shown}). Explaining <b>{result.label}</b> with "
                                 f"{METHODS[result.method].lower()}{check}.")
         self.attribution.set_tokens(result.tokens, result.scores, signed=True)

@@ -53,6 +53,12 @@ class HeadGrid(QWidget):
         self.columns = 1
         self.tile = (1, 1)  # height, width of a tile and its gap
         self.stats: dict[str, np.ndarray] = {}
+        self.marked: tuple[int, int] | None = None  # the head open in the map, outlined in the grid
+        self._outline = pg.QtWidgets.QGraphicsRectItem()
+        self._outline.setPen(pg.mkPen("#ff4d4d", width=2, cosmetic=True))
+        self._outline.setZValue(10)
+        self._outline.hide()
+        item.addItem(self._outline)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.plot.scene().sigMouseMoved.connect(self._hover)
 
@@ -79,7 +85,20 @@ class HeadGrid(QWidget):
         self._label_tiles(sort)
         self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0.01)
         how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else "rows are layers, columns heads"
-        self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it.")
+        self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it; the one open is "
+                          "outlined.")
+        self.mark(self.marked)
+
+    def mark(self, chosen: tuple[int, int] | None) -> None:
+        """Outline the head open in the map (none for a combination of heads)."""
+        self.marked = chosen
+        if chosen is None or chosen not in self.order:
+            self._outline.hide()
+            return
+        r, c = divmod(self.order.index(chosen), self.columns)
+        height, width = self.tile[0] - _GAP, self.tile[1] - _GAP
+        self._outline.setRect(c * self.tile[1] - 0.5, r * self.tile[0] - 0.5, width + 1, height + 1)
+        self._outline.show()
 
     def _label_tiles(self, sort: str | None) -> None:
         """"L3 H7" on each tile, with its score when sorted by one; only where tiles are wide enough for it

@@ -177,6 +177,7 @@ class AttentionPanel(ExportActions, QWidget):
 
     # ---- models and extraction ------------------------------------------------------------------------
     def _model_loaded(self, model: Any) -> None:
+        self.error.clear_message()  # "Load a model first" said before is answered now
         self._build_views()  # now, while the person types, so the first map appears without this cost
         self.inputs.configure(model)
         explained = model.task.attributable  # its prediction can be traced back to the input's tokens
@@ -286,8 +287,8 @@ class AttentionPanel(ExportActions, QWidget):
         except StudioError as exc:
             self.error.show_message(str(exc))
             return
-        if not self.text.toPlainText().strip():
-            self.text.setPlainText("".join(att.views()[next(iter(att.views()))][1]))  # the probe, to re-extract
+        # the box holds the text the map shows: the probe's (Show Attention then reads it with today's weights)
+        self.text.setPlainText(_probe_text(att, self.picker.model))
         self.probe_box.describe(index)
         from studio.core.attention.stats import summarise
 
@@ -360,6 +361,8 @@ class AttentionPanel(ExportActions, QWidget):
         self.heatmap.show_matrix(matrix, rows, columns, title + self.source_title, self.log.isChecked(),
                                  self.colour_map.currentText(), turns)
         self.focus.set_matrix(matrix, rows, columns)
+        head = self.head.currentData()
+        self.grid.mark((self.layer.value(), head) if isinstance(head, int) else None)
         if self.kind.currentData() == "self":
             self.attribution.set_attention(matrix, rows, where)
 
@@ -375,3 +378,14 @@ class AttentionPanel(ExportActions, QWidget):
     def open_head(self, layer: int, head: int) -> None:
         self.layer.setValue(layer)
         self.head.setCurrentIndex(self.head.findData(head))
+
+
+def _probe_text(att: Any, model: Any) -> str:
+    """The text a recorded probe was: as the run's settings hold it, or else joined from its tokens (without the
+    template's special tokens)."""
+    if model is not None and model.settings.get("probe_text"):
+        return str(model.settings["probe_text"])
+    tokens = att.views()[next(iter(att.views()))][1]
+    special = set(model.tokenizer.all_special_tokens) if model is not None else set()
+    return "".join(t for t in tokens if t not in special)
+

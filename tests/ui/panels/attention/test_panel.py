@@ -47,6 +47,7 @@ def test_extract_without_a_model_or_text_says_what_to_do(panel, qtbot, lm_run):
     panel.extract_button.click()
     assert "Load a model first" in panel.error.text()
     load_model(qtbot, panel.picker, lm_run)
+    assert panel.error.isHidden()  # answered: the model is loaded
     _extract(qtbot, panel, text="   ")
     assert "no text to look at" in panel.error.text() and panel.extract_button.isEnabled()
 
@@ -173,6 +174,10 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
     assert not np.allclose(first, panel.heatmap.image.image)
     # the read-out follows the map on screen, never a weight of a step no longer shown
     assert heatmap.readout.text() == heatmap.describe(3, 0) != hovered
+    assert panel.text.toPlainText() == "def total(x, y):\n    return x + y"  # the text the map shows
+    assert panel.grid.marked == (1, 2) and panel.grid._outline.isVisible()  # the head open, outlined
+    panel.head.setCurrentIndex(panel.head.findData("mean"))
+    assert panel.grid.marked is None and not panel.grid._outline.isVisible()
 
 
 def test_exports(panel, qtbot, lm_run, tmp_path):
