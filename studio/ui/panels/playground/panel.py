@@ -337,8 +337,11 @@ class PlaygroundPanel(QWidget):
 
     def _answered(self, i: int, result: Any) -> None:
         entry = self._entry
-        if entry is not None and entry.prompt == result.text and entry.mode == self.mode:
-            entry.outputs.append(Output(self.pickers[i].label, self.output.summary(result), 0, 0.0, 0.0, 0.0,
+        label = self.pickers[i].label
+        # the answer to the text as typed may arrive as well as the one asked for: the entry keeps one per model
+        if entry is not None and entry.prompt == result.text and entry.mode == self.mode and \
+                not any(o.model == label for o in entry.outputs):
+            entry.outputs.append(Output(label, self.output.summary(result), 0, 0.0, 0.0, 0.0,
                                         ANSWERED))
             self.history.updated(entry)
 
