@@ -213,6 +213,21 @@ def test_a_time_budget_replaces_the_step_counts_and_is_timed_before_the_start(wi
     assert wizard.config().minutes == 0 and "--minutes" not in wizard.command.toPlainText()
 
 
+def test_the_review_says_how_long_a_run_of_steps_takes_and_warns_of_a_long_one(window, qtbot):
+    wizard = window.train_panel.wizard
+    _task(wizard.task, "classify")
+    wizard.device.setCurrentIndex(wizard.device.findData("cpu"))
+    wizard.go(3)
+    qtbot.waitUntil(lambda: wizard.review_time.text().startswith("About "), timeout=TIMEOUT)
+    assert "for 600 steps (timed here" in wizard.review_time.text()
+    assert wizard.review_time.text() == wizard.budget_estimate.text()
+    wizard.go(2)
+    wizard.set_values(max_steps=2_000_000)  # the same shape: estimated again from the timing taken
+    wizard.go(3)
+    qtbot.waitUntil(lambda: "2,000,000 steps" in wizard.review_time.text(), timeout=5_000)
+    assert "That is long" in wizard.review_time.text() and "Minutes" in wizard.review_time.text()
+
+
 def test_the_monitor_shows_the_time_left_the_engine_counts(window):
     from collections import deque
 

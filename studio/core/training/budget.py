@@ -84,6 +84,12 @@ def plan(seconds: float, timing: Timing, minutes: float | None = None) -> Plan:
     return Plan(steps, eval_every, save_every, evaluations, spent, timing)
 
 
+def seconds_for(timing: Timing, steps: int, eval_every: int, save_every: int) -> float:
+    """How long a run of `steps` takes here, its evaluations and checkpoints included."""
+    return (steps * timing.step_s + intervals_left(0, steps, eval_every) * timing.eval_s
+            + intervals_left(0, steps, save_every) * timing.save_s)
+
+
 def intervals_left(step: int, last: int, every: int) -> int:
     """Evaluations (or checkpoints) still to come after `step` in a run of `last` steps: each multiple of
     `every`, and one at the end when `last` is not a multiple (Trainer evaluates and saves a run's last

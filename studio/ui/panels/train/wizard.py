@@ -168,8 +168,7 @@ class Wizard(QWidget):
 
     def _show_length_rows(self) -> None:
         budgeted = self.length_mode.currentData() == "minutes"
-        for widget in (self.minutes, self.budget_estimate):
-            self.settings_form.setRowVisible(widget, budgeted)
+        self.settings_form.setRowVisible(self.minutes, budgeted)
         # the budget's plan sets the steps and intervals, and it decides when the run ends
         for name in ("max_steps", "eval_every", "save_every", "early_stopping"):
             self.settings_form.setRowVisible(self.fields[name].widget, not budgeted)
@@ -181,10 +180,14 @@ class Wizard(QWidget):
         self.command = QPlainTextEdit(objectName="reviewCommand", readOnly=True)
         self.command.setMaximumHeight(110)
         self.review = QLabel(objectName="reviewSummary", wordWrap=True)
+        # how long it will take, from the same quick timing the settings page shows
+        self.review_time = QLabel(objectName="reviewTime", wordWrap=True)
+        self.budget_estimate.said.connect(self._show_review_time)
         save = QPushButton("Save Config…", objectName="saveConfigButton", clicked=self._save_config)
         save.setToolTip("Write these settings as a TOML file for `studio train --config`")
         layout.addWidget(self.command)
         layout.addWidget(self.review)
+        layout.addWidget(self.review_time)
         layout.addWidget(save)
         layout.addStretch(1)
         return page
@@ -286,6 +289,10 @@ class Wizard(QWidget):
                               else "Start this run in the background (Ctrl+Shift+Return)" if ok else
                               "Fix what the wizard shows in red first, then start.")
 
+    def _show_review_time(self, text: str, long: bool) -> None:
+        self.review_time.setText(text)
+        mark_warning(self.review_time, long)
+
     def set_running(self, running: bool) -> None:
         self.running = running
         self.validate()
@@ -294,7 +301,8 @@ class Wizard(QWidget):
         c = self._pending
         if c is None:
             return
-        self.budget_estimate.show_for(c)
+        if self.pages.currentIndex() >= 2:  # timing this machine is for the pages that show it
+            self.budget_estimate.show_for(c)
         if self._estimates.running:
             self._estimate_timer.start()
             return
