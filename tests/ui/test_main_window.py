@@ -149,7 +149,7 @@ def test_a_run_that_fails_late_shows_its_error_in_the_monitor(window, qtbot, tmp
     assert wizard.start.isEnabled()  # the window is still usable
 
 
-def test_compare_overlays_selected_runs(window, qtbot, lm_run):
+def test_compare_overlays_selected_runs(window, qtbot, lm_run, cls_run):
     import shutil
 
     from studio.core.system import workspace
@@ -157,6 +157,7 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
     target = workspace.runs_dir(workspace.workspace())
     for name in ("a", "b"):
         shutil.copytree(lm_run, target / name)
+    shutil.copytree(cls_run, target / "c")
     panel = window.train_panel
     panel.refresh_runs()
     listed(qtbot, panel.runs)
@@ -168,9 +169,17 @@ def test_compare_overlays_selected_runs(window, qtbot, lm_run):
     panel.runs.open_button.click()  # a is shown now
     panel.tabs.setCurrentIndex(2)
     listed(qtbot, panel.runs)
-    panel.runs.select(["a", "b"])
+    panel.runs.select(["a", "b", "c"])
     panel.runs.compare_button.click()
-    assert set(panel.monitor.curves.overlays) == {"b"}  # not a drawn over itself
+    curves = panel.monitor.curves
+    assert set(curves.overlays) == {"b", "c"}  # not a drawn over itself
+    # a classifier over a language model: its loss, said to be another task's, and none of its metrics
+    assert curves.overlay_curves["c"].name() == "c (classify, another task: loss only)"
+    assert [k for k in curves.overlay_metric_curves if k[0] == "c"] == []
+    assert [k for k in curves.overlay_metric_curves if k[0] == "b"]  # the same task's metrics are compared
+    panel.runs.select(["b"])
+    panel.runs.open_button.click()  # another run: the comparison chosen for a does not follow
+    assert curves.overlays == {} and curves.overlay_curves == {} and curves.overlay_metric_curves == {}
 
 
 def test_recent_files_and_layout_persist(qtbot, lm_text):

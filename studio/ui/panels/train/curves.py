@@ -93,6 +93,7 @@ class Curves(QWidget):
         self._pg = pg
         self.series = Series()
         self.overlays: dict[str, Series] = {}
+        self.other_tasks: dict[str, str] = {}  # overlaid runs of another task, by name: their loss only
         self.headline: tuple[Any, ...] = ()
         self.smoothing = QSlider(Qt.Orientation.Horizontal, objectName="smoothingSlider", minimum=0, maximum=99,
                                  value=60)
@@ -207,8 +208,14 @@ class Curves(QWidget):
         self.series = series
         self.redraw()
 
-    def set_overlays(self, runs: dict[str, list[dict[str, Any]]]) -> None:
+    def set_overlays(self, runs: dict[str, list[dict[str, Any]]], other_tasks: dict[str, str] | None = None) -> None:
+        """Runs drawn dashed over this one; a run of another task (`other_tasks`: name -> its task) is drawn by its
+        loss alone and labelled so, as its metrics are not this run's."""
         self.overlays = {name: Series.from_history(h) for name, h in runs.items()}
+        self.other_tasks = dict(other_tasks or {})
+        for curve in self.overlay_curves.values():
+            self.loss_plot.removeItem(curve)  # drawn again with the names they have now
+        self.overlay_curves = {}
         self.redraw()
 
     def redraw(self, *_: Any) -> None:
@@ -241,9 +248,13 @@ class Curves(QWidget):
             pen = self._pg.mkPen(_OVERLAY_COLOURS[i % len(_OVERLAY_COLOURS)], width=1.5, style=Qt.PenStyle.DashLine)
             curve = self.overlay_curves.get(name)
             if curve is None:
-                curve = self.loss_plot.getPlotItem().plot(pen=pen, name=name)
+                other_task = self.other_tasks.get(name)
+                label = f"{name} ({other_task}, another task: loss only)" if other_task else name
+                curve = self.loss_plot.getPlotItem().plot(pen=pen, name=label)
                 self.overlay_curves[name] = curve
             curve.setData(other.train_x(axis), ema(np.asarray(other.train["loss"], dtype=np.float64), weight))
+            if name in self.other_tasks:
+                continue
             for metric in self.headline:  # the task's metrics of the other run, dashed beside this run's
                 key = (name, metric.name)
                 if key not in self.overlay_metric_curves:

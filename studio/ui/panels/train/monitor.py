@@ -147,6 +147,7 @@ class Monitor(QWidget):
         self.planned = planned_steps
         self._rate = None
         self._show_task(task, settings)
+        self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
         self.curves.set_series(Series())
         self._check_health()
         self._hide_reports()
@@ -194,6 +195,7 @@ class Monitor(QWidget):
         """Show a finished or stopped run as if it were live (reopened from the run list)."""
         self.run_dir = info.path
         self._show_task(task, layout.read_config(Path(info.path)))
+        self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
         self.curves.set_series(Series.from_history(info.history))
         self._check_health()
         self.planned = info.planned_steps
@@ -302,8 +304,9 @@ class Monitor(QWidget):
                 self.labels["eta"].setText(sizes.duration(per_step * (self.planned - event.step)))
             self._rate = (t, event.step)
 
-    def set_overlays(self, runs: dict[str, list[dict[str, Any]]]) -> None:
-        self.curves.set_overlays(runs)
+    def set_overlays(self, runs: dict[str, list[dict[str, Any]]], other_tasks: dict[str, str] | None = None) -> None:
+        """Draw other runs over this one; those of `other_tasks` (name -> their task) by their loss only."""
+        self.curves.set_overlays(runs, other_tasks)
 
     def _pause_toggled(self, paused: bool) -> None:
         self.pause.setText("Resume" if paused else "Pause")

@@ -192,7 +192,10 @@ class TrainPanel(QWidget):
     def compare(self, paths: list[Path]) -> None:
         monitor = self.ensure_monitor()
         # the run the monitor shows is drawn already; as an overlay it would be drawn over itself
-        monitor.set_overlays({p.name: reader.read(p).history for p in paths if str(p) != monitor.run_dir})
+        others = [reader.read(p) for p in paths if str(p) != monitor.run_dir]
+        shown = monitor.task.name if monitor.task is not None else None
+        monitor.set_overlays({i.name: i.history for i in others},
+                             {i.name: i.task for i in others if shown is not None and i.task != shown})
         self.tabs.setCurrentIndex(1)
 
     def scratch(self, path: Path) -> None:
