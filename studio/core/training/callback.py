@@ -74,7 +74,7 @@ class BridgeCallback(TrainerCallback):
         began = time.perf_counter()
         # after Save Now while paused the checkpoint message would be replaced at once: say both
         note = "; its checkpoint is saved" if saved else ""
-        self.emit(Status("paused", f"Paused at step {state.global_step}{note}."))
+        self.emit(Status("paused", f"Paused at step {state.global_step}{note}.", state.global_step))
         while steer.paused and not steer.stop and not steer.save:
             # the other processes wait in the next agreement; waking them every few seconds keeps a long
             # pause inside the collectives' timeout
@@ -82,7 +82,7 @@ class BridgeCallback(TrainerCallback):
             steer = self._agreed(state)
         self._paused(time.perf_counter() - began)
         if not steer.stop and not steer.paused:
-            self.emit(Status("running", f"Resumed at step {state.global_step}."))
+            self.emit(Status("running", f"Resumed at step {state.global_step}.", state.global_step))
         return steer
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
@@ -101,7 +101,7 @@ class BridgeCallback(TrainerCallback):
             control.should_training_stop = True
         if control.should_evaluate:  # set by Trainer's flow callback, which runs before this one
             # a summarizer's evaluation generates text and can take a while: say what the run is doing
-            self.emit(Status("running", f"Evaluating at step {state.global_step:,}…"))
+            self.emit(Status("running", f"Evaluating at step {state.global_step:,}…", state.global_step))
         self._clock.step_ended(state.global_step)
 
     def _paused(self, seconds: float) -> None:

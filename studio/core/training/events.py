@@ -62,6 +62,7 @@ class Status:
 
     status: str
     message: str = ""
+    step: int | None = None  # the step it happened at, for a monitor whose step is shown between logged steps
 
 
 Event = Stage | RunStarted | Metrics | Report | Samples | Checkpoint | Status

@@ -93,6 +93,7 @@ class Curves(QWidget):
         self._pg = pg
         self.series = Series()
         self.overlays: dict[str, Series] = {}
+        self.planned = 0  # the run's planned steps: the step axis spans them while there is too little to span
         self.other_tasks: dict[str, str] = {}  # overlaid runs of another task, by name: their loss only
         self.headline: tuple[Any, ...] = ()
         self.smoothing = QSlider(Qt.Orientation.Horizontal, objectName="smoothingSlider", minimum=0, maximum=99,
@@ -204,6 +205,18 @@ class Curves(QWidget):
             plot.setVisible(bool(group))
         self.redraw()
 
+    def fresh_axes(self) -> None:
+        for plot in (self.loss_plot, self.metrics_plot, self.values_plot, self.lr_plot):
+            plot.enableAutoRange()
+
+    def _span_steps(self, x: Any) -> None:
+        """One point (or none) would get an axis of a step's width around it (99.6 to 100.4): span the run's
+        planned steps instead, until there are two points to span."""
+        if self.x_axis.currentData() != "step" or self.planned <= 0 or len(np.unique(np.asarray(x))) > 1:
+            return
+        for plot in (self.loss_plot, self.metrics_plot, self.values_plot, self.lr_plot):
+            plot.setXRange(0, self.planned, padding=0.02)
+
     def set_series(self, series: Series) -> None:
         self.series = series
         self.redraw()
@@ -228,6 +241,7 @@ class Curves(QWidget):
         loss = np.asarray(s.train["loss"], dtype=np.float64)
         x = s.train_x(axis)
         self.raw_curve.setData(x, loss)
+        self._span_steps(x)
         self.train_curve.setData(x, ema(loss, weight))
         self.val_curve.setData(*s.eval_xy("eval_loss", axis))
         lower = self.lower.currentData()

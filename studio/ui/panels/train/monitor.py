@@ -149,6 +149,9 @@ class Monitor(QWidget):
         self._show_task(task, settings)
         self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
         self.curves.set_series(Series())
+        self.curves.planned = planned_steps
+        self.curves.fresh_axes()  # not the last run's ranges, nor a range the person zoomed to
+        self.labels["eta"].setText("–")
         self._check_health()
         self._hide_reports()
         self.samples.clear()
@@ -167,6 +170,7 @@ class Monitor(QWidget):
     def detach(self, has_model: bool) -> None:
         self.drain()
         self.timer.stop()
+        self.labels["eta"].setText("–")  # nothing left to wait for
         self.thread = None
         for w in (self.pause, self.stop, self.save_now):
             w.setEnabled(False)
@@ -196,6 +200,8 @@ class Monitor(QWidget):
         self.run_dir = info.path
         self._show_task(task, layout.read_config(Path(info.path)))
         self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
+        self.curves.planned = info.planned_steps
+        self.curves.fresh_axes()
         self.curves.set_series(Series.from_history(info.history))
         self._check_health()
         self.planned = info.planned_steps
@@ -250,6 +256,8 @@ class Monitor(QWidget):
                 self._update_labels(event, t)
                 changed = True
                 evaluated = evaluated or "eval_loss" in event.values
+                if "eval_loss" in event.values and self.status.text().startswith("Evaluating"):
+                    self.status.setText(f"Evaluated at step {event.step:,}; training.")
             elif isinstance(event, Report):
                 self.show_report({"step": event.step, **event.body})
             elif isinstance(event, Samples):
@@ -263,11 +271,22 @@ class Monitor(QWidget):
             elif isinstance(event, Checkpoint):
                 self.status.setText(f"Checkpoint saved at step {event.step:,}.")
             elif isinstance(event, Status):
-                self.status.setText(event.message)
+                self._show_status(event)
         if changed:
             self.curves.redraw()
         if evaluated:  # the verdict changes only with a validation loss; the whole history is read for it
             self._check_health()
+
+    def _show_status(self, event: Any) -> None:
+        """The sentence, with the step and the ETA brought in line with it (paused at step 23 reads 23 above)."""
+        self.status.setText(event.message)
+        if event.step is not None:
+            self.progress.setValue(event.step)
+            self.labels["step"].setText(f"{event.step:,} / {self.planned:,}")
+        if event.status == "paused":
+            self.labels["eta"].setText("paused")
+        elif event.status in ("completed", "stopped", "failed"):
+            self.labels["eta"].setText("–")
 
     def _check_health(self) -> None:
         """Say so when validation loss keeps rising while training loss falls (overfitting)."""
@@ -295,7 +314,10 @@ class Monitor(QWidget):
         self.progress.setValue(event.step)
         self.labels["step"].setText(f"{event.step:,} / {self.planned:,}")
         self._show_values(event.values)
-        if event.seconds_left is not None and not self.pause.isChecked():
+        if event.step >= self.planned:
+            # the last step is done; its evaluation and the model's save take what they take
+            self.labels["eta"].setText("finishing")
+        elif event.seconds_left is not None and not self.pause.isChecked():
             # The engine counts the evaluations and checkpoints to come, and a time budget's deadline.
             self.labels["eta"].setText(sizes.duration(event.seconds_left))
         elif "train_loss" in event.values:

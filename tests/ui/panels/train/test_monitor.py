@@ -64,3 +64,33 @@ def test_a_resumed_run_shows_its_curve_from_the_start(window, qtbot, lm_text):
     qtbot.waitUntil(lambda: not panel.training, timeout=120_000)
     steps = monitor.series.train["step"]
     assert steps == sorted(set(steps)) and steps[-1] == 8  # each step once, in order
+
+
+def test_the_monitor_keeps_its_step_status_eta_and_axes_in_line_with_the_run(qtbot):
+    import collections
+
+    from studio.core.training.events import Metrics, Status
+    from studio.ui.panels.train.monitor import Monitor
+
+    monitor = Monitor()
+    qtbot.addWidget(monitor)
+    monitor.show()
+    monitor.show_history(_info(_history({100: 1.2})), registry.get("classify"))  # a previous run's axes
+    thread = SimpleNamespace(events=collections.deque(), run_dir="/tmp/new-run")
+    monitor.attach(thread, 100, registry.get("classify"), {})
+
+    def arrive(*events):
+        thread.events.extend((0.0, e) for e in events)
+        monitor.drain()
+
+    arrive(Metrics(1, 100, {"train_loss": 2.0}, 120.0))
+    low, high = monitor.curves.loss_plot.getPlotItem().vb.viewRange()[0]
+    assert low <= 0 and high >= 100  # one point: the axis spans the run, not 0.6 to 1.4 around it
+    arrive(Metrics(20, 100, {"train_loss": 1.5}, 90.0), Status("paused", "Paused at step 23.", 23))
+    assert monitor.labels["step"].text() == "23 / 100" and monitor.labels["eta"].text() == "paused"
+    arrive(Status("running", "Evaluating at step 50…", 50), Metrics(50, 100, {"eval_loss": 1.1}, 60.0))
+    assert monitor.status.text() == "Evaluated at step 50; training."
+    arrive(Metrics(100, 100, {"train_loss": 1.0}, 0.0))
+    assert monitor.labels["eta"].text() == "finishing"  # the last evaluation and the save are still to come
+    arrive(Status("completed", "Completed 100 steps."))
+    assert monitor.labels["eta"].text() == "–"
