@@ -93,7 +93,7 @@ class Curves(QWidget):
         self._pg = pg
         self.series = Series()
         self.overlays: dict[str, Series] = {}
-        self.planned = 0  # the run's planned steps: the step axis spans them while there is too little to span
+        self._spanned: set[Any] = set()  # plots given an x range by hand while they had a single point
         self.other_tasks: dict[str, str] = {}  # overlaid runs of another task, by name: their loss only
         self.headline: tuple[Any, ...] = ()
         self.smoothing = QSlider(Qt.Orientation.Horizontal, objectName="smoothingSlider", minimum=0, maximum=99,
@@ -206,16 +206,21 @@ class Curves(QWidget):
         self.redraw()
 
     def fresh_axes(self) -> None:
+        self._spanned.clear()
         for plot in (self.loss_plot, self.metrics_plot, self.values_plot, self.lr_plot):
             plot.enableAutoRange()
 
-    def _span_steps(self, x: Any) -> None:
-        """One point (or none) would get an axis of a step's width around it (99.6 to 100.4): span the run's
-        planned steps instead, until there are two points to span."""
-        if self.x_axis.currentData() != "step" or self.planned <= 0 or len(np.unique(np.asarray(x))) > 1:
-            return
-        for plot in (self.loss_plot, self.metrics_plot, self.values_plot, self.lr_plot):
-            plot.setXRange(0, self.planned, padding=0.02)
+    def _span(self, plot: Any, xs: Any) -> None:
+        """A plot with one point (or none) would get an axis a step wide around it (99.6 to 100.4): give it one
+        from 0 to past the point instead, and hand the axis back to autorange once there are two points."""
+        unique = np.unique(np.asarray(xs, dtype=np.float64))
+        unique = unique[np.isfinite(unique)]
+        if len(unique) == 1:
+            plot.setXRange(0, max(float(unique[0]) * 1.25, 1.0), padding=0)
+            self._spanned.add(plot)
+        elif len(unique) > 1 and plot in self._spanned:
+            self._spanned.discard(plot)
+            plot.enableAutoRange(axis="x")
 
     def set_series(self, series: Series) -> None:
         self.series = series
@@ -241,7 +246,8 @@ class Curves(QWidget):
         loss = np.asarray(s.train["loss"], dtype=np.float64)
         x = s.train_x(axis)
         self.raw_curve.setData(x, loss)
-        self._span_steps(x)
+        for plot in (self.loss_plot, self.lr_plot):
+            self._span(plot, x)
         self.train_curve.setData(x, ema(loss, weight))
         self.val_curve.setData(*s.eval_xy("eval_loss", axis))
         lower = self.lower.currentData()
@@ -252,6 +258,10 @@ class Curves(QWidget):
         self.best_marker.setData([xs[best]] if best is not None else [], [ys[best]] if best is not None else [])
         for name, curve in self.metric_curves.items():
             curve.setData(*s.eval_xy(name, axis))
+        for plot in (self.metrics_plot, self.values_plot):
+            names = [n for n, shown in self._plot_of.items() if shown is plot]
+            self._span(plot, np.concatenate([np.asarray(s.eval_xy(n, axis)[0], dtype=np.float64) for n in names])
+                       if names else [])
         for name in set(self.overlay_curves) - set(self.overlays):
             self.loss_plot.removeItem(self.overlay_curves.pop(name))
         for key in [k for k in self.overlay_metric_curves if k[0] not in self.overlays or

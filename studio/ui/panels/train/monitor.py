@@ -149,7 +149,6 @@ class Monitor(QWidget):
         self._show_task(task, settings)
         self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
         self.curves.set_series(Series())
-        self.curves.planned = planned_steps
         self.curves.fresh_axes()  # not the last run's ranges, nor a range the person zoomed to
         self.labels["eta"].setText("–")
         self._check_health()
@@ -200,7 +199,6 @@ class Monitor(QWidget):
         self.run_dir = info.path
         self._show_task(task, layout.read_config(Path(info.path)))
         self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
-        self.curves.planned = info.planned_steps
         self.curves.fresh_axes()
         self.curves.set_series(Series.from_history(info.history))
         self._check_health()

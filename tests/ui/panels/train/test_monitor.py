@@ -83,10 +83,11 @@ def test_the_monitor_keeps_its_step_status_eta_and_axes_in_line_with_the_run(qtb
         thread.events.extend((0.0, e) for e in events)
         monitor.drain()
 
-    arrive(Metrics(1, 100, {"train_loss": 2.0}, 120.0))
+    arrive(Metrics(10, 100, {"train_loss": 2.0}, 120.0))
     low, high = monitor.curves.loss_plot.getPlotItem().vb.viewRange()[0]
-    assert low <= 0 and high >= 100  # one point: the axis spans the run, not 0.6 to 1.4 around it
+    assert low <= 0 and high >= 12  # one point: an axis from 0 past it, not 9.6 to 10.4 around it
     arrive(Metrics(20, 100, {"train_loss": 1.5}, 90.0), Status("paused", "Paused at step 23.", 23))
+    assert len(monitor.curves.train_curve.getData()[0]) == 2  # two points: drawn, the axis theirs again
     assert monitor.labels["step"].text() == "23 / 100" and monitor.labels["eta"].text() == "paused"
     arrive(Status("running", "Evaluating at step 50…", 50), Metrics(50, 100, {"eval_loss": 1.1}, 60.0))
     assert monitor.status.text() == "Evaluated at step 50; training."
