@@ -56,6 +56,7 @@ def workspace_with_runs(count: int) -> str:
 
     root = Path(tempfile.mkdtemp(prefix="studio-bench-"))
     runs = root / "runs"
+    runs.mkdir()
     make_runs(runs, count, 200)
     for run_dir in runs.iterdir():
         (run_dir / "model").mkdir()
