@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.data import samples
+from studio.core.data import samples, sources
 from studio.core.system import workspace
 from studio.core.tasks import registry
 from studio.ui import settings
@@ -35,6 +35,10 @@ from studio.ui.widgets.dataset_model import DatasetTableModel
 from studio.ui.widgets.messages import ErrorLabel
 
 _NARROW_COLUMN_PX = 280
+
+
+# every kind of file the loader reads, from its own table, so none is left out of the dialog
+OPEN_FILTER = f"Data ({' '.join('*' + suffix for suffix in sources.BUILDERS)});;All files (*)"
 
 
 class DataPanel(QWidget):
@@ -113,7 +117,7 @@ class DataPanel(QWidget):
     # ---- opening data -------------------------------------------------------------------------------
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open data", settings.value("data/last_dir", ""),
-                                              "Data (*.txt *.csv *.jsonl *.json *.parquet);;All files (*)")
+                                              OPEN_FILTER)
         if path:
             self.open_source(path)
 

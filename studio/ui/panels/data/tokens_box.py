@@ -93,8 +93,7 @@ class TokensBox(QGroupBox):
         self.tokenizer_dir, self.tokenizer_family = out, family
         self.stats.setText(f"{stats.rows:,} rows, {stats.characters:,} characters, {stats.tokens:,} tokens "
                            f"(mean {stats.mean_length:.0f}, longest {stats.max_length:,}); "
-                           f"{stats.truncated_share:.0%} of rows are longer than the {task.length_title.lower()} "
-                           f"and {task.long_rows}.")
+                           f"{_rows_over(stats)} longer than the {task.length_title.lower()} and {task.long_rows}.")
         self._draw_histogram(stats)
         self.tokens_view.setHtml("".join(
             f'<span style="background-color:{_TOKEN_TINTS[i % len(_TOKEN_TINTS)]}">{_escape(p)}</span>'
@@ -129,3 +128,13 @@ class TokensBox(QGroupBox):
 
 def _escape(text: str) -> str:
     return html.escape(text).replace("\n", "⏎<br>").replace(" ", "&nbsp;")
+
+
+def _rows_over(stats: Any) -> str:
+    """How many rows are over the limit, as a count (a share rounded to whole percents said "0 %" of one row in
+    three hundred that was over)."""
+    over = round(stats.truncated_share * stats.rows)
+    if over == 0:
+        return "no row is"
+    return f"{over:,} {'row is' if over == 1 else 'rows are'} ({stats.truncated_share:.1%})"
+

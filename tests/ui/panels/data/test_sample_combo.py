@@ -35,3 +35,20 @@ def test_the_menu_offers_the_machines_languages_most_catalogues_first(qtbot, tmp
     assert "into sv" in tip and "2 of this machine's catalogues" in tip
     combo.read_languages()  # once only
     assert [combo.itemData(i) for i in range(combo.count())] == after
+
+
+def test_the_open_dialog_offers_every_kind_of_file_the_loader_reads():
+    from studio.core.data import sources
+    from studio.ui.panels.data.panel import OPEN_FILTER
+
+    assert all(f"*{suffix}" in OPEN_FILTER for suffix in sources.BUILDERS) and "*.conll" in OPEN_FILTER
+
+
+def test_rows_over_the_limit_are_counted_not_rounded_away():
+    from types import SimpleNamespace
+
+    from studio.ui.panels.data.tokens_box import _rows_over
+
+    assert _rows_over(SimpleNamespace(truncated_share=1 / 300, rows=300)) == "1 row is (0.3%)"
+    assert _rows_over(SimpleNamespace(truncated_share=0.0, rows=300)) == "no row is"
+    assert _rows_over(SimpleNamespace(truncated_share=0.5, rows=300)) == "150 rows are (50.0%)"
