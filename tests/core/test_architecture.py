@@ -68,6 +68,6 @@ def test_core_trains_and_generates_with_pyside6_blocked(tmp_path, lm_text):
         print("OK", loaded)
     """)
     env = dict(os.environ, HF_HUB_OFFLINE="1")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("OK []")

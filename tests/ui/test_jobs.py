@@ -9,6 +9,7 @@ import time
 from PySide6.QtCore import QObject
 
 from studio.ui.jobs import Job, shutdown
+from tests.ui.helpers import TIMEOUT
 
 
 def test_shutdown_reports_work_that_did_not_stop_in_time(qtbot):
@@ -49,7 +50,7 @@ def test_garbage_is_collected_on_the_gui_thread(window, qtbot):
     worker = threading.Thread(target=allocate, name="allocating")
     worker.start()
     try:
-        qtbot.waitUntil(lambda: alive() is None, timeout=5000)
+        qtbot.waitUntil(lambda: alive() is None, timeout=TIMEOUT)
     finally:
         done.set()
         worker.join()

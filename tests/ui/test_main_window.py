@@ -10,9 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from studio.ui.main_window import PANEL_NAMES
-from tests.ui.helpers import listed
-
-TIMEOUT = 120_000
+from tests.ui.helpers import TIMEOUT, listed
 
 
 def _open(window, qtbot, source) -> None:
@@ -213,7 +211,7 @@ def test_a_time_budget_replaces_the_step_counts_and_is_timed_before_the_start(wi
     assert "Timed on cpu" in wizard.budget_estimate.text()
     wizard.minutes.setValue(0.5)  # the same shape: planned again from the timing already taken
     qtbot.waitUntil(lambda: "steps fit" in wizard.budget_estimate.text() or "Only" in wizard.budget_estimate.text(),
-                    timeout=5_000)
+                    timeout=TIMEOUT)
     wizard.go(3)
     command = wizard.command.toPlainText()
     assert "--minutes 0.5" in command and "--max-steps" not in command
@@ -233,7 +231,7 @@ def test_the_review_says_how_long_a_run_of_steps_takes_and_warns_of_a_long_one(w
     wizard.go(2)
     wizard.set_values(max_steps=2_000_000)  # the same shape: estimated again from the timing taken
     wizard.go(3)
-    qtbot.waitUntil(lambda: "2,000,000 steps" in wizard.review_time.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "2,000,000 steps" in wizard.review_time.text(), timeout=TIMEOUT)
     assert "That is long" in wizard.review_time.text() and "Minutes" in wizard.review_time.text()
 
 

@@ -20,7 +20,7 @@ def exec_and_report(application):
     window = next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
     QApplication.processEvents()  # one turn: finish_setup runs, the run list is read
     model = window.train_panel.wizard.model
-    until = time.monotonic() + 60
+    until = time.monotonic() + 600
     while model.listing and time.monotonic() < until:
         QApplication.processEvents()
         time.sleep(0.01)
@@ -39,7 +39,7 @@ main([])
 def test_the_window_and_its_run_list_come_up_without_torch(workspace_dir, lm_run, cls_run, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_WORKSPACE=str(workspace_dir),
                XDG_CONFIG_HOME=str(tmp_path / "config"))
-    out = subprocess.run([sys.executable, "-c", CODE], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, "-c", CODE], env=env, capture_output=True, text=True, timeout=600)
     line = next((x for x in out.stdout.splitlines() if x.startswith("REPORT ")), None)
     assert line is not None, out.stderr[-2000:]
     report = json.loads(line.removeprefix("REPORT "))

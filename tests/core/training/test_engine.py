@@ -39,7 +39,7 @@ def test_pause_resume_and_stop_from_another_thread(lm_text, ws, tmp_path):
         paused.wait(60)
         time.sleep(0.3)
         control.request_save()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600
         while not any(isinstance(e, Checkpoint) for e in events) and time.monotonic() < deadline:
             time.sleep(0.01)  # saved while still paused
         time.sleep(0.3)

@@ -90,7 +90,7 @@ KILLED_WHILE_SAVING = textwrap.dedent("""
 def test_a_kill_while_the_model_is_written_is_finished_by_resume(ws, lm_text, tmp_path, capsys):
     out = tmp_path / "run"
     argv = ["--workspace", str(ws), "train", "--data", str(lm_text), "--out", str(out), *TINY]
-    done = subprocess.run([sys.executable, "-c", KILLED_WHILE_SAVING, *argv], capture_output=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", KILLED_WHILE_SAVING, *argv], capture_output=True, timeout=600)
     assert done.returncode == 9 and list(out.glob(".model.tmp*")) and not (out / "model").exists()
     capsys.readouterr()
     assert main(["--workspace", str(ws), "train", "--resume", str(out)]) == 0

@@ -26,7 +26,7 @@ def _start(ws: Path, out: Path, data: Path) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_checkpoint(proc: subprocess.Popen, out: Path, at_least: int, timeout: float = 120) -> None:
+def _wait_for_checkpoint(proc: subprocess.Popen, out: Path, at_least: int, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         latest = layout.latest_checkpoint(out)
@@ -51,7 +51,7 @@ def test_kill_then_resume(ws, lm_text, tmp_path, capsys):
     proc = _start(ws, out, lm_text)
     _wait_for_checkpoint(proc, out, 8)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.wait(timeout=600)
     info = _info(capsys, out)
     assert info["status"] == "stopped"  # a dead process is not reported as still running
     last = info["checkpoints"][-1]["step"]
@@ -69,7 +69,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(ws, lm_text, tmp_path, capsys):
     proc = _start(ws, out, lm_text)
     _wait_for_checkpoint(proc, out, 4)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=600)
     assert proc.returncode == 130, err[-2000:]
     assert "--resume" in err
     info = _info(capsys, out)

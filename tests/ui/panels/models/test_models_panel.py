@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 
 from studio.ui.panels.models.panel import ModelsPanel
 from tests.hub_server import TOKEN, model_files, weights
+from tests.ui.helpers import TIMEOUT
 
-TIMEOUT = 60_000
 CARD = b"---\nlicense: mit\n---\n# Tiny chat\n\nIt answers **in one line**.\n"
 
 

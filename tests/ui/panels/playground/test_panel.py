@@ -199,7 +199,7 @@ def test_token_probabilities_hover_and_regenerate_from_an_alternative(panel, qtb
     index = view.token_at(rect.center())
     assert index in (0, 1)
     qtbot.mouseMove(view.viewport(), rect.center())  # hovering shows the alternatives as a tooltip
-    qtbot.waitUntil(lambda: "Click to continue" in QToolTip.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Click to continue" in QToolTip.text(), timeout=TIMEOUT)
     first = panel.columns[0].result.tokens
     menu = view.alternatives_menu(2)
     actions = [a for a in menu.actions() if not a.isSeparator()]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from studio.core.tasks import registry
+from tests.ui.helpers import TIMEOUT
 
 
 def _info(history):
@@ -61,7 +62,7 @@ def test_a_resumed_run_shows_its_curve_from_the_start(window, qtbot, lm_text):
     monitor = panel.monitor
     assert monitor.series.train["step"][:4] == [1, 2, 3, 4]  # before the first new step arrives
     assert monitor.labels["val"].text() != "–" and window.run_label.text() == "Training stopped-run"
-    qtbot.waitUntil(lambda: not panel.training, timeout=120_000)
+    qtbot.waitUntil(lambda: not panel.training, timeout=TIMEOUT)
     steps = monitor.series.train["step"]
     assert steps == sorted(set(steps)) and steps[-1] == 8  # each step once, in order
 

@@ -7,6 +7,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.ui.helpers import TIMEOUT  # noqa: E402 - after the platform is chosen
+
 NAMES = ["computers", "medicine", "sports", "politics", "science", "religion"]
 
 
@@ -35,5 +37,5 @@ def test_every_class_is_labelled_and_wider_views_show_more_of_each_name(qtbot):
     assert len(narrow) == len(NAMES) and all(label for label in narrow)
     assert not view.matrix_plot.getPlotItem().getAxis("bottom").style["hideOverlappingLabels"]
     view.resize(1400, 600)
-    qtbot.waitUntil(lambda: _labels(view) == NAMES, timeout=2000)  # room for every name in full
+    qtbot.waitUntil(lambda: _labels(view) == NAMES, timeout=TIMEOUT)  # room for every name in full
     assert any(label.endswith("…") for label in narrow)  # cut, and marked as cut
