@@ -139,7 +139,8 @@ def test_a_workspace_that_cannot_be_written_is_named(lm_text, tmp_path, capsys):
     capsys.readouterr()
     assert main(["--workspace", str(tmp_path / "a-file" / "ws"), "train", "--data", str(lm_text)]) == 2
     assert _error_line(capsys.readouterr().err).startswith(f"studio: The workspace '{tmp_path / 'a-file' / 'ws'}' "
-                                                             "cannot be written (Not a directory)")
+                                                             f"cannot be written (Not a directory: "
+                                                             f"'{tmp_path / 'a-file'}')")
 
 
 def test_lora_targets_are_checked_before_the_data_is_read(ws, lm_run, lm_text, capsys):

@@ -138,7 +138,8 @@ def wrap(model: PreTrainedModel, *, r: int, alpha: float, dropout: float, target
         if "target_modules" not in str(exc):
             raise
         raise ConfigError(f"Studio does not know which layers of a {model.config.model_type} model to adapt; "
-                          f"name them with --lora-targets, from its linear layers: {', '.join(known)} (or "
+                          f"name them with --lora-targets, from its linear layers: "
+                          f"{', '.join(linear_layer_names(model))} (or "
                           f"{ALL_LINEAR}).") from None
 
 

@@ -58,17 +58,16 @@ def cache_dir(root: Path) -> Path:
 
 
 def check_writable(root: Path) -> None:
-    """A sentence naming the workspace when its runs or cache cannot be made there (a file in the way, no
-    permission), before any work that would fail on it later under another name (the data file's)."""
+    """A sentence naming the workspace when its runs and cache could not be made there (a file in the way, a
+    folder that cannot be written), before any work that would fail on it later under another name (the data
+    file's). Nothing is made here: a refused job leaves nothing behind."""
     from studio.core.errors import ConfigError
 
-    for folder in (runs_dir(root), cache_dir(root)):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / f".write-test-{os.getpid()}"
-            probe.touch()
-            probe.unlink()
-        except OSError as exc:
-            raise ConfigError(f"The workspace '{root}' cannot be written ({exc.strerror or exc}); choose another "
-                              f"with --workspace or {ENV_VAR}.") from None
-
+    above = root
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    problem = ("Not a directory" if not above.is_dir() else
+               "Permission denied" if not os.access(above, os.W_OK | os.X_OK) else None)
+    if problem is not None:
+        raise ConfigError(f"The workspace '{root}' cannot be written ({problem}: '{above}'); choose another with "
+                          f"--workspace or {ENV_VAR}.")

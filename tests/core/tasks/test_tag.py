@@ -37,10 +37,11 @@ def test_each_words_tag_goes_on_its_first_piece(family):
 
 
 def test_conll_files_load_and_a_bad_line_is_named(tmp_path):
-    (tmp_path / "ok.conll").write_text("-DOCSTART- -X- O O\n\nEU NNP B-ORG O\nrejects VBZ O O\n\nPeter B-PER\n"
-                                       "Blackburn I-PER\n")
+    (tmp_path / "ok.conll").write_text("-DOCSTART- -X- O O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\n"
+                                       "Peter NNP B-NP B-PER\nBlackburn NNP I-NP I-PER\n")
     ds = sources.load(str(tmp_path / "ok.conll"), tmp_path / "cache")
-    assert ds["tokens"] == [["EU", "rejects"], ["Peter", "Blackburn"]] and ds["tags"][0] == ["O", "O"]
+    assert ds["tokens"] == [["EU", "rejects"], ["Peter", "Blackburn"]] and ds["tags"][0] == ["B-ORG", "O"]
+    assert ds["tags"][1] == ["B-PER", "I-PER"]  # the tag is the last column
     (tmp_path / "bad.conll").write_text("EU B-ORG\n\nPeter B-PER\nBlackburn\n")
     with pytest.raises(DataError, match="'bad.conll' line 4 has no tag"):
         sources.load(str(tmp_path / "bad.conll"), tmp_path / "cache")
