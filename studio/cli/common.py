@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.errors import ConfigError, DataError
+from studio.core.runs import layout
 from studio.core.settings import Setting
 from studio.core.system import workspace
 from studio.core.tasks import registry
@@ -87,4 +88,10 @@ def load_model(name: str, device: str, **options: Any) -> Any:
     note = gguf.import_note(Path(name)) if gguf.is_gguf(name) else None
     if note:
         print(f"studio: {note}", file=sys.stderr, flush=True)
-    return inference.load(name, device=device, **options)
+    loaded = inference.load(name, device=device, **options)
+    chosen = Path(loaded.source)
+    if chosen.parent.name == layout.CHECKPOINTS and Path(name).expanduser().resolve() == chosen.parent.parent.resolve():
+        # a run still training (or stopped) has no final model: say which of its checkpoints answers
+        print(f"studio: '{chosen.parent.parent.name}' has no final model yet; using its latest checkpoint, "
+              f"{chosen.name}.", file=sys.stderr, flush=True)
+    return loaded

@@ -28,11 +28,16 @@ def _pairs() -> list[tuple[str, str]]:
     from transformers import AutoConfig
 
     found = []
+    tasks_seen: set[str] = set()
     for name, family in FAMILIES.items():
         config = AutoConfig.for_model(family.model_type, **family.config)
-        # question answering through one encoder in the quick suite; the other families' heads with the slow tests
-        found += [pytest.param(name, task.name, marks=pytest.mark.slow) if task.name == "qa" and name != "bert"
-                  else (name, task.name) for task in registry.all_tasks() if task.accepts(config)]
+        accepted = [task.name for task in registry.all_tasks() if task.accepts(config)]
+        for task in accepted:
+            # the quick suite: each family through its first task and its chat template (templates differ by
+            # family), and each task through the first family that takes it; every other pair with the slow tests
+            quick = task == accepted[0] or task == "chat" or task not in tasks_seen
+            tasks_seen.add(task)
+            found.append((name, task) if quick else pytest.param(name, task, marks=pytest.mark.slow))
     return found
 
 

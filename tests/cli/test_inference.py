@@ -151,3 +151,15 @@ def test_generation_runs_off_the_main_thread(lm_run):
     worker.start()
     worker.join(60)
     assert box["r"].tokens
+
+
+def test_a_run_without_its_final_model_says_which_checkpoint_answers(lm_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "training"
+    shutil.copytree(lm_run, run, ignore=shutil.ignore_patterns("model"))  # as a run still training is
+    capsys.readouterr()
+    assert main(["generate", "--model", str(run), "--prompt", "def", "--max-new-tokens", "2", "--greedy"]) == 0
+    assert "'training' has no final model yet; using its latest checkpoint, checkpoint-24." in capsys.readouterr().err
+    assert main(["generate", "--model", str(lm_run), "--prompt", "def", "--max-new-tokens", "2", "--greedy"]) == 0
+    assert "no final model" not in capsys.readouterr().err
