@@ -62,6 +62,7 @@ def _exported(run: Path, fmt: str, out: Path, *extra: str) -> int:
     return main(["export", "--model", str(run), "--format", fmt, "--out", str(out), *extra])
 
 
+@pytest.mark.slow  # converts, then reads the file back through transformers' GGUF loader: 10 s
 def test_a_gguf_file_loads_back_as_the_model_it_came_from(tuned, ws, tmp_path):
     from gguf import GGUFReader
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -114,6 +115,7 @@ def test_a_lora_run_exports_merged_with_a_card_and_loads_in_a_plain_pipeline(cha
     assert "Validation loss, last evaluation" in readme and "LoRA r 8" in readme
 
 
+@pytest.mark.slow  # the export dialog's quick test writes an Ollama folder too
 def test_an_ollama_folder_holds_the_file_the_modelfile_and_the_command(tuned, ws, tmp_path, capsys):
     out = tmp_path / "ollama"
     capsys.readouterr()

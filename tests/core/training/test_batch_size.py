@@ -27,6 +27,7 @@ def _oom_above(monkeypatch, rows: int, after_calls: int = 0) -> None:
     monkeypatch.setattr(GPT2LMHeadModel, "forward", limited)
 
 
+@pytest.mark.slow  # steps the real model at shrinking batches: 6 s
 def test_the_finder_shrinks_the_batch_until_a_step_fits(monkeypatch, lm_run):
     from studio.core.tasks.loaded import load
 
