@@ -14,7 +14,7 @@ import pytest
 from studio.cli import main
 from studio.core.control import Control
 from studio.core.errors import ConfigError, StudioError
-from studio.core.runs import layout, reader
+from studio.core.runs import layout, lock, reader
 from studio.core.training import config as run_config
 from studio.core.training import engine, launch
 from studio.core.training import plan as planning
@@ -43,7 +43,8 @@ def test_two_processes_train_one_run_that_resumes_in_one(lm_text, ws, tmp_path, 
     assert [e.step for e in events if isinstance(e, Metrics) and "train_loss" in e.values] == [1, 2, 4, 6, 8]
     assert {p.name for p in (run_dir / layout.CHECKPOINTS / "checkpoint-8").glob("rng_state*")} == {
         "rng_state_0.pth", "rng_state_1.pth"}  # both processes wrote into the checkpoint before it was renamed
-    assert not list(run_dir.glob(".*")) and not list((run_dir / layout.CHECKPOINTS).glob(".*"))
+    staged = [p for p in run_dir.glob(".*") if p.name != lock.LOCK_FILE]  # the run's lock is no leftover
+    assert not staged and not list((run_dir / layout.CHECKPOINTS).glob(".*"))
     capsys.readouterr()
     assert main(["runs", "show", str(run_dir), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["world_size"] == 2
