@@ -158,7 +158,9 @@ class Monitor(QWidget):
         self.progress.setMaximum(max(1, planned_steps))
         self.progress.setValue(0)
         self.error.clear_message()
-        self.status.setText("Preparing…")
+        # the training process loads PyTorch before it can say anything (7 s on an idle 2-core machine, more on a
+        # busy one); then each stage names itself: the data, the tokenizer, the model, tokenizing
+        self.status.setText("Starting the training process (it loads PyTorch first)…")
         for w in (self.pause, self.stop, self.save_now):
             w.setEnabled(True)
         for w in (self.to_playground, self.to_attention, self.to_export):
