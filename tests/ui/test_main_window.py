@@ -67,6 +67,11 @@ def test_tokenizer_statistics_and_coloured_tokens(window, qtbot, lm_text):
     assert "rgba(" in tokens.tokens_view.toHtml() or "background-color:#" in tokens.tokens_view.toHtml()
     assert ":" not in Path(tokens.tokenizer_dir).name  # a folder name every file system takes
     assert window.train_panel.wizard.config().tokenizer == tokens.tokenizer_dir
+    first = tokens.tokens_view.toPlainText()
+    table = window.data_panel.table
+    table.setCurrentIndex(window.data_panel.model.index(7, 0))  # the sample follows the row picked
+    row = lm_text.read_text(encoding="utf-8").splitlines()[7]
+    assert tokens.tokens_view.toPlainText() == row != first
 
 
 def test_wizard_validates_as_typed(window, qtbot):

@@ -43,6 +43,10 @@ class TablePreview:
         rows = self._ds.select(range(min(limit, len(self._ds)))) if len(self._ds) > limit else self._ds
         return [data.joined(t) for t in rows[column]]
 
+    def row_text(self, column: str, row: int) -> str:
+        """One row's text in `column` ("" past the end)."""
+        return data.joined(self._ds[row][column]) if 0 <= row < len(self._ds) else ""
+
     def iter_texts(self, columns: list[str]) -> Iterator[str]:
         return data.iter_texts(self._ds, columns)
 

@@ -85,6 +85,7 @@ class DataPanel(QWidget):
         self.model = DatasetTableModel()
         self.table = QTableView(objectName="previewTable")
         self.table.setModel(self.model)
+        self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
         self.table.setWordWrap(False)
         self.empty = QLabel("No data yet. Open a file or folder, drop one on this window, or choose a built-in "
                             "sample to start.", objectName="dataEmpty", alignment=Qt.AlignmentFlag.AlignCenter,
@@ -219,6 +220,14 @@ class DataPanel(QWidget):
                "vocab_size": self.tokens_box.vocab.value(), "seq_len": self.tokens_box.seq_len.value()}
         out.update({f"{role}_column": name for role, name in self.columns().items()})
         return out
+
+    def _row_chosen(self, current: Any, _previous: Any = None) -> None:
+        """The token sample follows the row the person picks in the table."""
+        if self.preview is None or not current.isValid() or not self.mapping_ok():
+            return
+        names = self.columns_box.current_task().tokenizer_texts(self.columns())
+        if names:
+            self.tokens_box.show_row(self.preview.row_text(names[0], current.row()))
 
     def train_tokenizer(self) -> None:
         if not self.mapping_ok():

@@ -33,6 +33,7 @@ class TokensBox(QGroupBox):
         self._run_job = run_job
         self.tokenizer_dir = ""
         self.tokenizer_family = ""
+        self.tokenizer: Any = None  # the one trained here, to cut a selected row into its tokens
         self._histogram: Any = None
         form = QFormLayout(self)
         self.vocab = QSpinBox(objectName="vocabSize", minimum=261, maximum=200_000, value=4096, singleStep=1024)
@@ -63,6 +64,7 @@ class TokensBox(QGroupBox):
     def forget(self) -> None:
         """The data changed: what was measured on the old data no longer applies."""
         self.tokenizer_dir, self.tokenizer_family = "", ""
+        self.tokenizer = None
         self.stats.setText("Train a tokenizer to see token counts.")
         self.tokens_view.clear()
         if self._histogram is not None:
@@ -91,14 +93,26 @@ class TokensBox(QGroupBox):
 
     def _trained(self, out: str, family: str, task: Any, tokenizer: Any, stats: Any, pieces: list[str]) -> None:
         self.tokenizer_dir, self.tokenizer_family = out, family
+        self.tokenizer = tokenizer
         self.stats.setText(f"{stats.rows:,} rows, {stats.characters:,} characters, {stats.tokens:,} tokens "
                            f"(mean {stats.mean_length:.0f}, longest {stats.max_length:,}); "
                            f"{_rows_over(stats)} longer than the {task.length_title.lower()} and {task.long_rows}.")
         self._draw_histogram(stats)
+        self._show_pieces(pieces)
+        self.changed.emit()
+
+    def show_row(self, text: str) -> None:
+        """The row the person selected, cut into its tokens (once a tokenizer is trained)."""
+        if self.tokenizer is None:
+            return
+        from studio.core.data.preview import token_pieces
+
+        self._show_pieces(token_pieces(self.tokenizer, text[:1500]))
+
+    def _show_pieces(self, pieces: list[str]) -> None:
         self.tokens_view.setHtml("".join(
             f'<span style="background-color:{_TOKEN_TINTS[i % len(_TOKEN_TINTS)]}">{_escape(p)}</span>'
             for i, p in enumerate(pieces)))
-        self.changed.emit()
 
     def _draw_histogram(self, stats: Any) -> None:
         import pyqtgraph as pg
