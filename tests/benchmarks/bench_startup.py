@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
 from pathlib import Path
 
 from _common import median, report

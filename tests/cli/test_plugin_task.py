@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-
 from studio.cli import main
 from studio.core.tasks import loaded as inference
 from studio.core.tasks import registry

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from studio.core.control import Control
-from studio.core.data import tags
 from studio.core.data import sources as data
+from studio.core.data import tags
 from studio.core.data.columns import Column, ColumnKind, map_columns, text_columns
 from studio.core.data.encoding import TokenStats, encode, stats
 

@@ -11,7 +11,6 @@ from typing import Any
 from studio.core.errors import ConfigError
 from studio.core.system.files import atomic_write_text
 
-
 ANSWERED = "answered"
 
 

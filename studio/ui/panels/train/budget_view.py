@@ -23,7 +23,6 @@ from studio.core.training import budget
 from studio.core.training.config import RunConfig
 from studio.ui.jobs import Latest
 
-
 LONG_S = 15 * 60  # a run longer than this is worth a warning before it starts
 
 
