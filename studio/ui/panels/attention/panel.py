@@ -35,7 +35,7 @@ from studio.ui.panels.attention.exports import ExportActions
 from studio.ui.panels.attention.head_grid import STAT_NAMES, HeadGrid
 from studio.ui.panels.attention.heatmap import COLOUR_MAPS, Heatmap
 from studio.ui.panels.attention.inputs import AttentionInputs
-from studio.ui.panels.attention.probe_steps import ProbeSteps
+from studio.ui.panels.attention.probe_steps import ProbeSteps, probe_text
 from studio.ui.panels.attention.token_strip import TokenFocus
 from studio.ui.widgets.messages import ErrorLabel
 from studio.ui.widgets.model_picker import ModelPicker
@@ -185,9 +185,20 @@ class AttentionPanel(ExportActions, QWidget):
         if explained:
             self.attribution.set_model(model)
             self.bottom.setCurrentIndex(1)
-        if self.probe_box.refresh(model.source):
+        # something to look at at once: the probe's last step, unless the person has typed a text of their own
+        # (the box and the map must show the same text, and theirs is not to be replaced unasked)
+        if self.probe_box.refresh(model.source) and not self.text.toPlainText().strip():
             self.probe_box.go_to_last()
-            self.show_probe(len(self.probe_box.steps) - 1)  # something to look at at once: the last step
+            self.show_probe(len(self.probe_box.steps) - 1)
+        elif self.attention is not None:
+            self._clear_views()  # the map on screen is the other model's
+
+    def _clear_views(self) -> None:
+        self.attention, self.data, self.source_title = None, {}, ""
+        for view in self.views:
+            view.hide()
+        self.placeholder.show()
+        self._enable_view(False)
 
     @property
     def pickers(self) -> list[Any]:
@@ -288,7 +299,7 @@ class AttentionPanel(ExportActions, QWidget):
             self.error.show_message(str(exc))
             return
         # the box holds the text the map shows: the probe's (Show Attention then reads it with today's weights)
-        self.text.setPlainText(_probe_text(att, self.picker.model))
+        self.text.setPlainText(probe_text(att, self.picker.model))
         self.probe_box.describe(index)
         from studio.core.attention.stats import summarise
 
@@ -378,14 +389,3 @@ class AttentionPanel(ExportActions, QWidget):
     def open_head(self, layer: int, head: int) -> None:
         self.layer.setValue(layer)
         self.head.setCurrentIndex(self.head.findData(head))
-
-
-def _probe_text(att: Any, model: Any) -> str:
-    """The text a recorded probe was: as the run's settings hold it, or else joined from its tokens (without the
-    template's special tokens)."""
-    if model is not None and model.settings.get("probe_text"):
-        return str(model.settings["probe_text"])
-    tokens = att.views()[next(iter(att.views()))][1]
-    special = set(model.tokenizer.all_special_tokens) if model is not None else set()
-    return "".join(t for t in tokens if t not in special)
-

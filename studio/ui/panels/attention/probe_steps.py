@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSlider, QVBoxLayout, QWidget
@@ -50,3 +51,13 @@ class ProbeSteps(QWidget):
     def describe(self, index: int) -> None:
         self.label.setText(f"Step {self.steps[index][0]:,} of {self.steps[-1][0]:,}: the run's probe text, "
                            f"{len(self.steps)} recorded steps. Slide to watch the heads form.")
+
+
+def probe_text(att: Any, model: Any) -> str:
+    """The text a recorded probe was: as the run's settings hold it, or else joined from its tokens (without the
+    template's special tokens)."""
+    if model is not None and model.settings.get("probe_text"):
+        return str(model.settings["probe_text"])
+    tokens = att.views()[next(iter(att.views()))][1]
+    special = set(model.tokenizer.all_special_tokens) if model is not None else set()
+    return "".join(t for t in tokens if t not in special)

@@ -178,6 +178,10 @@ def test_probe_slider_walks_the_training_steps(panel, qtbot, lm_run):
     assert panel.grid.marked == (1, 2) and panel.grid._outline.isVisible()  # the head open, outlined
     panel.head.setCurrentIndex(panel.head.findData("mean"))
     assert panel.grid.marked is None and not panel.grid._outline.isVisible()
+    panel.text.setPlainText("my own text")
+    load_model(qtbot, panel.picker, lm_run)  # another model: a text the person typed is not replaced
+    assert panel.text.toPlainText() == "my own text"
+    assert panel.placeholder.isVisibleTo(panel) and not panel.heatmap.isVisibleTo(panel)  # nor the last model's map
 
 
 def test_exports(panel, qtbot, lm_run, tmp_path):
