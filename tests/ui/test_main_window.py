@@ -55,6 +55,7 @@ def test_bad_file_shows_a_message_and_the_window_stays_usable(window, qtbot, tmp
     assert "line 2 is not valid JSON" in window.data_panel.error.text()
     _open(window, qtbot, lm_text)
     assert window.data_panel.error.isHidden() and window.data_panel.model.rowCount() == 1200
+    assert window.data_panel.row_count.text() == "1,200 rows"  # said for every task, before any tokenizer
 
 
 def test_tokenizer_statistics_and_coloured_tokens(window, qtbot, lm_text):

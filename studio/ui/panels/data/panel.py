@@ -67,13 +67,16 @@ class DataPanel(QWidget):
         self.source = QLineEdit(objectName="dataSource", readOnly=True,
                                 placeholderText="Open a file or folder, drop one here, or pick a sample")
         open_file = QPushButton("Open File…", objectName="openFileButton", clicked=self.choose_file)
-        open_file.setToolTip("A .txt, .csv, .jsonl, .json or .parquet file (Ctrl+O)")
+        open_file.setToolTip("A .txt, .csv, .jsonl, .json, .parquet or .conll file (Ctrl+O)")
+        # how many rows, for every task, from the moment the data opens (not only once a tokenizer is trained)
+        self.row_count = QLabel(objectName="rowCount")
+        self.row_count.setProperty("muted", True)
         open_folder = QPushButton("Open Folder…", objectName="openFolderButton", clicked=self.choose_folder)
         open_folder.setToolTip("A folder of files of one kind; every file in it is loaded")
         self.sample = SampleCombo()
         self.sample.activated.connect(self._sample_chosen)
         top = QHBoxLayout()
-        for w in (self.source, open_file, open_folder, self.sample):
+        for w in (self.source, self.row_count, open_file, open_folder, self.sample):
             top.addWidget(w)
         self.error = ErrorLabel("dataError")
         self.progress = QProgressBar(objectName="dataProgress", visible=False)
@@ -163,6 +166,7 @@ class DataPanel(QWidget):
         self.preview = preview
         self.columns_box.preview = preview
         self.source.setText(source)
+        self.row_count.setText(f"{len(preview):,} rows")
         self.model.set_preview(preview)
         self._fit_columns()
         self.empty.hide()
