@@ -74,7 +74,7 @@ def test_a_download_pauses_cancels_and_continues_from_the_list(qtbot, hub, hf_ca
     assert not box.start("me/other") and "wait for it" in box.label.text()  # one at a time
     box.toggle_pause()
     assert "paused" in box.label.text() and box.pause_button.text() == "Resume"
-    box.toggle_pause()
+    # cancelled while paused: resumed first, the rest of the file could arrive before the cancel on a busy machine
     box.cancel()
     qtbot.waitUntil(lambda: "cancelled" in box.label.text(), timeout=TIMEOUT)
     panel.refresh_local()
