@@ -14,6 +14,12 @@ from studio.core.system.files import atomic_write_text
 ANSWERED = "answered"
 
 
+def one_line(text: str, width: int) -> str:
+    """`text` on one line, cut to `width` characters with an ellipsis."""
+    first = " ".join(text.split())
+    return first[:width - 1] + "…" if len(first) > width else first
+
+
 @dataclass
 class Output:
     model: str
@@ -40,8 +46,7 @@ class Entry:
     input_title: str = "Prompt"  # what the prompt was to the model: a prompt, a text to summarize, ...
 
     def title(self, width: int = 60) -> str:
-        first = " ".join(self.prompt.split())
-        return (first[:width - 1] + "…") if len(first) > width else (first or "(empty prompt)")
+        return one_line(self.prompt, width) or "(empty prompt)"
 
     def as_text(self) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.time))

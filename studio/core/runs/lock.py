@@ -43,8 +43,13 @@ def held(run_dir: Path) -> Iterator[None]:
             _tidy(run_dir, made)
 
 
+def holds_files(folder: Path) -> bool:
+    """Anything but the lock file a run that ended left (the lock alone is an empty folder's)."""
+    return any(child.name != LOCK_FILE for child in folder.iterdir())
+
+
 def _tidy(run_dir: Path, made: bool) -> None:
-    if any(child.name != LOCK_FILE for child in run_dir.iterdir()):
+    if holds_files(run_dir):
         return  # a run's folder keeps its lock file: removing it could let two later processes lock two files
     with contextlib.suppress(OSError):  # another process took the folder meanwhile: it is theirs
         (run_dir / LOCK_FILE).unlink(missing_ok=True)

@@ -148,7 +148,6 @@ class MaskedLanguageModelling(Task):
                  progress: Progress | None = None, control: Control | None = None) -> dict[str, Any]:
         """Loss and top-1 accuracy on masked positions, the masks drawn with a fixed seed; for a model pretrained
         with next-sentence prediction, on sentence pairs drawn with a fixed seed, with its NSP accuracy too."""
-        import torch
 
         from studio.core.errors import DataError
         from studio.core.tasks.lm import blocks_of
@@ -162,24 +161,8 @@ class MaskedLanguageModelling(Task):
             raise DataError(f"The data holds less than one block of {loaded.input_limit} tokens; give it more text.")
         collate = masking(loaded.tokenizer, float(loaded.settings.get("mlm_probability") or 0.15), whole_words,
                           seed=_EVAL_SEED)
-        rows = blocks.with_format(None)
-        loss_sum, right, masked = 0.0, 0, 0
-        for start in range(0, len(rows), _EVAL_BATCH):
-            if control is not None:
-                control.checkpoint()
-            batch = collate([rows[i] for i in range(start, min(start + _EVAL_BATCH, len(rows)))])
-            batch = {k: v.to(loaded.device) for k, v in batch.items()}
-            with torch.inference_mode():
-                out = loaded.model(**batch)
-            chosen = batch["labels"] != -100
-            n = int(chosen.sum())
-            loss_sum += float(out.loss) * n
-            right += int((out.logits.argmax(-1)[chosen] == batch["labels"][chosen]).sum())
-            masked += n
-            if progress is not None:
-                progress(min(1.0, (start + _EVAL_BATCH) / len(rows)))
-        return {"loss": loss_sum / max(1, masked), "accuracy": right / max(1, masked), "masked_tokens": masked,
-                "block_length": loaded.input_limit}
+        scores = _masked_scores(loaded.model, blocks.with_format(None), collate, loaded.device, progress, control)
+        return {**scores, "block_length": loaded.input_limit}
 
     def describe_scores(self, scores: dict[str, Any]) -> list[str]:
         lines = [f"masked accuracy {scores['accuracy']:.4f}, loss {scores['loss']:.4f} on "
@@ -194,7 +177,6 @@ def _evaluate_pairs(loaded: Any, ds: Dataset, columns: dict[str, str], *, ordere
                     control: Control | None) -> dict[str, Any]:
     """Both pretraining heads on pairs drawn as in training. The model in use is the masked LM; the saved model's
     next-sentence head is loaded beside it for this (a person uses the model to fill masks, not to judge pairs)."""
-    import torch
 
     from studio.core.data.sentence_pairs import pairs_of
     from studio.core.errors import DataError
@@ -207,26 +189,36 @@ def _evaluate_pairs(loaded: Any, ds: Dataset, columns: dict[str, str], *, ordere
     model, _ = loading.load_pretrained(loaded.source, "AutoModelForPreTraining")
     model.to(loaded.device).eval()
     collate = masking(loaded.tokenizer, float(loaded.settings.get("mlm_probability") or 0.15), False, seed=_EVAL_SEED)
+    scores = _masked_scores(model, pairs, collate, loaded.device, progress, control)
+    return {**scores, "pairs": len(pairs), "block_length": loaded.input_limit}
+
+
+def _masked_scores(model: Any, rows: Any, collate: Any, device: str, progress: Progress | None,
+                   control: Control | None) -> dict[str, Any]:
+    """Loss and top-1 accuracy over the masked positions of `rows`, batch by batch; with next-sentence labels
+    in the rows (a pretraining model), the share of pairs the model judged right too."""
+    import torch
+
     loss_sum, right, masked, judged = 0.0, 0, 0, 0
-    for start in range(0, len(pairs), _EVAL_BATCH):
+    for start in range(0, len(rows), _EVAL_BATCH):
         if control is not None:
             control.checkpoint()
-        batch = collate([pairs[i] for i in range(start, min(start + _EVAL_BATCH, len(pairs)))])
-        batch = {k: v.to(loaded.device) for k, v in batch.items()}
-        labels, next_sentence = batch.pop("labels"), batch.pop("next_sentence_label")
+        batch = collate([rows[i] for i in range(start, min(start + _EVAL_BATCH, len(rows)))])
+        batch = {k: v.to(device) for k, v in batch.items()}
+        labels, next_sentence = batch.pop("labels"), batch.pop("next_sentence_label", None)
         with torch.inference_mode():
             out = model(**batch)
+        logits = out.prediction_logits if next_sentence is not None else out.logits
         chosen = labels != -100
-        n = int(chosen.sum())
-        loss_sum += float(torch.nn.functional.cross_entropy(out.prediction_logits[chosen], labels[chosen],
-                                                            reduction="sum"))
-        right += int((out.prediction_logits.argmax(-1)[chosen] == labels[chosen]).sum())
-        masked += n
-        judged += int((out.seq_relationship_logits.argmax(-1) == next_sentence).sum())
+        loss_sum += float(torch.nn.functional.cross_entropy(logits[chosen], labels[chosen], reduction="sum"))
+        right += int((logits.argmax(-1)[chosen] == labels[chosen]).sum())
+        masked += int(chosen.sum())
+        if next_sentence is not None:
+            judged += int((out.seq_relationship_logits.argmax(-1) == next_sentence).sum())
         if progress is not None:
-            progress(min(1.0, (start + _EVAL_BATCH) / len(pairs)))
-    return {"loss": loss_sum / max(1, masked), "accuracy": right / max(1, masked), "masked_tokens": masked,
-            "nsp_accuracy": judged / len(pairs), "pairs": len(pairs), "block_length": loaded.input_limit}
+            progress(min(1.0, (start + _EVAL_BATCH) / len(rows)))
+    scores = {"loss": loss_sum / max(1, masked), "accuracy": right / max(1, masked), "masked_tokens": masked}
+    return {**scores, "nsp_accuracy": judged / len(rows)} if next_sentence is not None else scores
 
 
 def masking(tokenizer: Any, probability: float, whole_words: bool, seed: int | None = None) -> Any:

@@ -53,7 +53,7 @@ class Plan:
         """Called holding the run folder's lock: a new run's folder is still empty (another process may have
         trained into it between the plan and the lock)."""
         if self.fresh and self.run_dir is not None and not joins(self.config, self.run_dir) and \
-                _holds_files(self.run_dir):
+                lock.holds_files(self.run_dir):
             raise ConfigError(f"'{self.run_dir}' already exists and is not empty; choose a new --out, or continue "
                               "that run with --resume.")
 
@@ -70,7 +70,7 @@ def new(config: RunConfig, root: Path | None = None, out: Path | None = None) ->
     root = root or workspace.workspace()
     workspace.check_writable(root)
     c = run_config.validate(config)
-    if out is not None and out.exists() and (not out.is_dir() or _holds_files(out)) and not joins(c, out):
+    if out is not None and out.exists() and (not out.is_dir() or lock.holds_files(out)) and not joins(c, out):
         raise ConfigError(f"'{out}' already exists and is not empty; choose a new --out, or continue that "
                           "run with --resume.")
     return Plan(c, root, out, launches=launch.wanted(c), started=started)
@@ -108,11 +108,6 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, root: Path | 
     # its last step: nothing more trains, and the model is written from that checkpoint
     return Plan(c, root, run_dir, resume=True, checkpoint=latest, write_config=bool(changed),
                 launches=launch.wanted(c), notes=notes)
-
-
-def _holds_files(folder: Path) -> bool:
-    """Anything but the lock file a run that ended left (the lock alone is an empty folder's)."""
-    return any(child.name != lock.LOCK_FILE for child in folder.iterdir())
 
 
 def launched(run_dir: Path, root: Path, resume: bool) -> Plan:

@@ -19,13 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.errors import StudioError
-from studio.core.playground.transcript import Entry, export
+from studio.core.playground.transcript import Entry, export, one_line
 from studio.ui.widgets.messages import ErrorLabel
-
-
-def _short(text: str, width: int = 40) -> str:
-    first = " ".join(text.split())
-    return first[:width - 1] + "…" if len(first) > width else first
 
 
 class History(QWidget):
@@ -74,7 +69,7 @@ class History(QWidget):
     def _label(self, entry: Entry) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(entry.time))
         # a written answer's length; an answer given at once (a label and its score) is shown itself
-        outcomes = ", ".join(f"{o.tokens} tok" if o.written else _short(o.text) for o in entry.outputs)
+        outcomes = ", ".join(f"{o.tokens} tok" if o.written else one_line(o.text, 40) for o in entry.outputs)
         return f"{stamp}  {entry.mode}  {entry.title()}  ({outcomes or 'running'})"
 
     def _selection_changed(self) -> None:

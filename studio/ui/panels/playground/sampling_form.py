@@ -70,6 +70,8 @@ class SamplingForm(QWidget):
             spin.valueChanged.connect(self.changed)
         self.beams.valueChanged.connect(lambda _: self._greedy_toggled(self.greedy.isChecked()))
         self.greedy.toggled.connect(self._greedy_toggled)
+        # what each sampling control does, said again when it comes back from being greyed out
+        self._tips = {w: w.toolTip() for w in (self.temperature, self.top_k, self.top_p, self.seed, self.preset)}
         self.set_beams(False)
 
     def _float(self, name: str, low: float, high: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
@@ -146,14 +148,12 @@ class SamplingForm(QWidget):
 
     def _greedy_toggled(self, greedy: bool) -> None:
         searching = self.beams_shown and self.beams.value() > 1  # beam search does not sample either
-        for widget in (self.temperature, self.top_k, self.top_p, self.seed, self.preset):
-            widget.setEnabled(not greedy and not searching)
-            # a greyed-out control says why, in place of what it does (kept for when it comes back)
-            if widget.property("tip") is None:
-                widget.setProperty("tip", widget.toolTip())
-            why = ("Off: beam search keeps the likeliest sequences and does not sample; set Beams to 1 to sample."
-                   if searching else "Off: greedy decoding picks the likeliest token and does not sample."
-                   if greedy else "")
-            widget.setToolTip(why or widget.property("tip"))
+        # a greyed-out control says why, in place of what it does
+        why = ("Off: beam search keeps the likeliest sequences and does not sample; set Beams to 1 to sample."
+               if searching else "Off: greedy decoding picks the likeliest token and does not sample." if greedy
+               else "")
+        for widget, tip in self._tips.items():
+            widget.setEnabled(not why)
+            widget.setToolTip(why or tip)
         self.greedy.setEnabled(not searching)
         self.changed.emit()
