@@ -163,8 +163,11 @@ def test_attention_of_an_encoder_with_special_tokens_hidden_and_the_prediction_e
 
     assert panel.bottom.isTabVisible(1) and panel.bottom.currentWidget() is panel.attribution
     view = panel.attribution
+    assert view.attribution.isHidden() and view.attention.isHidden()  # no empty strips before a result
     view.explain_button.click()
+    assert "Explaining the predicted label with integrated gradients" in view.prediction.text()
     qtbot.waitUntil(lambda: not view.running and view.result is not None, timeout=TIMEOUT)
+    assert view.attribution.isVisible() and view.attention.isVisible()
     assert view.result.tokens == tokens and len(view.result.scores) == len(tokens)
     assert view.result.delta is not None and view.result.delta < 0.05  # the steps account for the score
     assert view.attention.tokens == tokens and "[CLS]" in view.attention_caption.text()

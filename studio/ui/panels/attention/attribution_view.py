@@ -58,6 +58,7 @@ class AttributionView(QWidget):
         layout.addWidget(self.attention_caption)
         layout.addWidget(self.attention, 1)
         layout.addWidget(self.agreement)
+        layout.addStretch(0)  # takes the room only while the strips are hidden, keeping the words at the top
 
     def set_model(self, loaded: Any) -> None:
         self.loaded = loaded
@@ -70,6 +71,13 @@ class AttributionView(QWidget):
             strip.set_tokens([])
         self.prediction.setText("Show the attention of a text, then Explain what the prediction rests on.")
         self.agreement.setText("")
+        self._show_result(False)
+
+    def _show_result(self, on: bool) -> None:
+        """Empty strips and captions before anything is explained read as a result that failed to come."""
+        for widget in (self.attribution_caption, self.attribution, self.attention_caption, self.attention,
+                       self.agreement):
+            widget.setVisible(on)
 
     @property
     def running(self) -> bool:
@@ -82,12 +90,15 @@ class AttributionView(QWidget):
         self.error.clear_message()
         self.busy.show()
         self.explain_button.setEnabled(False)
+        self.prediction.setText(f"Explaining {label or 'the predicted label'} with "
+                                f"{self.method.currentText().lower()}…")
         self._jobs.start(lambda progress, control: attribute(loaded, text, label, method=method),
                          done=self._explained, failed=self._failed)
 
     def _failed(self, message: str) -> None:
         self.busy.hide()
         self.explain_button.setEnabled(True)
+        self.prediction.setText("")
         self.error.show_message(message)
 
     def _explained(self, result: Any) -> None:
@@ -105,6 +116,7 @@ class AttributionView(QWidget):
         self.prediction.setText(f"Predicted <b>{ranked[0][0]}</b> ({shown}). Explaining <b>{result.label}</b> with "
                                 f"{METHODS[result.method].lower()}{check}.")
         self.attribution.set_tokens(result.tokens, result.scores, signed=True)
+        self._show_result(True)
         self._draw_attention()
 
     def set_attention(self, matrix: np.ndarray, tokens: list[str], title: str) -> None:

@@ -24,6 +24,33 @@ STAT_NAMES = {"entropy": "entropy", "previous": "previous-token share", "first":
               "induction": "induction score"}
 
 
+def fitted_columns(layers: int, heads: int, tile: tuple[int, int], area: tuple[float, float], free: bool) -> int:
+    """How many tiles a row holds so that they are drawn largest in `area` (width, height); `tile` is
+    (height, width). In layer order a layer stays whole: its heads split into equal rows, or whole layers
+    share a row, so a 2 x 4 model in a tall column and a 30 x 9 one in a wide one both fill it. Sorted
+    tiles (`free`) may wrap anywhere. A tie keeps one layer per row, the plainest reading."""
+    count = layers * heads
+    if free:
+        options = set(range(1, count + 1))
+    else:
+        options = {heads // k for k in range(1, heads + 1) if heads % k == 0}
+        options |= {heads * m for m in range(1, layers + 1)}
+
+    def scale(columns: int) -> float:
+        rows = math.ceil(count / columns)
+        return min(area[0] / (columns * tile[1]), area[1] / (rows * tile[0]))
+
+    return max(options, key=lambda c: (round(scale(c), 6), c == heads))
+
+
+def _layout_words(heads: int, columns: int) -> str:
+    if columns == heads:
+        return "rows are layers, columns heads"
+    if columns < heads:
+        return f"each layer takes {heads // columns} rows"
+    return f"each row holds {columns // heads} layers"
+
+
 class HeadGrid(QWidget):
     head_chosen = Signal(int, int)  # layer, head
 
@@ -54,6 +81,7 @@ class HeadGrid(QWidget):
         self.tile = (1, 1)  # height, width of a tile and its gap
         self.stats: dict[str, np.ndarray] = {}
         self.marked: tuple[int, int] | None = None  # the head open in the map, outlined in the grid
+        self._shown: tuple[Any, ...] | None = None  # show_heads' arguments, to lay the tiles out again on resize
         self._outline = pg.QtWidgets.QGraphicsRectItem()
         self._outline.setPen(pg.mkPen("#ff4d4d", width=2, cosmetic=True))
         self._outline.setZValue(10)
@@ -65,17 +93,19 @@ class HeadGrid(QWidget):
     def show_heads(self, thumbs: np.ndarray, stats: dict[str, np.ndarray], sort: str | None = None,
                    threshold: float | None = None) -> None:
         """`thumbs` [layers, heads, s, s] in 0..1; `sort` a key of `stats` (descending) or None for layers."""
+        self._shown = (thumbs, stats, sort, threshold)
         layers, heads, height, width = thumbs.shape  # cross-attention tiles are not square
-        self.stats, self.tile, self.columns = stats, (height + _GAP, width + _GAP), heads
+        self.stats, self.tile = stats, (height + _GAP, width + _GAP)
+        self.columns = fitted_columns(layers, heads, self.tile, self._area(), free=sort is not None)
         pairs = [(layer, head) for layer in range(layers) for head in range(heads)]
         if sort:
             values = stats[sort]
             pairs.sort(key=lambda p: -np.nan_to_num(values[p], nan=-np.inf))
         self.order = pairs
-        rows = math.ceil(len(pairs) / heads)
-        mosaic = np.full((rows * self.tile[0], heads * self.tile[1]), np.nan, dtype=np.float32)
+        rows = math.ceil(len(pairs) / self.columns)
+        mosaic = np.full((rows * self.tile[0], self.columns * self.tile[1]), np.nan, dtype=np.float32)
         for i, (layer, head) in enumerate(pairs):
-            r, c = divmod(i, heads)
+            r, c = divmod(i, self.columns)
             tile = thumbs[layer, head]
             if threshold is not None and sort and not (stats[sort][layer, head] >= threshold):
                 tile = tile * _DIM
@@ -84,10 +114,26 @@ class HeadGrid(QWidget):
         self.image.setImage(mosaic, levels=(0.0, 1.0), autoLevels=False)
         self._label_tiles(sort)
         self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0.01)
-        how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else "rows are layers, columns heads"
+        how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else _layout_words(heads, self.columns)
         self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it; the one open is "
                           "outlined.")
         self.mark(self.marked)
+
+    def _area(self) -> tuple[float, float]:
+        return max(1, self.plot.width()), max(1, self.plot.height())
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._shown is None:
+            return
+        thumbs, _, sort, _ = self._shown
+        layers, heads, height, width = thumbs.shape
+        columns = fitted_columns(layers, heads, (height + _GAP, width + _GAP), self._area(), free=sort is not None)
+        if columns != self.columns or self._labels_fit(columns) != bool(self.labels):
+            self.show_heads(*self._shown)
+
+    def _labels_fit(self, columns: int) -> bool:
+        return self.plot.width() / max(1, columns) >= _MIN_LABEL_PX
 
     def mark(self, chosen: tuple[int, int] | None) -> None:
         """Outline the head open in the map (none for a combination of heads)."""
@@ -107,7 +153,7 @@ class HeadGrid(QWidget):
         for label in self.labels:
             item.removeItem(label)
         self.labels = []
-        if self.plot.width() / max(1, self.columns) < _MIN_LABEL_PX:
+        if not self._labels_fit(self.columns):
             return
         font = QFont()
         font.setPointSize(7)

@@ -10,6 +10,8 @@ import math
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.panels.attention.turn_bands import TurnBands, is_conversation, legend, turn_at
@@ -51,6 +53,7 @@ class Heatmap(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.readout)
         self.matrix = np.zeros((1, 1), np.float32)
+        self.title = ""
         self.rows: list[str] = []
         self.columns: list[str] = []
         self.log = False
@@ -79,10 +82,8 @@ class Heatmap(QWidget):
         if matrix.size and float(np.ptp(matrix)) < _FLAT:
             # one colour says nothing by itself: a weak model's cross-attention spreads evenly
             title += f" · uniform: every weight {peak:.4f}"
-        item.setTitle(title)
-        # a title claims its text's width as a minimum; wider than the view (a long title at the window's
-        # default size) it pushed the map's right side, its labels and the colour bar out of sight
-        item.titleLabel.setMinimumWidth(0)
+        self.title = title
+        self._fit_title()
         if new_shape:
             item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
             room = self.bands.show(turns, matrix.shape[0])
@@ -97,6 +98,26 @@ class Heatmap(QWidget):
         # that moment; the map built at a wider minimum (longer labels, another title) kept that width,
         # past the view's right edge. Fit it to the view again now that its contents changed.
         item.setGeometry(self.plot.range)
+
+    def _fit_title(self) -> None:
+        """The title cut on its left to the map's width, whole in the tooltip. pyqtgraph's title claims its
+        text's width as a minimum again on every resize, so a long title (a probe step's, at 1200 px) pushed
+        the map's right side and the colour bar with its numbers out of sight."""
+        item = self.plot.getPlotItem()
+        font = QFont(item.titleLabel.item.font())
+        font.setPointSizeF(float(str(item.titleLabel.opts.get("size", "11pt")).removesuffix("pt")))
+        others = item.width() - item.vb.width()  # the axes and the colour bar beside the map
+        room = max(40, int(self.plot.width() - others - 12))
+        shown = QFontMetrics(font).elidedText(self.title, Qt.TextElideMode.ElideLeft, room)
+        if shown != item.titleLabel.text:
+            item.setTitle(shown)
+        self.plot.setToolTip(self.title if shown != self.title else "")
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.title:
+            self._fit_title()
+            self.plot.getPlotItem().setGeometry(self.plot.range)
 
     def _read_out(self) -> None:
         """The hovered cell's weight in the map shown now; the hint when that cell is not in it (the read-out

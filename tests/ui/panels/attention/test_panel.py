@@ -244,6 +244,58 @@ def test_the_heatmap_fits_its_view_at_the_default_size(window, qtbot, lm_run):
     assert heatmap.plot.width() >= 300 and heatmap.plot.height() >= 250  # a map, not a sliver
 
 
+def test_a_long_title_is_cut_and_never_pushes_the_colour_bar_out(qtbot):
+    """A probe step's title at 1200 px was wider than the map: pyqtgraph's title claims its text's width,
+    and the colour bar with its numbers went past the view's edge."""
+    from studio.ui.panels.attention.heatmap import Heatmap
+
+    heatmap = Heatmap()
+    qtbot.addWidget(heatmap)
+    heatmap.resize(420, 360)
+    heatmap.show()
+    tokens = [f"t{i}" for i in range(20)]
+    title = "Self-attention (bidirectional) · layer 0 · head 0 · training step 1,000 · " + "x" * 60
+    heatmap.show_matrix(np.eye(20, dtype=np.float32), tokens, tokens, title, False, "viridis")
+    for width in (420, 360):
+        heatmap.resize(width, 360)
+        qtbot.wait(50)
+        item = heatmap.plot.getPlotItem()
+        view = heatmap.plot.sceneRect()
+        for part in (heatmap.bar, item.titleLabel, item.vb):
+            assert view.contains(part.sceneBoundingRect()), (width, type(part).__name__)
+        shown = item.titleLabel.text
+        assert shown.startswith("…") and shown.endswith("x") and heatmap.plot.toolTip() == title
+
+
+def test_the_head_grid_fills_its_area_for_few_heads_and_many(qtbot):
+    """Rows are layers when that draws the tiles largest; a small model in a tall column splits each layer
+    over rows, a deep one in a wide column puts layers side by side, and sorted tiles wrap anywhere."""
+    from studio.ui.panels.attention.head_grid import HeadGrid, fitted_columns
+
+    assert fitted_columns(2, 4, (10, 10), (300, 300), free=False) == 4
+    assert fitted_columns(2, 4, (10, 10), (200, 400), free=False) == 2  # tall: 4 rows of 2
+    assert fitted_columns(30, 9, (10, 10), (600, 300), free=False) == 27  # wide: three layers a row
+    assert fitted_columns(30, 9, (10, 10), (600, 300), free=False) % 9 == 0
+    assert fitted_columns(1, 7, (10, 10), (100, 700), free=True) == 1
+    grid = HeadGrid()
+    qtbot.addWidget(grid)
+    grid.resize(260, 600)
+    grid.show()
+    thumbs = np.random.default_rng(0).random((2, 4, 8, 8), dtype=np.float32)
+    stats = {"entropy": np.arange(8, dtype=np.float32).reshape(2, 4)}
+    grid.show_heads(thumbs, stats)
+    assert grid.columns == 2 and "each layer takes 2 rows" in grid.info.text()
+    assert grid.head_at(grid.tile[1] + 1, grid.tile[0] + 1) == (0, 3)  # second row, second tile
+    grid.resize(500, 400)
+    qtbot.wait(50)
+    assert grid.columns == 4 and "rows are layers" in grid.info.text()  # laid out again on resize
+    grid.resize(900, 200)
+    qtbot.wait(50)
+    assert grid.columns == 8 and "each row holds 2 layers" in grid.info.text()
+    grid.mark((1, 2))
+    assert grid._outline.isVisible()
+
+
 def test_a_uniform_map_says_so(qtbot):
     from studio.ui.panels.attention.heatmap import Heatmap
 
