@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,9 @@ def test_a_time_budget_replaces_the_step_counts_and_is_timed_before_the_start(wi
     assert wizard.config().minutes == 1.0
     qtbot.waitUntil(lambda: "steps fit" in wizard.budget_estimate.text(), timeout=TIMEOUT)
     assert "Timed on cpu" in wizard.budget_estimate.text()
+    steps = int(re.search(r"about ([\d,]+) steps fit", wizard.budget_estimate.text())[1].replace(",", ""))
+    # a minute buys classify's default 600 steps only on a fast machine; fewer than half are called few
+    assert ("That is few" in wizard.budget_estimate.text()) == (steps < 300)
     wizard.minutes.setValue(0.5)  # the same shape: planned again from the timing already taken
     qtbot.waitUntil(lambda: "steps fit" in wizard.budget_estimate.text() or "Only" in wizard.budget_estimate.text(),
                     timeout=TIMEOUT)

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.core.errors import ConfigError
+from studio.core.system import sizes
 from studio.core.training import batch_finder
 
 MIN_STEPS = 10
 TARGET_EVALS = 10  # enough points for a validation curve
 MAX_EVAL_SHARE = 0.25  # evaluations (generation, for summaries) may take at most this share of the budget
 MAX_SAVES = 5
+FEW_STEPS_SHARE = 0.5  # a budget buying under this share of a default run's steps is said to be too short
 # Step times wander (other programs, thermal limits, longer batches); plan to 90% of what is left.
 MARGIN = 0.9
 # Checkpoints write the weights and the optimizer's two moments, all fp32: about 12 bytes a parameter.
@@ -52,11 +54,24 @@ class Plan:
     seconds: float  # the planned time of training, evaluations and checkpoints
     timing: Timing
 
-    def describe(self, minutes: float) -> str:
+    def describe(self, minutes: float, wanted: int | None = None) -> str:
+        """`wanted`: the steps the task's default run takes to show learning, to say when far fewer fit."""
         t = self.timing
-        return (f"A budget of {_minutes(minutes)}: a step takes {t.step_s:.3g} s and an evaluation "
+        said = (f"A budget of {_minutes(minutes)}: a step takes {t.step_s:.3g} s and an evaluation "
                 f"{t.eval_s:.3g} s here, so {self.steps:,} steps fit, evaluated every {self.eval_every:,} "
                 f"(about {self.seconds / 60:.1f} min of training).")
+        return " ".join(part for part in (said, self.few_steps(wanted)) if part)
+
+    def few_steps(self, wanted: int | None) -> str:
+        """A sentence when the budget buys under half the steps a default run needs, with the time those
+        would take here: a run that ends before it learns anything visible should not look like a result."""
+        if wanted is None or self.steps >= wanted * FEW_STEPS_SHARE:
+            return ""
+        every = max(1, math.ceil(wanted / TARGET_EVALS))
+        needed = seconds_for(self.timing, wanted, every, every * 2) / MARGIN
+        return (f"That is few: this task's default run takes {wanted:,} steps to learn visibly, about "
+                f"{sizes.duration(needed)} here. Give more minutes, or a shorter sequence length or smaller "
+                "batch (a step's time grows with both).")
 
 
 def plan(seconds: float, timing: Timing, minutes: float | None = None) -> Plan:

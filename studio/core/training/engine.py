@@ -30,7 +30,7 @@ from studio.core.modeling import lora
 from studio.core.modeling.presets import is_preset
 from studio.core.runs import layout, lock, writer
 from studio.core.system import device as devices
-from studio.core.system import disk, workspace
+from studio.core.system import disk, load, workspace
 from studio.core.system.files import atomic_dir, atomic_write_text
 from studio.core.system.quiet import quiet_transformers
 from studio.core.tasks import registry
@@ -159,7 +159,8 @@ def _fit_budget(p: Prepared, device: str, precision: str, started: float,
     end = started + c.minutes * 60
     plan = budget.plan(end - time.monotonic(), timing, c.minutes)
     p.config = dataclasses.replace(c, max_steps=plan.steps, eval_every=plan.eval_every, save_every=plan.save_every)
-    emit(Stage("budget", plan.describe(c.minutes)))
+    said = [plan.describe(c.minutes, RunConfig.for_task(c.task).max_steps), load.busy_note(device)]
+    emit(Stage("budget", " ".join(part for part in said if part)))
     return end - timing.eval_s - timing.save_s, timing
 
 

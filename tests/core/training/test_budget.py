@@ -37,6 +37,31 @@ def test_a_budget_too_small_for_ten_steps_says_what_would_fit():
         budget.plan(60, Timing(step_s=10.0, eval_s=5.0, save_s=0.0), minutes=1)
 
 
+def test_a_budget_buying_far_fewer_steps_than_a_default_run_says_so_and_what_those_would_take():
+    """A loaded machine timed 42 steps into 15 minutes, and the plan read as if that were a run."""
+    timing = Timing(step_s=18.0, eval_s=10.0, save_s=0.1)
+    p = budget.plan(15 * 60, timing, 15)
+    said = p.describe(15, wanted=600)
+    assert f"{p.steps} steps fit" in said and p.steps < 300
+    assert "default run takes 600 steps to learn visibly, about 3 h" in said  # 600 x 18 s and ten evaluations
+    assert budget.plan(15 * 60, Timing(step_s=0.5, eval_s=4.0, save_s=0.1), 15).few_steps(600) == ""
+    assert p.few_steps(None) == "" and "That is few" not in p.describe(15)
+
+
+def test_a_busy_cpu_is_said_and_an_idle_one_or_a_gpu_is_not(monkeypatch):
+    import os
+
+    from studio.core.system import load
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.4, 5.0, 4.0))
+    assert load.busy_note("cpu") == ("This machine is busy (a load of 6.4 on 2 cores), so the steps were timed "
+                                     "slower than they run on an idle machine; closing other work buys more steps.")
+    assert load.busy_note("cuda:0") == ""
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.2, 2.0, 2.0))
+    assert load.busy_note("cpu") == ""
+
+
 @pytest.mark.parametrize("minutes", [-1.0, float("nan"), 1e9])
 def test_impossible_budgets_are_refused(minutes):
     from studio.core.training.config import validate

@@ -31,7 +31,7 @@ class BudgetEstimate(QLabel):
 
     def __init__(self) -> None:
         super().__init__(objectName="budgetEstimate", wordWrap=True)
-        self._timings: dict[tuple, tuple[str, dict[str, budget.Timing]]] = {}
+        self._timings: dict[tuple, tuple[str, dict[str, budget.Timing], str]] = {}
         self._jobs = Latest(self)
         self._wanted: RunConfig | None = None
 
@@ -65,8 +65,9 @@ class BudgetEstimate(QLabel):
             self._time(c)
 
     def _time(self, c: RunConfig) -> None:
-        def work(progress: Any, control: Any) -> tuple[str, dict[str, budget.Timing]]:
+        def work(progress: Any, control: Any) -> tuple[str, dict[str, budget.Timing], str]:
             from studio.core.system import device as devices
+            from studio.core.system.load import busy_note
 
             device = devices.pick_device(c.device)
             precision = devices.pick_precision(device, c.precision)
@@ -74,19 +75,19 @@ class BudgetEstimate(QLabel):
             if device != "cpu":
                 for bigger in budget.larger_presets(c.model, registry.get(c.task).presets):
                     timings[bigger] = budget.preview(dataclasses.replace(c, model=bigger), device, precision)
-            return devices.describe(device), timings
+            return devices.describe(device), timings, busy_note(device)
 
         key = self._key(c)
         self._jobs.start(work, done=lambda result: self._timed(key, result),
                          failed=lambda text: self.say(f"Could not time this model here: {text}"))
 
-    def _timed(self, key: tuple, result: tuple[str, dict[str, budget.Timing]]) -> None:
+    def _timed(self, key: tuple, result: tuple[str, dict[str, budget.Timing], str]) -> None:
         self._timings[key] = result
         self.show_for(self._wanted)  # the settings may have changed while it was timing
 
-    def _show(self, c: RunConfig, device: str, timings: dict[str, budget.Timing]) -> None:
+    def _show(self, c: RunConfig, device: str, timings: dict[str, budget.Timing], busy: str) -> None:
         if not c.minutes:
-            self._show_duration(c, device, timings[c.model])
+            self._show_duration(c, device, timings[c.model], busy)
             return
         try:
             plan = budget.plan(c.minutes * 60, timings[c.model], c.minutes)
@@ -97,6 +98,8 @@ class BudgetEstimate(QLabel):
         lines = [(f"Timed on {device} with full-length batches: a step takes {t.step_s:.3g} s and an evaluation "
                   f"{t.eval_s:.3g} s, so about {plan.steps:,} steps fit, evaluated every {plan.eval_every:,}. The run "
                   "times its real batches when it starts (often shorter, so more steps).")]
+        few = plan.few_steps(RunConfig.for_task(c.task).max_steps)
+        lines += [said for said in (few, busy) if said]
         for bigger, timing in timings.items():
             if bigger == c.model:
                 continue
@@ -108,9 +111,9 @@ class BudgetEstimate(QLabel):
             lines.append(f"This {device} also fits {more.steps:,} steps of {bigger} ({size['layers']} layers × "
                          f"{size['width']} wide) in the same time: a bigger model learns more from each step, so it "
                          "usually ends with a lower validation loss. Choose it on the Model page.")
-        self.say("\n".join(lines))
+        self.say("\n".join(lines), bool(few))
 
-    def _show_duration(self, c: RunConfig, device: str, timing: budget.Timing) -> None:
+    def _show_duration(self, c: RunConfig, device: str, timing: budget.Timing, busy: str) -> None:
         seconds = budget.seconds_for(timing, c.max_steps, c.eval_every, c.save_every)
         text = (f"About {sizes.duration(seconds)} on {device} for {c.max_steps:,} steps (timed here: a step "
                 f"{timing.step_s:.3g} s, an evaluation {timing.eval_s:.3g} s; preparing the data comes first).")
@@ -118,4 +121,4 @@ class BudgetEstimate(QLabel):
         if long:
             text += (" That is long: to see a result sooner, set Train for to Minutes and give the time you have; "
                      "Studio fits the steps to it.")
-        self.say(text, long)
+        self.say(" ".join(part for part in (text, busy) if part), long)
