@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from studio.ui.widgets.plot_theme import new_plot
 
 _GAP = 2
 _DIM = 0.15
+_MIN_WIDTH_PX = 220  # narrow_to_tiles never leaves the grid less than this, however few its heads
 _MIN_LABEL_PX = 56  # a tile narrower than this shows its name in the hover tip only
 STAT_NAMES = {"entropy": "entropy", "previous": "previous-token share", "first": "first-token share",
               "induction": "induction score"}
@@ -82,6 +83,7 @@ class HeadGrid(QWidget):
         self.stats: dict[str, np.ndarray] = {}
         self.marked: tuple[int, int] | None = None  # the head open in the map, outlined in the grid
         self._shown: tuple[Any, ...] | None = None  # show_heads' arguments, to lay the tiles out again on resize
+        self._narrowed: tuple[int, ...] | None = None  # the thumbnails' shape narrow_to_tiles last fitted
         self._outline = pg.QtWidgets.QGraphicsRectItem()
         self._outline.setPen(pg.mkPen("#ff4d4d", width=2, cosmetic=True))
         self._outline.setZValue(10)
@@ -118,6 +120,29 @@ class HeadGrid(QWidget):
         self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it; the one open is "
                           "outlined.")
         self.mark(self.marked)
+
+    def narrow_to_tiles(self) -> None:
+        """Give the map the width the tiles leave unused in the splitter holding the grid, once for each
+        model's shape of layers and heads: a splitter the person dragged since is theirs."""
+        splitter = self.parentWidget()
+        shape = self._shown[0].shape if self._shown is not None else None
+        if not isinstance(splitter, QSplitter) or shape is None or shape == self._narrowed:
+            return
+        self._narrowed = shape
+        sizes = splitter.sizes()
+        index = splitter.indexOf(self)
+        width = min(sizes[index], max(_MIN_WIDTH_PX, self.used_width()))
+        sizes[1 - index] += sizes[index] - width
+        sizes[index] = width
+        splitter.setSizes(sizes)
+
+    def used_width(self) -> int:
+        """The width the tiles take at the grid's height: less than it has when a few heads are laid out
+        in a tall area, so the panel can give the rest to the map."""
+        rows = math.ceil(len(self.order) / max(1, self.columns))
+        width, height = self._area()
+        scale = min(width / (self.columns * self.tile[1]), height / (max(1, rows) * self.tile[0]))
+        return math.ceil(self.columns * self.tile[1] * scale * 1.02) + (self.width() - int(width))
 
     def _area(self) -> tuple[float, float]:
         return max(1, self.plot.width()), max(1, self.plot.height())

@@ -385,6 +385,7 @@ class AttentionPanel(ExportActions, QWidget):
         self.threshold.setEnabled(sort is not None)
         self.grid.show_heads(current["thumbs"], current["stats"], sort,
                              self.threshold.value() if sort and self.threshold.value() > 0 else None)
+        self.grid.narrow_to_tiles()
 
     def open_head(self, layer: int, head: int) -> None:
         self.layer.setValue(layer)

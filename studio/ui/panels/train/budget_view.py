@@ -22,6 +22,7 @@ from studio.core.tasks import registry
 from studio.core.training import budget
 from studio.core.training.config import RunConfig
 from studio.ui.jobs import Latest
+from studio.ui.widgets.messages import mark_warning
 
 LONG_S = 15 * 60  # a run longer than this is worth a warning before it starts
 
@@ -42,6 +43,7 @@ class BudgetEstimate(QLabel):
 
     def say(self, text: str, long: bool = False) -> None:
         self.setText(text)
+        mark_warning(self, long)
         self.said.emit(text, long)
 
     def show_for(self, c: RunConfig | None) -> None:

@@ -296,6 +296,22 @@ def test_the_head_grid_fills_its_area_for_few_heads_and_many(qtbot):
     assert grid._outline.isVisible()
 
 
+def test_a_few_heads_leave_the_map_the_width_their_tiles_do_not_use(window, qtbot, lm_run):
+    panel = window.attention_panel
+    window.resize(1920, 1080)
+    window.tabs.setCurrentWidget(panel)
+    load_model(qtbot, panel.picker, lm_run)
+    _extract(qtbot, panel)
+    qtbot.wait(100)
+    top, grid = panel.views[0], panel.grid
+    assert grid.columns < 4 and grid.width() <= grid.used_width() + 40  # no wide empty margins beside the tiles
+    assert top.sizes()[0] > top.sizes()[1]
+    top.setSizes([500, 700])  # the person's own split is kept when the map is drawn again
+    dragged = top.sizes()
+    _extract(qtbot, panel)
+    assert top.sizes() == dragged
+
+
 def test_a_uniform_map_says_so(qtbot):
     from studio.ui.panels.attention.heatmap import Heatmap
 
