@@ -96,7 +96,14 @@ def examples(task: str, loaded: Any, rows: list[dict[str, Any]]) -> tuple[list[s
             masked = " ".join(words[:middle] + [mask_token(loaded)] + words[middle + 1:])
             guess = fill(loaded, masked).masks[0][0].token.strip()
             shown.append(f"...{' '.join(words[middle - 4:middle])} [MASK] -> {guess!r} (truly {words[middle]!r})")
-        return shown, {}
+        # the collator hides tokens uniformly among those that are not the template's, so always guessing the
+        # commonest one scores its share: the accuracy a model that ignores the context reaches
+        special = set(loaded.tokenizer.all_special_ids)
+        counts = collections.Counter(i for r in rows for i in loaded.tokenizer(r["text"])["input_ids"]
+                                     if i not in special)
+        top, count = counts.most_common(1)[0]
+        return shown, {"commonest_token_accuracy": round(count / sum(counts.values()), 3),
+                       "commonest_token": loaded.tokenizer.convert_ids_to_tokens(top)}
     if task == "qa":
         from studio.core.playground.answering import answer
         from studio.core.tasks import squad
