@@ -107,12 +107,13 @@ def test_playground_labels_follow_the_typing_and_a_batch_exports(playground, qtb
     load_model(qtbot, playground.pickers[0], cls_run)
     assert playground.run_button.text() == "Classify" and not playground.form.isVisible()
     column = playground.answers["labels"][0]
+    assert column.chart.isHidden()  # no bare axes before there is a probability to draw
     qtbot.keyClicks(playground.prompt, "open the file")
     qtbot.waitUntil(lambda: column.result is not None and column.result.text == "open the file", timeout=TIMEOUT)
     expected = classify(inference.load(str(cls_run)), "open the file")
     assert column.result.label == expected.label
     assert max(abs(column.result.scores[k] - expected.scores[k]) for k in expected.scores) < 1e-5
-    assert column.answer_label.text().startswith(expected.label)
+    assert column.answer_label.text().startswith(expected.label) and not column.chart.isHidden()
     playground.prompt.setPlainText("open the file and read it")  # typed and asked at once: two answers come
     playground.run_button.click()  # asked: the history says its label and score, not a count of tokens
     history = playground.history
@@ -128,6 +129,7 @@ def test_playground_labels_follow_the_typing_and_a_batch_exports(playground, qtb
     qtbot.waitUntil(lambda: not playground.batch.running and bool(playground.batch.predictions), timeout=TIMEOUT)
     table = playground.batch.table
     assert table.rowCount() == 3 and table.columnCount() == 6
+    assert table.columnWidth(0) > table.columnWidth(1)  # the text takes the room the figures leave
     table.sortItems(2, Qt.SortOrder.DescendingOrder)
     scores = [table.item(r, 2).value for r in range(3)]
     assert scores == sorted(scores, reverse=True)

@@ -32,6 +32,8 @@ class LabelsColumn(AnswerColumn):
         self.layout_.addWidget(self.answer_label)
         self.layout_.addWidget(self.chart, 1)
         self.layout_.addWidget(self.error)
+        self.layout_.addStretch(0)  # holds the hint at the top while the chart is hidden
+        self.chart.hide()  # bare axes with no bars read as a broken chart
 
     def show_result(self, prediction: Any) -> None:
         self.answer_label.setText(f"{prediction.label}  {prediction.score:.1%}")
@@ -46,7 +48,9 @@ class LabelsColumn(AnswerColumn):
         plot.addItem(self._pg.BarGraphItem(x0=0, y=np.arange(len(names)), height=0.7, width=values, brushes=brushes))
         plot.getAxis("left").setTicks([[(i, n[:18]) for i, n in enumerate(names)]])
         plot.setYRange(-0.5, len(names) - 0.5, padding=0)
+        self.chart.show()
 
     def empty(self) -> None:
         self.answer_label.setText(_HINT)
         self.chart.getPlotItem().clear()
+        self.chart.hide()
