@@ -43,6 +43,16 @@ class Filled:
 
     text: str
     masks: list[list[Candidate]]
+    mask: str = GENERIC_MASK  # the model's mask token as `text` spells it
+
+    def best_text(self) -> list[tuple[str, bool]]:
+        """`text` in pieces with each mask replaced by its likeliest candidate, marked True: what the model
+        reads the whole text as."""
+        pieces = self.text.split(self.mask)
+        out = [(pieces[0], False)]
+        for candidates, after in zip(self.masks, pieces[1:], strict=False):
+            out += [(candidates[0].token if candidates else "?", True), (after, False)]
+        return [(piece, filled) for piece, filled in out if piece or filled]
 
     def as_dict(self) -> dict[str, Any]:
         return {"masks": [[asdict(c) for c in mask] for mask in self.masks]}
@@ -67,7 +77,7 @@ def fill(loaded: LoadedModel, text: str, top_k: int = 5) -> Filled:
     if text.count(token) == 1:
         results = [results]
     return Filled(text, [[Candidate(r["token_str"], int(r["token"]), float(r["score"])) for r in mask]
-                         for mask in results])
+                         for mask in results], token)
 
 
 def _pipeline(loaded: LoadedModel) -> Any:

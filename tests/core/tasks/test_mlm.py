@@ -50,6 +50,9 @@ def test_fill_mask_equals_the_pipeline(mlm_run):
             np.testing.assert_allclose([c.score for c in mine], [o["score"] for o in other], atol=1e-6)
     with pytest.raises(ConfigError, match="has no \\[MASK\\]"):
         fill(loaded, "no gap here")
+    filled = fill(loaded, "return [MASK] + [MASK]!", top_k=2)
+    best = [m[0].token for m in filled.masks]
+    assert filled.best_text() == [("return ", False), (best[0], True), (" + ", False), (best[1], True), ("!", False)]
 
 
 def test_whole_word_masking_hides_every_piece_of_a_word(tmp_path):

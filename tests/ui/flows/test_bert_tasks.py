@@ -83,6 +83,8 @@ def test_fill_mask_view_inserts_masks_and_fills_them_in(playground, qtbot, mlm_r
     expected = fill(inference.load(str(mlm_run)), "def [MASK](x): return [MASK]", top_k=8)
     assert [[c.id for c in mask] for mask in column.result.masks] == [[c.id for c in mask] for mask in expected.masks]
     assert column.table.columnCount() == 2 and column.table.rowCount() == 8
+    reading = column.reading.text()  # the whole text as the model reads it, each mask's best in bold
+    assert reading.count("<b ") == 2 and "(x): return " in reading and "[MASK]" not in reading
     first = column.result.masks[0][0].token
     column.table.cellClicked.emit(0, 0)
     assert playground.prompt.toPlainText() == f"def {first.lstrip()}(x): return [MASK]"

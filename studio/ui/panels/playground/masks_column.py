@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import html
+
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem
 
 from studio.ui.panels.playground.answer_column import AnswerColumn
 from studio.ui.widgets.token_text import visible
 
 CANDIDATES = 8
+_FILLED_STYLE = "background-color: rgba(255, 140, 0, 0.35)"
+_HINT = "Each mask's likeliest tokens appear here, with the text read with the likeliest of each."
 
 
 class MasksColumn(AnswerColumn):
@@ -26,6 +30,9 @@ class MasksColumn(AnswerColumn):
         self.table.setToolTip("The likeliest tokens for each mask, most likely first. Click one to fill that mask "
                               "in; the other masks are then asked again with it in place.")
         self.table.cellClicked.connect(self._clicked)
+        self.reading = QLabel(_HINT, objectName=f"{name}Reading", wordWrap=True)
+        self.reading.setToolTip("The text with every mask filled by its likeliest token (in bold)")
+        self.layout_.addWidget(self.reading)
         self.layout_.addWidget(self.table, 1)
         self.layout_.addWidget(self.error)
         self.options = {"top_k": CANDIDATES}
@@ -42,6 +49,7 @@ class MasksColumn(AnswerColumn):
                 item.setToolTip(f"token {candidate.id}: {candidate.token!r}")
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
+        self.reading.setText(best_reading(filled))
 
     def _clicked(self, row: int, column: int) -> None:
         masks = self.result.masks if self.result else []
@@ -50,3 +58,11 @@ class MasksColumn(AnswerColumn):
 
     def empty(self) -> None:
         self.table.setRowCount(0)
+        self.reading.setText(_HINT)
+
+
+def best_reading(filled: Any) -> str:
+    """The text as rich text with each mask's likeliest token in bold on orange."""
+    shown = "".join(f'<b style="{_FILLED_STYLE}">{html.escape(piece)}</b>' if filled_in else html.escape(piece)
+                    for piece, filled_in in filled.best_text())
+    return f'<span style="white-space: pre-wrap">{shown}</span>'
