@@ -108,6 +108,8 @@ def test_tag_view_colours_the_entities(playground, qtbot, tag_run):
     qtbot.waitUntil(lambda: bool(playground.history.entries and playground.history.entries[-1].outputs),
                     timeout=TIMEOUT)
     assert expected.entities[0].text in playground.history.entries[-1].outputs[0].text
+    playground.prompt.setPlainText("")  # the text is gone: its entities must not stay on screen
+    assert column.result is None and column.table.rowCount() == 0 and not column.text.toPlainText()
 
 
 @pytest.mark.slow

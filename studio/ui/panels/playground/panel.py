@@ -316,6 +316,10 @@ class PlaygroundPanel(QWidget):
         live = not self.output.streamed or (self.task is not None and self.task.playground.as_you_type)
         if live and self.prompt.toPlainText().strip():
             self._typing.start()
+        elif live and not self.output.streamed:  # the text is gone, so is its answer: none may stay shown
+            self._typing.stop()
+            for column in self.answers.get(self.output.name, []):
+                column.clear()
 
     def _classify_typed(self) -> None:
         try:

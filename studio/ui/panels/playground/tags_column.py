@@ -7,7 +7,15 @@ import html
 from typing import Any
 
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem, QTextBrowser, QToolTip
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QToolTip,
+)
 
 from studio.ui.panels.playground.answer_column import AnswerColumn
 from studio.ui.widgets.entities import colour, legend_html
@@ -44,7 +52,10 @@ class TagsColumn(AnswerColumn):
         self.table.setHorizontalHeaderLabels(("Entity", "Type", "Score", "Where"))
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setToolTip("Every entity found, with the model's score for its first word's tag")
-        for widget, stretch in ((self.legend, 0), (self.text, 2), (self.error, 0), (self.table, 1)):
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for widget, stretch in ((self.legend, 0), (self.text, 1), (self.error, 0), (self.table, 1)):
             self.layout_.addWidget(widget, stretch)
         self.kinds: list[str] = []
 
@@ -68,9 +79,10 @@ class TagsColumn(AnswerColumn):
         self.text.entities = self._shown_positions(result)
         self.table.setRowCount(len(result.entities))
         for row, e in enumerate(result.entities):
-            for column, value in enumerate((e.text, e.label, f"{e.score:.1%}", f"{e.start}–{e.end}")):
+            # one line a row: an entity over a line break would make its row as tall as the text
+            for column, value in enumerate((e.text.replace("\n", " ⏎ "), e.label, f"{e.score:.1%}",
+                                            f"{e.start}–{e.end}")):
                 self.table.setItem(row, column, QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
 
     @staticmethod
     def _shown_positions(result: Any) -> list[Any]:
