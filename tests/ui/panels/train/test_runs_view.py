@@ -13,7 +13,7 @@ from studio.core.runs import layout, reader, writer
 from studio.core.system import workspace
 from studio.core.system.files import atomic_write_text
 from studio.ui.panels.train import runs_view
-from studio.ui.panels.train.runs_view import BEST, DURATION, NAME, STATUS, STEPS
+from studio.ui.panels.train.runs_view import BEST, DURATION, NAME, STARTED, STATUS, STEPS
 from tests.ui.helpers import listed
 
 
@@ -50,6 +50,11 @@ def test_columns_sorting_and_filter(window, qtbot):
     assert [table.item(r, NAME).text() for r in range(2) if not table.isRowHidden(r)] == ["beta"]
     view.filter.clear()
     assert not any(table.isRowHidden(r) for r in range(2))
+    window.tabs.setCurrentWidget(window.train_panel)
+    window.resize(1200, 800)
+    qtbot.wait(100)
+    # the name takes the room the short columns leave; the start time does not stretch across it
+    assert table.columnWidth(NAME) > 2 * table.columnWidth(STARTED)
 
 
 def test_rename_notes_diff_and_csv(window, qtbot, monkeypatch, tmp_path):
