@@ -3,9 +3,8 @@ fills that mask in, and the rest are asked again with it in place."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import html
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem

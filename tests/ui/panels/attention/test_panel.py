@@ -226,15 +226,21 @@ def test_probe_steps_recorded_later_appear_when_the_panel_is_shown_again(window,
     assert "Step 999" in panel.probe_box.label.text()
 
 
+def _shown_at(window, qtbot, run, size):
+    """The panel in a window of `size` with `run`'s attention shown, laid out."""
+    panel = window.attention_panel
+    window.resize(*size)
+    window.tabs.setCurrentWidget(panel)
+    load_model(qtbot, panel.picker, run)
+    _extract(qtbot, panel)
+    qtbot.wait(100)
+    return panel
+
+
 def test_the_heatmap_fits_its_view_at_the_default_size(window, qtbot, lm_run):
     """At the window's default size the map, its colour bar and its title all lie inside the view: the
     last columns, their labels and the step in the title were once cut off."""
-    panel = window.attention_panel
-    window.resize(1200, 780)
-    window.tabs.setCurrentWidget(panel)
-    load_model(qtbot, panel.picker, lm_run)
-    _extract(qtbot, panel)
-    qtbot.wait(100)
+    panel = _shown_at(window, qtbot, lm_run, (1200, 780))
     heatmap = panel.heatmap
     view = heatmap.plot.sceneRect()
     item = heatmap.plot.getPlotItem()
@@ -297,12 +303,7 @@ def test_the_head_grid_fills_its_area_for_few_heads_and_many(qtbot):
 
 
 def test_a_few_heads_leave_the_map_the_width_their_tiles_do_not_use(window, qtbot, lm_run):
-    panel = window.attention_panel
-    window.resize(1920, 1080)
-    window.tabs.setCurrentWidget(panel)
-    load_model(qtbot, panel.picker, lm_run)
-    _extract(qtbot, panel)
-    qtbot.wait(100)
+    panel = _shown_at(window, qtbot, lm_run, (1920, 1080))
     top, grid = panel.views[0], panel.grid
     assert grid.columns < 4 and grid.width() <= grid.used_width() + 40  # no wide empty margins beside the tiles
     assert top.sizes()[0] > top.sizes()[1]
