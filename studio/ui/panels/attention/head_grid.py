@@ -128,8 +128,10 @@ class HeadGrid(QWidget):
         shape = self._shown[0].shape if self._shown is not None else None
         if not isinstance(splitter, QSplitter) or shape is None or shape == self._narrowed:
             return
-        self._narrowed = shape
         sizes = splitter.sizes()
+        if not sum(sizes):  # not laid out yet (hidden): fitted when it is drawn shown
+            return
+        self._narrowed = shape
         index = splitter.indexOf(self)
         width = min(sizes[index], max(_MIN_WIDTH_PX, self.used_width()))
         sizes[1 - index] += sizes[index] - width

@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableWidget, QTableWidgetItem
 
 from studio.ui.panels.playground.answer_column import AnswerColumn
 from studio.ui.widgets.token_text import visible
@@ -29,6 +29,8 @@ class MasksColumn(AnswerColumn):
         self.table.setToolTip("The likeliest tokens for each mask, most likely first. Click one to fill that mask "
                               "in; the other masks are then asked again with it in place.")
         self.table.cellClicked.connect(self._clicked)
+        # a text has a mask or a few: their columns share the width instead of leaving most of it empty
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.reading = QLabel(_HINT, objectName=f"{name}Reading", wordWrap=True)
         self.reading.setToolTip("The text with every mask filled by its likeliest token (in bold)")
         self.layout_.addWidget(self.reading)
@@ -47,7 +49,6 @@ class MasksColumn(AnswerColumn):
                 item = QTableWidgetItem(f"{visible(candidate.token)}   {candidate.score:.1%}")
                 item.setToolTip(f"token {candidate.id}: {candidate.token!r}")
                 self.table.setItem(row, column, item)
-        self.table.resizeColumnsToContents()
         self.reading.setText(best_reading(filled))
 
     def _clicked(self, row: int, column: int) -> None:
