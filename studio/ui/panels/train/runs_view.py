@@ -74,6 +74,9 @@ class RunsView(QWidget):
         self.filter.textChanged.connect(self._apply_filter)
         self.table = QTableWidget(0, len(COLUMNS), objectName="runsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeaderItem(DURATION).setToolTip(
+            "Time spent training, from its start to the saved model, added up over every session of a resumed "
+            "run; preparing the data is not counted")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         # the name is what a person reads first; the other columns are short and take what they need

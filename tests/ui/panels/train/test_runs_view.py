@@ -42,6 +42,7 @@ def test_columns_sorting_and_filter(window, qtbot):
     row = view.row_of("alpha")
     assert table.item(row, BEST).text() == "Accuracy 90.0% @ 200"  # the best evaluation, not the last
     assert table.item(row, DURATION).text() == "1 min 15 s" and table.item(row, STEPS).text() == "300 / 300"
+    assert "preparing the data is not counted" in table.horizontalHeaderItem(DURATION).toolTip()
     table.sortByColumn(BEST, Qt.SortOrder.DescendingOrder)
     assert [table.item(r, NAME).text() for r in range(2)] == ["alpha", "beta"]
     table.sortByColumn(DURATION, Qt.SortOrder.DescendingOrder)  # by seconds, not by text
