@@ -19,6 +19,7 @@ from studio.ui.widgets.plot_theme import new_plot
 
 _GAP = 2
 _DIM = 0.15
+_RANGE_PADDING = 0.01
 _MIN_WIDTH_PX = 220  # narrow_to_tiles never leaves the grid less than this, however few its heads
 _MIN_LABEL_PX = 56  # a tile narrower than this shows its name in the hover tip only
 STAT_NAMES = {"entropy": "entropy", "previous": "previous-token share", "first": "first-token share",
@@ -115,7 +116,8 @@ class HeadGrid(QWidget):
             mosaic[top:top + height, left:left + width] = tile
         self.image.setImage(mosaic, levels=(0.0, 1.0), autoLevels=False)
         self._label_tiles(sort)
-        self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]), padding=0.01)
+        self.plot.getPlotItem().setRange(xRange=(0, mosaic.shape[1]), yRange=(0, mosaic.shape[0]),
+                                         padding=_RANGE_PADDING)
         how = f"sorted by {STAT_NAMES[sort]}, highest first" if sort else _layout_words(heads, self.columns)
         self.info.setText(f"{layers} layers × {heads} heads, {how}. Click a head to open it; the one open is "
                           "outlined.")
@@ -132,7 +134,7 @@ class HeadGrid(QWidget):
         if not sum(sizes):  # not laid out yet (hidden): fitted when it is drawn shown
             return
         self._narrowed = shape
-        index = splitter.indexOf(self)
+        index = splitter.indexOf(self)  # the map is the splitter's other widget
         width = min(sizes[index], max(_MIN_WIDTH_PX, self.used_width()))
         sizes[1 - index] += sizes[index] - width
         sizes[index] = width
@@ -144,7 +146,8 @@ class HeadGrid(QWidget):
         rows = math.ceil(len(self.order) / max(1, self.columns))
         width, height = self._area()
         scale = min(width / (self.columns * self.tile[1]), height / (max(1, rows) * self.tile[0]))
-        return math.ceil(self.columns * self.tile[1] * scale * 1.02) + (self.width() - int(width))
+        padding = 1 + 2 * _RANGE_PADDING  # show_heads' view range pads the mosaic on both sides
+        return math.ceil(self.columns * self.tile[1] * scale * padding) + (self.width() - int(width))
 
     def _area(self) -> tuple[float, float]:
         return max(1, self.plot.width()), max(1, self.plot.height())
