@@ -113,6 +113,7 @@ class TokenFocus(QWidget):
         layout.addWidget(self.pick)
         layout.addWidget(self.shaded)
         layout.addWidget(self.bars, 1)
+        layout.addStretch(0)  # holds the strip at the top while the chart is hidden
         self.matrix = np.zeros((0, 0), np.float32)
         self.rows: list[str] = []
         self.columns: list[str] = []
@@ -144,6 +145,10 @@ class TokenFocus(QWidget):
         self.shaded.set_tokens(other, weights)
         plot = self.bars.getPlotItem()
         plot.clear()
+        # until a token is picked there is nothing to shade or chart: an unshaded copy of the text and bare
+        # axes read as a result that failed to come
+        for view in (self.shaded, self.bars):
+            view.setVisible(weights is not None)
         if weights is None:
             self.caption.setText("Click a token above.")
             return

@@ -144,7 +144,9 @@ def test_token_focus_row_and_column(panel, qtbot, lm_run):
     _extract(qtbot, panel)
     focus = panel.focus
     matrix = panel.current_matrix()
+    assert focus.shaded.isHidden() and focus.bars.isHidden()  # nothing to shade before a token is picked
     focus.choose(4)
+    assert not focus.shaded.isHidden() and not focus.bars.isHidden()
     np.testing.assert_allclose(focus.weights(), matrix[4])
     assert "attends to" in focus.caption.text()
     focus.direction.setCurrentIndex(1)
