@@ -48,20 +48,6 @@ def test_a_budget_buying_far_fewer_steps_than_a_default_run_says_so_and_what_tho
     assert p.few_steps(None) == "" and "That is few" not in p.describe(15)
 
 
-def test_a_busy_cpu_is_said_and_an_idle_one_or_a_gpu_is_not(monkeypatch):
-    import os
-
-    from studio.core.system import load
-
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(os, "getloadavg", lambda: (6.4, 5.0, 4.0))
-    assert load.busy_note("cpu") == ("This machine is busy (a load of 6.4 on 2 cores), so the steps were timed "
-                                     "slower than they run on an idle machine; closing other work buys more steps.")
-    assert load.busy_note("cuda:0") == ""
-    monkeypatch.setattr(os, "getloadavg", lambda: (2.2, 2.0, 2.0))
-    assert load.busy_note("cpu") == ""
-
-
 @pytest.mark.parametrize("minutes", [-1.0, float("nan"), 1e9])
 def test_impossible_budgets_are_refused(minutes):
     from studio.core.training.config import validate

@@ -157,8 +157,8 @@ class HeadGrid(QWidget):
         if self._shown is None:
             return
         thumbs, _, sort, _ = self._shown
-        layers, heads, height, width = thumbs.shape
-        columns = fitted_columns(layers, heads, (height + _GAP, width + _GAP), self._area(), free=sort is not None)
+        layers, heads = thumbs.shape[:2]
+        columns = fitted_columns(layers, heads, self.tile, self._area(), free=sort is not None)
         if columns != self.columns or self._labels_fit(columns) != bool(self.labels):
             self.show_heads(*self._shown)
 

@@ -151,4 +151,3 @@ def _rows_over(stats: Any) -> str:
     if over == 0:
         return "no row is"
     return f"{over:,} {'row is' if over == 1 else 'rows are'} ({stats.truncated_share:.1%})"
-

@@ -281,12 +281,15 @@ class Monitor(QWidget):
         """The sentence, with the step and the ETA brought in line with it (paused at step 23 reads 23 above)."""
         self.status.setText(event.message)
         if event.step is not None:
-            self.progress.setValue(event.step)
-            self.labels["step"].setText(f"{event.step:,} / {self.planned:,}")
+            self._show_step(event.step)
         if event.status == "paused":
             self.labels["eta"].setText("paused")
         elif event.status in ("completed", "stopped", "failed"):
             self.labels["eta"].setText("–")
+
+    def _show_step(self, step: int) -> None:
+        self.progress.setValue(step)
+        self.labels["step"].setText(f"{step:,} / {self.planned:,}")
 
     def _check_health(self) -> None:
         """Say so when validation loss keeps rising while training loss falls (overfitting)."""
@@ -311,8 +314,7 @@ class Monitor(QWidget):
     def _update_labels(self, event: Any, t: float) -> None:
         self.planned = event.planned_steps
         self.progress.setMaximum(max(1, self.planned))
-        self.progress.setValue(event.step)
-        self.labels["step"].setText(f"{event.step:,} / {self.planned:,}")
+        self._show_step(event.step)
         self._show_values(event.values)
         if event.step >= self.planned:
             # the last step is done; its evaluation and the model's save take what they take
