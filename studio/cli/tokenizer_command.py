@@ -30,11 +30,13 @@ def tokenizer_train(args: argparse.Namespace) -> int:
     from studio.core.data import sources
     from studio.core.data.columns import TEXT, Column, map_columns, text_columns
     from studio.core.data.tokenizer import check_vocab_size, save_tokenizer, train_bpe
+    from studio.core.runs import guard
 
     check_vocab_size(args.vocab_size)
     out = Path(args.out).expanduser()
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "tokenizer.json").exists())):
         raise ConfigError(f"'{out}' holds other files; choose an empty or new folder for the tokenizer.")
+    guard.check_replaceable(out)
     ds = sources.load(args.data, cache(args))
     if args.text_column:
         role = Column("text", "Text", TEXT, (), "")

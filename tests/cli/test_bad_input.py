@@ -174,6 +174,8 @@ def test_lora_targets_are_checked_before_the_data_is_read(ws, lm_run, lm_text, c
     (["runs", "show", "no-such-run"], "no run"),
     (["tokenizer", "train", "--data", "{tmp}/none.txt", "--out", "{tmp}/tok"], "does not exist"),
     (["tokenizer", "train", "--data", "{lm}", "--vocab-size", "5", "--out", "{tmp}/tok"], "vocabulary size"),
+    (["tokenizer", "train", "--data", "{lm}", "--out", "{lm_run}/tokenizer"],
+     "is part of the run folder lm-run; replacing it would lose the run's work"),
 ])
 def test_other_commands_reject_bad_input(argv, expected, ws, lm_run, cls_run, mlm_run, lm_text, tmp_path, capsys):
     values = {"tmp": str(tmp_path), "lm_run": str(lm_run), "lm": str(lm_text), "cls_run": str(cls_run),

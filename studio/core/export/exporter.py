@@ -22,7 +22,7 @@ from studio.core.control import Control
 from studio.core.errors import ConfigError, ModelError
 from studio.core.export import card, hub, ollama, to_gguf
 from studio.core.export.to_gguf import ExportError
-from studio.core.runs import layout
+from studio.core.runs import guard, layout
 from studio.core.system import disk, sizes
 from studio.core.system.files import atomic_dir, atomic_write_text
 
@@ -132,6 +132,7 @@ def plan(model: str | Model, fmt: str, out: str, quant: str | None = None, *, ov
         planned.writes = [(out, hf_bytes)]
         return planned
     path = planned.target = _out_path(Path(out).expanduser(), fmt, found.name, quant, overwrite, controls)
+    guard.check_replaceable(path, reading=(found.given, found.source), control=controls["out"])
     if fmt == "hf":
         planned.writes = [(str(path), hf_bytes)]
     else:

@@ -200,3 +200,30 @@ def test_plan_says_what_it_writes_and_how_big(tuned, ws, tmp_path):
     assert lines[1].startswith(f"Writes {tmp_path / 'o' / 'Modelfile'}")
     with pytest.raises((ConfigError, ModelError)):
         exporter.plan(str(tuned), "gguf", str(tmp_path / "o.gguf"), "q2")
+
+
+def _tree(folder: Path) -> list[tuple[str, int, int]]:
+    return sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize(("where", "words"), [
+    ("run", "is the run folder cls-run; replacing it would lose the run's work"),
+    ("model", "is part of the run folder cls-run"),
+    ("runs", "holds the Studio run"),
+    ("workspace", "is Studio's workspace"),
+])
+def test_overwrite_never_replaces_a_run_the_model_or_the_workspace(where, words, cls_run, ws, capsys):
+    target = {"run": cls_run, "model": cls_run / "model", "runs": cls_run.parent, "workspace": ws}[where]
+    before = _tree(cls_run)
+    assert main(["export", "--model", str(cls_run), "--format", "hf", "--out", str(target), "--overwrite"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "nothing was replaced" in err and "Traceback" not in err
+    assert _tree(cls_run) == before
+
+
+def test_overwrite_replaces_an_earlier_export(cls_run, ws, tmp_path):
+    out = tmp_path / "exported"
+    assert _exported(cls_run, "hf", out) == 0
+    (out / "stale.txt").write_text("from before")
+    assert _exported(cls_run, "hf", out, "--overwrite") == 0
+    assert (out / "config.json").is_file() and not (out / "stale.txt").exists()
