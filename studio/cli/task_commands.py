@@ -104,6 +104,9 @@ def converse(args: argparse.Namespace, task: Any, options: dict[str, Any]) -> in
     from studio.core.tasks.base import Request
 
     turns = list(args.text or [])
+    if any(not turn.strip() for turn in turns):
+        raise ConfigError(f"A {task.command.text_flag} is empty, so there is nothing to answer; give each one a few "
+                          "words.")
     if not turns and not sys.stdin.isatty():
         raise ConfigError("Give the user's turns with --message TEXT (repeat it for more); an interactive chat "
                           "needs a terminal.")

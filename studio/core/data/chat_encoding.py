@@ -99,6 +99,12 @@ def _mask_by_prefixes(tokenizer: Any, messages: list[dict[str, str]], row: int) 
     return list(encoded["input_ids"]), mask
 
 
+def check_renders(tokenizer: Any, messages: list[dict[str, str]], row: int) -> None:
+    """Refuse, naming the row, a conversation the tokenizer's chat template will not render (roles in an order
+    it forbids), without the cost of tokenizing it."""
+    _render(tokenizer, messages, row)
+
+
 def turn_starts(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[list[int], list[int] | None]:
     """The conversation's token ids under the template, and the token each message's turn begins at (a
     turn runs to the next one's start); None for the starts when the template writes earlier turns
@@ -121,10 +127,14 @@ def turn_starts(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[list[in
 
 
 def _render(tokenizer: Any, messages: list[dict[str, str]], row: int, **options: Any) -> Any:
-    from jinja2 import TemplateError
+    from jinja2 import TemplateError, TemplateSyntaxError
 
     try:
         return tokenizer.apply_chat_template(messages, **{"tokenize": False, **options})
+    except TemplateSyntaxError as exc:
+        raise DataError(f"The model's chat template has a Jinja error on line {exc.lineno} ({exc.message}), so no "
+                        "conversation can be read with it; choose another with --chat-template (chatml, llama3, "
+                        "gemma, or a Jinja file).") from None
     except TemplateError as exc:
         raise DataError(f"Row {row + 1}: the model's chat template refused this conversation ({exc}); check the "
                         "order of its roles.") from None

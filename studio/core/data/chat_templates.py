@@ -71,6 +71,21 @@ def resolve(choice: str) -> str:
                       "file; name one of those, or give the path of a Jinja template file.")
 
 
+def check(choice: str) -> None:
+    """Refuse, before any data is read, a template that is neither known nor a readable Jinja file, or whose
+    Jinja has a syntax error (named by its file and line, not blamed on a conversation later)."""
+    from jinja2 import TemplateSyntaxError
+    from transformers.utils.chat_template_utils import _compile_jinja_template
+
+    text = resolve(choice)
+    try:
+        # transformers' own compiler, with its {% generation %} tag, is what will read the template
+        _compile_jinja_template(text)
+    except TemplateSyntaxError as exc:
+        raise ConfigError(f"The chat template file '{choice}' has a Jinja error on line {exc.lineno}: {exc.message}; "
+                          "fix the file, or choose chatml, llama3 or gemma.") from None
+
+
 def apply(tokenizer: Any, choice: str, *, turn_end_is_eos: bool = True) -> list[str]:
     """Give `tokenizer` the template `choice`, with its markers as special tokens (so they are never split)
     and, unless told otherwise, its turn end as the end-of-sequence token; the markers that were new to the

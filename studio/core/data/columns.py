@@ -85,13 +85,19 @@ def _refuse_conversation(ds: Dataset, name: str, control: str) -> str:
 
 
 def _refuse_turns(ds: Dataset, name: str, control: str) -> str:
-    return (f"Column '{name}' holds {describe(ds, name)}, neither text nor a list of {{\"role\", \"content\"}} "
-            f"messages; choose another column with {control}.")
+    return (f"Column '{name}' holds {describe(ds, name)}, where answers are needed: text, or a list of "
+            f"{{\"role\", \"content\"}} messages. Choose another column with {control}.")
 
 
 def _is_conversation(feature: Any) -> bool:
     inner = getattr(feature, "feature", None) if _is_list(feature) else None
-    return isinstance(inner, dict) and any(keys <= inner.keys() for keys in _MESSAGE_KEYS)
+    if type(inner).__name__ == "Json":
+        # `datasets` keeps objects whose keys differ from row to row as JSON (a message missing its role):
+        # a conversation still, whose rows are checked one by one, so a bad one is named by its row
+        return True
+    # objects with a message's key are meant as messages even when one lacks its pair; each row's check then
+    # names the key that is missing
+    return isinstance(inner, dict) and any(keys & inner.keys() for keys in _MESSAGE_KEYS)
 
 
 def _count_labels(ds: Dataset, name: str, control: str) -> Any:
@@ -182,6 +188,7 @@ def map_columns(ds: Dataset, roles: tuple[Column, ...], wanted: dict[str, str], 
     roles = _complete_group(roles, chosen, ds, controls)
     for role in roles:
         if role.role not in chosen and not role.optional:
+            _refuse_misfit(ds, roles, chosen, controls)
             raise DataError(f"Which column holds the {role.title.lower()}? The data has {_names(ds.column_names)}; "
                             f"choose one with {controls[role.role]}.")
     chosen = {r.role: chosen[r.role] for r in roles if r.role in chosen}
@@ -210,10 +217,22 @@ def _complete_group(roles: tuple[Column, ...], chosen: dict[str, str], ds: Datas
             return tuple(r for r in roles if not r.group or r.group == group)
     if len(groups) == 1:
         return roles  # the missing role is asked for by name below
+    _refuse_misfit(ds, roles, chosen, controls)
     shapes = [" and ".join(f"the {r.title.lower()} with {controls[r.role]}" for r in roles
                            if r.group == g and not r.optional) for g in groups]
     raise DataError(f"Which columns hold the data? The data has {_names(ds.column_names)}; choose "
                     f"{', or '.join(shapes)}.")
+
+
+def _refuse_misfit(ds: Dataset, roles: tuple[Column, ...], chosen: dict[str, str], controls: dict[str, str]) -> None:
+    """A role left unfilled while a column carries its name but holds something else (a `chosen` column of
+    numbers): that column's content is what is wrong, so say so rather than ask which column it is."""
+    for role in roles:
+        if role.role in chosen:
+            continue
+        misfit = next((g for g in role.guesses if g in ds.column_names and g not in chosen.values()), None)
+        if misfit is not None:
+            raise DataError(role.kind.refusal(ds, misfit, controls[role.role]))
 
 
 def _free(ds: Dataset, chosen: dict[str, str], role: Column) -> list[str]:
@@ -221,10 +240,18 @@ def _free(ds: Dataset, chosen: dict[str, str], role: Column) -> list[str]:
 
 
 def describe(ds: Dataset, name: str) -> str:
+    """What a column holds, in a person's words."""
     feature = ds.features[name]
+    dtype = getattr(feature, "dtype", None)
     if _is_list(feature):
         return "lists"
-    return "text" if getattr(feature, "dtype", None) in _STRINGS else getattr(feature, "dtype", type(feature).__name__)
+    if dtype in _STRINGS:
+        return "text"
+    if dtype == "bool":
+        return "true/false values"
+    if dtype in _LABEL_TYPES or type(feature).__name__ == "ClassLabel":
+        return "numbers"
+    return dtype or type(feature).__name__
 
 
 def _names(columns: list[str]) -> str:

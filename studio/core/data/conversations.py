@@ -27,9 +27,7 @@ def from_turns(turns: Any, row: int) -> list[Message]:
     if not isinstance(turns, list) or not turns:
         raise DataError(f"Row {row + 1}: the messages are not a list of {{\"role\", \"content\"}} objects "
                         f"(found {describe(turns)}).")
-    messages = []
-    for turn in turns:
-        messages.append(message(turn, row))
+    messages = [message(turn, row, place) for place, turn in enumerate(turns, 1)]
     if not any(m["role"] == "assistant" for m in messages):
         raise DataError(f"Row {row + 1} has no assistant turn, so there is nothing to learn to answer; give each "
                         "conversation at least one assistant message.")
@@ -90,9 +88,17 @@ def from_transcript(text: str) -> list[Message]:
     return messages
 
 
-def message(turn: Any, row: int) -> Message:
+def message(turn: Any, row: int, place: int = 1) -> Message:
+    """The `place`-th message of row `row` (both counted from 1 in refusals, as a person counts them)."""
     if isinstance(turn, Mapping):
+        # a key `datasets` filled with null, because other rows' messages have it, is as missing as an absent one
+        turn = {k: v for k, v in turn.items() if v is not None}
         for role_key, content_key in _KEYS:
+            if (role_key in turn) != (content_key in turn):
+                missing = content_key if role_key in turn else role_key
+                has = ", ".join(f'"{k}"' for k in turn) or "no keys"
+                raise DataError(f'Row {row + 1}: message {place} has no "{missing}" (it has {has}); each message '
+                                f'needs "{role_key}" and "{content_key}".')
             if role_key in turn and content_key in turn:
                 role = _ROLE_NAMES.get(str(turn[role_key]).strip().lower())
                 if role is None:

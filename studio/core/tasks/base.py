@@ -242,6 +242,11 @@ class Task:
         sentences saying what changed; the model's embeddings grow to any tokens added."""
         return []
 
+    def preflight(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig) -> None:
+        """Refuse, in a sentence, before the model is built and the data tokenized, rows that the run's tokenizer
+        cannot read as these settings need (a conversation its chat template refuses); checks of seconds, where
+        the same refusal from `encode` comes only after all of the tokenizing."""
+
     def adapt_model(self, model: Any, tokenizer: Any, config: TaskConfig) -> list[str]:
         """Change the built model for the task's settings (what its generation begins with), with sentences
         saying what changed; the change is saved with the model."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import CONVERSATION, TEXT, Column
-from studio.core.errors import ConfigError
+from studio.core.errors import ConfigError, DataError
 from studio.core.playground import sampling
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 ROW = "studio_row"  # the row's place in the data as read, kept through the split so a refusal names it
 _EVAL_BATCH = 8
+PREFLIGHT_ROWS = 256  # encoded before the model is built, to find a length or template that leaves nothing to learn
 
 
 class Chat(Task):
@@ -85,6 +86,12 @@ class Chat(Task):
     # Learning the answers' three shapes takes a tiny model a few hundred steps; their content (which
     # module a name is in) takes longer.
     recipe = (("max_steps", 1500), ("eval_every", 250), ("save_every", 500))
+
+    def check_settings(self, config: TaskConfig) -> None:
+        from studio.core.data import chat_templates
+
+        if config["chat_template"]:
+            chat_templates.check(config["chat_template"])
 
     # ---- models -------------------------------------------------------------------------------------
     def accepts(self, config: Any) -> bool:
@@ -156,6 +163,27 @@ class Chat(Task):
                                 "they keep their first turns up to the last whole answer that fits (--seq-len sets the "
                                 "limit).", f"their first answer starts after {limit} tokens, so nothing of it would "
                                 "be learned; raise --seq-len to keep them.")
+
+    def preflight(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig) -> None:
+        """Every conversation rendered by the template as text (one it refuses is named by its row), and the
+        first ones encoded as training will encode them (their answers found, some of them within the length)."""
+        from studio.core.data import chat_encoding
+
+        if not getattr(tokenizer, "chat_template", None):
+            return  # `encode` says what to do
+        learned, seen = False, 0
+        for seen, row in enumerate(in_file_order(rows.select_columns([*columns.values(), ROW])), 1):
+            messages = conversation(row, columns, row[ROW])
+            if seen > PREFLIGHT_ROWS:
+                chat_encoding.check_renders(tokenizer, messages, row[ROW])
+                continue
+            done = chat_encoding.encode(tokenizer, messages, limit=config.seq_len,
+                                        train_on_prompt=bool(config["train_on_prompt"]), row=row[ROW])
+            learned = learned or any(label != chat_encoding.IGNORE for label in done.labels[1:])
+        if seen and not learned:
+            which = "No conversation" if seen <= PREFLIGHT_ROWS else f"None of the first {PREFLIGHT_ROWS} conversations"
+            raise DataError(f"{which} has an answer that starts within {config.seq_len} tokens, so nothing of "
+                            "them would be learned; raise --seq-len or shorten the prompts.")
 
     def empty_split_hint(self, config: TaskConfig) -> str:
         return (f"holds no conversation whose first answer starts within {config.seq_len} tokens; raise --seq-len "
@@ -231,6 +259,12 @@ class Chat(Task):
                 progress(done / len(ids))
         loss = total / max(count, 1)
         return {"loss": loss, "perplexity": perplexity(loss), "assistant_tokens": count}
+
+
+def in_file_order(rows: Dataset) -> Dataset:
+    """The rows of both splits as the file has them, so a refusal names the first bad row of the file."""
+    places = rows[ROW]
+    return rows.select(sorted(range(len(places)), key=places.__getitem__))
 
 
 def conversation(row: dict[str, Any], columns: dict[str, str], index: int) -> list[dict[str, str]]:

@@ -101,6 +101,30 @@ class Prefer(chat.Chat):
                                  f"first is row {same[0] + 1}); they are left out.")
         return ds, info
 
+    def preflight(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig) -> None:
+        """Every pair rendered by the template as text (one it refuses is named by its row), and the first ones
+        encoded as training will encode them (some prompt leaves room for the answers)."""
+        from studio.core.data import chat_encoding, preferences
+
+        if not getattr(tokenizer, "chat_template", None):
+            return  # `encode` says what to do
+        fits, seen, longest = False, 0, 0
+        for seen, row in enumerate(chat.in_file_order(rows.select_columns([*columns.values(), chat.ROW])), 1):
+            found = preferences.pair(row, columns, row[chat.ROW])
+            for answer in (found.chosen, found.rejected):
+                chat_encoding.check_renders(tokenizer, [*found.prompt, {"role": "assistant", "content": answer}],
+                                            row[chat.ROW])
+            if seen <= chat.PREFLIGHT_ROWS and not fits:
+                done = preferences.encode(tokenizer, found, config.seq_len)
+                fits = done is not None
+                if done is None:
+                    longest = max(longest, len(chat_encoding.prompt_ids(tokenizer, found.prompt, row[chat.ROW])))
+        if seen and not fits:
+            which = "No pair's prompt" if seen <= chat.PREFLIGHT_ROWS else \
+                f"No prompt of the first {chat.PREFLIGHT_ROWS} pairs"
+            raise DataError(f"{which} leaves room for an answer in {config.seq_len} tokens (the longest of them "
+                            f"has {longest:,}); raise --seq-len above that, or shorten the prompts.")
+
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:
         import pyarrow as pa

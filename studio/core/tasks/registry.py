@@ -164,18 +164,24 @@ def same_output(tasks_: list[Task]) -> bool:
 
 
 def suggest(ds: Dataset) -> Task | None:
-    """The task whose every column role the data names (`text,label` is for classification), the task
-    with more roles first; None when no task's names all appear."""
+    """The task whose required column roles the data names (`text,label` is for classification; a lone
+    `messages` column is a chat, whose prompt and response columns are its other shape), the task that names
+    more roles first; None when no task's names all appear."""
     from studio.core.data.columns import map_columns
 
     controls = {c.role: c.flag for c in column_roles()}
-    for task in sorted(all_tasks(), key=lambda t: -len(t.columns)):
-        named = [next((g for g in c.guesses if g in ds.column_names), None) for c in task.columns]
-        if None in named or len(set(named)) < len(named):
-            continue
-        try:
-            map_columns(ds, task.columns, dict(zip((c.role for c in task.columns), named)), controls)
-        except DataError:
-            continue
-        return task
-    return None
+    found: list[tuple[int, Task]] = []
+    for task in all_tasks():
+        groups = list(dict.fromkeys(c.group for c in task.columns if c.group)) or [""]
+        for group in groups:
+            roles = [c for c in task.columns if not c.optional and (not c.group or c.group == group)]
+            named = [next((g for g in c.guesses if g in ds.column_names), None) for c in roles]
+            if not roles or None in named or len(set(named)) < len(named):
+                continue
+            try:
+                map_columns(ds, task.columns, dict(zip((c.role for c in roles), named)), controls)
+            except DataError:
+                continue
+            found.append((len(roles), task))
+            break
+    return max(found, key=lambda f: f[0])[1] if found else None

@@ -98,7 +98,13 @@ def load_rows(c: RunConfig, task: Task, cache: Path, emit: Listener) -> Rows:
     source = sources.resolve(c.data, cache)
     ds = sources.load_resolved(source, cache)
     ordered = source.builder == "text"
-    columns = map_columns(ds, task.columns, c.columns, cli_controls())
+    try:
+        columns = map_columns(ds, task.columns, c.columns, cli_controls())
+    except DataError as exc:
+        fits = registry.suggest(ds)
+        if fits is None or fits is task or c.columns:
+            raise
+        raise DataError(f"{exc} The columns fit {fits.title.lower()}: pass --task {fits.name} to train that.") from None
     ds, info = task.inspect(ds, columns, cli_controls())
     for warning in info.warnings:
         emit(Stage("data", warning))
@@ -131,6 +137,9 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     settings = c.task_config()
     for note in task.adapt_tokenizer(tokenizer, settings, c.model):
         emit(Stage("tokenizer", note))
+    from datasets import concatenate_datasets
+
+    task.preflight(concatenate_datasets([train_rows, val_rows]), tokenizer, columns, settings)
     emit(Stage("model", f"Building {c.model}..."))
     model, notes = _model(c, task, tokenizer, info, device)
     for note in [*notes, *task.adapt_model(model, tokenizer, settings)]:

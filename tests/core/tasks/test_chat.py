@@ -231,6 +231,50 @@ def test_templates_that_cannot_be_used_are_sentences(plain_model, ws, tmp_path, 
         assert not out.exists()
 
 
+def test_refusals_come_before_the_model_is_built_and_name_what_is_wrong(chat_model, ws, tmp_path, capsys):
+    """A broken template file is named with its line before the data is read; a conversation the template refuses,
+    a message without its role and a length that leaves no answer are refused before the model is built."""
+    data = _write(tmp_path / "chat.jsonl", _conversations(20))
+    broken = tmp_path / "broken.jinja"
+    broken.write_text("{%- for m in messages %}\n{{ m['role'] }: {{ m['content'] }}{%- endfor %}", encoding="utf-8")
+    alternating = tmp_path / "alternating.jinja"
+    alternating.write_text("{%- for m in messages %}{%- if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+                           "{{ raise_exception('Conversation roles must alternate') }}{%- endif %}"
+                           "{{ m['role'] }}: {% generation %}{{ m['content'] }}{% endgeneration %}\n{%- endfor %}",
+                           encoding="utf-8")
+    rows = _conversations(20)
+    rows[6]["messages"][0] = {"content": "no role"}
+    no_role = _write(tmp_path / "no-role.jsonl", rows)
+    twice = _write(tmp_path / "twice.jsonl", [{"messages": [{"role": "user", "content": "a"},
+                                                            {"role": "user", "content": "b"},
+                                                            {"role": "assistant", "content": "c"}]}] * 20)
+    cases = [(["--data", str(data), "--chat-template", str(broken)],
+              f"The chat template file '{broken}' has a Jinja error on line 2: unexpected '}}'", False),
+             (["--data", str(twice), "--chat-template", str(alternating)],
+              "Row 1: the model's chat template refused this conversation (Conversation roles must alternate)", True),
+             (["--data", str(no_role)], 'Row 7: message 1 has no "role" (it has "content")', True),
+             (["--data", str(data), "--seq-len", "8"], "No conversation has an answer that starts within 8 tokens", True)]
+    for flags, said, data_read in cases:
+        out = tmp_path / "run"
+        assert main(["train", "--task", "chat", "--model", str(chat_model), *flags, "--out", str(out), "--device",
+                     "cpu"]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err
+        assert ("Loading" in err) is data_read and "Building" not in err and "Tokenizing" not in err
+        assert not out.exists()
+
+
+def test_chat_data_trained_as_another_task_says_which_task_reads_it(ws, tmp_path, capsys):
+    data = _write(tmp_path / "chat.jsonl", _conversations(20))
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--device", "cpu"]) == 2
+    assert "The columns fit chat: pass --task chat to train that." in capsys.readouterr().err
+
+
+def test_an_empty_message_is_refused_before_the_model_loads(chat_model, capsys):
+    assert main(["chat", "--model", str(chat_model), "--message", "hi", "--message", " ", "--device", "cpu"]) == 2
+    assert capsys.readouterr().err.startswith("studio: A --message is empty, so there is nothing to answer")
+
+
 def test_chat_refuses_a_model_that_does_not_write_text(cls_run, capsys):
     assert main(["chat", "--model", str(cls_run), "--message", "hello", "--device", "cpu"]) == 2
     assert "does not write text" in capsys.readouterr().err

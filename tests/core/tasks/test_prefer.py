@@ -167,7 +167,13 @@ def _write(path: Path, rows: list[dict]) -> Path:
 @pytest.mark.parametrize(("rows", "flags", "words"), [
     ([{"prompt": "Hi", "chosen": "Same", "rejected": "Same"}] * 20, [], "In every one of the 20 rows the chosen and"),
     ([{"question": "Hi", "answer": "Yes"}] * 20, [], "Which column holds the rejected answer?"),
-    ([{"prompt": 5, "chosen": "A", "rejected": "B"}] * 20, [], "Column 'prompt' holds int64, neither text nor a list"),
+    ([{"prompt": 5, "chosen": "A", "rejected": "B"}] * 20, [], "Column 'prompt' holds numbers, where answers are"),
+    ([{"prompt": "Hi", "chosen": 1, "rejected": 0}] * 20, [], "Column 'chosen' holds numbers, where answers are "
+                                                               "needed: text, or a list of"),
+    ([{"prompt": "Hi", "chosen": [{"role": "assistant"}], "rejected": "B"}] * 20, [],
+     'Row 1: message 1 has no "content" (it has "role")'),
+    ([{"prompt": "word " * 80, "chosen": "A", "rejected": "B"}] * 20, ["--seq-len", "16"],
+     "No pair's prompt leaves room for an answer in 16 tokens (the longest of them has"),
     (pairs(20), ["--method", "kto"], "argument --method: invalid choice: 'kto' (choose from 'dpo', 'orpo')"),
     (pairs(20), ["--beta", "0"], "--beta 0 is impossible; it must be above 0"),
 ])

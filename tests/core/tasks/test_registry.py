@@ -55,6 +55,10 @@ def test_the_task_follows_the_data_columns():
     assert suggest(text="a") == "lm"
     assert suggest(tokens=["a"], ner_tags=["O"]) == "tag"
     assert suggest(a="x", b="y") is None
+    # a task is suggested when one of its shapes is whole: a chat's messages alone, or its prompt and response
+    assert suggest(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]) == "chat"
+    assert suggest(instruction="a", output="b") == "chat"
+    assert suggest(prompt="p", chosen="a", rejected="b") == "prefer"
 
 
 def test_a_command_refuses_a_model_of_another_output_kind(lm_run):
