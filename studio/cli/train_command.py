@@ -146,7 +146,7 @@ class _Progress:
         self._postfix: dict[str, str] = {}
 
     def __call__(self, event: Any) -> None:
-        from studio.core.training.events import Checkpoint, Metrics, RunStarted, Samples, Stage, Status
+        from studio.core.training.events import Checkpoint, Metrics, RunStarted, Samples, Stage, Status, Step
 
         if isinstance(event, Stage):
             self._stage(event)
@@ -154,6 +154,9 @@ class _Progress:
             self.note(event.path)
         elif isinstance(event, Metrics):
             self._metrics(event)
+        elif isinstance(event, Step):
+            self._bar(event).n = event.step
+            self.bar.refresh()
         elif isinstance(event, Checkpoint):
             self.note(f"Checkpoint saved at step {event.step}.")
         elif isinstance(event, Samples):
@@ -171,12 +174,16 @@ class _Progress:
         suffix = f" {event.fraction:.0%}" if event.fraction is not None else ""
         self.note(event.message + suffix)
 
-    def _metrics(self, event: Any) -> None:
+    def _bar(self, event: Any) -> Any:
         from tqdm import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=event.planned_steps, initial=event.step, unit="step", dynamic_ncols=True, mininterval=0.5,
-                            file=sys.stderr)
+            self.bar = tqdm(total=event.planned_steps, initial=event.step, unit="step", dynamic_ncols=True,
+                            mininterval=0.5, file=sys.stderr)
+        return self.bar
+
+    def _metrics(self, event: Any) -> None:
+        self._bar(event)
         v = event.values
         if "train_loss" in v:
             self._postfix["loss"] = f"{v['train_loss']:.3f}"

@@ -8,6 +8,8 @@ so a paused job wakes the moment it is resumed or stopped.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from studio.core.errors import Cancelled
 
@@ -19,6 +21,8 @@ class Control:
         self._running.set()
         self._save = threading.Event()
         self._wake = threading.Condition()
+        self._nothing_to_lose = False
+        self._losing = threading.Lock()
 
     def stop(self) -> None:
         self._stop.set()
@@ -64,6 +68,24 @@ class Control:
         `timeout` seconds."""
         with self._wake:
             self._wake.wait_for(lambda: self._running.is_set() or self._save.is_set(), timeout)
+
+    @contextmanager
+    def nothing_to_lose(self) -> Iterator[None]:
+        """Mark work that writes nothing a person keeps (reading the data, loading the model): an owner may end
+        the process during it rather than wait for the next check, which a model load can hold off for long."""
+        with self._losing:
+            self._nothing_to_lose = True
+        try:
+            yield
+        finally:
+            with self._losing:  # not while `if_nothing_to_lose` is acting on it
+                self._nothing_to_lose = False
+
+    def if_nothing_to_lose(self, act: Callable[[], None]) -> None:
+        """Call `act` (which may end the process) only inside `nothing_to_lose`, which cannot end meanwhile."""
+        with self._losing:
+            if self._nothing_to_lose:
+                act()
 
     def checkpoint(self) -> None:
         """Block while paused; raise `Cancelled` if stopped. For jobs that end by unwinding."""

@@ -15,12 +15,13 @@ from typing import Any
 from PySide6.QtCore import QThread, Signal
 
 from studio.core.training.child import TrainingProcess
-from studio.core.training.messages import Done, EventMessage, Lost
+from studio.core.training.messages import CancelledEarly, Done, EventMessage, Lost
 
 
 class TrainingThread(QThread):
     finished_ok = Signal(object)  # TrainResult
     failed = Signal(str)
+    stopped_early = Signal(str)  # stopped before training began: the sentence saying nothing was saved
 
     def __init__(self, config: Any = None, *, resume_dir: Path | None = None, overrides: dict | None = None,
                  out: Path | None = None) -> None:
@@ -49,6 +50,8 @@ class TrainingThread(QThread):
             self.process.join(30)
             if isinstance(message, Done):
                 self.finished_ok.emit(message.result)
+            elif isinstance(message, CancelledEarly):
+                self.stopped_early.emit(message.message)
             elif isinstance(message, Lost):
                 self.failed.emit(f"The training process ended unexpectedly (exit code {message.exit_code}). "
                                  "Checkpoints saved before that are kept; resume the run from Runs.")

@@ -21,10 +21,11 @@ from studio.core.control import Control
 from studio.core.runs.writer import RunStore
 from studio.core.training import processes
 from studio.core.training.budget import Timing, intervals_left
-from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status
+from studio.core.training.events import Checkpoint, Listener, Metrics, Report, Status, Step
 
 _RENAMES = {"loss": "train_loss"}
 _BEAT_S = 5.0
+_STEP_EVERY_S = 0.25  # Step events at most this often: the monitor redraws at 10 Hz anyway
 _DROP = {"total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss",
          "eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "num_input_tokens_seen"}
 
@@ -51,6 +52,7 @@ class BridgeCallback(TrainerCallback):
         self._deadline = deadline
         self._clock = _Clock(timing)
         self._owed_save = False
+        self._step_sent = 0.0
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         self._mark = (time.perf_counter(), self.tokens_seen())
@@ -103,6 +105,17 @@ class BridgeCallback(TrainerCallback):
             # a summarizer's evaluation generates text and can take a while: say what the run is doing
             self.emit(Status("running", f"Evaluating at step {state.global_step:,}…", state.global_step))
         self._clock.step_ended(state.global_step)
+        now = time.monotonic()
+        if now - self._step_sent >= _STEP_EVERY_S or control.should_training_stop:
+            self._step_sent = now
+            self.emit(Step(state.global_step, state.max_steps, self._left(args, state)))
+
+    def _left(self, args: TrainingArguments, state: TrainerState) -> float | None:
+        """Seconds to the end: steps, evaluations and checkpoints to come, within a time budget's deadline."""
+        left = self._clock.left(state.global_step, state.max_steps, args.eval_steps, args.save_steps)
+        if left is not None and self._deadline is not None:
+            left = min(left, max(0.0, self._deadline - time.monotonic()) + self._clock.eval_s + self._clock.save_s)
+        return left
 
     def _paused(self, seconds: float) -> None:
         self._paused_s += seconds
@@ -133,10 +146,7 @@ class BridgeCallback(TrainerCallback):
                 control.should_save = False  # the weights are no longer numbers; keep the last good checkpoint
         values.update(self.derived(values))
         self.store.log(state.global_step, values)
-        left = self._clock.left(state.global_step, state.max_steps, args.eval_steps, args.save_steps)
-        if left is not None and self._deadline is not None:
-            left = min(left, max(0.0, self._deadline - time.monotonic()) + self._clock.eval_s + self._clock.save_s)
-        self.emit(Metrics(state.global_step, state.max_steps, values, left))
+        self.emit(Metrics(state.global_step, state.max_steps, values, self._left(args, state)))
 
     def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw) -> None:
         body = self.report()

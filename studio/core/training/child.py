@@ -12,12 +12,13 @@ parent dies its end of the command pipe closes, and the child stops with a check
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from studio.core.training.messages import Command, EventMessage, Lost, Message, outcome
+from studio.core.training.messages import STOPPED_EARLY, CancelledEarly, Command, EventMessage, Lost, Message, outcome
 
 
 class RemoteControl:
@@ -92,22 +93,36 @@ def _child(config: Any, resume_dir: Path | None, overrides: dict, out: Path | No
     from studio.core.training import engine
 
     control = Control()
-    obey(commands.recv, control)
+    sending = threading.Lock()  # a message is never cut by the early exit below
+
+    def send(message: Any) -> None:
+        with sending:
+            events.send(message)
+
+    def stop_at_once() -> None:
+        """A stop while the run still prepares ends the process now: nothing of the run is written yet, and a
+        model or data set being loaded would hold the stop off for as long as that takes."""
+        send(CancelledEarly(STOPPED_EARLY))
+        events.close()
+        os._exit(0)
+
+    obey(commands.recv, control, on_stop=lambda: control.if_nothing_to_lose(stop_at_once))
 
     def report(event: Any) -> None:
-        events.send(EventMessage(event))
+        send(EventMessage(event))
 
     def work() -> Any:
         if resume_dir is not None:
             return engine.resume(resume_dir, overrides, listeners=[report], control=control)
         return engine.train(config, out=out, listeners=[report], control=control)
 
-    events.send(outcome(work))
+    send(outcome(work))
 
 
-def obey(receive: Callable[[], Any], control: Any) -> None:
+def obey(receive: Callable[[], Any], control: Any, on_stop: Callable[[], None] | None = None) -> None:
     """Apply the commands `receive` returns to `control`, on a thread of their own; when the sender is
-    gone (the window closed, the launching process died) stop with a checkpoint."""
+    gone (the window closed, the launching process died) stop with a checkpoint. `on_stop` is told of a
+    stop first."""
 
     def follow() -> None:
         while True:
@@ -116,6 +131,8 @@ def obey(receive: Callable[[], Any], control: Any) -> None:
             except (EOFError, OSError):
                 control.stop()
                 return
+            if command is Command.STOP and on_stop is not None:
+                on_stop()
             if isinstance(command, Command):
                 command.apply(control)
 

@@ -94,8 +94,9 @@ def _execute(plan: Plan, emit: Listener, control: Control, device: str, precisio
     if plan.launches:
         return _launch(plan, device, emit, control)
     with processes.main_first():  # launched: the others find the data cached and the run's tokenizer saved
-        prepared = prepare(plan.config, workspace.cache_dir(plan.root), emit, control, device=device,
-                           tokenizer_dir=plan.own_tokenizer)
+        with control.nothing_to_lose():  # the run folder is written only after this
+            prepared = prepare(plan.config, workspace.cache_dir(plan.root), emit, control, device=device,
+                               tokenizer_dir=plan.own_tokenizer)
         if plan.launched and processes.is_main() and plan.own_tokenizer is None:
             save_tokenizer(prepared.tokenizer, plan.folder() / layout.TOKENIZER)
     write_config = plan.write_config

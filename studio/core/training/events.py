@@ -35,6 +35,16 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Step:
+    """Where the run is between logged steps: sent after a step at most a few times a second, whatever the
+    logging interval, so a slow model's progress and time left move with every step."""
+
+    step: int
+    planned_steps: int
+    seconds_left: float | None = None  # as in Metrics
+
+
+@dataclass(frozen=True)
 class Report:
     """An evaluation's findings beyond numbers (a classifier's confusion matrix and mistakes)."""
 
@@ -65,5 +75,5 @@ class Status:
     step: int | None = None  # the step it happened at, for a monitor whose step is shown between logged steps
 
 
-Event = Stage | RunStarted | Metrics | Report | Samples | Checkpoint | Status
+Event = Stage | RunStarted | Metrics | Step | Report | Samples | Checkpoint | Status
 Listener = Callable[[Event], None]

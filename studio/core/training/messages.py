@@ -56,6 +56,9 @@ class CancelledEarly:
     message: str
 
 
+STOPPED_EARLY = "Stopped before training began; nothing was saved."
+
+
 @dataclass(frozen=True)
 class Lost:
     """The training process ended without an outcome (killed, crashed); its exit code if known."""
@@ -72,7 +75,7 @@ def outcome(work: Callable[[], Any]) -> Outcome:
     try:
         return Done(work())
     except Cancelled:
-        return CancelledEarly("Stopped before training began; nothing was saved.")
+        return CancelledEarly(STOPPED_EARLY)
     except StudioError as exc:
         return Failed(str(exc))
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the person as a sentence

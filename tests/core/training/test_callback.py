@@ -115,3 +115,23 @@ def test_the_time_left_counts_steps_evaluations_and_checkpoints(monkeypatch):
     # 0.5 s a step; from step 3 of 100 with evaluations every 10 and checkpoints every 20
     left = clock.left(3, 100, 10, 20)
     assert math.isclose(left, 97 * 0.5 + 10 * 5.0 + 5 * 2.0)
+
+
+def test_steps_are_told_between_logs_a_few_times_a_second(tmp_path, monkeypatch):
+    from studio.core.training.events import Step
+
+    clock = [100.0]
+    monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
+    made, events, _, _ = _bridge(tmp_path)
+    args = _args(tmp_path)
+    made.on_train_begin(args, _state(0, 30), TrainerControl())
+    for step in range(1, 6):  # five quick steps: one told, the others within the same quarter second
+        clock[0] += 0.01
+        made.on_step_end(args, _state(step, 30), TrainerControl())
+    clock[0] += 1.0
+    made.on_step_end(args, _state(6, 30), TrainerControl())
+    last = TrainerControl()
+    last.should_training_stop = True  # the last step is always told
+    made.on_step_end(args, _state(7, 30), last)
+    assert [(e.step, e.planned_steps) for e in events if isinstance(e, Step)] == [(1, 30), (6, 30), (7, 30)]
+    assert not any(isinstance(e, Metrics) for e in events)

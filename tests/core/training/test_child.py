@@ -63,3 +63,39 @@ def test_a_killed_child_is_reported_not_hung(lm_text, ws, tmp_path):
     _until(process, lambda m: isinstance(m, Lost), timeout=600)  # the pipe closed: reported, not waited on forever
     assert process.join(10) == -signal.SIGKILL
     assert reader.read(tmp_path / "run").status == "stopped"  # its pid is gone, so the store reads as stopped
+
+
+def test_nothing_to_lose_holds_its_stretch_open_while_an_owner_acts_on_it():
+    import threading
+
+    from studio.core.control import Control
+
+    control, acted, left = Control(), [], threading.Event()
+    control.if_nothing_to_lose(lambda: acted.append("before"))  # outside the stretch: nothing is done
+    with control.nothing_to_lose():
+        owner = threading.Thread(target=control.if_nothing_to_lose,
+                                 args=(lambda: (acted.append("inside"), left.wait(0.3), acted.append("done")),))
+        owner.start()
+        while not acted:
+            time.sleep(0.01)
+    acted.append("left")  # the stretch ended only once the owner had finished
+    owner.join()
+    assert acted == ["inside", "done", "left"]
+    control.if_nothing_to_lose(lambda: acted.append("after"))
+    assert acted[-1] == "left"
+
+
+@pytest.mark.slow
+def test_a_stop_while_preparing_ends_at_once_and_says_nothing_was_saved(lm_text, ws, tmp_path):
+    from studio.core.training.events import Stage
+    from studio.core.training.messages import CancelledEarly
+
+    out = tmp_path / "run"
+    process = TrainingProcess(_config(lm_text), out=out)
+    process.start()
+    _until(process, lambda m: isinstance(m, EventMessage) and isinstance(m.event, Stage))
+    process.control.stop()
+    ended = _until(process, lambda m: not isinstance(m, EventMessage))
+    assert isinstance(ended, CancelledEarly) and ended.message == "Stopped before training began; nothing was saved."
+    assert process.join(60) == 0
+    assert not (out / "config.toml").exists() and not (out / "metrics.sqlite").exists()

@@ -14,6 +14,7 @@ from studio.core.runs.smoothing import ema
 from studio.ui.widgets.plot_theme import new_plot
 
 _METRIC_COLOURS = ("#3fb37f", "#c65bd1", "#e05a5a", "#37b6c4")
+_MIN_PLOT_HEIGHT = 120  # a metrics plot with its legend and axis labels readable
 _OVERLAY_COLOURS = ("#c65bd1", "#37b6c4", "#e05a5a", "#8c8c8c", "#b5a33f")
 
 
@@ -139,10 +140,11 @@ class Curves(QWidget):
         self.metric_curves: dict[str, Any] = {}
         self._plot_of: dict[str, Any] = {}  # metric name -> the plot that draws it
         self.lr_plot = self._plot("lrPlot", "")
-        self.lr_plot.setTitle("learning rate", size="8pt")
         self.lr_plot.getAxis("left").enableAutoSIPrefix(False)
-        self.lr_plot.setMinimumHeight(90)
-        self.lr_plot.setMaximumHeight(130)
+        # no title: its row took a third of the plot, leaving the axis numbers on top of each other; the left axis
+        # says what it draws, as the combo box above does
+        self.lr_plot.setMinimumHeight(110)
+        self.lr_plot.setMaximumHeight(150)
         self.lr_plot.setXLink(self.loss_plot)  # same width as the loss plot above it, so steps line up
         self.lr_curve = self.lr_plot.getPlotItem().plot(pen=pg.mkPen("#3fb37f", width=2))
         self.overlay_curves: dict[str, Any] = {}
@@ -153,9 +155,11 @@ class Curves(QWidget):
         left.setStretchFactor(0, 3)
         left.setStretchFactor(1, 1)
         plots = QSplitter(Qt.Orientation.Horizontal, objectName="curvesSplitter")
-        right = QSplitter(Qt.Orientation.Vertical)
+        right = self.right = QSplitter(Qt.Orientation.Vertical, objectName="metricsSplitter")
         right.addWidget(self.metrics_plot)
         right.addWidget(self.values_plot)
+        for plot in (self.metrics_plot, self.values_plot):
+            plot.setMinimumHeight(_MIN_PLOT_HEIGHT)
         plots.addWidget(left)
         plots.addWidget(right)
         plots.setStretchFactor(0, 3)
@@ -203,11 +207,16 @@ class Curves(QWidget):
             plot.setLimits(yMin=-0.02 if all_shares else None, yMax=1.02 if all_shares else None)
             plot.enableAutoRange(axis="y")
             plot.setVisible(bool(group))
+        # a plot shown again after a task that hid it gets its share back (a splitter keeps a hidden one at 0)
+        self.right.setSizes([1000 if plot.isVisibleTo(self) else 0 for plot in (self.metrics_plot, self.values_plot)])
         self.redraw()
 
     def fresh_axes(self) -> None:
+        """Axes for a run not drawn yet: autorange keeps the last range until data comes, which showed the
+        previous run's axes under a new run, so a plain unit range stands until the first points."""
         self._spanned.clear()
         for plot in (self.loss_plot, self.metrics_plot, self.values_plot, self.lr_plot):
+            plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
             plot.enableAutoRange()
 
     def _span(self, plot: Any, xs: Any) -> None:
@@ -251,7 +260,7 @@ class Curves(QWidget):
         self.train_curve.setData(x, ema(loss, weight))
         self.val_curve.setData(*s.eval_xy("eval_loss", axis))
         lower = self.lower.currentData()
-        self.lr_plot.setTitle(self.lower.currentText().lower(), size="8pt")
+        self.lr_plot.setLabel("left", {"lr": "lr", "grad_norm": "grad norm"}[lower])
         self.lr_curve.setData(x, np.asarray(s.train[lower], dtype=np.float64), connect="finite")
         xs, ys = s.eval_xy("eval_loss", axis)
         best = int(np.nanargmin(ys)) if len(ys) and np.isfinite(ys).any() else None

@@ -33,6 +33,7 @@ from studio.ui.widgets.export_dialog import open_export_dialog
 from studio.ui.widgets.messages import ErrorLabel
 
 _DRAIN_MS = 100
+_SAID_S = 3.0  # a sentence (a checkpoint saved, resumed) stays this long before the step count replaces it
 _FIGURES = (("step", "Step"), ("eta", "ETA"), ("tps", "Tokens/s"), ("memory", "Memory"), ("lr", "Learning rate"),
             ("val", "Val loss"))
 
@@ -52,6 +53,8 @@ class Monitor(QWidget):
         self.planned = 0
         self.headline: tuple[Any, ...] = ()
         self._rate: tuple[float, int] | None = None
+        self.trained = False  # a training step of the run followed now has ended: a stop saves a checkpoint
+        self._said_at = 0.0  # when the status last said something other than the step count
         self.curves = Curves()
         # the report of a run, by what its task's models give (studio.ui.outputs)
         self.report_views = {kind.name: views.view_of(kind).report() for kind in views.kinds()
@@ -146,6 +149,7 @@ class Monitor(QWidget):
         self.run_dir = thread.run_dir
         self.planned = planned_steps
         self._rate = None
+        self.trained = False
         self._show_task(task, settings)
         self.curves.set_overlays({})  # a comparison belongs to the run it was chosen for
         self.curves.set_series(Series())
@@ -245,19 +249,21 @@ class Monitor(QWidget):
     def drain(self) -> None:
         if self.thread is None:
             return
-        from studio.core.training.events import Checkpoint, Metrics, Report, RunStarted, Samples, Stage, Status
+        from studio.core.training.events import Checkpoint, Metrics, Report, RunStarted, Samples, Stage, Status, Step
 
         changed = evaluated = False
         events = self.thread.events
         while events:
             t, event = events.popleft()
-            if isinstance(event, Metrics):
+            if isinstance(event, Step):
+                self._stepped(event)
+            elif isinstance(event, Metrics):
                 self.series.add(event.step, t, event.values)
                 self._update_labels(event, t)
                 changed = True
                 evaluated = evaluated or "eval_loss" in event.values
                 if "eval_loss" in event.values and self.status.text().startswith("Evaluating"):
-                    self.status.setText(f"Evaluated at step {event.step:,}; training.")
+                    self._say(f"Evaluated at step {event.step:,}; training.")
             elif isinstance(event, Report):
                 self.show_report({"step": event.step, **event.body})
             elif isinstance(event, Samples):
@@ -269,7 +275,7 @@ class Monitor(QWidget):
                 suffix = f" {event.fraction:.0%}" if event.fraction is not None else ""
                 self.status.setText(event.message + suffix)
             elif isinstance(event, Checkpoint):
-                self.status.setText(f"Checkpoint saved at step {event.step:,}.")
+                self._say(f"Checkpoint saved at step {event.step:,}.")
             elif isinstance(event, Status):
                 self._show_status(event)
         if changed:
@@ -279,13 +285,32 @@ class Monitor(QWidget):
 
     def _show_status(self, event: Any) -> None:
         """The sentence, with the step and the ETA brought in line with it (paused at step 23 reads 23 above)."""
-        self.status.setText(event.message)
+        self._say(event.message)
         if event.step is not None:
             self._show_step(event.step)
         if event.status == "paused":
             self.labels["eta"].setText("paused")
-        elif event.status in ("completed", "stopped", "failed"):
-            self.labels["eta"].setText("–")
+        elif event.status in ("completed", "stopped", "failed") or self.labels["eta"].text() == "paused":
+            self.labels["eta"].setText("–")  # resumed: the next step brings the time left
+
+    def _say(self, message: str) -> None:
+        self.status.setText(message)
+        self._said_at = time.monotonic()
+
+    def _stepped(self, event: Any) -> None:
+        """A step ended: the count, the bar and the time left move, and the status says training goes on once
+        the last sentence has been read (an evaluation's sentence stays until its result comes)."""
+        self.trained = True
+        self.planned = event.planned_steps
+        self.progress.setMaximum(max(1, self.planned))
+        self._show_step(event.step)
+        if self.pause.isChecked():
+            return
+        if event.seconds_left is not None and event.step < self.planned:
+            self.labels["eta"].setText(sizes.duration(event.seconds_left))
+        text = self.status.text()
+        if time.monotonic() - self._said_at > _SAID_S and not text.startswith(("Evaluating", "Stopping")):
+            self.status.setText(f"Training: step {event.step:,} of {self.planned:,}.")
 
     def _show_step(self, step: int) -> None:
         self.progress.setValue(step)
@@ -312,6 +337,7 @@ class Monitor(QWidget):
                 self.labels[metric.name].setText(f"{value:.1%}" if metric.share else f"{value:,.3f}")
 
     def _update_labels(self, event: Any, t: float) -> None:
+        self.trained = True
         self.planned = event.planned_steps
         self.progress.setMaximum(max(1, self.planned))
         self._show_step(event.step)

@@ -101,6 +101,7 @@ class TrainPanel(QWidget):
         self.thread = thread
         thread.finished_ok.connect(self._finished)
         thread.failed.connect(self._failed)
+        thread.stopped_early.connect(self._stopped_early)
         monitor.attach(thread, planned, task, settings)
         self.tabs.setCurrentIndex(1)
         self.wizard.set_running(True)
@@ -120,7 +121,8 @@ class TrainPanel(QWidget):
     def stop(self) -> None:
         if self.thread is not None:
             self.thread.control.stop()
-            self.monitor.status.setText("Stopping: saving a checkpoint after this step…")
+            self.monitor.status.setText("Stopping: saving a checkpoint after this step…" if self.monitor.trained else
+                                        "Stopping before training begins; nothing will be saved…")
 
     def stop_and_wait(self, timeout_ms: int = 120_000) -> bool:
         """Stop with a checkpoint and wait for the thread (used when the window closes)."""
@@ -142,6 +144,12 @@ class TrainPanel(QWidget):
         self.monitor.error.show_message(text)
         self.monitor.status.setText("The run ended with an error; its last checkpoint is kept.")
         self._ended("Run failed", run_dir)
+
+    def _stopped_early(self, text: str) -> None:
+        run_dir = self.monitor.run_dir
+        self.monitor.detach(bool(run_dir and checkpoints(Path(run_dir))))
+        self.monitor.status.setText(text)
+        self._ended("Stopped before training began", run_dir)
 
     def _ended(self, label: str, run_dir: str | None) -> None:
         self.wizard.set_running(False)

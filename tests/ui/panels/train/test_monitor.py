@@ -96,3 +96,66 @@ def test_the_monitor_keeps_its_step_status_eta_and_axes_in_line_with_the_run(qtb
     assert monitor.labels["eta"].text() == "finishing"  # the last evaluation and the save are still to come
     arrive(Status("completed", "Completed 100 steps."))
     assert monitor.labels["eta"].text() == "–"
+
+
+def test_steps_move_the_count_the_time_left_and_the_status_between_logged_steps(qtbot, monkeypatch):
+    import collections
+
+    from studio.core.training.events import Metrics, Status, Step
+    from studio.ui.panels.train import monitor as monitor_module
+
+    monitor = monitor_module.Monitor()
+    qtbot.addWidget(monitor)
+    thread = SimpleNamespace(events=collections.deque(), run_dir="/tmp/new-run")
+    monitor.attach(thread, 30, registry.get("classify"), {})
+    clock = [1000.0]
+    monkeypatch.setattr(monitor_module.time, "monotonic", lambda: clock[0])
+
+    def arrive(*events):
+        thread.events.extend((0.0, e) for e in events)
+        monitor.drain()
+
+    assert not monitor.trained
+    arrive(Status("running", "Training from step 0 to 30."), Step(1, 30, None))
+    assert monitor.labels["step"].text() == "1 / 30" and monitor.trained
+    assert monitor.status.text() == "Training from step 0 to 30."  # a sentence is read before it is replaced
+    clock[0] += 5
+    arrive(Step(4, 30, 260.0))
+    assert monitor.labels["step"].text() == "4 / 30" and monitor.labels["eta"].text() != "–"
+    assert monitor.status.text() == "Training: step 4 of 30." and monitor.progress.value() == 4
+    arrive(Status("paused", "Paused at step 4.", 4))
+    assert monitor.labels["eta"].text() == "paused"
+    arrive(Status("running", "Resumed at step 4.", 4))
+    assert monitor.labels["eta"].text() == "–"  # not "paused" until the next logged step
+    clock[0] += 5
+    arrive(Step(5, 30, 250.0), Metrics(10, 30, {"train_loss": 1.0}, 200.0))
+    assert monitor.status.text() == "Training: step 5 of 30." and monitor.labels["step"].text() == "10 / 30"
+
+
+def test_a_new_run_starts_on_fresh_axes_and_every_plot_has_room_to_be_read(qtbot):
+    """At 1280 x 700 with the sample answers below, the learning-rate plot kept 23 px under its title (its axis
+    numbers on top of each other); every plot keeps room for its numbers."""
+    import collections
+
+    from studio.core.training.events import Metrics, Samples
+    from studio.ui.panels.train.monitor import Monitor
+
+    monitor = Monitor()
+    qtbot.addWidget(monitor)
+    monitor.resize(1260, 700)
+    monitor.show()
+    monitor.show_history(_info(_history({100: 1.2, 200: 1.1, 300: 1.0})), registry.get("classify"))
+    thread = SimpleNamespace(events=collections.deque(), run_dir="/tmp/new-run")
+    monitor.attach(thread, 300, registry.get("prefer"), {})
+    for plot in (monitor.curves.loss_plot, monitor.curves.lr_plot):  # not the last run's 0..300 before any point
+        assert plot.getPlotItem().vb.viewRange()[0][1] <= 1
+    rewards = {"eval_loss": 0.6, "eval_rewards/accuracies": 0.6, "eval_rewards/margins": 0.1,
+               "eval_rewards/chosen": 0.1, "eval_rewards/rejected": -0.1}
+    thread.events.extend([(0.0, Metrics(10, 300, {"train_loss": 0.69}, 100.0)),
+                          (0.0, Samples(50, [{"prompt": "p", "output": "o", "reference": "r"}])),
+                          (0.0, Metrics(50, 300, rewards, 90.0))])
+    monitor.drain()
+    qtbot.wait(50)
+    curves = monitor.curves
+    for plot in (curves.loss_plot, curves.lr_plot, curves.metrics_plot, curves.values_plot):
+        assert plot.isVisible() and plot.getPlotItem().vb.height() >= 60, plot.objectName()
