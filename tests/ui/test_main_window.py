@@ -259,3 +259,29 @@ def test_the_monitor_shows_the_time_left_the_engine_counts(window):
     monitor.drain()
     assert monitor.labels["eta"].text() == "2 min 05 s"
     monitor.thread = None
+
+
+def test_long_names_are_cut_never_a_wider_window(window, qtbot):
+    """A run whose name is long (a continued run's) in the Playground side by side, in the pickers and the wizard's
+    lists widened the window from 1200 to 1403 px on a 1280 px screen; every panel keeps to the window."""
+    from PySide6.QtWidgets import QWidget
+
+    window.resize(1200, 800)
+    long = "2026-12-07_235808-2026-12-07_233334-SmolLM2-135M-Instruct-chat-prefer · final"
+    playground = window.playground_panel
+    window.tabs.setCurrentWidget(playground)
+    playground.compare.setChecked(True)
+    for i, picker in enumerate(playground.pickers + [window.attention_panel.picker]):
+        picker.combo.addItem(f"{long} · Chat · final · Dec 07 23:33", "/x")
+        picker.combo.setCurrentIndex(0)
+        if i < 2:
+            playground.columns[i].show_model(long)
+            for answers in playground.answers.values():
+                answers[i].show_model(long, None)
+    wizard_model = window.train_panel.wizard.findChild(QWidget, "modelRun")
+    wizard_model.addItem(f"{long} · Chat · final", "/x")
+    qtbot.wait(50)
+    for i in range(window.tabs.count()):
+        assert window.tabs.widget(i).minimumSizeHint().width() <= 1100, window.tabs.tabText(i)
+    assert window.minimumSizeHint().width() <= 1200 and window.width() == 1200
+    assert playground.columns[0].title.toolTip() == long  # the whole name is a hover away

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.name_label import NameLabel
 
 
 class AnswerColumn(QWidget):
@@ -23,7 +24,7 @@ class AnswerColumn(QWidget):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.setObjectName(name)
-        self.title = QLabel("", objectName=f"{name}Title")
+        self.title = NameLabel(f"{name}Title")
         self.error = ErrorLabel(f"{name}Error")
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
@@ -37,7 +38,7 @@ class AnswerColumn(QWidget):
         return self._jobs.running
 
     def show_model(self, text: str, loaded: Any = None) -> None:
-        self.title.setText(f"<b>{text}</b>")
+        self.title.setText(text)
 
     def ask(self, loaded: Any, text: str, pair: str = "") -> None:
         """Answer `text` (with `pair`, the second text a pair task reads: a question's context)."""

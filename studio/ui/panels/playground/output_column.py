@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
+from studio.ui.widgets.name_label import NameLabel
 from studio.ui.widgets.token_view import TokenView
 
 _DRAIN_MS = 16
@@ -30,7 +31,7 @@ class OutputColumn(QWidget):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.setObjectName(name)
-        self.title = QLabel("", objectName=f"{name}Title")
+        self.title = NameLabel(f"{name}Title")
         self.view = TokenView(f"{name}View")
         self.view.setPlaceholderText("The output appears here, token by token.")
         self.view.alternative_chosen.connect(self.alternative_chosen)
@@ -118,7 +119,7 @@ class OutputColumn(QWidget):
 
     def show_model(self, text: str) -> None:
         """A newly loaded model's name over an empty output: what was there came from the previous model."""
-        self.title.setText(f"<b>{text}</b>")
+        self.title.setText(text)
         if self.running:
             self.stop()
             self._jobs.forget()  # its last tokens would land under the new model's name

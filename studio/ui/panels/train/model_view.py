@@ -57,6 +57,9 @@ class ModelChoice(QWidget):
         local_row = QHBoxLayout()
         local_row.addWidget(self.local, 1)
         local_row.addWidget(browse)
+        for combo in (self.preset, self.run):  # a long description or run name is cut, not a wider window
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(30)
         self.hub = QLineEdit(objectName="modelHub", placeholderText="owner/name")
         self.note = QLabel(objectName="modelNote", wordWrap=True)
         self.note.setProperty("muted", True)
