@@ -9,6 +9,7 @@ transformers and in its pipelines.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,6 +157,27 @@ def ensure_special_tokens(tokenizer: PreTrainedTokenizerBase) -> PreTrainedToken
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+SMALL_PIECES = 2.0  # characters a token below which a tokenizer reads a text nearly letter by letter
+_MEASURED_TEXTS = 500
+
+
+def pieces_note(tokenizer: PreTrainedTokenizerBase, texts: Iterable[str], model: str) -> str | None:
+    """A sentence when a tokenizer a run borrows (a model's own, for a fine-tune) cuts the run's texts into pieces
+    so small that the model reads them nearly letter by letter (a 330-token masked-LM vocabulary spelled new
+    data's words out); None when its pieces are word-sized."""
+    sample = [t for t in itertools.islice(texts, _MEASURED_TEXTS) if t]
+    tokens = sum(len(ids) for ids in tokenizer(sample, add_special_tokens=False)["input_ids"]) if sample else 0
+    if not tokens:
+        return None
+    per_token = sum(map(len, sample)) / tokens
+    if per_token >= SMALL_PIECES:
+        return None
+    return (f"The tokenizer of {model} cuts your text into pieces of {per_token:.1f} characters on average, so the "
+            "model reads it nearly letter by letter and learns more slowly than from whole words. A tokenizer trained "
+            "on text like yours keeps its words whole: pretrain on such text, or train from a preset, which trains "
+            "one on your data.")
 
 
 def save_tokenizer(tokenizer: PreTrainedTokenizerBase, out: Path) -> None:

@@ -247,6 +247,19 @@ class Task:
         cannot read as these settings need (a conversation its chat template refuses); checks of seconds, where
         the same refusal from `encode` comes only after all of the tokenizing."""
 
+    def start_note(self, model: str) -> str:
+        """What a person should know before training from `model` (a run, a folder, a hub id), read from its
+        files alone: the wizard shows it under the model."""
+        return ""
+
+    def fit_to_data(self, model: Any, tokenizer: Any, rows: Dataset, columns: dict[str, str], config: TaskConfig,
+                    *, pretrained: bool) -> tuple[list[str], dict[str, Any]]:
+        """Change the built model for the rows it will train on, measured on a few of them before training
+        (`pretrained`: its weights come from a checkpoint, not a preset's random start). Returns sentences
+        saying what changed and why, and the settings it decided, which the run's config records so that a
+        resumed run builds the same model without measuring again."""
+        return [], {}
+
     def adapt_model(self, model: Any, tokenizer: Any, config: TaskConfig) -> list[str]:
         """Change the built model for the task's settings (what its generation begins with), with sentences
         saying what changed; the change is saved with the model."""

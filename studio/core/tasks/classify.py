@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from studio.core.control import Control
 from studio.core.data.columns import LABEL, TEXT, Column
-from studio.core.errors import DataError
+from studio.core.errors import ConfigError, DataError
 from studio.core.settings import Setting
 from studio.core.tasks import outputs
 from studio.core.tasks.base import (
@@ -60,6 +60,13 @@ class TextClassification(Task):
                       json_help='print {"label", "score", "scores": {label: probability}} (one object per line '
                                 "with --file)",
                       example="open the file and read its bytes")
+    settings = (
+        Setting("pooling", "str", "auto", choices=("auto", "head", "mean"), title="Pooling",
+                help="what the classifier reads of the text: head, the model's own (BERT's [CLS] token, GPT's last "
+                     "token); mean, the mean of the tokens (an encoder gets one more layer that starts as their mean); "
+                     "auto, the mean when the encoder's [CLS] is measured flat on your data, as after masked-LM "
+                     "pretraining alone"),
+    )
     output = outputs.LABELS
     pipeline_tag = "text-classification"
     starts_from = ("text-classification", "fill-mask")  # a pretrained encoder gets a new head
@@ -84,6 +91,59 @@ class TextClassification(Task):
         from studio.core.data import labels
 
         return labels.stratified_split(ds, fraction, seed)
+
+    def start_note(self, model: str) -> str:
+        """A masked-LM run without next-sentence prediction never trained its [CLS] token."""
+        from pathlib import Path
+
+        from studio.core.runs import layout
+
+        path = Path(model).expanduser()
+        run = layout.run_of(path) if path.is_dir() else None
+        settings = layout.read_config(run) if run is not None else {}
+        if settings.get("task") != "mlm" or settings.get("nsp"):
+            return ""
+        return ("This encoder was pretrained by masked LM alone, which never trains its [CLS] token, the one a "
+                "classifier reads; with Pooling on auto the run measures it on your data before training and, if it "
+                "hardly varies, reads the mean of the tokens instead.")
+
+    def fit_to_data(self, model: Any, tokenizer: Any, rows: Dataset, columns: dict[str, str], config: TaskConfig,
+                    *, pretrained: bool) -> tuple[list[str], dict[str, Any]]:
+        """An encoder whose [CLS] output is flat on this data (pretrained by masked LM alone) is read through a
+        mean-pooling layer instead (see modeling.pooling)."""
+        from studio.core.modeling import pooling, shapes
+
+        # a task built on this one may declare settings of its own in place of pooling: it measures
+        choice, kind = config.values.get("pooling", "auto"), model.config.model_type
+        if shapes.shape(model.config) != shapes.ENCODER:
+            if choice == "mean":
+                raise ConfigError(f"--pooling mean adds a mean-pooling layer to BERT-style encoders; a {kind} model's "
+                                  "classifier reads its last token, which its language modelling trained. Drop "
+                                  "--pooling.")
+            return [], {"pooling": "head"}
+        why = ""
+        if choice == "auto":
+            if not pretrained:
+                return [], {"pooling": "head"}  # trained from scratch, the [CLS] token learns with the head
+            texts = rows.select(range(min(len(rows), 64)))[columns["text"]]
+            spread = pooling.first_token_spread(model, tokenizer, texts, config.seq_len)
+            if spread is None or spread >= pooling.FLAT:
+                return [], {"pooling": "head"}
+            why = (f"The encoder's [CLS] output varies {spread:.2f} times as much across your texts as its tokens do "
+                   "(an encoder pretrained by masked LM alone never trains it), so a classifier reading it would "
+                   "hardly learn. ")
+        if choice == "head":
+            return [], {"pooling": "head"}
+        if not pooling.add_mean_pooling_layer(model):
+            if choice == "mean":
+                raise ConfigError(f"Studio adds its mean-pooling layer to encoders laid out as BERT's; a {kind} model "
+                                  "is not. Drop --pooling mean.")
+            return [why + f"Studio cannot add a mean-pooling layer to a {kind} model, so the classifier may learn "
+                          "slowly; continue from a model pretrained with --nsp, or train from a preset."], \
+                {"pooling": "head"}
+        return [why + "The classifier reads the mean of the tokens instead: a layer added on top starts as their mean "
+                      "and trains with the head (the model stays a plain "
+                      f"{kind} classifier for transformers)."], {"pooling": "mean"}
 
     def encode(self, rows: Dataset, tokenizer: Any, columns: dict[str, str], config: TaskConfig, *, ordered: bool,
                progress: Progress | None = None, control: Control | None = None) -> tuple[Dataset, dict[str, Any]]:

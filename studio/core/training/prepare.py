@@ -7,6 +7,7 @@ this module only puts the steps in order.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from studio.core.control import Control
 from studio.core.data import samples, sources
 from studio.core.data.columns import map_columns
-from studio.core.data.tokenizer import load_tokenizer, train_bpe
+from studio.core.data.tokenizer import load_tokenizer, pieces_note, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.hub import download
 from studio.core.modeling import loading, lora, presets, shapes
@@ -134,6 +135,11 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     control.checkpoint()
 
     tokenizer = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
+    if tokenizer_dir is None and (c.tokenizer or not presets.is_preset(c.model)):
+        note = pieces_note(tokenizer, sources.iter_texts(train_rows, task.tokenizer_texts(columns)),
+                           c.tokenizer or c.model)
+        if note:
+            emit(Stage("tokenizer", note))
     settings = c.task_config()
     for note in task.adapt_tokenizer(tokenizer, settings, c.model):
         emit(Stage("tokenizer", note))
@@ -141,7 +147,10 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
 
     task.preflight(concatenate_datasets([train_rows, val_rows]), tokenizer, columns, settings)
     emit(Stage("model", f"Building {c.model}..."))
-    model, notes = _model(c, task, tokenizer, info, device)
+    model, notes, decided = _model(c, task, tokenizer, info, device, train_rows, columns)
+    if decided:
+        c = dataclasses.replace(c, options={**c.options, **decided})
+        settings = c.task_config()
     for note in [*notes, *task.adapt_model(model, tokenizer, settings)]:
         emit(Stage("model", note))
     control.checkpoint()
@@ -182,7 +191,9 @@ def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emi
     return tokenizer
 
 
-def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str) -> tuple[Any, list[str]]:
+def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str, train_rows: Any,
+           columns: dict[str, str]) -> tuple[Any, list[str], dict[str, Any]]:
+    """The model, sentences about it, and the settings its task decided on measuring it against the data."""
     from transformers import set_seed
 
     settings = task.model_settings(info)
@@ -191,7 +202,9 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
     # before in this process: the same run trains the same, alone or after others
     set_seed(c.seed)
     if presets.is_preset(c.model):
-        return presets.build(c.model, tokenizer, model_class, **settings), []
+        model = presets.build(c.model, tokenizer, model_class, **settings)
+        notes, decided = task.fit_to_data(model, tokenizer, train_rows, columns, c.task_config(), pretrained=False)
+        return model, notes, decided
     with quiet_transformers():  # its load report and progress bar; the fresh head is reported as a sentence
         model, fresh = loading.load_pretrained(layout.model_source(c.model), model_class,
                                                trust_remote_code=c.trust_remote_code, device=device,
@@ -207,6 +220,8 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
         model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
     note = task.fresh_head_note(fresh)
     notes = [note] if note else []
+    fitted, decided = task.fit_to_data(model, tokenizer, train_rows, columns, c.task_config(), pretrained=True)
+    notes += fitted
     if c.qlora:
         model = lora.prepare_quantized(model, c.gradient_checkpointing)
     if c.lora:
@@ -215,4 +230,4 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
         also = f", the {len(added)} new tokens' embeddings among them" if added else ""
         notes.append(f"LoRA: {trainable:,} of {total:,} parameters train ({trainable / total:.2%}{also}); the rest "
                      f"keep the values {c.model} has.")
-    return model, notes
+    return model, notes, decided

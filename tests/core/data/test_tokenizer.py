@@ -30,3 +30,13 @@ def test_bert_family_has_a_mask_and_no_end_token():
     tok = train_bpe(TEXTS, 300, family="bert")
     assert (tok.cls_token, tok.sep_token, tok.mask_token, tok.pad_token) == ("[CLS]", "[SEP]", "[MASK]", "[PAD]")
     assert tok.eos_token is None
+
+
+def test_a_borrowed_tokenizer_that_spells_the_text_out_is_said():
+    from studio.core.data.tokenizer import pieces_note
+
+    tok = train_bpe(TEXTS, 300, family="bert")
+    new_words = ["orchestra rehearsed symphony movements quietly"] * 20
+    note = pieces_note(tok, iter(new_words), "RUN")
+    assert note is not None and note.startswith("The tokenizer of RUN cuts your text into pieces of 1.")
+    assert pieces_note(train_bpe(new_words, 300, family="bert"), iter(new_words), "RUN") is None

@@ -74,3 +74,43 @@ def test_a_classifier_resumes_with_its_labels_and_reports(ws, cls_run, tmp_path)
     assert info.status == "completed" and info.global_step == 60 and info.report["step"] == 60
     assert [r["step"] for r in info.history if r.get("eval_accuracy") is not None] == [20, 40, 60]
     assert load(str(copy)).labels == ["files", "maths", "network"]
+
+
+def test_a_masked_lm_run_whose_cls_is_flat_is_read_through_a_mean_layer(ws, labelled_csv, mlm_run, tmp_path, capsys,
+                                                                         monkeypatch):
+    """The flatness is measured on the data; here the threshold is moved so that the tiny run counts as flat and
+    as not flat. The decision is recorded, so a resumed run builds the same model without measuring again."""
+    from transformers import pipeline
+
+    from studio.cli import main
+    from studio.core.modeling import pooling
+    from studio.core.runs import layout
+
+    layers = load(str(mlm_run)).model.config.num_hidden_layers
+    args = [a if a != "bert-tiny" else str(mlm_run) for a in TINY_CLS if a not in ("--vocab-size", "400")]
+    args[args.index("--max-steps") + 1] = "2"
+    monkeypatch.setattr(pooling, "FLAT", 10.0)
+    flat = tmp_path / "flat"
+    capsys.readouterr()
+    assert train_cli(ws, flat, labelled_csv, args) == 0
+    err = capsys.readouterr().err
+    assert "[CLS] output varies" in err and "reads the mean of the tokens instead" in err
+    assert layout.read_config(flat)["pooling"] == "mean"
+    assert load(str(flat)).model.config.num_hidden_layers == layers + 1
+    assert pipeline("text-classification", model=str(flat / "model"))("open the file")[0]["label"] in (
+        "files", "maths", "network")
+    monkeypatch.setattr(pooling, "FLAT", 0.0)  # measured again, it would not be flat now: the record decides
+    assert main(["--workspace", str(ws), "train", "--resume", str(flat), "--max-steps", "4"]) == 0
+    assert reader.read(flat).global_step == 4 and load(str(flat)).model.config.num_hidden_layers == layers + 1
+    plain = tmp_path / "plain"
+    assert train_cli(ws, plain, labelled_csv, args) == 0
+    assert layout.read_config(plain)["pooling"] == "head"
+    assert load(str(plain)).model.config.num_hidden_layers == layers
+
+
+def test_the_wizard_is_told_when_an_encoder_never_trained_its_cls(mlm_run, cls_run):
+    from studio.core.tasks import registry
+
+    task = registry.get("classify")
+    assert "pretrained by masked LM alone" in task.start_note(str(mlm_run))
+    assert task.start_note(str(cls_run)) == "" and task.start_note("bert-tiny") == ""

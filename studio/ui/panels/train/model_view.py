@@ -111,7 +111,8 @@ class ModelChoice(QWidget):
     def explain(self, task: Any) -> None:
         """What a model brought for `task` must be; LoRA only for a model that has learned."""
         preset = self.kind_group.checkedId() == PRESET
-        self.note.setText("" if preset else f"For {task.title.lower()}, {task.model_note}.")
+        said = "" if preset else f"For {task.title.lower()}, {task.model_note}. {task.start_note(self.name())}"
+        self.note.setText(said.strip())
         self.lora.allow(not preset)
 
     def name(self) -> str:
