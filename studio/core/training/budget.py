@@ -119,15 +119,19 @@ def _minutes(minutes: float) -> str:
 
 
 def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum: int,
-            eval_batch: Any, eval_batches: int, generate_len: int | None, budget_s: float = 600.0) -> Timing:
+            eval_batch: Any, eval_batches: int, generate_len: int | None, budget_s: float = 600.0,
+            progress: Any = None, control: Any = None) -> Timing:
     """Time real steps of `model` on `device`; `batches()` returns a fresh collated training batch.
 
     An evaluation batch is a forward pass and, for `generate_len`, greedy generation of that many tokens
     (all of them: an untrained model seldom stops early, and an upper bound keeps the plan in time).
 
-    Takes about 2% of `budget_s` (at most a few seconds), and at least two steps and two evaluation batches.
-    The optimizer runs at learning rate 0 with no weight decay, so the weights do not move, and the
-    random state is put back, so a budgeted run starts exactly as the same run given its steps would.
+    Takes about 2% of `budget_s` (at most a few seconds) for the steps and as much for evaluation batches, and
+    never less than one of each: on a slow machine one step is the whole timing, and when it alone shows that
+    fewer than MIN_STEPS fit, the budget is refused at once rather than after timing an evaluation too.
+    `progress(fraction)` is told how far the timing is; `control.checkpoint()` is asked between calls. The
+    optimizer runs at learning rate 0 with no weight decay, so the weights do not move, and the random state
+    is put back, so a budgeted run starts exactly as the same run given its steps would.
     """
     import torch
     from accelerate.utils import send_to_device
@@ -137,6 +141,8 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
     model.to(device)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=0.0, weight_decay=0.0)
     mixed = autocast(device, precision)
+    seconds = min(_MAX_CALIBRATION_SECONDS, _CALIBRATION_SHARE * budget_s)
+    told = progress or (lambda fraction: None)
 
     def step() -> None:
         for _ in range(grad_accum):
@@ -159,12 +165,14 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
     was_training = model.training
     try:
         model.train()
-        step()  # the first step allocates the optimizer's state and warms the kernels
-        seconds = min(_MAX_CALIBRATION_SECONDS, _CALIBRATION_SHARE * budget_s)
-        step_s = _timed(step, device, seconds, _MAX_CALIBRATION_STEPS)
+        step_s = _timed(step, device, seconds, _MAX_CALIBRATION_STEPS, lambda f: told(f / 2), control)
+        if step_s * MIN_STEPS > budget_s * MARGIN:
+            raise ConfigError(f"A training step takes {step_s:.3g} s on this machine, so fewer than {MIN_STEPS} steps "
+                              f"fit in {_minutes(budget_s / 60)}; give at least "
+                              f"{math.ceil(step_s * MIN_STEPS / MARGIN / 60 * 10) / 10:g} minutes, or choose a "
+                              "smaller model, batch or sequence length.")
         model.eval()
-        evaluate_batch()
-        eval_s = _timed(evaluate_batch, device, seconds, 3) * eval_batches
+        eval_s = _timed(evaluate_batch, device, seconds, 3, lambda f: told(0.5 + f / 2), control) * eval_batches
     finally:
         optimizer.zero_grad(set_to_none=True)
         model.train(was_training)
@@ -222,14 +230,20 @@ def larger_presets(name: str, choices: Any) -> list[str]:
                   key=size)
 
 
-def _timed(work: Any, device: str, seconds: float, most: int) -> float:
-    """Seconds per call of `work`, over at least two calls and until `seconds` pass or `most` calls."""
-    calls, began = 0, time.perf_counter()
-    while calls < 2 or (calls < most and time.perf_counter() - began < seconds):
+def _timed(work: Any, device: str, seconds: float, most: int, progress: Any, control: Any) -> float:
+    """Seconds per call of `work`: the first call warms up (allocations, kernels) and is left out when later
+    calls fit in `seconds`; when it alone takes them, it is the (slightly high) answer. At most `most` calls."""
+    times: list[float] = []
+    began = time.perf_counter()
+    while not times or (len(times) < most and time.perf_counter() - began < seconds):
+        if control is not None:
+            control.checkpoint()
+        start = time.perf_counter()
         work()
         _sync(device)
-        calls += 1
-    return (time.perf_counter() - began) / calls
+        times.append(time.perf_counter() - start)
+        progress(min(1.0, max(len(times) / most, (time.perf_counter() - began) / seconds)))
+    return sum(times[1:]) / (len(times) - 1) if len(times) > 1 else times[0]
 
 
 def _sync(device: str) -> None:

@@ -103,7 +103,7 @@ def _execute(plan: Plan, emit: Listener, control: Control, device: str, precisio
     if plan.config.batch_size == 0:
         _find_batch(prepared, device, precision, emit)
         write_config = True
-    deadline, timing = (_fit_budget(prepared, device, precision, plan.started, emit)
+    deadline, timing = (_fit_budget(prepared, device, precision, plan.started, emit, control)
                         if plan.fresh and plan.config.minutes else (None, None))
     plan.config = prepared.config
     named = plan.run_dir is None
@@ -142,13 +142,13 @@ def _find_batch(p: Prepared, device: str, precision: str, emit: Listener) -> Non
     p.config = dataclasses.replace(c, batch_size=found)
 
 
-def _fit_budget(p: Prepared, device: str, precision: str, started: float,
-                emit: Listener) -> tuple[float, budget.Timing]:
+def _fit_budget(p: Prepared, device: str, precision: str, started: float, emit: Listener,
+                control: Control) -> tuple[float, budget.Timing]:
     """Time this machine, set the steps and intervals of `p.config` to fit its minutes; the deadline after
     which training must end to leave time for the last evaluation and the model's save."""
     c = p.config
-    emit(Stage("budget", f"Timing a few steps of {c.model} on {devices.describe(device)} to fit "
-                         f"{c.minutes:g} minutes..."))
+    timing_message = f"Timing a few steps of {c.model} on {devices.describe(device)} to fit {c.minutes:g} minutes..."
+    emit(Stage("budget", timing_message, 0.0))
     collate = p.task.probe_collator(p.tokenizer, p.model, c.task_config())
     eval_size = min(c.batch_size, len(p.validation))
     timing = budget.measure(p.model, budget.sampler(p.train, collate, c.batch_size, c.seed), device=device,
@@ -156,7 +156,8 @@ def _fit_budget(p: Prepared, device: str, precision: str, started: float,
                             eval_batch=budget.sampler(p.validation, collate, eval_size, c.seed)(),
                             eval_batches=math.ceil(len(p.validation) / c.batch_size),
                             generate_len=p.task.length_limits(c.task_config())[1] if p.task.eval_generates else None,
-                            budget_s=c.minutes * 60)
+                            budget_s=c.minutes * 60, control=control,
+                            progress=lambda fraction: emit(Stage("budget", timing_message, fraction)))
     end = started + c.minutes * 60
     plan = budget.plan(end - time.monotonic(), timing, c.minutes)
     p.config = dataclasses.replace(c, max_steps=plan.steps, eval_every=plan.eval_every, save_every=plan.save_every)

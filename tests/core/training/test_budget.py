@@ -115,3 +115,36 @@ def test_a_deadline_ends_a_run_that_was_planned_too_long(lm_text, ws, tmp_path, 
     info = reader.read(tmp_path / "late")
     assert info.status == "completed" and (tmp_path / "late" / layout.MODEL).is_dir()
     assert any(r.get("eval_loss") is not None and r["step"] == result.global_step for r in info.history)
+
+
+def test_a_slow_machine_is_timed_by_one_step_and_told_at_once_when_the_budget_cannot_hold_ten(monkeypatch):
+    """On a busy machine timing took 4 min 50 s of a 5 minute budget; one step that already rules the budget
+    out is the whole timing now, with its progress told."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    from studio.core.control import Control
+
+    clock = [0.0]
+    monkeypatch.setattr(budget.time, "perf_counter", lambda: clock[0])
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=50, n_positions=16, n_layer=1, n_head=2, n_embd=16,
+                                       bos_token_id=0, eos_token_id=0))
+    ids = torch.randint(0, 50, (2, 16))
+    steps, told = [], []
+
+    def batch():
+        clock[0] += 60.0  # a minute a step
+        steps.append(clock[0])
+        return {"input_ids": ids, "labels": ids}
+
+    with pytest.raises(ConfigError, match="A training step takes 60 s on this machine, so fewer than 10 steps fit in "
+                                          "5 minutes; give at least 11.2 minutes"):
+        budget.measure(model, batch, device="cpu", precision="fp32", grad_accum=1, eval_batch=batch(),
+                       eval_batches=1, generate_len=None, budget_s=300, progress=told.append, control=Control())
+    assert len(steps) == 2 and told == [0.5]  # the evaluation batch made above, one training step: half the timing
+
+    stopped = Control()
+    stopped.stop()
+    with pytest.raises(Exception, match="Stopped on request"):
+        budget.measure(model, batch, device="cpu", precision="fp32", grad_accum=1, eval_batch=batch(),
+                       eval_batches=1, generate_len=None, budget_s=300, control=stopped)

@@ -140,9 +140,11 @@ class TrainPanel(QWidget):
 
     def _failed(self, text: str) -> None:
         run_dir = self.monitor.run_dir
-        self.monitor.detach(bool(run_dir and checkpoints(Path(run_dir))))
+        kept = bool(run_dir and checkpoints(Path(run_dir)))
+        self.monitor.detach(kept)
         self.monitor.error.show_message(text)
-        self.monitor.status.setText("The run ended with an error; its last checkpoint is kept.")
+        self.monitor.status.setText("The run ended with an error; its last checkpoint is kept." if kept else
+                                    "The run ended with an error before any checkpoint was saved.")
         self._ended("Run failed", run_dir)
 
     def _stopped_early(self, text: str) -> None:

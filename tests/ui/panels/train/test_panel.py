@@ -31,3 +31,18 @@ def test_a_stop_before_training_is_said_as_a_stop(qtbot):
     assert panel.monitor.status.text() == said
     assert not panel.monitor.error.isVisibleTo(panel) and labels == ["Stopped before training began"]
     assert not panel.monitor.stop.isEnabled()
+
+
+def test_a_failure_claims_a_checkpoint_only_when_there_is_one(qtbot, tmp_path):
+    from studio.ui.panels.train.panel import TrainPanel
+
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    monitor = panel.ensure_monitor()
+    monitor.run_dir = str(tmp_path / "run")
+    panel._failed("Only 0 training steps fit in 5 minutes on this machine.")
+    assert monitor.status.text() == "The run ended with an error before any checkpoint was saved."
+    (tmp_path / "run" / "checkpoints" / "checkpoint-5").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "checkpoint-5" / "trainer_state.json").write_text("{}")
+    panel._failed("The disk is full.")
+    assert monitor.status.text() == "The run ended with an error; its last checkpoint is kept."
