@@ -166,7 +166,7 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
     try:
         model.train()
         step_s = _timed(step, device, seconds, _MAX_CALIBRATION_STEPS, lambda f: told(f / 2), control)
-        if step_s * MIN_STEPS > budget_s * MARGIN:
+        if 0 < budget_s * MARGIN < step_s * MIN_STEPS:  # no budget (a run counted in steps) is timed whole
             raise ConfigError(f"A training step takes {step_s:.3g} s on this machine, so fewer than {MIN_STEPS} steps "
                               f"fit in {_minutes(budget_s / 60)}; give at least "
                               f"{math.ceil(step_s * MIN_STEPS / MARGIN / 60 * 10) / 10:g} minutes, or choose a "
@@ -185,27 +185,39 @@ def measure(model: Any, batches: Any, *, device: str, precision: str, grad_accum
 
 
 def preview(config: Any, device: str, precision: str) -> Timing:
-    """The timing of a preset before any data is read, for the plan shown before the start: the preset with
-    fresh weights on full-length batches of random tokens (an upper bound: real batches are padded only
-    to their longest row, and a trained summarizer stops before the longest summary)."""
+    """The timing of a run's model before any data is read, for the plan shown before the start: the model built
+    from its config with fresh weights (a preset sized for its vocabulary, or a run, folder, GGUF file or hub
+    model by its config.json; timing does not depend on the weights' values), with LoRA's adapters when the run
+    has them, on full-length batches of random tokens (an upper bound: real batches are padded only to their
+    longest row, and a trained summarizer stops before the longest summary)."""
     import torch
 
-    from studio.core.modeling import presets, shapes
+    from studio.core.modeling import lora, presets, shapes
     from studio.core.modeling.loading import BUILD_LOCK, auto_class
     from studio.core.tasks import registry
+    from studio.core.training.sizing import config_of
 
     task = registry.get(config.task)
-    model_config = presets.sized_config(config.model, config.vocab_size, **task.model_settings_for_estimate())
+    head = task.model_settings_for_estimate()
+    if presets.is_preset(config.model):
+        model_config = presets.sized_config(config.model, config.vocab_size, **head)
+    else:
+        model_config = config_of(config)
+        for name, value in head.items():
+            setattr(model_config, name, value)
     with BUILD_LOCK:
         model = auto_class(task.model_class(config.task_config())).from_config(model_config)
+    if config.lora:
+        model = lora.wrap(model, **config.adapters())
     source_len, target_len = task.length_limits(config.task_config())
+    vocab = model_config.get_text_config().vocab_size
     generator = torch.Generator().manual_seed(0)
 
     def batch(size: int) -> dict[str, Any]:
-        ids = torch.randint(3, config.vocab_size, (size, source_len), generator=generator)
+        ids = torch.randint(3, vocab, (size, source_len), generator=generator)
         inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
         if shapes.shape(model_config) == shapes.ENCODER_DECODER:
-            inputs["decoder_input_ids"] = torch.randint(3, config.vocab_size, (size, target_len), generator=generator)
+            inputs["decoder_input_ids"] = torch.randint(3, vocab, (size, target_len), generator=generator)
         return inputs
 
     size = batch_finder.planned(config.batch_size, device)
@@ -242,7 +254,8 @@ def _timed(work: Any, device: str, seconds: float, most: int, progress: Any, con
         work()
         _sync(device)
         times.append(time.perf_counter() - start)
-        progress(min(1.0, max(len(times) / most, (time.perf_counter() - began) / seconds)))
+        spent = (time.perf_counter() - began) / seconds if seconds > 0 else 1.0
+        progress(min(1.0, max(len(times) / most, spent)))
     return sum(times[1:]) / (len(times) - 1) if len(times) > 1 else times[0]
 
 

@@ -39,7 +39,8 @@ class BudgetEstimate(QLabel):
     @staticmethod
     def _key(c: RunConfig) -> tuple:
         return (c.task, c.model, c.vocab_size, c.seq_len, tuple(sorted(c.options.items())), c.batch_size,
-                c.grad_accum, c.eval_rows, c.device, c.precision)
+                c.grad_accum, c.eval_rows, c.device, c.precision, c.lora and (c.lora_r, c.lora_targets),
+                c.gradient_checkpointing)
 
     def say(self, text: str, long: bool = False) -> None:
         self.setText(text)
@@ -52,11 +53,6 @@ class BudgetEstimate(QLabel):
         self._wanted = c
         if c is None:
             self.say("")
-            return
-        if c.model not in PRESETS:
-            self.say("When the run starts, Studio times a few steps of this model on its real batches and fits the "
-                     "steps, evaluations and checkpoints into the budget; the plan shows before the first step."
-                     if c.minutes else "The time this model takes shows once the run has timed its first steps.")
             return
         known = self._timings.get(self._key(c))
         if known is not None:
@@ -74,7 +70,7 @@ class BudgetEstimate(QLabel):
             device = devices.pick_device(c.device)
             precision = devices.pick_precision(device, c.precision)
             timings = {c.model: budget.preview(c, device, precision)}
-            if device != "cpu":
+            if device != "cpu" and c.model in PRESETS:
                 for bigger in budget.larger_presets(c.model, registry.get(c.task).presets):
                     timings[bigger] = budget.preview(dataclasses.replace(c, model=bigger), device, precision)
             return devices.describe(device), timings, busy_note(device)

@@ -200,7 +200,9 @@ class Wizard(QWidget):
         task = self.current_task()
         self.task_help.setText(task.help)
         defaults = RunConfig.for_task(task.name)
-        self.set_values(**{name: defaults.get(name) for name in ("max_steps", "eval_every", "save_every")})
+        # every setting starts from the new task's defaults: a chat's learning rate carried into preference tuning,
+        # beside steps that had reset, made a run nobody chose
+        self.set_values(**{s.name: defaults.get(s.name) for s in self._common})
         own = {s.name: s for s in task.settings}
         for setting in self._task_fields:  # only the tasks that read them, at their defaults
             self.settings_form.setRowVisible(self.fields[setting.name].widget, setting.name in own)

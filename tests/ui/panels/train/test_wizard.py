@@ -83,3 +83,29 @@ def test_start_greyed_out_says_why(window):
     wizard.set_running(False)
     wizard.set_values(eval_every=100, save_every=150, early_stopping=3)
     assert not wizard.start.isEnabled() and "in red" in wizard.start.toolTip()
+
+
+def test_changing_the_task_brings_its_own_defaults_not_the_last_tasks_settings(window):
+    from studio.core.training.config import RunConfig
+
+    wizard = window.train_panel.wizard
+    wizard.task.setCurrentIndex(wizard.task.findData("chat"))
+    wizard.set_values(lr=2e-3, batch_size=4, seq_len=512)
+    wizard.task.setCurrentIndex(wizard.task.findData("prefer"))
+    config, defaults = wizard.config(), RunConfig.for_task("prefer")
+    assert (config.lr, config.batch_size, config.seq_len, config.max_steps) == (
+        defaults.lr, defaults.batch_size, defaults.seq_len, defaults.max_steps)
+
+
+def test_a_model_folder_with_lora_gets_a_duration_before_the_start(window, qtbot, chat_model):
+    from tests.ui.helpers import TIMEOUT
+
+    wizard = window.train_panel.wizard
+    wizard.task.setCurrentIndex(wizard.task.findData("chat"))
+    wizard.model.local.setText(str(chat_model))
+    wizard.model._choose(wizard.model.kind_local)
+    wizard.model.lora.enabled.setChecked(True)
+    wizard.set_values(max_steps=40, seq_len=32, batch_size=2)
+    wizard.go(2)
+    qtbot.waitUntil(lambda: wizard.budget_estimate.text().startswith("About "), timeout=TIMEOUT)
+    assert "for 40 steps (timed here: a step" in wizard.budget_estimate.text()
