@@ -4,7 +4,7 @@ model from scratch?
 A bert-tiny masked-LM run (200 steps on the standard library's code, `sample:python-code`) is fine-tuned as a
 3-class classifier on two made-up tasks: one whose words the pretraining corpus covers (frequent words of the
 corpus, the class told by one of five keywords per class among them) and one whose words it never saw (made-up
-words). Each is trained, for 150 steps with the defaults, from:
+words). Each is trained, for 150 steps (--steps) with the defaults, from:
 
 - the masked-LM run as Studio fine-tunes it (`--pooling auto`: a mean-pooling layer when its [CLS] is flat);
 - the masked-LM run read through its [CLS] token (`--pooling head`, what a BERT classifier does by default);
@@ -15,7 +15,7 @@ It prints the held-out accuracy of each, per seed and averaged, and the chars pe
 reads each task's text at.
 
     python tests/benchmarks/quality_mlm_finetune.py              # 3 seeds, about 10 minutes on 2 cores
-    python tests/benchmarks/quality_mlm_finetune.py --seeds 1
+    python tests/benchmarks/quality_mlm_finetune.py --seeds 5 --steps 300 --tasks other
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ def _accuracy(run: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=150, help="fine-tuning steps of each run (150)")
+    parser.add_argument("--tasks", default="covered,other")
     args = parser.parse_args()
     from studio.core.data import sources
     from studio.core.data.tokenizer import load_tokenizer
@@ -85,7 +87,7 @@ def main() -> None:
     data = _tasks(words, root)
     tokenizer = load_tokenizer(mlm / "tokenizer")
     figures: dict[str, dict] = {}
-    for task, path in data.items():
+    for task, path in ((t, data[t]) for t in args.tasks.split(",")):
         rows = [row["text"] for row in csv.DictReader(path.open(encoding="utf-8"))][:500]
         pieces = sum(len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in rows)
         figures[task] = {"chars_per_token_of_the_mlm_tokenizer": round(sum(map(len, rows)) / pieces, 2)}
@@ -96,7 +98,7 @@ def main() -> None:
             for seed in range(1, args.seeds + 1):
                 out = root / f"{task}-{label.replace(' ', '').replace(',', '-')}-{seed}"
                 cli(*ws, "train", "--task", "classify", "--data", str(path), "--model", model, *extra, "--max-steps",
-                    "150", "--eval-every", "50", "--validation-fraction", "0.1", "--seed", str(seed), "--out",
+                    str(args.steps), "--eval-every", str(args.steps // 3), "--validation-fraction", "0.1", "--seed", str(seed), "--out",
                     str(out))
                 scores.append(round(_accuracy(out), 3))
             figures[task][label] = {"accuracy": scores, "mean": round(statistics.mean(scores), 3)}

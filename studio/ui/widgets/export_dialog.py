@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.export import exporter, to_gguf
+from studio.core.system import workspace
 from studio.ui.jobs import Latest
 from studio.ui.widgets.messages import ErrorLabel
 
@@ -63,7 +64,13 @@ class ExportDialog(QDialog):
                                "keep 16 bits, q8_0 8 bits (about half the size, close in quality), f32 all 32")
         for quant in to_gguf.QUANTS:
             self.quant.addItem(quant, quant)
+        # a model folder keeps the weights as the model has them: said, not offered as a choice it would ignore
+        self.own_weights = QLabel("as the model keeps them", objectName="exportOwnWeights")
+        weights = QHBoxLayout()
+        weights.addWidget(self.quant)
+        weights.addWidget(self.own_weights, 1)
         self.out = QLineEdit(objectName="exportOut")
+        self._chosen = {"local": "", "hub": ""}  # a place the person chose or typed, kept when the format changes
         self.browse = QPushButton("Browse…", objectName="exportBrowse", clicked=self._browse)
         where = QHBoxLayout()
         where.addWidget(self.out, 1)
@@ -72,7 +79,7 @@ class ExportDialog(QDialog):
         self.overwrite = QCheckBox("Replace what is there", objectName="exportOverwrite")
         form = QFormLayout()
         form.addRow("Format", self.format)
-        form.addRow("Weights", self.quant)
+        form.addRow("Weights", weights)
         self.where_label = QLabel("Save to")
         form.addRow(self.where_label, where)
         form.addRow("", self.public)
@@ -108,7 +115,7 @@ class ExportDialog(QDialog):
         self.format.currentIndexChanged.connect(self._format_changed)
         for signal in (self.quant.currentIndexChanged, self.public.toggled, self.overwrite.toggled):
             signal.connect(self.replan)
-        self.out.textEdited.connect(lambda _: self._replan.start())
+        self.out.textEdited.connect(self._typed)
         self.quant.setCurrentIndex(self.quant.findData(exporter.DEFAULT_QUANT))
         self._format_changed()
         self.resize(640, 380)
@@ -120,21 +127,34 @@ class ExportDialog(QDialog):
 
     def _format_changed(self) -> None:
         fmt = self.fmt
-        self.quant.setEnabled(fmt in ("gguf", "ollama"))
+        quantized = fmt in ("gguf", "ollama")
+        self.quant.setVisible(quantized)
+        self.quant.setEnabled(quantized)
+        self.own_weights.setVisible(not quantized)
         self.public.setVisible(fmt == "hub")
         self.overwrite.setVisible(fmt != "hub")
         self.browse.setVisible(fmt != "hub")
         self.where_label.setText("Repository" if fmt == "hub" else "Save to")
         self.out.setPlaceholderText("your-name/model-name" if fmt == "hub" else "")
-        self.out.setText(self._default_out(fmt))
+        self.out.setText(self._out_for(fmt))
         self.replan()
 
-    def _default_out(self, fmt: str) -> str:
-        name = Path(self.model).name or "model"
+    def _typed(self, text: str) -> None:
+        self._chosen["hub" if self.fmt == "hub" else "local"] = text
+        self._replan.start()
+
+    def _out_for(self, fmt: str) -> str:
+        """The place the person chose, fitted to the format (a .gguf file name for gguf, a folder for the others),
+        or the format's default in the workspace's exports folder."""
         if fmt == "hub":
-            return ""
-        home = Path.home() / "studio-exports"
-        return str(home / (f"{name}-{self.quant.currentData()}.gguf" if fmt == "gguf" else f"{name}-{fmt}"))
+            return self._chosen["hub"]
+        chosen = self._chosen["local"].strip()
+        if chosen:
+            path = Path(chosen)
+            return str(path.with_suffix("")) if fmt != "gguf" and path.suffix.lower() == ".gguf" else chosen
+        name = Path(self.model).name or "model"
+        exports = workspace.workspace() / "exports"
+        return str(exports / (f"{name}-{self.quant.currentData()}.gguf" if fmt == "gguf" else f"{name}-{fmt}"))
 
     def _browse(self) -> None:
         current = self.out.text() or str(Path.home())
@@ -146,6 +166,7 @@ class ExportDialog(QDialog):
             chosen = QFileDialog.getExistingDirectory(self, "Choose a new or empty folder", str(Path(current).parent))
         if chosen:
             self.out.setText(chosen)
+            self._chosen["local"] = chosen
             self.replan()
 
     def replan(self) -> None:
@@ -153,6 +174,10 @@ class ExportDialog(QDialog):
         self._replan.stop()
         self.start.setEnabled(False)
         self.planned = None
+        if not self._export.running:  # what the last export wrote is not what these choices would
+            self.stage.setText("")
+            self.command.hide()
+            self.copy.hide()
         out = self.out.text().strip()
         if not out:
             self.plan_text.setText("Give a repository id." if self.fmt == "hub" else "Choose where to save it.")
@@ -173,6 +198,8 @@ class ExportDialog(QDialog):
 
     def _planned(self, result: tuple[exporter.Model, exporter.Planned]) -> None:
         self._model, planned = result
+        dtype = self._model.config.get("dtype") or self._model.config.get("torch_dtype")
+        self.own_weights.setText(f"as the model keeps them ({dtype})" if dtype else "as the model keeps them")
         self.planned = planned
         self.error.clear_message()
         self.plan_text.setText("\n".join(planned.describe()))

@@ -70,3 +70,32 @@ def test_a_refusal_names_the_dialogs_own_controls(qtbot, chat_model, tmp_path):
     assert "--" not in dialog.error.text()
     dialog.overwrite.setChecked(True)
     qtbot.waitUntil(lambda: dialog.start.isEnabled(), timeout=TIMEOUT)
+
+
+def test_the_dialog_starts_in_the_workspace_keeps_a_chosen_place_and_says_what_the_weights_are(qtbot, chat_model,
+                                                                                               tmp_path):
+    import os
+    from pathlib import Path
+
+    dialog = _dialog(qtbot, chat_model)
+    assert Path(dialog.out.text()).parent == Path(os.environ["STUDIO_WORKSPACE"]) / "exports"
+    chosen = tmp_path / "mine.gguf"
+    dialog.format.setCurrentIndex(dialog.format.findData("gguf"))
+    dialog.out.setText(str(chosen))
+    dialog.out.textEdited.emit(str(chosen))  # as typing does
+    dialog.format.setCurrentIndex(dialog.format.findData("hf"))
+    assert dialog.out.text() == str(tmp_path / "mine")  # the place kept, as a folder for a model folder
+    qtbot.waitUntil(lambda: dialog.start.isEnabled(), timeout=TIMEOUT)
+    assert dialog.quant.isHidden() and dialog.own_weights.text() == "as the model keeps them (float32)"
+    dialog.start.click()
+    qtbot.waitUntil(lambda: dialog.stage.text().startswith("Wrote"), timeout=TIMEOUT)
+    dialog.format.setCurrentIndex(dialog.format.findData("ollama"))
+    assert dialog.stage.text() == ""  # the last export's line is not this format's
+    assert not dialog.own_weights.isVisibleTo(dialog) and dialog.quant.isVisibleTo(dialog)
+
+
+def test_replacing_the_model_being_exported_is_refused_in_the_dialog(qtbot, chat_model):
+    dialog = _dialog(qtbot, chat_model)
+    dialog.overwrite.setChecked(True)
+    _choose(qtbot, dialog, "hf", str(chat_model))
+    assert "is the model being read" in dialog.error.text() and not dialog.start.isEnabled()
