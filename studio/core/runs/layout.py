@@ -115,10 +115,17 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     return values.get("run", values)
 
 
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{6}-")
+
+
 def new_run_dir(root: Path, model: str, task: str) -> Path:
-    """A fresh, unused run folder name such as 2026-11-22_153012-gpt-tiny-lm."""
+    """A fresh, unused run folder name such as 2026-11-22_153012-gpt-tiny-lm. A run that continues another is
+    named after that run without its start time (…-SmolLM2-135M-Instruct-chat-prefer), not with two stamps."""
     stamp = time.strftime("%Y-%m-%d_%H%M%S")
-    base = f"{stamp}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', Path(model).name)}-{task}"
+    path = Path(model).expanduser()
+    run = run_of(path) if path.is_dir() else None
+    named = _STAMP.sub("", run.name) if run is not None else path.stem if gguf.is_gguf(model) else path.name
+    base = f"{stamp}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', named or model)}-{task}"
     candidate, n = root / base, 1
     while candidate.exists():
         n += 1

@@ -3,6 +3,8 @@ model belongs to, and names that never collide."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from studio.core.errors import RunError
@@ -66,3 +68,17 @@ def test_new_run_names_never_collide(tmp_path):
     first.mkdir()
     second = layout.new_run_dir(tmp_path, "/models/my gpt", "lm")
     assert second != first and not second.exists()
+
+
+def test_a_run_continuing_a_run_is_named_after_it_once(tmp_path):
+    chat = tmp_path / "runs" / "2026-12-07_233334-SmolLM2-135M-Instruct-chat"
+    (chat / "checkpoints" / "checkpoint-40").mkdir(parents=True)
+    (chat / "config.toml").write_text('[run]\ntask = "chat"\n')
+    for model in (chat, chat / "model", chat / "checkpoints" / "checkpoint-40"):
+        (chat / "model").mkdir(exist_ok=True)
+        name = layout.new_run_dir(tmp_path / "runs", str(model), "prefer").name
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{6}-SmolLM2-135M-Instruct-chat-prefer", name), name
+    gguf_file = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf_file.write_bytes(b"GGUF")
+    assert layout.new_run_dir(tmp_path / "runs", str(gguf_file), "chat").name.endswith(
+        "-SmolLM2-135M-Instruct.Q4_1-chat")
