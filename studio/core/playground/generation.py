@@ -270,7 +270,12 @@ def _run(loaded: LoadedModel, ids: list[int], forced: list[int], sampling: Sampl
     while new and new[-1] == tok.pad_token_id and tok.pad_token_id != tok.eos_token_id:
         new.pop()
     everything = forced + new
-    logprobs, alternatives = score(loaded, ids, everything)
+    if control is not None and control.stopped:
+        # a person who pressed Stop wants the text now: scoring every token is one more pass over the whole
+        # text (seconds on a CPU), so a stopped answer comes without its probabilities
+        logprobs, alternatives = [None] * len(everything), [[] for _ in everything]
+    else:
+        logprobs, alternatives = score(loaded, ids, everything)
     final = _Pieces(tok)
     tokens = [Token(final.add(i), i, lp, alts) for i, lp, alts in zip(everything, logprobs, alternatives)]
     if tokens:

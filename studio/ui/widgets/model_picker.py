@@ -75,6 +75,7 @@ class ModelPicker(QWidget):
         # the same list
         self.offered: list[tuple[str, str]] = []
         self._jobs = Latest(self)
+        self._loading = ""  # the source being loaded
         self._listing = Latest(self)
         self.combo = _ListingCombo(objectName=f"{name}Combo", editable=True)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -83,6 +84,10 @@ class ModelPicker(QWidget):
         self.combo.setToolTip("Pick a trained run or checkpoint, or type a model folder or a Hugging Face hub "
                               "id (hub ids need a network connection).")
         self.combo.lineEdit().returnPressed.connect(self.load)
+        self.combo.activated.connect(lambda _: self.load())  # a model chosen from the list is loaded, as typed ones are
+        # the popup is as wide as its longest entry, up to the screen; a longer one loses its middle, not the end
+        # that tells a run's checkpoints apart
+        self.combo.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.combo.opening.connect(self.refresh)
         self.combo.currentIndexChanged.connect(self._show_path)
         browse = QPushButton("Browse…", objectName=f"{name}Browse", clicked=self.browse)
@@ -134,14 +139,22 @@ class ModelPicker(QWidget):
             self.combo.addItem(f"{label} (loaded in the other panel)", source)
             self.combo.setItemData(self.combo.count() - 1, source, _TOOLTIP)
             listed.add(source)
-        for choice in choices:
+        labels = [choice_label(c) for c in choices]
+        for choice, text in zip(choices, labels, strict=True):
             if choice.path in listed:
                 continue
-            self.combo.addItem(choice_label(choice), choice.path)
+            if labels.count(text) > 1:  # two runs of one model, task and minute: their names tell them apart
+                text = f"{text} · {choice.run}"
+            self.combo.addItem(text, choice.path)
             self._short[choice.path] = f"{choice.run} · {'final' if choice.step is None else f'step {choice.step:,}'}"
             self.combo.setItemData(self.combo.count() - 1, f"{choice.run}\n{choice.path}", _TOOLTIP)
         self.combo.setCurrentIndex(-1)
         self.combo.setEditText(current)
+        texts = [self.combo.itemText(i) for i in range(self.combo.count())]
+        if texts:
+            screen = self.screen().availableGeometry().width() if self.screen() else 1200
+            wanted = max(map(self.combo.fontMetrics().horizontalAdvance, texts)) + 48
+            self.combo.view().setMinimumWidth(min(wanted, int(screen * 0.9)))
         self.combo.lineEdit().setCursorPosition(0)
         self.combo.blockSignals(False)
 
@@ -183,6 +196,9 @@ class ModelPicker(QWidget):
 
     def load(self) -> None:
         source = self.source()
+        if self._jobs.running and source == self._loading:
+            return  # Return in the box both chooses the entry and presses it: one load
+        self._loading = source
         self.error.clear_message()
         if not source:
             self.error.show_message("Pick a run from the list, or type a model folder or hub id, then Load.")

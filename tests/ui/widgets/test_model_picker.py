@@ -92,3 +92,27 @@ def test_a_long_name_shows_its_beginning_with_the_whole_in_the_tooltip(qtbot, ws
     assert picker.combo.toolTip() == "/runs/2026-12-01_215856-bert-tiny-classify"
     picker.choose("/a/model/folder/with/a/long/name/that/will/not/fit/in/the/box")
     assert edit.cursorPosition() == 0
+
+
+def test_choosing_an_entry_loads_it_and_alike_entries_are_told_apart(qtbot, ws, lm_run, tmp_path):
+    import shutil
+
+    from studio.ui.widgets.model_picker import ModelPicker
+
+    twin = lm_run.parent / "lm-run-twin"  # the same model, task and start minute, under another name
+    shutil.copytree(lm_run, twin)
+    try:
+        picker = ModelPicker("picker")
+        qtbot.addWidget(picker)
+        picker.show()
+        picker.refresh()
+        qtbot.waitUntil(lambda: not picker.listing and picker.combo.count() >= 2, timeout=TIMEOUT)
+        texts = [picker.combo.itemText(i) for i in range(picker.combo.count())]
+        assert len(set(texts)) == len(texts) and any(t.endswith("· lm-run-twin") for t in texts)
+        index = picker.combo.findData(str(lm_run / "model"))
+        with qtbot.waitSignal(picker.loaded, timeout=TIMEOUT):
+            picker.combo.setCurrentIndex(index)
+            picker.combo.activated.emit(index)  # what picking it from the open list does
+        assert picker.model.source == str(lm_run / "model")
+    finally:
+        shutil.rmtree(twin)

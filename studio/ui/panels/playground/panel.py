@@ -293,8 +293,11 @@ class PlaygroundPanel(QWidget):
 
     def stop(self) -> None:
         for column in self.columns:
+            if column.running:
+                column.figures.setText("Stopping…")  # said at once; the answer so far arrives in a moment
             column.stop()
         self.batch.stop()
+        self.stop_button.setEnabled(False)
 
     def _column_done(self, i: int, result: Any) -> None:
         entry = self._entry

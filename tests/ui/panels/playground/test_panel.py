@@ -95,7 +95,7 @@ def test_greedy_output_equals_the_cli_and_plain_generate(panel, qtbot, lm_run, c
     assert "tokens/s" in panel.columns[0].figures.text() and "first token" in panel.columns[0].figures.text()
 
 
-def test_stop_mid_stream_keeps_what_was_shown(panel, qtbot, lm_run, slow_stream):
+def test_stop_mid_stream_keeps_what_was_shown(panel, qtbot, lm_run, slow_stream, monkeypatch):
     load_model(qtbot, panel.pickers[0], lm_run)
     panel.form.greedy.setChecked(True)
     panel.form.max_tokens.setValue(80)
@@ -104,11 +104,15 @@ def test_stop_mid_stream_keeps_what_was_shown(panel, qtbot, lm_run, slow_stream)
     qtbot.waitUntil(lambda: len(panel.columns[0].view.toPlainText()) > len("def ") + 3, timeout=TIMEOUT)
     assert panel.stop_button.isEnabled() and not panel.run_button.isEnabled()
     emitted = slow_stream["n"]
+    scored = []
+    monkeypatch.setattr(generation, "score", lambda *a: scored.append(a) or ([], []))
     panel.stop_button.click()
+    assert not panel.stop_button.isEnabled() and panel.columns[0].figures.text() == "Stopping…"  # said at once
     qtbot.waitUntil(lambda: not panel.generating and panel.run_button.isEnabled(), timeout=TIMEOUT)
     result = panel.columns[0].result
     assert result.finish_reason == "stopped" and "stopped" in panel.columns[0].figures.text()
     assert len(result.tokens) <= emitted + 1 < 80
+    assert not scored and result.tokens[0].logprob is None  # no pass over the whole text after a stop
 
 
 def test_switching_models_during_generation(panel, qtbot, lm_run, sum_run, slow_stream):
