@@ -64,8 +64,11 @@ class DataPanel(QWidget):
 
     # ---- layout -------------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.source = QLineEdit(objectName="dataSource", readOnly=True,
-                                placeholderText="Open a file or folder, drop one here, or pick a sample")
+        self.source = QLineEdit(objectName="dataSource",
+                                placeholderText="Type or paste a path and press Return, open a file or folder, drop "
+                                                "one here, or pick a sample")
+        self.source.setToolTip("A file, a folder or sample:NAME; Return opens what is typed")
+        self.source.returnPressed.connect(self._typed_source)
         open_file = QPushButton("Open File…", objectName="openFileButton", clicked=self.choose_file)
         open_file.setToolTip("A .txt, .csv, .jsonl, .json, .parquet or .conll file (Ctrl+O)")
         # how many rows, for every task, from the moment the data opens (not only once a tokenizer is trained)
@@ -129,6 +132,11 @@ class DataPanel(QWidget):
         path = QFileDialog.getExistingDirectory(self, "Open a folder of data", settings.value("data/last_dir", ""))
         if path:
             self.open_source(path)
+
+    def _typed_source(self) -> None:
+        typed = self.source.text().strip().strip("'\"")  # a path pasted from a shell may come quoted
+        if typed:
+            self.open_source(typed if samples.is_sample(typed) else str(Path(typed).expanduser()))
 
     def _sample_chosen(self, index: int) -> None:
         source = self.sample.itemData(index)
