@@ -6,6 +6,7 @@ import math
 
 _CHAR_PX = 7  # about one character of the axis font
 _GAP_PX = 10
+_LINE_PX = 15  # one line of the axis font, with room to tell it from the next
 
 
 def visible(token: str) -> str:
@@ -23,6 +24,13 @@ def fitted_ticks(tokens: list[str], pixels: float, offset: float = 0.5) -> list[
     step = max(1, math.ceil((widest * _CHAR_PX + _GAP_PX) / per_token))
     room = max(2, int((per_token * step - _GAP_PX) / _CHAR_PX))
     return [(i + offset, visible(tokens[i])[:room]) for i in range(0, len(tokens), step)]
+
+
+def stacked_ticks(tokens: list[str], pixels_per_token: float, offset: float = 0.5) -> list[tuple[float, str]]:
+    """Labels for tokens stacked along a vertical axis whose rows are `pixels_per_token` tall: every k-th token,
+    so that no two labels overlap (a 40-token map 300 px tall wrote '·a' over '·in')."""
+    step = max(1, math.ceil(_LINE_PX / max(pixels_per_token, 1e-3)))
+    return [(i + offset, visible(tokens[i])[:12]) for i in range(0, len(tokens), step)]
 
 
 def fitted_labels(names: list[str], pixels: float, offset: float = 0.5) -> list[tuple[float, str]]:

@@ -16,11 +16,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.ui.panels.attention.turn_bands import TurnBands, is_conversation, legend, turn_at
 from studio.ui.widgets.plot_theme import new_plot
-from studio.ui.widgets.token_text import fitted_ticks, visible
+from studio.ui.widgets.token_text import fitted_ticks, stacked_ticks, visible
 
 COLOUR_MAPS = ("viridis", "inferno", "cividis", "CET-L4")
 LOG_FLOOR = 1e-4  # log colour scale: weights below this all look the same
-_MAX_LEFT_TICKS = 40
 
 
 class Heatmap(QWidget):
@@ -42,6 +41,7 @@ class Heatmap(QWidget):
         self.bar.setImageItem(self.image, insert_in=item)
         self.bar.getAxis("right").enableAutoSIPrefix(False)  # weights read as 0.25, not as 250 with a hidden "m"
         item.vb.sigResized.connect(lambda *_: self._bottom_ticks())
+        item.vb.sigYRangeChanged.connect(lambda *_: self._left_ticks())  # zoomed rows have room for more labels
         self.bands = TurnBands(item)
         self.legend = QLabel(objectName="turnLegend", visible=False)
         self.readout = QLabel(_HINT, objectName="heatmapReadout")
@@ -85,7 +85,6 @@ class Heatmap(QWidget):
         self.title = title
         self._fit_title()
         if new_shape:
-            item.getAxis("left").setTicks([_ticks(rows, _MAX_LEFT_TICKS)])
             room = self.bands.show(turns, matrix.shape[0])
             self.legend.setText(legend(turns))
             marked = "The conversation's turns" if is_conversation(turns) else "The two texts the model read"
@@ -129,9 +128,16 @@ class Heatmap(QWidget):
         return 0 <= row < self.matrix.shape[0] and 0 <= column < self.matrix.shape[1]
 
     def _bottom_ticks(self) -> None:
-        """Column labels that fit the width the map has now: every k-th token, cut to the room it gets."""
+        """Column labels that fit the width the map has now: every k-th token, cut to the room it gets; row
+        labels that fit its height."""
         item = self.plot.getPlotItem()
         item.getAxis("bottom").setTicks([fitted_ticks(self.columns, item.vb.width())])
+        self._left_ticks()
+
+    def _left_ticks(self) -> None:
+        item = self.plot.getPlotItem()
+        low, high = item.vb.viewRange()[1]
+        item.getAxis("left").setTicks([stacked_ticks(self.rows, item.vb.height() / max(high - low, 1e-3))])
 
     def _hover(self, pos: Any) -> None:
         point = self.plot.getPlotItem().vb.mapSceneToView(pos)
@@ -152,9 +158,3 @@ class Heatmap(QWidget):
 
 _HINT = "Hover the map to read a weight."
 _FLAT = 1e-6  # a map whose weights differ by less than this is drawn as one colour
-
-
-def _ticks(tokens: list[str], most: int) -> list[tuple[float, str]]:
-    """Row labels: stacked, so only their count is limited."""
-    step = max(1, math.ceil(len(tokens) / most))
-    return [(i + 0.5, visible(tokens[i])[:12]) for i in range(0, len(tokens), step)]

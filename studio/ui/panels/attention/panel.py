@@ -45,6 +45,10 @@ _KIND_TITLES = {"self": "Self-attention", "encoder": "Encoder self-attention", "
 _SELF_TITLES = {"encoder-only": "Self-attention (bidirectional)", "decoder-only": "Self-attention (causal)"}
 _AGGREGATES = (("mean of heads", "mean"), ("max of heads", "max"), ("rollout across layers", "rollout"))
 
+_EMPTY = ("Load a model, type a text and press Show Attention.\n\nThe map shows where each token (row) looks "
+          "(columns); the grid shows every layer and head at once.")
+_WORKING = "Working out the attention of every layer and head for this text…"
+
 
 class AttentionPanel(ExportActions, QWidget):
     def __init__(self) -> None:
@@ -146,9 +150,8 @@ class AttentionPanel(ExportActions, QWidget):
 
     def _main(self) -> QWidget:
         self.main = QSplitter(Qt.Orientation.Vertical)
-        self.placeholder = QLabel("Load a model, type a text and press Show Attention.\n\nThe map shows where each "
-                                  "token (row) looks (columns); the grid shows every layer and head at once.",
-                                  alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True, objectName="attentionEmpty")
+        self.placeholder = QLabel(_EMPTY, alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True,
+                                  objectName="attentionEmpty")
         self.main.addWidget(self.placeholder)
         return self.main
 
@@ -258,11 +261,13 @@ class AttentionPanel(ExportActions, QWidget):
         return self._jobs.running
 
     def _start(self, work: Any) -> None:
+        self.placeholder.setText(_WORKING)  # not "press Show Attention" while it is being shown
         self.busy.show()
         self.extract_button.setEnabled(False)
         self._jobs.start(work, done=lambda result: self._extracted(*result), failed=self._failed)
 
     def _failed(self, text: str) -> None:
+        self.placeholder.setText(_EMPTY)
         self.busy.hide()
         self.extract_button.setEnabled(True)
         self.error.show_message(text)

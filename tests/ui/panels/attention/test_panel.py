@@ -352,3 +352,41 @@ def test_a_question_attends_into_its_context_marked_as_two_parts(panel, qtbot, q
     assert "[1] (question) →" in described and f"[{last}] (context):" in described
     load_model(qtbot, panel.picker, lm_run)  # a model that reads one text: the second box goes
     assert not panel.pair.isVisibleTo(panel) and "Text" in panel.inputs.text_label.text()
+
+
+def test_row_labels_never_overlap_on_a_short_map(qtbot):
+    import numpy as np
+
+    from studio.ui.panels.attention.heatmap import Heatmap
+
+    heatmap = Heatmap()
+    qtbot.addWidget(heatmap)
+    heatmap.resize(700, 320)
+    heatmap.show()
+    tokens = [f"·t{i}" for i in range(40)]
+    heatmap.show_matrix(np.full((40, 40), 1 / 40, np.float32), tokens, tokens, "a map", False, "viridis")
+    qtbot.wait(50)
+    item = heatmap.plot.getPlotItem()
+    ticks = item.getAxis("left")._tickLevels[0]
+    per_row = item.vb.height() / 40
+    assert len(ticks) < 40 and (ticks[1][0] - ticks[0][0]) * per_row >= 15  # a line of the font between labels
+    item.vb.setYRange(0, 10, padding=0)  # zoomed in: every row has room for its label
+    assert len(item.getAxis("left")._tickLevels[0]) >= 10
+
+
+def test_the_empty_map_says_it_is_working_not_to_press_show(window, qtbot):
+    from studio.core.errors import ModelError
+
+    panel = window.attention_panel
+
+    def work(progress, control):
+        import time
+
+        time.sleep(0.2)
+        raise ModelError("The model could not be read.")
+
+    panel._start(work)
+    assert panel.placeholder.text().startswith("Working out the attention")
+    qtbot.waitUntil(lambda: not panel.extracting, timeout=TIMEOUT)
+    assert panel.placeholder.text().startswith("Load a model, type a text and press Show Attention")
+    assert "could not be read" in panel.error.text()
