@@ -6,8 +6,10 @@ A bert-tiny masked-LM run (200 steps on the standard library's code, `sample:pyt
 corpus, the class told by one of five keywords per class among them) and one whose words it never saw (made-up
 words). Each is trained, for 150 steps (--steps) with the defaults, from:
 
-- the masked-LM run as Studio fine-tunes it (`--pooling auto`: a mean-pooling layer when its [CLS] is flat);
-- the masked-LM run read through its [CLS] token (`--pooling head`, what a BERT classifier does by default);
+- the masked-LM run as Studio fine-tunes it by default: a mean-pooling layer when its [CLS] is flat
+  (`--pooling auto`), and the data's frequent words as tokens when its tokenizer spells them out
+  (`--new-words auto`);
+- the same without either (`--pooling head --new-words off`: a plain BERT fine-tune), and with each alone;
 - bert-tiny from scratch with a tokenizer trained on the task's own data (the same command with no run);
 - bert-tiny from scratch with the masked-LM run's tokenizer (the same model, only the pretraining missing).
 
@@ -31,7 +33,10 @@ from pathlib import Path
 from _common import cli, report, scratch
 
 _ROWS = 3000
-_STARTS = {"mlm, pooling auto": ("MLM", ["--pooling", "auto"]), "mlm, pooling head": ("MLM", ["--pooling", "head"]),
+_STARTS = {"mlm, defaults": ("MLM", []),
+           "mlm, pooling head, no new words": ("MLM", ["--pooling", "head", "--new-words", "off"]),
+           "mlm, pooling head": ("MLM", ["--pooling", "head"]),
+           "mlm, no new words": ("MLM", ["--new-words", "off"]),
            "scratch, own tokenizer": ("bert-tiny", []), "scratch, mlm tokenizer": ("bert-tiny", ["--tokenizer", "TOK"])}
 
 

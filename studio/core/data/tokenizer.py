@@ -163,21 +163,25 @@ SMALL_PIECES = 2.0  # characters a token below which a tokenizer reads a text ne
 _MEASURED_TEXTS = 500
 
 
-def pieces_note(tokenizer: PreTrainedTokenizerBase, texts: Iterable[str], model: str) -> str | None:
-    """A sentence when a tokenizer a run borrows (a model's own, for a fine-tune) cuts the run's texts into pieces
-    so small that the model reads them nearly letter by letter (a 330-token masked-LM vocabulary spelled new
-    data's words out); None when its pieces are word-sized."""
+def characters_per_token(tokenizer: PreTrainedTokenizerBase, texts: Iterable[str]) -> float | None:
+    """How many characters of `texts` a token of `tokenizer` holds on average (the first few hundred texts)."""
     sample = [t for t in itertools.islice(texts, _MEASURED_TEXTS) if t]
     tokens = sum(len(ids) for ids in tokenizer(sample, add_special_tokens=False)["input_ids"]) if sample else 0
-    if not tokens:
-        return None
-    per_token = sum(map(len, sample)) / tokens
-    if per_token >= SMALL_PIECES:
-        return None
-    return (f"The tokenizer of {model} cuts your text into pieces of {per_token:.1f} characters on average, so the "
-            "model reads it nearly letter by letter and learns more slowly than from whole words. A tokenizer trained "
-            "on text like yours keeps its words whole: pretrain on such text, or train from a preset, which trains "
-            "one on your data.")
+    return sum(map(len, sample)) / tokens if tokens else None
+
+
+def pieces_note(per_token: float, model: str, added: list[str]) -> str:
+    """What a person should know of a borrowed tokenizer that cuts the data into pieces of `per_token` characters
+    (a 330-token masked-LM vocabulary spelled a new task's words out), and of the words `added` as tokens."""
+    said = (f"The tokenizer of {model} cuts your text into pieces of {per_token:.1f} characters on average, so the "
+            "model would read it nearly letter by letter and learn more slowly than from whole words.")
+    if added:
+        shown = ", ".join(added[:3])
+        return (f"{said} {len(added):,} of your data's frequent words it cuts into several pieces ({shown}, ...) "
+                "become tokens of their own, each starting as the mean of its pieces (--new-words off keeps the "
+                "tokenizer as it is).")
+    return (f"{said} A tokenizer trained on text like yours keeps its words whole: pretrain on such text, or train "
+            "from a preset, which trains one on your data.")
 
 
 def save_tokenizer(tokenizer: PreTrainedTokenizerBase, out: Path) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 from studio.core.control import Control
 from studio.core.data import samples, sources
 from studio.core.data.columns import map_columns
-from studio.core.data.tokenizer import load_tokenizer, pieces_note, train_bpe
+from studio.core.data.tokenizer import SMALL_PIECES, characters_per_token, load_tokenizer, pieces_note, train_bpe
 from studio.core.errors import ConfigError, DataError, ModelError
 from studio.core.hub import download
-from studio.core.modeling import loading, lora, presets, shapes
+from studio.core.modeling import loading, lora, presets, shapes, vocabulary
 from studio.core.runs import layout
 from studio.core.system import gguf
 from studio.core.system.quiet import quiet_transformers
@@ -135,11 +135,7 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
     control.checkpoint()
 
     tokenizer = _tokenizer(c, task, train_rows, columns, emit, control, tokenizer_dir)
-    if tokenizer_dir is None and (c.tokenizer or not presets.is_preset(c.model)):
-        note = pieces_note(tokenizer, sources.iter_texts(train_rows, task.tokenizer_texts(columns)),
-                           c.tokenizer or c.model)
-        if note:
-            emit(Stage("tokenizer", note))
+    words = _grow_vocabulary(c, task, tokenizer, train_rows, columns, emit) if tokenizer_dir is None else {}
     settings = c.task_config()
     for note in task.adapt_tokenizer(tokenizer, settings, c.model):
         emit(Stage("tokenizer", note))
@@ -147,7 +143,7 @@ def prepare(c: RunConfig, cache: Path, emit: Listener, control: Control, *,
 
     task.preflight(concatenate_datasets([train_rows, val_rows]), tokenizer, columns, settings)
     emit(Stage("model", f"Building {c.model}..."))
-    model, notes, decided = _model(c, task, tokenizer, info, device, train_rows, columns)
+    model, notes, decided = _model(c, task, tokenizer, info, device, train_rows, columns, words)
     if decided:
         c = dataclasses.replace(c, options={**c.options, **decided})
         settings = c.task_config()
@@ -191,9 +187,29 @@ def _tokenizer(c: RunConfig, task: Task, rows: Any, columns: dict[str, str], emi
     return tokenizer
 
 
+def _grow_vocabulary(c: RunConfig, task: Task, tokenizer: Any, rows: Any, columns: dict[str, str],
+                     emit: Listener) -> dict[str, list[int]]:
+    """A borrowed tokenizer (a fine-tune's) that cuts the data into small pieces is said, and given the data's
+    frequent words (see modeling.vocabulary); the words added, with the pieces each was cut into."""
+    if not c.tokenizer and presets.is_preset(c.model):
+        return {}  # a preset's tokenizer is trained on this data
+
+    def texts() -> Any:
+        return sources.iter_texts(rows, task.tokenizer_texts(columns))
+
+    per_token = characters_per_token(tokenizer, texts())
+    if per_token is None or per_token >= SMALL_PIECES:
+        return {}
+    words = vocabulary.spelled_out(tokenizer, texts()) if c.new_words == "auto" else {}
+    vocabulary.add_words(tokenizer, words)
+    emit(Stage("tokenizer", pieces_note(per_token, c.tokenizer or c.model, list(words))))
+    return words
+
+
 def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str, train_rows: Any,
-           columns: dict[str, str]) -> tuple[Any, list[str], dict[str, Any]]:
-    """The model, sentences about it, and the settings its task decided on measuring it against the data."""
+           columns: dict[str, str], words: dict[str, list[int]]) -> tuple[Any, list[str], dict[str, Any]]:
+    """The model, sentences about it, and the settings its task decided on measuring it against the data;
+    `words` added to the tokenizer start as the mean of their pieces."""
     from transformers import set_seed
 
     settings = task.model_settings(info)
@@ -215,7 +231,9 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
     rows = model.get_input_embeddings().num_embeddings
     added = list(range(rows, len(tokenizer)))  # tokens the checkpoint has no embedding for (a template's markers)
     if added:
-        model.resize_token_embeddings(len(tokenizer))
+        with quiet_transformers():  # its note on how new rows start: the words' are set below, the markers' learn
+            model.resize_token_embeddings(len(tokenizer))
+        vocabulary.start_embeddings(model, tokenizer, words)
     if model.config.pad_token_id is None and tokenizer.pad_token_id is not None:
         model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
     note = task.fresh_head_note(fresh)

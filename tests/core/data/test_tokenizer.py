@@ -32,11 +32,13 @@ def test_bert_family_has_a_mask_and_no_end_token():
     assert tok.eos_token is None
 
 
-def test_a_borrowed_tokenizer_that_spells_the_text_out_is_said():
-    from studio.core.data.tokenizer import pieces_note
+def test_a_borrowed_tokenizer_that_spells_the_text_out_is_measured():
+    from studio.core.data.tokenizer import SMALL_PIECES, characters_per_token, pieces_note
 
     tok = train_bpe(TEXTS, 300, family="bert")
     new_words = ["orchestra rehearsed symphony movements quietly"] * 20
-    note = pieces_note(tok, iter(new_words), "RUN")
-    assert note is not None and note.startswith("The tokenizer of RUN cuts your text into pieces of 1.")
-    assert pieces_note(train_bpe(new_words, 300, family="bert"), iter(new_words), "RUN") is None
+    assert characters_per_token(tok, iter(new_words)) < SMALL_PIECES
+    assert characters_per_token(train_bpe(new_words, 300, family="bert"), iter(new_words)) >= SMALL_PIECES
+    assert pieces_note(1.4, "RUN", []).startswith("The tokenizer of RUN cuts your text into pieces of 1.4 characters")
+    assert "2 of your data's frequent words it cuts into several pieces (a, b, ...)" in pieces_note(1.4, "RUN",
+                                                                                                   ["a", "b"])
