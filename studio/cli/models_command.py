@@ -173,7 +173,7 @@ def list_models(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 0
     rows = [("ID", "SIZE", "LAST USED", "PATH")]
-    rows += [(m.id, sizes.text(m.size_bytes) + (" (part-way)" if m.partial_bytes else ""), m.last_used[:10], m.path)
+    rows += [(m.id, sizes.text(m.size_bytes) + (" (part-way)" if m.partial_bytes else ""), (m.last_used or "-")[:10], m.path)
              for m in found]
     _table(rows)
     print(f"\n{len(found)} models, {sizes.text(sum(m.size_bytes for m in found))}", file=sys.stderr)

@@ -24,7 +24,7 @@ class LocalModel:
     id: str  # a hub id, or for a model in an added folder its path
     size_bytes: int
     path: str  # what `from_pretrained` (or the GGUF import) takes
-    last_used: str  # ISO 8601, UTC
+    last_used: str | None  # ISO 8601, UTC; None for a model in an added folder, whose use Studio does not see
     in_cache: bool
     partial_bytes: int = 0  # of a download left part-way, kept for the next try
 
@@ -110,7 +110,8 @@ def in_folders() -> list[LocalModel]:
 
 
 def _local(path: Path, size: int) -> LocalModel:
-    return LocalModel(str(path), size, str(path), _iso(path.stat().st_mtime), False)
+    # a file's times say when it was written or read by anything (a backup, an indexer), not when it was used
+    return LocalModel(str(path), size, str(path), None, False)
 
 
 def everything() -> list[LocalModel]:

@@ -122,14 +122,20 @@ class ModelPicker(QWidget):
         """List models loaded elsewhere in the window, then the workspace's runs (read in the background),
         keeping what is typed."""
         root = workspace.runs_dir(workspace.workspace())
-        self._listing.start(lambda progress, control: model_choices(root), done=self._list)
+
+        def work(progress: Any, control: Any) -> tuple[list[ModelChoice], list[Any]]:
+            from studio.core.hub import local
+
+            return model_choices(root), local.everything()  # runs, then the Models panel's list of this machine
+
+        self._listing.start(work, done=lambda found: self._list(*found))
 
     @property
     def listing(self) -> bool:
         """Whether the workspace's runs are being read for the list."""
         return self._listing.running
 
-    def _list(self, choices: list[ModelChoice]) -> None:
+    def _list(self, choices: list[ModelChoice], on_machine: list[Any] | None = None) -> None:
         current = self.combo.currentText()
         self.combo.blockSignals(True)
         self.combo.clear()
@@ -148,6 +154,13 @@ class ModelPicker(QWidget):
             self.combo.addItem(text, choice.path)
             self._short[choice.path] = f"{choice.run} · {'final' if choice.step is None else f'step {choice.step:,}'}"
             self.combo.setItemData(self.combo.count() - 1, f"{choice.run}\n{choice.path}", _TOOLTIP)
+        for model in on_machine or []:  # downloaded from the Hub, or in a folder added in the Models panel
+            if model.path in listed:
+                continue
+            where = "downloaded" if model.in_cache else f"in {Path(model.path).parent}"
+            self.combo.addItem(f"{Path(model.id).name if not model.in_cache else model.id} · {where}",
+                               model.id if model.in_cache else model.path)
+            self.combo.setItemData(self.combo.count() - 1, model.path, _TOOLTIP)
         self.combo.setCurrentIndex(-1)
         self.combo.setEditText(current)
         texts = [self.combo.itemText(i) for i in range(self.combo.count())]

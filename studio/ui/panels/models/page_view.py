@@ -53,8 +53,9 @@ class PageView(QWidget):
         self.download = QPushButton("Download", objectName="pageDownload", enabled=False,
                                     clicked=self._download, toolTip="Into the Hugging Face cache, shared with other "
                                                                     "tools")
+        self._local = ""  # the path of a model of an added folder shown, when it is one
         self.train = QPushButton("Train with it…", objectName="pageTrain", enabled=False,
-                                 clicked=lambda: self.page and self.train_requested.emit(self.page.id),
+                                 clicked=lambda: self.train_requested.emit(self.page.id if self.page else self._local),
                                  toolTip="Open the Train wizard with this model chosen")
         row = QHBoxLayout()
         row.addWidget(self.variant, 1)
@@ -79,6 +80,7 @@ class PageView(QWidget):
         """Read `repo_id`'s page from the Hub and check its memory for `task` (None: what it is for)."""
         self.task = task
         self.page = None
+        self._local = ""
         self.title.setText(f"Reading {repo_id}…")
         for widget in (self.facts, self.memory):
             widget.setText("")
@@ -92,10 +94,53 @@ class PageView(QWidget):
 
         self._reading.start(work, done=self._show, failed=self._failed)
 
+    def open_local(self, path: str, task: str | None) -> None:
+        """A model in a folder the person added: its files, the memory it needs (from its config.json), and
+        Train with it; nothing to download."""
+        from pathlib import Path
+
+        self.task = task
+        self.page = None
+        self._reading.cancel()
+        place = Path(path)
+        files = [place] if place.is_file() else sorted(p for p in place.rglob("*") if p.is_file())
+        self.title.setText(f"{place.name} · in your folder {place.parent}")
+        self.facts.setText(f"{len(files)} file{'s' if len(files) != 1 else ''}, "
+                           f"{sizes.text(sum(f.stat().st_size for f in files))}")
+        self.card.setMarkdown((place / "README.md").read_text(encoding="utf-8", errors="replace")
+                              if (place / "README.md").is_file() else "*This model has no card.*")
+        self.files.setRowCount(len(files))
+        for row, f in enumerate(files):
+            self.files.setItem(row, 0, QTableWidgetItem(str(f.relative_to(place)) if f != place else f.name))
+            size = QTableWidgetItem(sizes.text(f.stat().st_size))
+            size.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.files.setItem(row, 1, size)
+        self.variant.clear()
+        self.variant.addItem("On this machine already", None)
+        self.download.setEnabled(False)
+        self.train.setEnabled(True)
+        self._local = path
+        config = place / "config.json"
+        if not config.is_file():
+            self.memory.setText("The memory it needs shows in the Train wizard, once the GGUF file is imported.")
+            return
+        self.memory.setText("Checking the memory it needs here…")
+
+        def work(progress: Any, control: Any) -> Any:
+            import json
+
+            from studio.core.training import fit
+
+            return fit.of_config_json(json.loads(config.read_text(encoding="utf-8")), path, task)
+
+        self._checking.start(work, done=self._checked, failed=self.memory.setText)
+
     def set_task(self, task: str | None) -> None:
         self.task = task
         if self.page is not None:
             self._check()
+        elif self._local:
+            self.open_local(self._local, task)
 
     def _failed(self, sentence: str) -> None:
         self.title.setText(sentence)
@@ -142,7 +187,8 @@ class PageView(QWidget):
 
     def _checked(self, result: Any) -> None:
         found, task = result
-        source = "" if self.page.config_from == self.page.id else f" (its base model {self.page.config_from}'s config)"
+        source = "" if self.page is None or self.page.config_from == self.page.id else \
+            f" (its base model {self.page.config_from}'s config)"
         self.memory.setText(f"For {registry.get(task).title.lower()}{source}: {found.summary()}")
         mark_warning(self.memory, not found.trains)
 

@@ -192,7 +192,11 @@ class ModelsPanel(QWidget):
         if not items:
             return
         repo = items[0].data(Qt.ItemDataRole.UserRole)
-        if repo and not Path(repo).is_absolute():  # a folder's model has no page on the Hub
+        if not repo:
+            return
+        if Path(repo).is_absolute():  # a folder's model has no page on the Hub: its own files make one
+            self.page.open_local(repo, self.current_task())
+        else:
             self.page.open(repo, self.current_task())
 
     # ---- this machine -------------------------------------------------------------------------------
@@ -210,7 +214,7 @@ class ModelsPanel(QWidget):
         for row, m in enumerate(models):
             size = sizes.text(m.size_bytes) + (" (part-way)" if m.partial_bytes else "")
             cells = (_cell(Path(m.id).name if not m.in_cache else m.id, m.id), _cell(size, right=True),
-                     _cell(m.last_used[:10]), _cell("cache" if m.in_cache else m.path))
+                     _cell((m.last_used or "—")[:10]), _cell("cache" if m.in_cache else m.path))
             for column, cell in enumerate(cells):
                 self.local.setItem(row, column, cell)
             self.local.item(row, 0).setToolTip(m.path)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QCompleter,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -92,14 +93,24 @@ class ModelChoice(QWidget):
         """Offer the runs whose model `task` can train from, read in the background (each run's config is
         read to tell)."""
         root = workspace.runs_dir(workspace.workspace())
-        self._listing.start(lambda progress, control: _runs_for(task, root), done=self._list_runs)
+        def work(progress: Any, control: Any) -> tuple[list[tuple[str, str]], list[str]]:
+            from studio.core.hub import local
+
+            return _runs_for(task, root), [m.path for m in local.in_folders()]
+
+        self._listing.start(work, done=lambda found: self._list_runs(*found))
 
     @property
     def listing(self) -> bool:
         """Whether runs are being read for the list of runs to train from."""
         return self._listing.running
 
-    def _list_runs(self, found: list[tuple[str, str]]) -> None:
+    def _list_runs(self, found: list[tuple[str, str]], in_folders: list[str] | None = None) -> None:
+        # the models of the folders added in the Models panel, offered as the folder box is typed in
+        completer = QCompleter(in_folders or [], self.local)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.local.setCompleter(completer)
         current = self.run.currentData()
         self.run.blockSignals(True)
         self.run.clear()
@@ -121,7 +132,12 @@ class ModelChoice(QWidget):
                 FOLDER: self.local.text().strip(), HUB: self.hub.text().strip()}[kind]
 
     def use_hub(self, repo_id: str) -> None:
-        """Choose `repo_id` as the model (the Models panel's "Train with it")."""
+        """Choose `repo_id` as the model (the Models panel's "Train with it"): a hub id, or the path of a model in
+        a folder the person added."""
+        if Path(repo_id).is_absolute():
+            self.local.setText(repo_id)
+            self._choose(self.kind_local)
+            return
         self.hub.setText(repo_id)
         self._choose(self.kind_hub)
 

@@ -114,3 +114,31 @@ def test_train_with_a_model_opens_the_wizard_with_it_for_the_task_chosen(window)
     assert wizard.current_task().name == "classify"
     window.models_panel.train_with.emit("me/chat", None)  # any task: the wizard's own stays
     assert wizard.model.name() == "me/chat" and wizard.current_task().name == "classify"
+
+
+def test_a_model_of_an_added_folder_opens_its_page_trains_and_is_offered_everywhere(window, qtbot, chat_model,
+                                                                                     hf_cache):
+    from studio.ui.widgets.model_picker import ModelPicker
+
+    panel = window.models_panel
+    panel.add_folder(str(chat_model.parent))
+    qtbot.waitUntil(lambda: panel.local.rowCount() >= 1, timeout=TIMEOUT)
+    _select(panel.local, str(chat_model))
+    row = next(r for r in range(panel.local.rowCount()) if panel.local.item(r, 0).data(Qt.ItemDataRole.UserRole) ==
+               str(chat_model))
+    assert panel.local.item(row, 2).text() == "—"  # Studio does not see a folder model's use: no date made up
+    panel._open_selected(panel.local)
+    assert panel.page.title.text().startswith(f"{chat_model.name} · in your folder")
+    assert panel.page.train.isEnabled() and not panel.page.download.isEnabled()
+    qtbot.waitUntil(lambda: "to train" in panel.page.memory.text(), timeout=TIMEOUT)
+    panel.page.train.click()
+    wizard = window.train_panel.wizard
+    assert window.tabs.currentWidget() is window.train_panel and wizard.model.name() == str(chat_model)
+    picker = ModelPicker("picker")
+    qtbot.addWidget(picker)
+    picker.refresh()
+    qtbot.waitUntil(lambda: picker.combo.findData(str(chat_model)) >= 0, timeout=TIMEOUT)
+    assert picker.combo.itemText(picker.combo.findData(str(chat_model))).startswith(f"{chat_model.name} · in ")
+    wizard.model.refresh_runs(wizard.current_task())
+    qtbot.waitUntil(lambda: wizard.model.local.completer() is not None and
+                    wizard.model.local.completer().model().rowCount() >= 1, timeout=TIMEOUT)
