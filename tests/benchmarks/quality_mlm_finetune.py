@@ -16,7 +16,7 @@ words). Each is trained, for 150 steps (--steps) with the defaults, from:
 It prints the held-out accuracy of each, per seed and averaged, and the chars per token the run's tokenizer
 reads each task's text at.
 
-    python tests/benchmarks/quality_mlm_finetune.py              # 3 seeds, about 10 minutes on 2 cores
+    python tests/benchmarks/quality_mlm_finetune.py              # 3 seeds, about 15 minutes on 2 cores
     python tests/benchmarks/quality_mlm_finetune.py --seeds 5 --steps 300 --tasks other
 """
 

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 ROW = "studio_row"  # the row's place in the data as read, kept through the split so a refusal names it
 _EVAL_BATCH = 8
 PREFLIGHT_ROWS = 256  # encoded before the model is built, to find a length or template that leaves nothing to learn
+# rendered as text before the model is built, to find a conversation the template refuses: a few seconds at most;
+# a refused row past these is found by the tokenizing, as before
+RENDERED_ROWS = 10_000
 
 
 class Chat(Task):
@@ -181,7 +184,8 @@ class Chat(Task):
                                         train_on_prompt=bool(config["train_on_prompt"]), row=row[ROW])
             learned = learned or any(label != chat_encoding.IGNORE for label in done.labels[1:])
         if seen and not learned:
-            which = "No conversation" if seen <= PREFLIGHT_ROWS else f"None of the first {PREFLIGHT_ROWS} conversations"
+            which = "No conversation" if seen <= PREFLIGHT_ROWS else \
+                f"None of the first {PREFLIGHT_ROWS} conversations"
             raise DataError(f"{which} has an answer that starts within {config.seq_len} tokens, so nothing of "
                             "them would be learned; raise --seq-len or shorten the prompts.")
 
@@ -262,9 +266,9 @@ class Chat(Task):
 
 
 def in_file_order(rows: Dataset) -> Dataset:
-    """The rows of both splits as the file has them, so a refusal names the first bad row of the file."""
+    """The first RENDERED_ROWS rows of both splits as the file has them, so a refusal names the first bad row."""
     places = rows[ROW]
-    return rows.select(sorted(range(len(places)), key=places.__getitem__))
+    return rows.select(sorted(range(len(places)), key=places.__getitem__)[:RENDERED_ROWS])
 
 
 def conversation(row: dict[str, Any], columns: dict[str, str], index: int) -> list[dict[str, str]]:

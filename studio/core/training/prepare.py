@@ -200,7 +200,9 @@ def _grow_vocabulary(c: RunConfig, task: Task, tokenizer: Any, rows: Any, column
     per_token = characters_per_token(tokenizer, texts())
     if per_token is None or per_token >= SMALL_PIECES:
         return {}
-    words = vocabulary.spelled_out(tokenizer, texts()) if c.new_words == "auto" else {}
+    # a model that writes text would learn to write the new tokens too, from output rows that start as guesses:
+    # only models that read (classify, tag, answer, fill in) get them
+    words = vocabulary.spelled_out(tokenizer, texts()) if c.new_words == "auto" and not task.writes_text else {}
     vocabulary.add_words(tokenizer, words)
     emit(Stage("tokenizer", pieces_note(per_token, c.tokenizer or c.model, list(words))))
     return words

@@ -55,7 +55,7 @@ def test_gpt_classifier_and_fine_tuning_a_language_model_into_one(ws, labelled_c
     tuned = tmp_path / "tuned"
     args = [a if a != "bert-tiny" else str(lm_run) for a in TINY_CLS if a not in ("--vocab-size", "400")]
     args[args.index("--max-steps") + 1] = "2"
-    assert train_cli(ws, tuned, labelled_csv, args) == 0
+    assert train_cli(ws, tuned, labelled_csv, [*args, "--new-words", "off"]) == 0  # the tokenizer as the LM's
     assert "classification head is new" in capsys.readouterr().err
     loaded = load(str(tuned))
     assert type(loaded.model).__name__ == "GPT2ForSequenceClassification"
