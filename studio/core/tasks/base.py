@@ -165,6 +165,10 @@ class Task:
     model_note: str = ""  # what a pretrained model becomes for this task, for the wizard
     attributable: bool = False  # its models score labels for a whole text, so a label can be explained
     writes_text: bool = False  # its models answer in text: sample prompts are answered at every evaluation
+    # a fine-tune may add the data's words as tokens (see modeling.vocabulary): its models read a whole text for
+    # one answer. Not a tagger's (a word's label would fall on the space token before an added word) nor a
+    # writer's (it would learn to write tokens whose output rows start as guesses)
+    grows_vocabulary: bool = False
     # RunConfig defaults this task's default run changes, as (field, value) pairs: the steps its default data
     # and preset need to show learning a person can see
     recipe: tuple[tuple[str, Any], ...] = ()
@@ -253,9 +257,10 @@ class Task:
         return ""
 
     def fit_to_data(self, model: Any, tokenizer: Any, rows: Dataset, columns: dict[str, str], config: TaskConfig,
-                    *, pretrained: bool) -> tuple[list[str], dict[str, Any]]:
+                    *, pretrained: bool, adapters: bool = False) -> tuple[list[str], dict[str, Any]]:
         """Change the built model for the rows it will train on, measured on a few of them before training
-        (`pretrained`: its weights come from a checkpoint, not a preset's random start). Returns sentences
+        (`pretrained`: its weights come from a checkpoint, not a preset's random start; `adapters`: LoRA will
+        train adapters on it, so its layers must stay those of the base the adapter is applied to). Returns sentences
         saying what changed and why, and the settings it decided, which the run's config records so that a
         resumed run builds the same model without measuring again."""
         return [], {}

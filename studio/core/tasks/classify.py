@@ -71,6 +71,7 @@ class TextClassification(Task):
     pipeline_tag = "text-classification"
     starts_from = ("text-classification", "fill-mask")  # a pretrained encoder gets a new head
     attributable = True
+    grows_vocabulary = True
     label_names = "labels"
     head_title = "classification head"
     length_title = "Text length"
@@ -108,7 +109,7 @@ class TextClassification(Task):
                 "hardly varies, reads the mean of the tokens instead.")
 
     def fit_to_data(self, model: Any, tokenizer: Any, rows: Dataset, columns: dict[str, str], config: TaskConfig,
-                    *, pretrained: bool) -> tuple[list[str], dict[str, Any]]:
+                    *, pretrained: bool, adapters: bool = False) -> tuple[list[str], dict[str, Any]]:
         """An encoder whose [CLS] output is flat on this data (pretrained by masked LM alone) is read through a
         mean-pooling layer instead (see modeling.pooling)."""
         from studio.core.modeling import pooling, shapes
@@ -134,6 +135,13 @@ class TextClassification(Task):
                    "hardly learn. ")
         if choice == "head":
             return [], {"pooling": "head"}
+        if adapters:
+            if choice == "mean":
+                raise ConfigError("--pooling mean adds a layer to the encoder, and LoRA keeps the encoder's layers as "
+                                  "the base has them; drop --lora, or --pooling mean.")
+            return [why + "With LoRA the encoder keeps the base's layers, so Studio cannot add its mean-pooling layer "
+                          "and the classifier may learn slowly; train without --lora to read the mean instead."], \
+                {"pooling": "head"}
         if not pooling.add_mean_pooling_layer(model):
             if choice == "mean":
                 raise ConfigError(f"Studio adds its mean-pooling layer to encoders laid out as BERT's; a {kind} model "

@@ -82,10 +82,10 @@ class RunConfig:
     eval_rows: int = setting(256, low=1, flag_shown=False)  # cap on validation rows; generation for ROUGE is slow
     # "auto": a fine-tune whose borrowed tokenizer spells the data out gets the data's frequent words as tokens
     new_words: str = setting("auto", choices=("auto", "off"), title="New words as tokens",
-                             help="auto: when a fine-tuned model that reads text (a classifier, tagger or "
-                                  "encoder) has a tokenizer that cuts your text into pieces under 2 characters, your "
-                                  "data's frequent words it cuts into 3 or more become tokens of their own, each "
-                                  "starting as the mean of its pieces; off: the tokenizer as it is")
+                             help="auto: when a classifier is fine-tuned from a model whose tokenizer cuts your text "
+                                  "into pieces under 2 characters, your data's frequent words it cuts into 3 or more "
+                                  "become tokens of their own, each starting as the mean of its pieces; off: the "
+                                  "tokenizer as it is")
     seed: int = setting(42, low=0, high=2**31 - 1, metavar="N", title="Seed",
                         help="same seed, same data order and initial weights")
     device: str = setting("auto", metavar="D", help="auto, cuda, mps or cpu")

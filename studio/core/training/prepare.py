@@ -200,9 +200,7 @@ def _grow_vocabulary(c: RunConfig, task: Task, tokenizer: Any, rows: Any, column
     per_token = characters_per_token(tokenizer, texts())
     if per_token is None or per_token >= SMALL_PIECES:
         return {}
-    # a model that writes text would learn to write the new tokens too, from output rows that start as guesses:
-    # only models that read (classify, tag, answer, fill in) get them
-    words = vocabulary.spelled_out(tokenizer, texts()) if c.new_words == "auto" and not task.writes_text else {}
+    words = vocabulary.spelled_out(tokenizer, texts()) if c.new_words == "auto" and task.grows_vocabulary else {}
     vocabulary.add_words(tokenizer, words)
     emit(Stage("tokenizer", pieces_note(per_token, c.tokenizer or c.model, list(words))))
     return words
@@ -240,7 +238,8 @@ def _model(c: RunConfig, task: Task, tokenizer: Any, info: DataInfo, device: str
         model.config.pad_token_id = tokenizer.pad_token_id  # GPT-2 classifiers find the last token by padding
     note = task.fresh_head_note(fresh)
     notes = [note] if note else []
-    fitted, decided = task.fit_to_data(model, tokenizer, train_rows, columns, c.task_config(), pretrained=True)
+    fitted, decided = task.fit_to_data(model, tokenizer, train_rows, columns, c.task_config(), pretrained=True,
+                                       adapters=c.lora)
     notes += fitted
     if c.qlora:
         model = lora.prepare_quantized(model, c.gradient_checkpointing)

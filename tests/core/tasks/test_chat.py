@@ -315,3 +315,17 @@ def test_lora_on_a_base_without_the_markers_trains_their_embeddings_and_the_adap
                         ["input_ids"]])
     with torch.no_grad():
         assert torch.allclose(merged.model(ids).logits, adapter.model(ids).logits, atol=1e-5)
+
+
+def test_a_models_own_broken_template_is_named_not_blamed_on_a_row(chat_model, ws, tmp_path, capsys):
+    import shutil
+
+    broken = tmp_path / "broken-model"
+    shutil.copytree(chat_model, broken)
+    (broken / "chat_template.jinja").write_text("{%- for m in messages %}{{ m['role'] }: {{ m['content'] }}"
+                                                "{%- endfor %}", encoding="utf-8")
+    data = _write(tmp_path / "chat.jsonl", _conversations(20))
+    assert main(["train", "--task", "chat", "--model", str(broken), "--data", str(data), "--out",
+                 str(tmp_path / "run"), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "The model's chat template has a Jinja error on line 1 (unexpected '}')" in err and "Row" not in err
