@@ -37,6 +37,9 @@ class Setting:
     decimals: int = 2
     suffix: str = ""  # the wizard's unit, e.g. " min"
     placeholder: str = ""  # the wizard's hint in an empty text box
+    # what a run saved before this setting existed had, when it differs from the default a new run gets (a pooling
+    # "auto" that would measure and add a layer the run's checkpoints do not have)
+    saved_before: Any = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

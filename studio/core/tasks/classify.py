@@ -61,7 +61,7 @@ class TextClassification(Task):
                                 "with --file)",
                       example="open the file and read its bytes")
     settings = (
-        Setting("pooling", "str", "auto", choices=("auto", "head", "mean"), title="Pooling",
+        Setting("pooling", "str", "auto", choices=("auto", "head", "mean"), title="Pooling", saved_before="head",
                 help="what the classifier reads of the text: head, the model's own (BERT's [CLS] token, GPT's last "
                      "token); mean, the mean of the tokens (an encoder gets one more layer that starts as their mean); "
                      "auto, the mean when the encoder's [CLS] is measured flat on your data, as after masked-LM "

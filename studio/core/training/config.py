@@ -303,6 +303,16 @@ def load(path: Path, base: RunConfig | None = None) -> RunConfig:
     return from_dict(read_values(path), base, origin=f"'{path.name}'")
 
 
+def load_saved(path: Path) -> RunConfig:
+    """A run's own saved config: a setting its Studio did not have yet takes the value the run trained with."""
+    values = read_values(path)
+    config = from_dict(values, origin=f"'{path.name}'")
+    for declared in registry.get(config.task).settings:
+        if declared.name not in values and declared.saved_before is not None:
+            config.options[declared.name] = declared.saved_before
+    return config
+
+
 def read_values(path: Path) -> dict[str, Any]:
     """The settings a TOML file gives (its [run] table), unchecked; a sentence when it cannot be read."""
     try:

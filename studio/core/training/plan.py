@@ -85,7 +85,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, root: Path | 
     info = reader.read(run_dir, with_history=False)
     if info.status == "running":
         raise RunError(f"'{run_dir.name}' is still training in another process; stop it before resuming.")
-    saved = run_config.load(run_dir / layout.CONFIG_FILE)
+    saved = run_config.load_saved(run_dir / layout.CONFIG_FILE)
     changed = {k for k, v in (overrides or {}).items() if saved.get(k) != v}
     if changed - RESUME_CHANGEABLE:
         names = ", ".join(sorted(changed - RESUME_CHANGEABLE))
@@ -113,7 +113,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, root: Path | 
 def launched(run_dir: Path, root: Path, resume: bool) -> Plan:
     """This process's part of a run of several: the launching process has checked the config and written
     it to the run folder (a resumed run's with the changes it was given)."""
-    c = run_config.load(run_dir / layout.CONFIG_FILE)
+    c = run_config.load_saved(run_dir / layout.CONFIG_FILE)
     return Plan(c, root, run_dir, resume=resume, checkpoint=layout.latest_checkpoint(run_dir) if resume else None,
                 write_config=False, launched=True)
 

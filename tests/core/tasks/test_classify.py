@@ -114,3 +114,21 @@ def test_the_wizard_is_told_when_an_encoder_never_trained_its_cls(mlm_run, cls_r
     task = registry.get("classify")
     assert "pretrained by masked LM alone" in task.start_note(str(mlm_run))
     assert task.start_note(str(cls_run)) == "" and task.start_note("bert-tiny") == ""
+
+
+def test_a_run_saved_before_pooling_existed_resumes_as_it_trained(ws, labelled_csv, mlm_run, tmp_path, monkeypatch):
+    from studio.cli import main
+    from studio.core.modeling import pooling
+
+    layers = load(str(mlm_run)).model.config.num_hidden_layers
+    args = [a if a != "bert-tiny" else str(mlm_run) for a in TINY_CLS if a not in ("--vocab-size", "400")]
+    args[args.index("--max-steps") + 1] = "2"
+    monkeypatch.setattr(pooling, "FLAT", 0.0)
+    old = tmp_path / "old"
+    assert train_cli(ws, old, labelled_csv, args) == 0
+    config = old / "config.toml"
+    config.write_text("".join(line + "\n" for line in config.read_text().splitlines()
+                              if not line.startswith("pooling")))  # as an earlier Studio wrote it
+    monkeypatch.setattr(pooling, "FLAT", 10.0)  # measured now, the encoder would get a mean layer
+    assert main(["--workspace", str(ws), "train", "--resume", str(old), "--max-steps", "4"]) == 0
+    assert reader.read(old).global_step == 4 and load(str(old)).model.config.num_hidden_layers == layers
