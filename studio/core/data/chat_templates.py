@@ -74,13 +74,24 @@ def resolve(choice: str) -> str:
 def check(choice: str) -> None:
     """Refuse, before any data is read, a template that is neither known nor a readable Jinja file, or whose
     Jinja has a syntax error (named by its file and line, not blamed on a conversation later)."""
-    from jinja2 import TemplateSyntaxError
-    from transformers.utils.chat_template_utils import _compile_jinja_template
+    from jinja2 import TemplateSyntaxError, nodes
+    from jinja2.ext import Extension
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Generation(Extension):
+        """transformers' {% generation %} block, parsed as a plain one: only the syntax is checked here, and the
+        wizard checks it as a person types, where importing transformers' compiler would hold the window a second
+        (transformers compiles the template itself when it renders one)."""
+
+        tags = {"generation"}
+
+        def parse(self, parser: Any) -> Any:
+            lineno = next(parser.stream).lineno
+            return nodes.Scope(parser.parse_statements(("name:endgeneration",), drop_needle=True)).set_lineno(lineno)
 
     text = resolve(choice)
     try:
-        # transformers' own compiler, with its {% generation %} tag, is what will read the template
-        _compile_jinja_template(text)
+        ImmutableSandboxedEnvironment(extensions=[Generation]).parse(text)
     except TemplateSyntaxError as exc:
         raise ConfigError(f"The chat template file '{choice}' has a Jinja error on line {exc.lineno}: {exc.message}; "
                           "fix the file, or choose chatml, llama3 or gemma.") from None

@@ -20,15 +20,16 @@ from typing import Any
 # below this, the first token's output varies across texts less than a fifth as much as a token's: a masked-LM
 # run of 200 steps measured 0.08, the issue's 0.003; a classifier reading it did not learn
 FLAT = 0.2
-_MEASURED_ROWS = 64
+MEASURED_ROWS = 64  # texts the spread is measured on
 
 
 def first_token_spread(model: Any, tokenizer: Any, texts: list[str], limit: int) -> float | None:
-    """How much the encoder's first-token output varies across `texts`, as a share of how much its tokens
-    vary: near 0 when the first token says the same for every text. None when there are too few texts."""
+    """How much the encoder's first-token output varies across `texts` (MEASURED_ROWS of them, one batch), as a
+    share of how much its tokens vary: near 0 when the first token says the same for every text. None when there
+    are too few texts."""
     import torch
 
-    texts = [t for t in texts if t and t.strip()][:_MEASURED_ROWS]
+    texts = [t for t in texts if t and t.strip()]
     if len(texts) < 2:
         return None
     batch = tokenizer(texts, padding=True, truncation=True, max_length=limit, return_tensors="pt")

@@ -172,9 +172,6 @@ def generate(loaded: LoadedModel, prompt: str, sampling: Sampling, *, on_token: 
     return _run(loaded, ids, forced, sampling, on_token, control, truncated)
 
 
-EMPTY_MESSAGE = "The message is empty, so there is nothing to answer; write a few words."
-
-
 def chat(loaded: LoadedModel, messages: list[dict[str, str]], sampling: Sampling, *, on_token: OnToken | None = None,
          control: Control | None = None, forced: list[int] | None = None) -> Generation:
     """The assistant's next turn in `messages`, rendered by the model's chat template with the generation
@@ -184,7 +181,7 @@ def chat(loaded: LoadedModel, messages: list[dict[str, str]], sampling: Sampling
 
     sampling.check()
     if messages and messages[-1]["role"] == "user" and not messages[-1]["content"].strip() and not forced:
-        raise ConfigError(EMPTY_MESSAGE)
+        raise ConfigError("The message is empty, so there is nothing to answer; write a few words.")
     tok, forced = loaded.tokenizer, list(forced or [])
     if loaded.model.config.is_encoder_decoder:
         raise ModelError(f"'{loaded.source}' is an encoder-decoder model; chat needs a decoder-only language model, "

@@ -51,27 +51,14 @@ def _check_holds_no_run(target: Path, given: Path, choose: str) -> None:
         if seen > _MOST_ENTRIES:
             raise ConfigError(f"{given} holds more than {_MOST_ENTRIES:,} files and folders; it is not an earlier "
                               f"export, so nothing was replaced. {choose.capitalize()}.")
-        if (layout.METRICS_FILE in files or layout.CONFIG_FILE in files) and _is_run(Path(folder)):
+        if (layout.METRICS_FILE in files or layout.CONFIG_FILE in files) and layout.is_run(Path(folder)):
             raise ConfigError(f"{given} holds the Studio run {Path(folder).name}; replacing it would lose the run, so "
                               f"nothing was replaced. {choose.capitalize()}.")
 
 
 def _run_holding(target: Path) -> Path | None:
     """The run folder `target` is, or lies in as one of its parts (its model, checkpoints, tokenizer, ...)."""
-    return next((candidate for candidate in (target, *target.parents) if _is_run(candidate)), None)
-
-
-def _is_run(folder: Path) -> bool:
-    """A run folder: its metrics store, or a config.toml with the [run] table Studio writes (another program's
-    config.toml in a folder above is not a run)."""
-    import tomllib
-
-    if (folder / layout.METRICS_FILE).is_file():
-        return True
-    try:
-        return "run" in tomllib.loads((folder / layout.CONFIG_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError):
-        return False
+    return next((candidate for candidate in (target, *target.parents) if layout.is_run(candidate)), None)
 
 
 def _inside(inner: Path, outer: Path) -> bool:

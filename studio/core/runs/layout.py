@@ -52,7 +52,16 @@ def latest_checkpoint(run_dir: Path) -> tuple[int, Path] | None:
 
 
 def is_run(path: Path) -> bool:
-    return (path / METRICS_FILE).is_file() or (path / CONFIG_FILE).is_file()
+    """A run folder: its metrics store, or a config.toml with the [run] table Studio writes (another program's
+    config.toml is not a run: taken for one, a folder above an export was refused as a run's part)."""
+    import tomllib
+
+    if (path / METRICS_FILE).is_file():
+        return True
+    try:
+        return "run" in tomllib.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
 
 
 def model_source(name: str) -> str:

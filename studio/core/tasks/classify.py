@@ -126,7 +126,7 @@ class TextClassification(Task):
         if choice == "auto":
             if not pretrained:
                 return [], {"pooling": "head"}  # trained from scratch, the [CLS] token learns with the head
-            texts = rows.select(range(min(len(rows), 64)))[columns["text"]]
+            texts = rows.select(range(min(len(rows), pooling.MEASURED_ROWS)))[columns["text"]]
             spread = pooling.first_token_spread(model, tokenizer, texts, config.seq_len)
             if spread is None or spread >= pooling.FLAT:
                 return [], {"pooling": "head"}

@@ -9,14 +9,13 @@ from superqt import QElidingLabel
 
 
 class NameLabel(QElidingLabel):
-    def __init__(self, object_name: str, *, bold: bool = True) -> None:
+    def __init__(self, object_name: str) -> None:
         super().__init__("", objectName=object_name)
         # the start (the date, the model) and the end (which checkpoint) of a run's name tell runs apart
         self.setElideMode(Qt.TextElideMode.ElideMiddle)
-        if bold:
-            font = self.font()
-            font.setBold(True)
-            self.setFont(font)
+        font = self.font()
+        font.setBold(True)  # a column's title, as the <b> of the label it replaces
+        self.setFont(font)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         super().setText(text)

@@ -41,6 +41,7 @@ class ModelChoice(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self._listing = Latest(self, light=True)  # the runs' records, read without torch
+        self._start_note: tuple[tuple[str, str] | None, str] = (None, "")  # (task, model) and what its files say
         form = QFormLayout(self)
         self.kind_group = QButtonGroup(self)
         self.kind_preset = QRadioButton("Preset (built from config, trained from scratch)", objectName="modelKindPreset",
@@ -122,8 +123,13 @@ class ModelChoice(QWidget):
     def explain(self, task: Any) -> None:
         """What a model brought for `task` must be; LoRA only for a model that has learned."""
         preset = self.kind_group.checkedId() == PRESET
-        said = "" if preset else f"For {task.title.lower()}, {task.model_note}. {task.start_note(self.name())}"
-        self.note.setText(said.strip())
+        if preset:
+            self.note.setText("")
+        else:
+            key = (task.name, self.name())
+            if self._start_note[0] != key:  # the wizard explains at every keystroke; the run's files are read once
+                self._start_note = (key, task.start_note(key[1]))
+            self.note.setText(f"For {task.title.lower()}, {task.model_note}. {self._start_note[1]}".strip())
         self.lora.allow(not preset)
 
     def name(self) -> str:

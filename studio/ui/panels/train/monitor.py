@@ -300,10 +300,7 @@ class Monitor(QWidget):
     def _stepped(self, event: Any) -> None:
         """A step ended: the count, the bar and the time left move, and the status says training goes on once
         the last sentence has been read (an evaluation's sentence stays until its result comes)."""
-        self.trained = True
-        self.planned = event.planned_steps
-        self.progress.setMaximum(max(1, self.planned))
-        self._show_step(event.step)
+        self._at(event.step, event.planned_steps)
         if self.pause.isChecked():
             return
         if event.seconds_left is not None and event.step < self.planned:
@@ -336,11 +333,15 @@ class Monitor(QWidget):
             if value is not None:
                 self.labels[metric.name].setText(f"{value:.1%}" if metric.share else f"{value:,.3f}")
 
-    def _update_labels(self, event: Any, t: float) -> None:
+    def _at(self, step: int, planned: int) -> None:
+        """A training step has ended: the step, of how many, on the bar and in the figures."""
         self.trained = True
-        self.planned = event.planned_steps
-        self.progress.setMaximum(max(1, self.planned))
-        self._show_step(event.step)
+        self.planned = planned
+        self.progress.setMaximum(max(1, planned))
+        self._show_step(step)
+
+    def _update_labels(self, event: Any, t: float) -> None:
+        self._at(event.step, event.planned_steps)
         self._show_values(event.values)
         if event.step >= self.planned:
             # the last step is done; its evaluation and the model's save take what they take
